@@ -1,0 +1,79 @@
+#pragma once
+/// \file
+/// The Activation interface and the registry that resolves activations by name.
+/// Built-in activations live in activations.hpp; users add their own by
+/// subclassing Activation (or ElementwiseActivation) and, if they want them
+/// resolvable by name, calling register_activation().
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xdense/layer.hpp"
+
+namespace xdense {
+
+/// A parameter-free layer y = f(x) with as many outputs as inputs.
+/// Subclasses implement activate() and derivative() on whole (batch, units) blocks.
+class Activation : public Layer {
+ public:
+  /// Name as accepted by make_activation(), with arguments: "relu", "leaky_relu(0.3)".
+  virtual std::string spec() const = 0;
+
+  /// y = f(x); x and y have the same shape.
+  virtual void activate(ConstMatrixView x, MatrixView y) const = 0;
+
+  /// dL/dx from x, y = f(x) and dL/dy (chain rule through f).
+  virtual void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const = 0;
+
+  void build(std::size_t input_units, Rng& rng) override;
+  bool built() const override { return units_ != 0; }
+  std::size_t input_units() const override { return units_; }
+  std::size_t output_units() const override { return units_; }
+  void reserve(std::size_t rows) override;
+  ConstMatrixView forward(ConstMatrixView x) override;
+  ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
+
+  /// The input seen by the last forward() (borrowed), e.g. logits for a fused loss.
+  ConstMatrixView last_input() const { return input_; }
+
+ private:
+  std::size_t units_ = 0;
+  ConstMatrixView input_;
+  BatchBuffer output_;
+  BatchBuffer input_gradient_;
+};
+
+/// Convenience base for activations applied to each value independently.
+/// Implement value() and gradient(); the block loops are provided.
+class ElementwiseActivation : public Activation {
+ public:
+  /// f(x).
+  virtual float value(float x) const = 0;
+  /// f'(x), given x and y = f(x).
+  virtual float gradient(float x, float y) const = 0;
+
+  void activate(ConstMatrixView x, MatrixView y) const override;
+  void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+};
+
+/// Makes an activation from its parsed arguments (the text between the parentheses
+/// of "name(a, b)", split at commas and trimmed; empty when there are none).
+using ActivationFactory = std::function<std::unique_ptr<Activation>(const std::vector<std::string>& args)>;
+
+/// Adds `name` (and `aliases`) to the registry; replaces an existing entry of the same name.
+void register_activation(const std::string& name, ActivationFactory factory,
+                         const std::vector<std::string>& aliases = {});
+
+/// Resolves "relu", "leaky_relu(0.1)", "binary_step(ste)", ... (case-insensitive names).
+/// Throws InvalidArgument naming the known activations for an unknown name or bad arguments.
+std::unique_ptr<Activation> make_activation(const std::string& spec);
+
+/// Registered canonical names, sorted (aliases not included).
+std::vector<std::string> activation_names();
+
+/// Parses a float argument of activation `activation`; throws InvalidArgument quoting it.
+float parse_activation_argument(const std::string& activation, const std::string& text);
+
+}  // namespace xdense

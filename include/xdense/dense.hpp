@@ -1,0 +1,66 @@
+#pragma once
+/// \file
+/// Fully connected layer: y = x . W + b.
+
+#include <cstddef>
+#include <string>
+
+#include "xdense/layer.hpp"
+
+namespace xdense {
+
+/// Settings of a Dense layer, with Keras's defaults.
+struct DenseOptions {
+  std::string kernel_initializer = "glorot_uniform";  ///< see initializer.hpp
+  std::string bias_initializer = "zeros";
+  bool use_bias = true;
+};
+
+/// y = x . W + b with kernel W (input_units, units) and bias b (units).
+///   forward : x (batch, in) . W (in, units) -> (batch, units)
+///   backward: dW = x^T . dy, db = sum over rows of dy, dx = dy . W^T
+class Dense final : public Layer {
+ public:
+  /// `units` > 0 outputs; `input_units` 0 means "inferred from the previous layer".
+  explicit Dense(std::size_t units, std::size_t input_units = 0, DenseOptions options = {});
+
+  std::string type_name() const override { return "Dense"; }
+  void build(std::size_t input_units, Rng& rng) override;
+  bool built() const override { return built_; }
+  std::size_t input_units() const override { return input_units_; }
+  std::size_t output_units() const override { return units_; }
+  void reserve(std::size_t rows) override;
+  ConstMatrixView forward(ConstMatrixView x) override;
+  ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
+  std::vector<Parameter> parameters() override;
+
+  /// Kernel W, shape (input_units, units).
+  const Matrix& kernel() const { return kernel_; }
+  /// Bias b, shape (units); all zeros and ignored when use_bias is false.
+  const Vector& bias() const { return bias_; }
+  /// dL/dW from the last backward(), shape (input_units, units).
+  const Matrix& kernel_gradient() const { return kernel_gradient_; }
+  /// dL/db from the last backward(), shape (units).
+  const Vector& bias_gradient() const { return bias_gradient_; }
+  const DenseOptions& options() const { return options_; }
+
+  /// Replaces the weights (builds the layer if needed). Throws ShapeError on mismatch.
+  void set_weights(const Matrix& kernel, const Vector& bias);
+
+ private:
+  void allocate(std::size_t input_units);
+
+  std::size_t units_;
+  std::size_t input_units_;
+  DenseOptions options_;
+  bool built_ = false;
+  Matrix kernel_;
+  Vector bias_;
+  Matrix kernel_gradient_;
+  Vector bias_gradient_;
+  ConstMatrixView input_;  // borrowed from forward() for backward()
+  BatchBuffer output_;
+  BatchBuffer input_gradient_;
+};
+
+}  // namespace xdense

@@ -1,0 +1,45 @@
+#pragma once
+/// \file
+/// Typed exceptions. Every caller mistake throws one of these with a message that
+/// names what was expected and what was received; nothing aborts on user input.
+
+#include <stdexcept>
+#include <string>
+
+namespace xdense {
+
+/// Base of every exception xdense throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A parameter out of its domain (units 0, learning rate <= 0, unknown name, ...).
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Tensor shapes that do not fit together.
+class ShapeError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A method called in the wrong state (fit before compile, ...).
+class StateError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Bad data: a file that cannot be read or parsed, labels out of range, NaN...
+/// The message names the file and, where it applies, the line and field.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// "(a, b)" for shape messages.
+std::string shape_string(std::size_t rows, std::size_t cols);
+
+}  // namespace xdense

@@ -1,0 +1,76 @@
+#pragma once
+/// \file
+/// The Layer interface: the unit a Sequential model chains together.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "xdense/tensor.hpp"
+
+namespace xdense {
+
+class Rng;
+
+/// A trainable array of a layer, seen by optimizers as a flat span of floats.
+/// The pointers stay valid for the life of the layer once it is built: layers
+/// never reallocate parameter storage after build().
+struct Parameter {
+  std::string name;          ///< e.g. "kernel", "bias"
+  float* value = nullptr;    ///< the parameter's values
+  float* gradient = nullptr; ///< dL/dvalue from the last backward()
+  std::size_t size = 0;      ///< number of floats in each of value and gradient
+};
+
+/// A differentiable map from (batch, input_units) to (batch, output_units).
+///
+/// Contract for a training step: forward() then backward() with the same batch.
+/// A layer may keep a borrowed view of forward()'s input until the next
+/// forward(); the caller keeps it alive. Buffers are sized by reserve() for the
+/// largest batch, so a step allocates nothing on the heap.
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  /// Layer kind as shown by summary(), e.g. "Dense", "ReLU".
+  virtual std::string type_name() const = 0;
+
+  /// Creates the parameters for `input_units` inputs, drawing from `rng`.
+  virtual void build(std::size_t input_units, Rng& rng) = 0;
+
+  /// True once build() has run.
+  virtual bool built() const = 0;
+
+  /// Inputs per sample (valid once built).
+  virtual std::size_t input_units() const = 0;
+
+  /// Outputs per sample (valid once built).
+  virtual std::size_t output_units() const = 0;
+
+  /// Makes room for batches of up to `rows` samples (allocates only when growing).
+  virtual void reserve(std::size_t rows) = 0;
+
+  /// y = f(x): x (batch, input_units) -> y (batch, output_units). The result is a
+  /// view of the layer's own buffer, valid until its next forward().
+  virtual ConstMatrixView forward(ConstMatrixView x) = 0;
+
+  /// Given dL/dy (batch, output_units), stores the parameter gradients and
+  /// returns dL/dx (batch, input_units). When `need_input_gradient` is false
+  /// (first layer) dL/dx may be skipped and an empty view returned.
+  virtual ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) = 0;
+
+  /// Trainable arrays, in a fixed order. Empty for parameter-free layers.
+  virtual std::vector<Parameter> parameters() { return {}; }
+
+  /// Total number of trainable floats.
+  std::size_t parameter_count();
+
+ protected:
+  /// Throws ShapeError unless `x` has `expected_cols` columns; `what` names the caller.
+  static void check_columns(const std::string& what, ConstMatrixView x, std::size_t expected_cols);
+};
+
+}  // namespace xdense

@@ -1,0 +1,111 @@
+#pragma once
+/// \file
+/// Loss functions with Keras's names and reductions (mean over the batch).
+///
+/// Targets are either dense, with the predictions' shape (batch, units), or sparse
+/// class indices of shape (batch, 1) when the predictions have more than one column
+/// (categorical cross-entropy only).
+///
+/// When the output layer is a sigmoid (binary cross-entropy) or a softmax
+/// (categorical cross-entropy), Sequential computes the loss from the logits z
+/// feeding that layer: stable for any z, and the gradient is exactly (p - y) / N.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xdense/tensor.hpp"
+
+namespace xdense {
+
+class Activation;
+
+/// A differentiable scalar loss of predictions and targets, averaged over the batch.
+class Loss {
+ public:
+  virtual ~Loss() = default;
+
+  /// Keras identifier, e.g. "binary_crossentropy".
+  virtual std::string name() const = 0;
+
+  /// Mean loss over the batch.
+  virtual double value(ConstMatrixView predictions, ConstMatrixView targets) const = 0;
+
+  /// grad = dL/dpredictions, same shape as predictions.
+  virtual void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const = 0;
+
+  /// True when value/gradient can be computed from the logits feeding `output`.
+  virtual bool fuses_with(const Activation& /*output*/) const { return false; }
+
+  /// Mean loss computed from logits z (only when fuses_with() is true).
+  virtual double value_from_logits(ConstMatrixView logits, ConstMatrixView targets) const;
+
+  /// grad = dL/dz (only when fuses_with() is true).
+  virtual void gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const;
+
+  /// Throws InvalidArgument when the loss cannot go with a model whose last layer
+  /// has `units` outputs and is `output` (nullptr if it is not an activation).
+  virtual void check_output(std::size_t units, const Activation* output) const;
+
+  /// Throws DataError (with the row) or ShapeError when `targets` do not fit an
+  /// output of `units` units: wrong shape, non-integer or out-of-range classes.
+  virtual void check_targets(ConstMatrixView targets, std::size_t units) const;
+};
+
+/// Mean squared error: mean over batch and units of (p - y)^2.
+class MeanSquaredError final : public Loss {
+ public:
+  std::string name() const override { return "mean_squared_error"; }
+  double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
+  void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;
+};
+
+/// Binary cross-entropy, mean over batch and units:
+/// -[y log p + (1 - y) log(1 - p)], p clipped to [1e-7, 1 - 1e-7] (Keras);
+/// from logits: max(z, 0) - z y + log(1 + e^-|z|), gradient sigmoid(z) - y.
+class BinaryCrossEntropy final : public Loss {
+ public:
+  std::string name() const override { return "binary_crossentropy"; }
+  double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
+  void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;
+  bool fuses_with(const Activation& output) const override;
+  double value_from_logits(ConstMatrixView logits, ConstMatrixView targets) const override;
+  void gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const override;
+  void check_output(std::size_t units, const Activation* output) const override;
+  void check_targets(ConstMatrixView targets, std::size_t units) const override;
+};
+
+/// Categorical cross-entropy, mean over the batch of -sum_k y_k log p_k, with
+/// one-hot (or soft) targets, or integer class indices (batch, 1).
+/// From logits: sum_k y_k (logsumexp(z) - z_k), gradient softmax(z) sum(y) - y.
+/// With `sparse_only` (sparse_categorical_crossentropy) targets must be indices.
+class CategoricalCrossEntropy final : public Loss {
+ public:
+  explicit CategoricalCrossEntropy(bool sparse_only = false) : sparse_only_(sparse_only) {}
+  std::string name() const override {
+    return sparse_only_ ? "sparse_categorical_crossentropy" : "categorical_crossentropy";
+  }
+  double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
+  void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;
+  bool fuses_with(const Activation& output) const override;
+  double value_from_logits(ConstMatrixView logits, ConstMatrixView targets) const override;
+  void gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const override;
+  void check_output(std::size_t units, const Activation* output) const override;
+  void check_targets(ConstMatrixView targets, std::size_t units) const override;
+
+ private:
+  bool sparse_only_;
+};
+
+/// Resolves a Keras loss identifier: "mean_squared_error" ("mse"), "binary_crossentropy"
+/// ("bce"), "categorical_crossentropy" ("cce"), "sparse_categorical_crossentropy".
+/// Throws InvalidArgument naming the known losses.
+std::unique_ptr<Loss> make_loss(const std::string& name);
+
+/// Canonical loss names.
+std::vector<std::string> loss_names();
+
+/// True when targets are class indices rather than one row per output unit.
+inline bool sparse_targets(ConstMatrixView targets, std::size_t units) { return targets.cols == 1 && units > 1; }
+
+}  // namespace xdense

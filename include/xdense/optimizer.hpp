@@ -1,0 +1,115 @@
+#pragma once
+/// \file
+/// Optimizers with Keras's defaults and update rules. State (velocities,
+/// moments) is kept in vectors parallel to the parameter list: tied to each
+/// parameter by its position, never by its address.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xdense/layer.hpp"
+
+namespace xdense {
+
+/// Updates parameters from their gradients.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  /// Keras identifier: "sgd", "adam".
+  virtual std::string name() const = 0;
+
+  /// Applies one update to every parameter from its gradient. The list must keep
+  /// the same order and sizes from call to call (ShapeError otherwise).
+  void step(const std::vector<Parameter>& parameters);
+
+  /// Number of step() calls so far.
+  std::size_t iterations() const { return iterations_; }
+
+  /// Forgets all state (moments, velocities, step count).
+  void reset();
+
+  /// Current learning rate.
+  virtual float learning_rate() const = 0;
+
+ protected:
+  /// Updates parameter `index` (value, gradient, state all of `p.size` floats).
+  virtual void update(std::size_t index, const Parameter& p) = 0;
+  /// Allocates state for parameters of the given sizes (called on the first step).
+  virtual void allocate_state(const std::vector<std::size_t>& sizes) = 0;
+  /// Frees all state.
+  virtual void clear_state() = 0;
+
+  std::size_t iterations_ = 0;  // incremented before update() calls: 1 on the first step
+
+ private:
+  std::vector<std::size_t> sizes_;
+};
+
+/// Settings of SGD (Keras defaults).
+struct SGDOptions {
+  float learning_rate = 0.01f;
+  float momentum = 0.0f;  ///< in [0, 1)
+  bool nesterov = false;
+};
+
+/// Stochastic gradient descent, Keras form:
+///   momentum 0 : w -= lr g
+///   momentum m : v = m v - lr g;  w += v           (nesterov: w += m v - lr g)
+class SGD final : public Optimizer {
+ public:
+  /// Throws InvalidArgument for lr <= 0 or momentum outside [0, 1).
+  explicit SGD(SGDOptions options = {});
+  std::string name() const override { return "sgd"; }
+  float learning_rate() const override { return options_.learning_rate; }
+  const SGDOptions& options() const { return options_; }
+
+ protected:
+  void update(std::size_t index, const Parameter& p) override;
+  void allocate_state(const std::vector<std::size_t>& sizes) override;
+  void clear_state() override { velocities_.clear(); }
+
+ private:
+  SGDOptions options_;
+  std::vector<std::vector<float>> velocities_;
+};
+
+/// Settings of Adam (Keras defaults).
+struct AdamOptions {
+  float learning_rate = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-7f;
+};
+
+/// Adam, Keras form (epsilon on sqrt(v), bias correction folded into the step):
+///   m = m + (1 - b1)(g - m);  v = v + (1 - b2)(g^2 - v)
+///   lr_t = lr sqrt(1 - b2^t) / (1 - b1^t);  w -= lr_t m / (sqrt(v) + eps)
+class Adam final : public Optimizer {
+ public:
+  /// Throws InvalidArgument for lr <= 0, betas outside [0, 1), epsilon < 0.
+  explicit Adam(AdamOptions options = {});
+  std::string name() const override { return "adam"; }
+  float learning_rate() const override { return options_.learning_rate; }
+  const AdamOptions& options() const { return options_; }
+
+ protected:
+  void update(std::size_t index, const Parameter& p) override;
+  void allocate_state(const std::vector<std::size_t>& sizes) override;
+  void clear_state() override {
+    first_moments_.clear();
+    second_moments_.clear();
+  }
+
+ private:
+  AdamOptions options_;
+  std::vector<std::vector<float>> first_moments_;
+  std::vector<std::vector<float>> second_moments_;
+};
+
+/// "sgd" or "adam" with default settings; throws InvalidArgument otherwise.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name);
+
+}  // namespace xdense

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package xdense needs to build, test and run.
+# Idempotent: packages already present are not reinstalled, and `apt-get update`
+# runs only when something is missing. Works as root or through sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config      # toolchain
+  libxtensor-dev xtl-dev libxsimd-dev   # tensors
+  libxtensor-blas-dev                   # BLAS bindings for xtensor
+  libopenblas-dev liblapack-dev         # BLAS/LAPACK (OpenBLAS, LP64)
+  libcli11-dev                          # command-line parsing
+  googletest libgtest-dev libgmock-dev  # tests
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo_cmd=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo_cmd=(sudo)
+else
+  echo "setup: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,216 @@
+#include "xdense/activation.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "xdense/activations.hpp"
+#include "xdense/error.hpp"
+
+namespace xdense {
+
+// ---------------------------------------------------------------- Activation
+
+void Activation::build(std::size_t input_units, Rng& /*rng*/) {
+  if (input_units == 0) throw InvalidArgument(type_name() + ": expected a positive number of inputs, received 0");
+  units_ = input_units;
+  output_.reserve(0, units_);
+  input_gradient_.reserve(0, units_);
+}
+
+void Activation::reserve(std::size_t rows) {
+  output_.reserve(rows, units_);
+  input_gradient_.reserve(rows, units_);
+}
+
+ConstMatrixView Activation::forward(ConstMatrixView x) {
+  if (!built()) throw StateError(type_name() + ": forward() called before build()");
+  check_columns(type_name(), x, units_);
+  input_ = x;
+  MatrixView y = output_.view(x.rows);
+  activate(x, y);
+  return y;
+}
+
+ConstMatrixView Activation::backward(ConstMatrixView dy, bool need_input_gradient) {
+  if (!built()) throw StateError(type_name() + ": backward() called before build()");
+  if (dy.rows != input_.rows || dy.cols != units_) {
+    throw ShapeError(type_name() + "::backward: expected dL/dy of shape " + shape_string(input_.rows, units_) +
+                     ", received " + shape_string(dy.rows, dy.cols));
+  }
+  if (!need_input_gradient) return {};
+  MatrixView dx = input_gradient_.view(dy.rows);
+  const ConstMatrixView y{output_.view(dy.rows)};
+  derivative(input_, y, dy, dx);
+  return dx;
+}
+
+void ElementwiseActivation::activate(ConstMatrixView x, MatrixView y) const {
+  const std::size_t n = x.size();
+  for (std::size_t i = 0; i < n; ++i) y.data[i] = value(x.data[i]);
+}
+
+void ElementwiseActivation::derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy,
+                                       MatrixView dx) const {
+  const std::size_t n = x.size();
+  for (std::size_t i = 0; i < n; ++i) dx.data[i] = dy.data[i] * gradient(x.data[i], y.data[i]);
+}
+
+// ---------------------------------------------------------------- registry
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, ActivationFactory> factories;  // canonical name -> factory
+  std::map<std::string, std::string> aliases;          // alias -> canonical name
+};
+
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  const auto last = s.find_last_not_of(" \t");
+  return s.substr(first, last - first + 1);
+}
+
+void expect_no_arguments(const std::string& name, const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    throw InvalidArgument("activation '" + name + "' takes no arguments, received " + std::to_string(args.size()));
+  }
+}
+
+template <class T>
+ActivationFactory no_argument_factory(const std::string& name) {
+  return [name](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+    expect_no_arguments(name, args);
+    return std::make_unique<T>();
+  };
+}
+
+void add(Registry& r, const std::string& name, ActivationFactory factory, const std::vector<std::string>& aliases) {
+  r.factories[name] = std::move(factory);
+  r.aliases[name] = name;
+  for (const auto& alias : aliases) r.aliases[lowercase(alias)] = name;
+}
+
+void add_built_ins(Registry& built_in) {
+  add(built_in, "linear", no_argument_factory<Linear>("linear"), {"identity"});
+  add(built_in, "binary_step",
+        [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+          if (args.empty()) return std::make_unique<BinaryStep>();
+          const std::string option = lowercase(args[0]);
+          if (args.size() == 1 && (option == "ste" || option == "straight_through")) {
+            return std::make_unique<BinaryStep>(true);
+          }
+          throw InvalidArgument("activation 'binary_step' accepts the single argument 'ste' "
+                                "(straight-through estimator), received '" + args[0] + "'");
+        },
+        {"step", "heaviside"});
+  add(built_in, "binary_step_ste",
+        [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+          expect_no_arguments("binary_step_ste", args);
+          return std::make_unique<BinaryStep>(true);
+        },
+        {});
+  add(built_in, "sigmoid", no_argument_factory<Sigmoid>("sigmoid"), {"logistic"});
+  add(built_in, "tanh", no_argument_factory<Tanh>("tanh"), {});
+  add(built_in, "relu", no_argument_factory<ReLU>("relu"), {});
+  add(built_in, "leaky_relu",
+        [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+          if (args.empty()) return std::make_unique<LeakyReLU>();
+          if (args.size() != 1) {
+            throw InvalidArgument("activation 'leaky_relu' takes one argument (the slope), received " +
+                                  std::to_string(args.size()));
+          }
+          return std::make_unique<LeakyReLU>(parse_activation_argument("leaky_relu", args[0]));
+        },
+        {"leakyrelu", "lrelu"});
+  add(built_in, "softmax", no_argument_factory<Softmax>("softmax"), {});
+}
+
+Registry& registry() {
+  // Function-local static: built on first use, so registration order across
+  // translation units does not matter.
+  static Registry r;
+  static const bool initialised = (add_built_ins(r), true);
+  (void)initialised;
+  return r;
+}
+
+}  // namespace
+
+void register_activation(const std::string& name, ActivationFactory factory, const std::vector<std::string>& aliases) {
+  const std::string canonical = lowercase(trim(name));
+  if (canonical.empty() || canonical.find_first_of("(), ") != std::string::npos) {
+    throw InvalidArgument("register_activation: expected a name without spaces or parentheses, received '" + name + "'");
+  }
+  if (!factory) throw InvalidArgument("register_activation: empty factory for '" + name + "'");
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  add(r, canonical, std::move(factory), aliases);
+}
+
+std::vector<std::string> activation_names() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> names;
+  for (const auto& entry : r.factories) names.push_back(entry.first);
+  return names;
+}
+
+float parse_activation_argument(const std::string& activation, const std::string& text) {
+  const std::string t = trim(text);
+  char* end = nullptr;
+  const double value = std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value)) {
+    throw InvalidArgument("activation '" + activation + "': expected a number, received '" + text + "'");
+  }
+  return static_cast<float>(value);
+}
+
+std::unique_ptr<Activation> make_activation(const std::string& spec) {
+  const std::string text = trim(spec);
+  std::string name = text;
+  std::vector<std::string> args;
+  const auto open = text.find('(');
+  if (open != std::string::npos) {
+    if (text.back() != ')') {
+      throw InvalidArgument("activation '" + spec + "': expected name(arguments), missing ')'");
+    }
+    name = trim(text.substr(0, open));
+    const std::string inside = trim(text.substr(open + 1, text.size() - open - 2));
+    if (!inside.empty()) {
+      std::size_t start = 0;
+      for (;;) {
+        const auto comma = inside.find(',', start);
+        args.push_back(trim(inside.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+  }
+  name = lowercase(name);
+  Registry& r = registry();
+  ActivationFactory factory;
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    const auto alias = r.aliases.find(name);
+    if (alias != r.aliases.end()) factory = r.factories.at(alias->second);
+  }
+  if (!factory) {
+    std::string known;
+    for (const auto& n : activation_names()) known += (known.empty() ? "" : ", ") + n;
+    throw InvalidArgument("unknown activation '" + spec + "' (expected one of: " + known + ")");
+  }
+  return factory(args);
+}
+
+}  // namespace xdense

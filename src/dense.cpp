@@ -1,0 +1,110 @@
+#include "xdense/dense.hpp"
+
+#include <algorithm>
+
+#include "blas.hpp"
+#include "xdense/error.hpp"
+#include "xdense/initializer.hpp"
+
+namespace xdense {
+
+Dense::Dense(std::size_t units, std::size_t input_units, DenseOptions options)
+    : units_(units), input_units_(input_units), options_(std::move(options)) {
+  if (units == 0) throw InvalidArgument("Dense: expected a positive number of units, received units=0");
+  check_initializer(options_.kernel_initializer);
+  check_initializer(options_.bias_initializer);
+}
+
+void Dense::allocate(std::size_t input_units) {
+  if (input_units == 0) throw InvalidArgument("Dense: expected a positive number of inputs, received 0");
+  if (input_units_ != 0 && input_units_ != input_units) {
+    throw ShapeError("Dense: declared with " + std::to_string(input_units_) + " inputs, but receives " +
+                     std::to_string(input_units));
+  }
+  input_units_ = input_units;
+  kernel_ = Matrix::from_shape({input_units, units_});
+  bias_ = Vector::from_shape({units_});
+  kernel_gradient_ = Matrix::from_shape({input_units, units_});
+  bias_gradient_ = Vector::from_shape({units_});
+  std::fill(kernel_gradient_.begin(), kernel_gradient_.end(), 0.0f);
+  std::fill(bias_gradient_.begin(), bias_gradient_.end(), 0.0f);
+  output_.reserve(0, units_);
+  input_gradient_.reserve(0, input_units);
+  built_ = true;
+}
+
+void Dense::build(std::size_t input_units, Rng& rng) {
+  allocate(input_units);
+  initialize(options_.kernel_initializer, kernel_.data(), kernel_.size(), input_units, units_, rng);
+  if (options_.use_bias) {
+    initialize(options_.bias_initializer, bias_.data(), bias_.size(), input_units, units_, rng);
+  } else {
+    std::fill(bias_.begin(), bias_.end(), 0.0f);
+  }
+}
+
+void Dense::set_weights(const Matrix& kernel, const Vector& bias) {
+  const std::size_t in = kernel.shape(0);
+  if (kernel.shape(1) != units_ || bias.shape(0) != units_ || (input_units_ != 0 && in != input_units_)) {
+    throw ShapeError("Dense::set_weights: expected kernel (" +
+                     (input_units_ ? std::to_string(input_units_) : std::string("inputs")) + ", " +
+                     std::to_string(units_) + ") and bias (" + std::to_string(units_) +
+                     "), received kernel " + shape_string(kernel.shape(0), kernel.shape(1)) + " and bias (" +
+                     std::to_string(bias.shape(0)) + ")");
+  }
+  if (!built_) allocate(in);
+  // Copy into the existing buffers: optimizers hold pointers to them.
+  std::copy(kernel.begin(), kernel.end(), kernel_.begin());
+  std::copy(bias.begin(), bias.end(), bias_.begin());
+}
+
+void Dense::reserve(std::size_t rows) {
+  output_.reserve(rows, units_);
+  input_gradient_.reserve(rows, input_units_);
+}
+
+ConstMatrixView Dense::forward(ConstMatrixView x) {
+  if (!built_) throw StateError("Dense: forward() called before build()");
+  check_columns("Dense", x, input_units_);
+  input_ = x;
+  MatrixView y = output_.view(x.rows);
+  // y = b broadcast over rows, then y += x . W (sgemm with beta = 1): the bias add
+  // rides along the matrix product instead of needing its own pass.
+  for (std::size_t r = 0; r < y.rows; ++r) std::copy(bias_.begin(), bias_.end(), y.row(r));
+  blas::sgemm(false, false, x.rows, units_, input_units_, 1.0f, x.data, kernel_.data(), 1.0f, y.data);
+  return y;
+}
+
+ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
+  if (!built_) throw StateError("Dense: backward() called before build()");
+  if (dy.cols != units_ || dy.rows != input_.rows) {
+    throw ShapeError("Dense::backward: expected dL/dy of shape " + shape_string(input_.rows, units_) +
+                     ", received " + shape_string(dy.rows, dy.cols));
+  }
+  // dW = x^T . dy : (in, batch) . (batch, units)
+  blas::sgemm(true, false, input_units_, units_, dy.rows, 1.0f, input_.data, dy.data, 0.0f,
+              kernel_gradient_.data());
+  // db = sum over the batch of dy
+  float* db = bias_gradient_.data();
+  std::fill(db, db + units_, 0.0f);
+  if (options_.use_bias) {
+    for (std::size_t r = 0; r < dy.rows; ++r) {
+      const float* g = dy.row(r);
+      for (std::size_t c = 0; c < units_; ++c) db[c] += g[c];
+    }
+  }
+  if (!need_input_gradient) return {};
+  // dx = dy . W^T : (batch, units) . (units, in)
+  MatrixView dx = input_gradient_.view(dy.rows);
+  blas::sgemm(false, true, dy.rows, input_units_, units_, 1.0f, dy.data, kernel_.data(), 0.0f, dx.data);
+  return dx;
+}
+
+std::vector<Parameter> Dense::parameters() {
+  if (!built_) return {};
+  std::vector<Parameter> params{{"kernel", kernel_.data(), kernel_gradient_.data(), kernel_.size()}};
+  if (options_.use_bias) params.push_back({"bias", bias_.data(), bias_gradient_.data(), bias_.size()});
+  return params;
+}
+
+}  // namespace xdense

@@ -1,0 +1,289 @@
+#include "xdense/loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "xdense/activations.hpp"
+#include "xdense/error.hpp"
+
+namespace xdense {
+namespace {
+
+// Keras's backend epsilon: probabilities are clipped to [eps, 1 - eps] before log.
+constexpr double probability_epsilon = 1e-7;
+
+void check_same_shape(const std::string& what, ConstMatrixView predictions, ConstMatrixView targets) {
+  if (predictions.rows != targets.rows || predictions.cols != targets.cols) {
+    throw ShapeError(what + ": expected targets of shape " + shape_string(predictions.rows, predictions.cols) +
+                     ", received " + shape_string(targets.rows, targets.cols));
+  }
+}
+
+void check_rows(const std::string& what, ConstMatrixView predictions, ConstMatrixView targets) {
+  if (predictions.rows != targets.rows) {
+    throw ShapeError(what + ": expected " + std::to_string(predictions.rows) + " target rows, received " +
+                     std::to_string(targets.rows));
+  }
+}
+
+double clip_probability(double p) { return std::min(std::max(p, probability_epsilon), 1.0 - probability_epsilon); }
+
+// Class index stored in a sparse target (validated beforehand by check_targets).
+std::size_t class_of(ConstMatrixView targets, std::size_t row) { return static_cast<std::size_t>(targets.data[row]); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- Loss defaults
+
+double Loss::value_from_logits(ConstMatrixView, ConstMatrixView) const {
+  throw StateError(name() + ": cannot be computed from logits");
+}
+
+void Loss::gradient_from_logits(ConstMatrixView, ConstMatrixView, MatrixView) const {
+  throw StateError(name() + ": cannot be computed from logits");
+}
+
+void Loss::check_output(std::size_t, const Activation*) const {}
+
+void Loss::check_targets(ConstMatrixView targets, std::size_t units) const {
+  if (targets.cols != units) {
+    throw ShapeError(name() + ": expected targets with " + std::to_string(units) +
+                     " columns (one per output unit), received shape " + shape_string(targets.rows, targets.cols));
+  }
+}
+
+// ---------------------------------------------------------------- MSE
+
+double MeanSquaredError::value(ConstMatrixView p, ConstMatrixView y) const {
+  check_same_shape(name(), p, y);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double d = static_cast<double>(p.data[i]) - y.data[i];
+    sum += d * d;
+  }
+  return p.size() ? sum / static_cast<double>(p.size()) : 0.0;
+}
+
+void MeanSquaredError::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView grad) const {
+  check_same_shape(name(), p, y);
+  // d/dp mean((p - y)^2) = 2 (p - y) / (batch * units)
+  const float scale = 2.0f / static_cast<float>(p.size());
+  for (std::size_t i = 0; i < p.size(); ++i) grad.data[i] = scale * (p.data[i] - y.data[i]);
+}
+
+// ---------------------------------------------------------------- BCE
+
+double BinaryCrossEntropy::value(ConstMatrixView p, ConstMatrixView y) const {
+  check_same_shape(name(), p, y);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double q = clip_probability(p.data[i]);
+    const double t = y.data[i];
+    sum -= t * std::log(q) + (1.0 - t) * std::log(1.0 - q);
+  }
+  return p.size() ? sum / static_cast<double>(p.size()) : 0.0;
+}
+
+void BinaryCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView grad) const {
+  check_same_shape(name(), p, y);
+  // dL/dp = (p - y) / (p (1 - p)) / N inside the clip range, 0 where clipped (as clip's gradient).
+  const double n = static_cast<double>(p.size());
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double q = p.data[i];
+    if (q < probability_epsilon || q > 1.0 - probability_epsilon) {
+      grad.data[i] = 0.0f;
+    } else {
+      grad.data[i] = static_cast<float>((q - y.data[i]) / (q * (1.0 - q)) / n);
+    }
+  }
+}
+
+bool BinaryCrossEntropy::fuses_with(const Activation& output) const {
+  return dynamic_cast<const Sigmoid*>(&output) != nullptr;
+}
+
+double BinaryCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView y) const {
+  check_same_shape(name(), z, y);
+  // -[y log s(z) + (1-y) log(1-s(z))] = max(z,0) - z y + log(1 + e^-|z|): no overflow for any z.
+  double sum = 0.0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double v = z.data[i];
+    sum += std::max(v, 0.0) - v * y.data[i] + std::log1p(std::exp(-std::abs(v)));
+  }
+  return z.size() ? sum / static_cast<double>(z.size()) : 0.0;
+}
+
+void BinaryCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
+  check_same_shape(name(), z, y);
+  // dL/dz = (sigmoid(z) - y) / N
+  const float scale = 1.0f / static_cast<float>(z.size());
+  for (std::size_t i = 0; i < z.size(); ++i) grad.data[i] = scale * (sigmoid(z.data[i]) - y.data[i]);
+}
+
+void BinaryCrossEntropy::check_output(std::size_t, const Activation* output) const {
+  if (output != nullptr && dynamic_cast<const Softmax*>(output) != nullptr) {
+    throw InvalidArgument("binary_crossentropy: expected a sigmoid output layer, received softmax "
+                          "(use categorical_crossentropy with softmax)");
+  }
+}
+
+void BinaryCrossEntropy::check_targets(ConstMatrixView targets, std::size_t units) const {
+  Loss::check_targets(targets, units);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const float t = targets.data[i];
+    if (!(t >= 0.0f && t <= 1.0f)) {
+      throw DataError(name() + ": expected targets in [0, 1], received " + std::to_string(t) + " at row " +
+                      std::to_string(i / targets.cols));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- CCE
+
+void CategoricalCrossEntropy::check_output(std::size_t units, const Activation* output) const {
+  if (units < 2) {
+    throw InvalidArgument(name() + ": expected an output layer with one unit per class (at least 2), received " +
+                          std::to_string(units) + " unit (use binary_crossentropy with a 1-unit sigmoid)");
+  }
+  if (output != nullptr && dynamic_cast<const Sigmoid*>(output) != nullptr) {
+    throw InvalidArgument(name() + ": expected a softmax output layer, received sigmoid "
+                          "(use binary_crossentropy with sigmoid)");
+  }
+}
+
+void CategoricalCrossEntropy::check_targets(ConstMatrixView targets, std::size_t units) const {
+  if (sparse_targets(targets, units)) {
+    for (std::size_t r = 0; r < targets.rows; ++r) {
+      const float t = targets.data[r];
+      if (!(t >= 0.0f && t < static_cast<float>(units)) || t != std::floor(t)) {
+        throw DataError(name() + ": expected class indices 0.." + std::to_string(units - 1) + " for " +
+                        std::to_string(units) + " output units, received " + std::to_string(t) + " at row " +
+                        std::to_string(r));
+      }
+    }
+    return;
+  }
+  if (sparse_only_) {
+    throw ShapeError(name() + ": expected integer class indices of shape " + shape_string(targets.rows, 1) +
+                     ", received " + shape_string(targets.rows, targets.cols));
+  }
+  Loss::check_targets(targets, units);
+}
+
+double CategoricalCrossEntropy::value(ConstMatrixView p, ConstMatrixView y) const {
+  check_rows(name(), p, y);
+  const bool sparse = sparse_targets(y, p.cols);
+  if (!sparse) check_same_shape(name(), p, y);
+  double sum = 0.0;
+  for (std::size_t r = 0; r < p.rows; ++r) {
+    const float* pr = p.row(r);
+    double total = 0.0;  // Keras renormalises p to sum to 1 before the log
+    for (std::size_t c = 0; c < p.cols; ++c) total += pr[c];
+    if (sparse) {
+      sum -= std::log(clip_probability(pr[class_of(y, r)] / total));
+    } else {
+      const float* yr = y.row(r);
+      for (std::size_t c = 0; c < p.cols; ++c) {
+        if (yr[c] != 0.0f) sum -= yr[c] * std::log(clip_probability(pr[c] / total));
+      }
+    }
+  }
+  return p.rows ? sum / static_cast<double>(p.rows) : 0.0;
+}
+
+void CategoricalCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView grad) const {
+  check_rows(name(), p, y);
+  const bool sparse = sparse_targets(y, p.cols);
+  if (!sparse) check_same_shape(name(), p, y);
+  // With q = p / s, s = sum_k p_k: L = -sum_k y_k log q_k, so
+  // dL/dp_j = (-y_j / p_j + (sum_k y_k) / s) / batch.
+  const double n = static_cast<double>(p.rows);
+  for (std::size_t r = 0; r < p.rows; ++r) {
+    const float* pr = p.row(r);
+    float* gr = grad.row(r);
+    double total = 0.0;
+    for (std::size_t c = 0; c < p.cols; ++c) total += pr[c];
+    double target_sum = 1.0;
+    if (!sparse) {
+      target_sum = 0.0;
+      for (std::size_t c = 0; c < p.cols; ++c) target_sum += y.row(r)[c];
+    }
+    for (std::size_t c = 0; c < p.cols; ++c) {
+      const double t = sparse ? (class_of(y, r) == c ? 1.0 : 0.0) : y.row(r)[c];
+      const double q = std::max(static_cast<double>(pr[c]), probability_epsilon * total);
+      gr[c] = static_cast<float>((-t / q + target_sum / total) / n);
+    }
+  }
+}
+
+bool CategoricalCrossEntropy::fuses_with(const Activation& output) const {
+  return dynamic_cast<const Softmax*>(&output) != nullptr;
+}
+
+double CategoricalCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView y) const {
+  check_rows(name(), z, y);
+  const bool sparse = sparse_targets(y, z.cols);
+  if (!sparse) check_same_shape(name(), z, y);
+  double sum = 0.0;
+  for (std::size_t r = 0; r < z.rows; ++r) {
+    const float* zr = z.row(r);
+    // logsumexp(z) = m + log sum_k e^(z_k - m), m = max z: no overflow.
+    const double m = *std::max_element(zr, zr + z.cols);
+    double exp_sum = 0.0;
+    for (std::size_t c = 0; c < z.cols; ++c) exp_sum += std::exp(zr[c] - m);
+    const double lse = m + std::log(exp_sum);
+    if (sparse) {
+      sum += lse - zr[class_of(y, r)];
+    } else {
+      const float* yr = y.row(r);
+      for (std::size_t c = 0; c < z.cols; ++c) sum += yr[c] * (lse - zr[c]);
+    }
+  }
+  return z.rows ? sum / static_cast<double>(z.rows) : 0.0;
+}
+
+void CategoricalCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
+  check_rows(name(), z, y);
+  const bool sparse = sparse_targets(y, z.cols);
+  if (!sparse) check_same_shape(name(), z, y);
+  // dL/dz_j = (softmax(z)_j * sum_k y_k - y_j) / batch
+  const float inverse_batch = 1.0f / static_cast<float>(z.rows);
+  for (std::size_t r = 0; r < z.rows; ++r) {
+    const float* zr = z.row(r);
+    float* gr = grad.row(r);
+    const float m = *std::max_element(zr, zr + z.cols);
+    float exp_sum = 0.0f;
+    for (std::size_t c = 0; c < z.cols; ++c) {
+      gr[c] = std::exp(zr[c] - m);
+      exp_sum += gr[c];
+    }
+    float target_sum = 1.0f;
+    if (!sparse) {
+      target_sum = 0.0f;
+      for (std::size_t c = 0; c < z.cols; ++c) target_sum += y.row(r)[c];
+    }
+    const float scale = target_sum / exp_sum;
+    for (std::size_t c = 0; c < z.cols; ++c) {
+      const float t = sparse ? (class_of(y, r) == c ? 1.0f : 0.0f) : y.row(r)[c];
+      gr[c] = (gr[c] * scale - t) * inverse_batch;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- registry
+
+std::vector<std::string> loss_names() {
+  return {"mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"};
+}
+
+std::unique_ptr<Loss> make_loss(const std::string& name) {
+  if (name == "mean_squared_error" || name == "mse") return std::make_unique<MeanSquaredError>();
+  if (name == "binary_crossentropy" || name == "bce") return std::make_unique<BinaryCrossEntropy>();
+  if (name == "categorical_crossentropy" || name == "cce") return std::make_unique<CategoricalCrossEntropy>();
+  if (name == "sparse_categorical_crossentropy") return std::make_unique<CategoricalCrossEntropy>(true);
+  std::string known;
+  for (const auto& n : loss_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InvalidArgument("unknown loss '" + name + "' (expected one of: " + known + ", or the aliases mse, bce, cce)");
+}
+
+}  // namespace xdense

@@ -1,0 +1,135 @@
+#include "xdense/optimizer.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "xdense/error.hpp"
+
+namespace xdense {
+namespace {
+
+void check_learning_rate(const std::string& who, float lr) {
+  if (!(lr > 0.0f) || !std::isfinite(lr)) {
+    std::ostringstream m;
+    m << who << ": expected a positive learning rate, received learning_rate=" << lr;
+    throw InvalidArgument(m.str());
+  }
+}
+
+void check_unit_interval(const std::string& who, const std::string& what, float value) {
+  if (!(value >= 0.0f && value < 1.0f)) {
+    std::ostringstream m;
+    m << who << ": expected " << what << " in [0, 1), received " << what << "=" << value;
+    throw InvalidArgument(m.str());
+  }
+}
+
+}  // namespace
+
+void Optimizer::step(const std::vector<Parameter>& parameters) {
+  if (sizes_.empty()) {
+    for (const Parameter& p : parameters) sizes_.push_back(p.size);
+    allocate_state(sizes_);
+  } else {
+    bool same = sizes_.size() == parameters.size();
+    for (std::size_t i = 0; same && i < parameters.size(); ++i) same = sizes_[i] == parameters[i].size;
+    if (!same) {
+      throw ShapeError(name() + ": the parameter list changed between steps (expected " +
+                       std::to_string(sizes_.size()) + " parameters with the sizes of the first step, received " +
+                       std::to_string(parameters.size()) + "); call reset() for a new model");
+    }
+  }
+  ++iterations_;
+  for (std::size_t i = 0; i < parameters.size(); ++i) update(i, parameters[i]);
+}
+
+void Optimizer::reset() {
+  sizes_.clear();
+  iterations_ = 0;
+  clear_state();
+}
+
+// ---------------------------------------------------------------- SGD
+
+SGD::SGD(SGDOptions options) : options_(options) {
+  check_learning_rate("SGD", options.learning_rate);
+  check_unit_interval("SGD", "momentum", options.momentum);
+}
+
+void SGD::allocate_state(const std::vector<std::size_t>& sizes) {
+  velocities_.clear();
+  if (options_.momentum == 0.0f) return;
+  for (std::size_t n : sizes) velocities_.emplace_back(n, 0.0f);
+}
+
+void SGD::update(std::size_t index, const Parameter& p) {
+  const float lr = options_.learning_rate;
+  float* w = p.value;
+  const float* g = p.gradient;
+  if (options_.momentum == 0.0f) {
+    for (std::size_t i = 0; i < p.size; ++i) w[i] -= lr * g[i];
+    return;
+  }
+  const float m = options_.momentum;
+  float* v = velocities_[index].data();
+  if (options_.nesterov) {
+    for (std::size_t i = 0; i < p.size; ++i) {
+      v[i] = m * v[i] - lr * g[i];
+      w[i] += m * v[i] - lr * g[i];
+    }
+  } else {
+    for (std::size_t i = 0; i < p.size; ++i) {
+      v[i] = m * v[i] - lr * g[i];
+      w[i] += v[i];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Adam
+
+Adam::Adam(AdamOptions options) : options_(options) {
+  check_learning_rate("Adam", options.learning_rate);
+  check_unit_interval("Adam", "beta1", options.beta1);
+  check_unit_interval("Adam", "beta2", options.beta2);
+  if (!(options.epsilon >= 0.0f) || !std::isfinite(options.epsilon)) {
+    std::ostringstream m;
+    m << "Adam: expected epsilon >= 0, received epsilon=" << options.epsilon;
+    throw InvalidArgument(m.str());
+  }
+}
+
+void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
+  first_moments_.clear();
+  second_moments_.clear();
+  for (std::size_t n : sizes) {
+    first_moments_.emplace_back(n, 0.0f);
+    second_moments_.emplace_back(n, 0.0f);
+  }
+}
+
+void Adam::update(std::size_t index, const Parameter& p) {
+  const double t = static_cast<double>(iterations_);
+  const float b1 = options_.beta1;
+  const float b2 = options_.beta2;
+  const float eps = options_.epsilon;
+  // Bias correction folded into the step size, computed once per step in double.
+  const float lr_t = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - std::pow(double(b2), t)) /
+                                        (1.0 - std::pow(double(b1), t)));
+  float* w = p.value;
+  const float* g = p.gradient;
+  float* m = first_moments_[index].data();
+  float* v = second_moments_[index].data();
+  for (std::size_t i = 0; i < p.size; ++i) {
+    m[i] += (g[i] - m[i]) * (1.0f - b1);
+    v[i] += (g[i] * g[i] - v[i]) * (1.0f - b2);
+    w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name) {
+  if (name == "sgd") return std::make_unique<SGD>();
+  if (name == "adam") return std::make_unique<Adam>();
+  throw InvalidArgument("unknown optimizer '" + name + "' (expected one of: sgd, adam)");
+}
+
+}  // namespace xdense

@@ -1,0 +1,39 @@
+#include "xdense/random.hpp"
+
+#include <cmath>
+#include <utility>
+
+namespace xdense {
+
+double Rng::normal() {
+  // Box-Muller: u1 in (0, 1] so that log(u1) is finite.
+  const double u1 = 1.0 - uniform();
+  const double u2 = uniform();
+  constexpr double two_pi = 6.283185307179586476925;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
+}
+
+double Rng::truncated_normal(double stddev) {
+  for (;;) {
+    const double z = normal();
+    if (std::abs(z) <= 2.0) return z * stddev;
+  }
+}
+
+std::uint64_t Rng::below(std::uint64_t n) {
+  // Rejection sampling: accept only draws below the largest multiple of n.
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  for (;;) {
+    const std::uint64_t r = engine_();
+    if (r < limit) return r % n;
+  }
+}
+
+void Rng::shuffle(std::vector<std::size_t>& indices) {
+  for (std::size_t i = indices.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(below(i));
+    std::swap(indices[i - 1], indices[j]);
+  }
+}
+
+}  // namespace xdense

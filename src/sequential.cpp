@@ -1,0 +1,435 @@
+#include "xdense/sequential.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <iomanip>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include "xdense/activation.hpp"
+#include "xdense/error.hpp"
+
+namespace xdense {
+namespace {
+
+constexpr double not_computed = std::numeric_limits<double>::quiet_NaN();
+
+// Copies rows `indices[first, first + count)` of `source` into the start of `target`.
+void gather_rows(const Matrix& source, const std::vector<std::size_t>& indices, std::size_t first, std::size_t count,
+                 MatrixView target) {
+  const std::size_t cols = source.shape(1);
+  for (std::size_t r = 0; r < count; ++r) {
+    std::memcpy(target.row(r), source.data() + indices[first + r] * cols, cols * sizeof(float));
+  }
+}
+
+ConstMatrixView rows_of(const Matrix& m, std::size_t first, std::size_t count) {
+  return {m.data() + first * m.shape(1), count, m.shape(1)};
+}
+
+std::size_t argmax(const float* values, std::size_t n) {
+  return static_cast<std::size_t>(std::max_element(values, values + n) - values);
+}
+
+std::string with_thousands(std::size_t n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+  return digits;
+}
+
+// "ReLU" -> "re_lu", "LeakyReLU" -> "leaky_re_lu", "Dense" -> "dense" (Keras's naming).
+std::string snake_case(const std::string& type) {
+  std::string out;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = type[i];
+    if (c == '(' ) break;
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      const bool after_lower = i > 0 && std::islower(static_cast<unsigned char>(type[i - 1]));
+      const bool before_lower = i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]));
+      if (i > 0 && (after_lower || (before_lower && std::isupper(static_cast<unsigned char>(type[i - 1])))))
+        out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> History::values(const std::string& metric) const {
+  std::vector<double> series;
+  for (const EpochLog& e : epochs) {
+    if (metric == "loss") series.push_back(e.loss);
+    else if (metric == "accuracy") series.push_back(e.accuracy);
+    else if (metric == "val_loss") series.push_back(e.val_loss);
+    else if (metric == "val_accuracy") series.push_back(e.val_accuracy);
+    else throw InvalidArgument("History::values: unknown metric '" + metric +
+                               "' (expected loss, accuracy, val_loss or val_accuracy)");
+  }
+  return series;
+}
+
+Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
+Sequential::~Sequential() = default;
+Sequential::Sequential(Sequential&&) noexcept = default;
+Sequential& Sequential::operator=(Sequential&&) noexcept = default;
+
+Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
+  if (!layer) throw InvalidArgument("Sequential::add: expected a layer, received nullptr");
+  if (built_) throw StateError("Sequential::add: the model is already built; add layers before fit() or build()");
+  layers_.push_back(std::move(layer));
+  update_fusion();
+  return *this;
+}
+
+Sequential& Sequential::add(const std::string& activation_spec) { return add(make_activation(activation_spec)); }
+
+void Sequential::compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer,
+                         const std::vector<std::string>& metrics) {
+  if (!loss) throw InvalidArgument("Sequential::compile: expected a loss, received nullptr");
+  if (!optimizer) throw InvalidArgument("Sequential::compile: expected an optimizer, received nullptr");
+  bool accuracy = false;
+  for (const auto& metric : metrics) {
+    if (metric == "accuracy" || metric == "acc") {
+      accuracy = true;
+    } else {
+      throw InvalidArgument("Sequential::compile: unknown metric '" + metric + "' (expected accuracy)");
+    }
+  }
+  loss_ = std::move(loss);
+  optimizer_ = std::move(optimizer);
+  accuracy_ = accuracy;
+  update_fusion();
+  if (built_) {
+    loss_->check_output(output_units(), dynamic_cast<const Activation*>(layers_.back().get()));
+  }
+}
+
+void Sequential::compile(const std::string& loss, const std::string& optimizer,
+                         const std::vector<std::string>& metrics) {
+  compile(make_loss(loss), make_optimizer(optimizer), metrics);
+}
+
+void Sequential::update_fusion() {
+  fused_output_ = nullptr;
+  if (!loss_ || layers_.empty()) return;
+  auto* output = dynamic_cast<Activation*>(layers_.back().get());
+  if (output != nullptr && loss_->fuses_with(*output)) fused_output_ = output;
+}
+
+void Sequential::build(std::size_t input_units) {
+  if (layers_.empty()) throw StateError("Sequential::build: the model has no layers; add() some first");
+  if (input_units == 0) throw InvalidArgument("Sequential::build: expected a positive number of inputs, received 0");
+  std::size_t units = input_units;
+  for (auto& layer : layers_) {
+    layer->build(units, rng_);
+    units = layer->output_units();
+  }
+  parameters_.clear();
+  first_trainable_ = layers_.size();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    for (const Parameter& p : layers_[i]->parameters()) parameters_.push_back(p);
+    if (first_trainable_ == layers_.size() && !layers_[i]->parameters().empty()) first_trainable_ = i;
+  }
+  built_ = true;
+  if (optimizer_) optimizer_->reset();
+  if (loss_) loss_->check_output(units, dynamic_cast<const Activation*>(layers_.back().get()));
+}
+
+std::size_t Sequential::input_units() const { return built_ ? layers_.front()->input_units() : 0; }
+std::size_t Sequential::output_units() const { return built_ ? layers_.back()->output_units() : 0; }
+
+Layer& Sequential::layer(std::size_t index) {
+  if (index >= layers_.size()) {
+    throw InvalidArgument("Sequential::layer: index " + std::to_string(index) + " out of range (model has " +
+                          std::to_string(layers_.size()) + " layers)");
+  }
+  return *layers_[index];
+}
+
+const Layer& Sequential::layer(std::size_t index) const { return const_cast<Sequential*>(this)->layer(index); }
+
+std::string Sequential::layer_name(std::size_t index) const {
+  const std::string base = snake_case(layer(index).type_name());
+  std::size_t same_before = 0;
+  for (std::size_t i = 0; i < index; ++i) same_before += snake_case(layers_[i]->type_name()) == base;
+  return same_before == 0 ? base : base + "_" + std::to_string(same_before);
+}
+
+std::size_t Sequential::parameter_count() const {
+  std::size_t total = 0;
+  for (const Parameter& p : parameters_) total += p.size;
+  return total;
+}
+
+void Sequential::require_compiled(const std::string& who) const {
+  if (!compiled()) throw StateError(who + ": the model is not compiled; call compile() first");
+}
+
+void Sequential::prepare(std::size_t input_units, const std::string& who) {
+  if (layers_.empty()) throw StateError(who + ": the model has no layers; add() some first");
+  if (!built_) {
+    build(input_units);
+  } else if (input_units != this->input_units()) {
+    throw ShapeError(who + ": expected x with " + std::to_string(this->input_units()) +
+                     " columns (the model's inputs), received " + std::to_string(input_units));
+  }
+}
+
+void Sequential::reserve(std::size_t rows) {
+  for (auto& layer : layers_) layer->reserve(rows);
+  output_gradient_.reserve(rows, output_units());
+}
+
+double Sequential::batch_loss(ConstMatrixView output, ConstMatrixView y) const {
+  if (fused_output_ != nullptr) return loss_->value_from_logits(fused_output_->last_input(), y);
+  return loss_->value(output, y);
+}
+
+std::size_t Sequential::count_correct(ConstMatrixView output, ConstMatrixView y) const {
+  std::size_t correct = 0;
+  if (output.cols == 1) {
+    // Binary accuracy: predicted class is p > 0.5, as Keras's threshold.
+    for (std::size_t r = 0; r < output.rows; ++r) correct += (output.data[r] > 0.5f) == (y.data[r] > 0.5f);
+    return correct;
+  }
+  const bool sparse = sparse_targets(y, output.cols);
+  for (std::size_t r = 0; r < output.rows; ++r) {
+    const std::size_t predicted = argmax(output.row(r), output.cols);
+    const std::size_t expected = sparse ? static_cast<std::size_t>(y.data[r]) : argmax(y.row(r), y.cols);
+    correct += predicted == expected;
+  }
+  return correct;
+}
+
+double Sequential::train_step(ConstMatrixView x, ConstMatrixView y) {
+  ConstMatrixView activations = x;
+  for (auto& layer : layers_) activations = layer->forward(activations);
+  const ConstMatrixView output = activations;
+  last_output_ = output;
+
+  MatrixView gradient = output_gradient_.view(x.rows);
+  std::size_t backward_from = layers_.size();
+  double loss;
+  if (fused_output_ != nullptr) {
+    // dL/dz from the logits directly: the output activation's backward is skipped.
+    const ConstMatrixView logits = fused_output_->last_input();
+    loss = loss_->value_from_logits(logits, y);
+    loss_->gradient_from_logits(logits, y, gradient);
+    backward_from = layers_.size() - 1;
+  } else {
+    loss = loss_->value(output, y);
+    loss_->gradient(output, y, gradient);
+  }
+  ConstMatrixView upstream = gradient;
+  for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
+    upstream = layers_[i]->backward(upstream, i > first_trainable_);
+  }
+  optimizer_->step(parameters_);
+  return loss;
+}
+
+History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& options) {
+  require_compiled("Sequential::fit");
+  if (options.batch_size == 0) throw InvalidArgument("Sequential::fit: expected batch_size >= 1, received 0");
+  if (!(options.validation_split >= 0.0 && options.validation_split < 1.0)) {
+    throw InvalidArgument("Sequential::fit: expected validation_split in [0, 1), received " +
+                          std::to_string(options.validation_split));
+  }
+  if ((options.validation_x == nullptr) != (options.validation_y == nullptr)) {
+    throw InvalidArgument("Sequential::fit: validation_x and validation_y must be given together");
+  }
+  if (x.shape(0) == 0) throw DataError("Sequential::fit: expected at least one sample, received empty x");
+  if (x.shape(0) != y.shape(0)) {
+    throw ShapeError("Sequential::fit: x has " + std::to_string(x.shape(0)) + " samples but y has " +
+                     std::to_string(y.shape(0)));
+  }
+  if (options.seed) rng_.seed(*options.seed);
+  prepare(x.shape(1), "Sequential::fit");
+  loss_->check_targets(view(y), output_units());
+
+  // Hold out the last rows for validation before any shuffling (Keras's rule).
+  const std::size_t samples = x.shape(0);
+  std::size_t train_samples = samples;
+  if (options.validation_x == nullptr && options.validation_split > 0.0) {
+    train_samples = static_cast<std::size_t>(static_cast<double>(samples) * (1.0 - options.validation_split));
+    if (train_samples == 0 || train_samples == samples) {
+      throw InvalidArgument("Sequential::fit: validation_split=" + std::to_string(options.validation_split) +
+                            " leaves an empty training or validation set for " + std::to_string(samples) +
+                            " samples");
+    }
+  }
+  Matrix validation_x, validation_y;
+  const bool validate = options.validation_x != nullptr || train_samples < samples;
+  if (options.validation_x != nullptr) {
+    if (options.validation_x->shape(0) != options.validation_y->shape(0)) {
+      throw ShapeError("Sequential::fit: validation_x has " + std::to_string(options.validation_x->shape(0)) +
+                       " samples but validation_y has " + std::to_string(options.validation_y->shape(0)));
+    }
+    loss_->check_targets(view(*options.validation_y), output_units());
+  } else if (validate) {
+    validation_x = to_matrix(rows_of(x, train_samples, samples - train_samples));
+    validation_y = to_matrix(rows_of(y, train_samples, samples - train_samples));
+  }
+  const Matrix& val_x = options.validation_x ? *options.validation_x : validation_x;
+  const Matrix& val_y = options.validation_y ? *options.validation_y : validation_y;
+
+  const std::size_t batch_size = std::min(options.batch_size, train_samples);
+  reserve(batch_size);
+  batch_x_.reserve(batch_size, x.shape(1));
+  batch_y_.reserve(batch_size, y.shape(1));
+  std::vector<std::size_t> order(train_samples);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const std::size_t batches = (train_samples + batch_size - 1) / batch_size;
+
+  History history;
+  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    if (options.shuffle) rng_.shuffle(order);
+    double loss_sum = 0.0;
+    std::size_t correct = 0;
+    for (std::size_t b = 0; b < batches; ++b) {
+      const std::size_t first = b * batch_size;
+      const std::size_t rows = std::min(batch_size, train_samples - first);
+      MatrixView xb = batch_x_.view(rows);
+      MatrixView yb = batch_y_.view(rows);
+      gather_rows(x, order, first, rows, xb);
+      gather_rows(y, order, first, rows, yb);
+      const double loss = train_step(xb, yb);
+      loss_sum += loss * static_cast<double>(rows);
+      // Accuracy on the predictions made before this batch's update, as Keras reports it.
+      if (accuracy_) correct += count_correct(last_output_, yb);
+      if (options.on_batch_end) options.on_batch_end(b + 1, batches, loss);
+    }
+    EpochLog log;
+    log.epoch = epoch;
+    log.loss = loss_sum / static_cast<double>(train_samples);
+    log.accuracy = accuracy_ ? static_cast<double>(correct) / static_cast<double>(train_samples) : not_computed;
+    log.val_loss = not_computed;
+    log.val_accuracy = not_computed;
+    if (validate) {
+      const Evaluation e = evaluate(val_x, val_y, options.batch_size);
+      log.val_loss = e.loss;
+      log.val_accuracy = e.accuracy;
+      reserve(batch_size);
+    }
+    log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    history.epochs.push_back(log);
+    if (options.on_epoch_end) options.on_epoch_end(log);
+  }
+  return history;
+}
+
+}  // namespace xdense
+
+namespace xdense {
+
+Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, std::size_t batch_size) {
+  require_compiled("Sequential::evaluate");
+  if (batch_size == 0) throw InvalidArgument("Sequential::evaluate: expected batch_size >= 1, received 0");
+  if (x.shape(0) == 0) throw DataError("Sequential::evaluate: expected at least one sample, received empty x");
+  if (x.shape(0) != y.shape(0)) {
+    throw ShapeError("Sequential::evaluate: x has " + std::to_string(x.shape(0)) + " samples but y has " +
+                     std::to_string(y.shape(0)));
+  }
+  prepare(x.shape(1), "Sequential::evaluate");
+  loss_->check_targets(view(y), output_units());
+  const std::size_t samples = x.shape(0);
+  batch_size = std::min(batch_size, samples);
+  reserve(batch_size);
+  double loss_sum = 0.0;
+  std::size_t correct = 0;
+  for (std::size_t first = 0; first < samples; first += batch_size) {
+    const std::size_t rows = std::min(batch_size, samples - first);
+    ConstMatrixView activations = rows_of(x, first, rows);
+    for (auto& layer : layers_) activations = layer->forward(activations);
+    const ConstMatrixView yb = rows_of(y, first, rows);
+    loss_sum += batch_loss(activations, yb) * static_cast<double>(rows);
+    correct += count_correct(activations, yb);
+  }
+  Evaluation result;
+  result.samples = samples;
+  result.loss = loss_sum / static_cast<double>(samples);
+  result.accuracy = accuracy_ ? static_cast<double>(correct) / static_cast<double>(samples) : not_computed;
+  return result;
+}
+
+Matrix Sequential::predict(const Matrix& x, std::size_t batch_size) {
+  if (batch_size == 0) throw InvalidArgument("Sequential::predict: expected batch_size >= 1, received 0");
+  prepare(x.shape(1), "Sequential::predict");
+  const std::size_t samples = x.shape(0);
+  Matrix result = Matrix::from_shape({samples, output_units()});
+  if (samples == 0) return result;
+  batch_size = std::min(batch_size, samples);
+  reserve(batch_size);
+  for (std::size_t first = 0; first < samples; first += batch_size) {
+    const std::size_t rows = std::min(batch_size, samples - first);
+    ConstMatrixView activations = rows_of(x, first, rows);
+    for (auto& layer : layers_) activations = layer->forward(activations);
+    std::memcpy(result.data() + first * result.shape(1), activations.data, activations.size() * sizeof(float));
+  }
+  return result;
+}
+
+std::vector<std::size_t> Sequential::predict_classes(const Matrix& x, std::size_t batch_size) {
+  const Matrix p = predict(x, batch_size);
+  std::vector<std::size_t> classes(p.shape(0));
+  for (std::size_t r = 0; r < p.shape(0); ++r) {
+    const float* row = p.data() + r * p.shape(1);
+    classes[r] = p.shape(1) == 1 ? static_cast<std::size_t>(row[0] > 0.5f) : argmax(row, p.shape(1));
+  }
+  return classes;
+}
+
+std::string Sequential::summary() const {
+  // Output widths follow Keras 2's model.summary().
+  constexpr int name_width = 29, shape_width = 26, params_width = 12;
+  const std::string rule(name_width + shape_width + params_width, '_');
+  const std::string double_rule(name_width + shape_width + params_width, '=');
+  std::ostringstream out;
+  out << "Model: \"sequential\"\n" << rule << "\n"
+      << std::left << std::setw(name_width) << " Layer (type)" << std::setw(shape_width) << "Output Shape"
+      << "Param #\n" << double_rule << "\n";
+  // Propagate known widths so an unbuilt model still shows what it can.
+  std::size_t units = built_ ? input_units() : 0;
+  if (!built_ && !layers_.empty() && layers_.front()->input_units() != 0) units = layers_.front()->input_units();
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = *layers_[i];
+    std::string shape = "(None, ?)";
+    std::string params = "?";
+    if (l.built()) {
+      units = l.output_units();
+      shape = "(None, " + std::to_string(units) + ")";
+      std::size_t count = 0;
+      for (const Parameter& p : const_cast<Layer&>(l).parameters()) count += p.size;
+      total += count;
+      params = std::to_string(count);
+    } else if (dynamic_cast<const Activation*>(&l) != nullptr && units != 0) {
+      shape = "(None, " + std::to_string(units) + ")";
+      params = "0";
+    } else {
+      units = 0;
+    }
+    out << std::left << std::setw(name_width) << (" " + layer_name(i) + " (" + l.type_name() + ")")
+        << std::setw(shape_width) << shape << params << "\n";
+    if (i + 1 < layers_.size()) out << "\n";
+  }
+  out << double_rule << "\n";
+  if (built_) {
+    out << "Total params: " << with_thousands(total) << "\n"
+        << "Trainable params: " << with_thousands(total) << "\n"
+        << "Non-trainable params: 0\n";
+  } else {
+    out << "Total params: ? (the model is not built: fit() or build() it first)\n";
+  }
+  out << rule << "\n";
+  return out.str();
+}
+
+}  // namespace xdense

@@ -1,0 +1,351 @@
+// Tests of include/xdense/sequential.hpp: end-to-end gradients, learning on real
+// data, determinism, history, summary and caller errors.
+
+#include "xdense/sequential.hpp"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "gradient_check.hpp"
+#include "xdense/activations.hpp"
+#include "xdense/csv.hpp"
+#include "xdense/dense.hpp"
+#include "xdense/error.hpp"
+#include "xdense/preprocessing.hpp"
+
+namespace xdense {
+namespace {
+
+Matrix random_matrix(std::size_t rows, std::size_t cols, Rng& rng, double low = -1.0, double high = 1.0) {
+  Matrix m = Matrix::from_shape({rows, cols});
+  for (float& v : m) v = static_cast<float>(rng.uniform(low, high));
+  return m;
+}
+
+std::string data_file(const std::string& name) { return std::string(XDENSE_DATA_DIR) + "/" + name; }
+
+template <class F>
+void expect_error_containing(F&& call, const std::string& fragment) {
+  try {
+    call();
+    ADD_FAILURE() << "expected an exception containing '" << fragment << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+// Loss of the whole model on (x, y) as the training step computes it, without an update.
+double model_loss(Sequential& model, const Matrix& x, const Matrix& y) {
+  return model.evaluate(x, y, x.shape(0)).loss;
+}
+
+// Fills every parameter gradient of `model` through one backward pass, without
+// changing the weights: an SGD step with a tiny rate would change them, so run the
+// step on a copy of the weights and restore them.
+void compute_gradients(Sequential& model, const Matrix& x, const Matrix& y) {
+  std::vector<std::vector<float>> saved;
+  for (const Parameter& p : model.parameters()) saved.emplace_back(p.value, p.value + p.size);
+  model.reserve(x.shape(0));
+  model.train_step(view(x), view(y));
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    std::copy(saved[i].begin(), saved[i].end(), model.parameters()[i].value);
+  }
+}
+
+void check_model_gradients(Sequential& model, const Matrix& x, const Matrix& y, const std::string& what,
+                           double absolute = 2e-4) {
+  compute_gradients(model, x, y);
+  for (const Parameter& p : model.parameters()) {
+    const std::vector<float> analytic(p.gradient, p.gradient + p.size);
+    testing::expect_gradient_matches(p.value, analytic.data(), p.size, [&] { return model_loss(model, x, y); },
+                                     what + " " + p.name, 1e-2, 1e-2, absolute);
+  }
+}
+
+// -------------------------------------------------------------- gradients
+
+TEST(SequentialGradient, ThreeLayerTanhSoftmaxCrossEntropyMatchesFiniteDifferences) {
+  Rng rng(3);
+  Sequential model(11);
+  model.add(std::make_unique<Dense>(6)).add("tanh");
+  model.add(std::make_unique<Dense>(5)).add("sigmoid");
+  model.add(std::make_unique<Dense>(3)).add("softmax");
+  model.compile(make_loss("categorical_crossentropy"), std::make_unique<SGD>());
+  const Matrix x = random_matrix(4, 4, rng);
+  Matrix y = Matrix::from_shape({4, 1});
+  y(0, 0) = 0; y(1, 0) = 2; y(2, 0) = 1; y(3, 0) = 2;
+  model.build(4);
+  ASSERT_TRUE(model.loss_from_logits());
+  check_model_gradients(model, x, y, "tanh/sigmoid/softmax");
+}
+
+TEST(SequentialGradient, ThreeLayerLeakyReluSigmoidBinaryCrossEntropy) {
+  Rng rng(5);
+  Sequential model(13);
+  model.add(std::make_unique<Dense>(8)).add("leaky_relu(0.2)");
+  model.add(std::make_unique<Dense>(8)).add("tanh");
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.compile("binary_crossentropy", "sgd");
+  const Matrix x = random_matrix(3, 5, rng);
+  Matrix y = Matrix::from_shape({3, 1});
+  y(0, 0) = 1; y(1, 0) = 0; y(2, 0) = 1;
+  model.build(5);
+  check_model_gradients(model, x, y, "leaky_relu/tanh/sigmoid");
+}
+
+TEST(SequentialGradient, UnfusedSoftmaxWithMeanSquaredError) {
+  // Softmax + MSE does not fuse: the softmax Jacobian-vector product is exercised end to end.
+  Rng rng(7);
+  Sequential model(17);
+  model.add(std::make_unique<Dense>(5)).add("sigmoid");
+  model.add(std::make_unique<Dense>(4)).add("tanh");
+  model.add(std::make_unique<Dense>(3)).add("softmax");
+  model.compile("mse", "sgd");
+  const Matrix x = random_matrix(3, 2, rng, -2.0, 2.0);
+  Matrix y = Matrix::from_shape({3, 3});
+  std::fill(y.begin(), y.end(), 0.0f);
+  y(0, 1) = 1; y(1, 0) = 1; y(2, 2) = 1;
+  model.build(2);
+  EXPECT_FALSE(model.loss_from_logits());
+  // MSE gradients are divided by batch * units = 9, so they are small; the loss is
+  // O(0.2) and float rounding in it stays below 1e-6 / (2h) = 5e-5: a 2e-5 floor holds.
+  check_model_gradients(model, x, y, "softmax+mse", 2e-5);
+}
+
+// -------------------------------------------------------------- learning
+
+TEST(SequentialFit, LearnsXorToFullAccuracy) {
+  Matrix x = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+  Matrix y = {{0}, {1}, {1}, {0}};
+  Sequential model(1);
+  model.add(std::make_unique<Dense>(8)).add("tanh");
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  AdamOptions adam;
+  adam.learning_rate = 0.05f;
+  model.compile(make_loss("binary_crossentropy"), std::make_unique<Adam>(adam));
+  FitOptions options;
+  options.epochs = 300;
+  options.batch_size = 4;
+  const History history = model.fit(x, y, options);
+  EXPECT_EQ(history.epochs.size(), 300u);
+  const Evaluation e = model.evaluate(x, y);
+  EXPECT_EQ(e.accuracy, 1.0);
+  EXPECT_LT(e.loss, 0.1);
+  EXPECT_EQ(model.predict_classes(x), (std::vector<std::size_t>{0, 1, 1, 0}));
+}
+
+TEST(SequentialFit, BreastCancerSigmoidNetworkReaches95PercentOnHeldOutFifth) {
+  const Dataset data = load_csv(data_file("breast_cancer.csv"));
+  ASSERT_EQ(data.features.shape(1), 30u);
+  Split split = train_test_split(data.features, data.labels, 0.2, /*seed=*/2024, /*stratify=*/true);
+  Standardizer scaler;
+  split.x_train = scaler.fit_transform(split.x_train);  // statistics from the training part only
+  split.x_test = scaler.transform(split.x_test);
+
+  Sequential model(7);
+  model.add(std::make_unique<Dense>(16)).add("relu");
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.compile("binary_crossentropy", "adam");
+  FitOptions options;
+  options.epochs = 40;
+  options.batch_size = 32;
+  options.validation_split = 0.1;
+  const History history = model.fit(split.x_train, split.y_train, options);
+  EXPECT_LT(history.epochs.back().loss, history.epochs.front().loss);
+  EXPECT_FALSE(std::isnan(history.epochs.back().val_accuracy));
+
+  const Evaluation test = model.evaluate(split.x_test, split.y_test);
+  EXPECT_EQ(test.samples, split.x_test.shape(0));
+  EXPECT_GE(test.accuracy, 0.95) << "test loss " << test.loss;
+}
+
+TEST(SequentialFit, IrisSoftmaxNetworkReaches93PercentOnHeldOutPart) {
+  const Dataset data = load_csv(data_file("iris.csv"));
+  ASSERT_EQ(data.class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+  // The file is sorted by species: a stratified shuffled split keeps every class in both parts.
+  Split split = train_test_split(data.features, data.labels, 0.3, /*seed=*/99, /*stratify=*/true);
+  Standardizer scaler;
+  split.x_train = scaler.fit_transform(split.x_train);
+  split.x_test = scaler.transform(split.x_test);
+
+  Sequential model(5);
+  model.add(std::make_unique<Dense>(16)).add("relu");
+  model.add(std::make_unique<Dense>(3)).add("softmax");
+  AdamOptions adam;
+  adam.learning_rate = 0.01f;
+  model.compile(std::make_unique<CategoricalCrossEntropy>(), std::make_unique<Adam>(adam));
+  FitOptions options;
+  options.epochs = 100;
+  options.batch_size = 16;
+  model.fit(split.x_train, split.y_train, options);  // integer labels, used as sparse targets
+  const Evaluation test = model.evaluate(split.x_test, split.y_test);
+  EXPECT_GE(test.accuracy, 0.93) << "test loss " << test.loss;
+
+  // Same result with one-hot targets.
+  const Evaluation one_hot_test = model.evaluate(split.x_test, one_hot(split.y_test, 3));
+  EXPECT_DOUBLE_EQ(one_hot_test.accuracy, test.accuracy);
+  EXPECT_NEAR(one_hot_test.loss, test.loss, 1e-6);
+}
+
+// -------------------------------------------------------------- determinism
+
+std::vector<float> trained_weights(std::uint64_t seed) {
+  Rng rng(123);
+  const Matrix x = random_matrix(64, 3, rng);
+  Matrix y = Matrix::from_shape({64, 1});
+  for (std::size_t r = 0; r < 64; ++r) y(r, 0) = x(r, 0) * x(r, 1) > 0 ? 1.0f : 0.0f;
+  Sequential model;
+  model.add(std::make_unique<Dense>(8, 0, DenseOptions{"he_normal", "zeros", true})).add("relu");
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.compile("binary_crossentropy", "adam");
+  FitOptions options;
+  options.epochs = 5;
+  options.batch_size = 10;
+  options.validation_split = 0.2;
+  options.seed = seed;
+  model.fit(x, y, options);
+  std::vector<float> weights;
+  for (const Parameter& p : model.parameters()) weights.insert(weights.end(), p.value, p.value + p.size);
+  return weights;
+}
+
+TEST(SequentialDeterminism, SameSeedGivesBitIdenticalWeights) {
+  const std::vector<float> a = trained_weights(77);
+  const std::vector<float> b = trained_weights(77);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
+  EXPECT_NE(a, trained_weights(78));
+}
+
+// -------------------------------------------------------------- history, predict, summary
+
+TEST(SequentialFit, HistoryRecordsEveryEpochAndCallbacksRun) {
+  Rng rng(4);
+  const Matrix x = random_matrix(50, 2, rng);
+  Matrix y = Matrix::from_shape({50, 1});
+  for (std::size_t r = 0; r < 50; ++r) y(r, 0) = x(r, 0) > 0 ? 1.0f : 0.0f;
+  Sequential model;
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.compile("binary_crossentropy", "sgd");
+  std::size_t batches_seen = 0, epochs_seen = 0;
+  FitOptions options;
+  options.epochs = 3;
+  options.batch_size = 16;  // 40 training rows -> batches of 16, 16, 8
+  options.validation_split = 0.2;
+  options.on_batch_end = [&](std::size_t, std::size_t total, double loss) {
+    EXPECT_EQ(total, 3u);
+    EXPECT_TRUE(std::isfinite(loss));
+    ++batches_seen;
+  };
+  options.on_epoch_end = [&](const EpochLog& log) { EXPECT_EQ(log.epoch, ++epochs_seen); };
+  const History h = model.fit(x, y, options);
+  EXPECT_EQ(batches_seen, 9u);
+  EXPECT_EQ(epochs_seen, 3u);
+  ASSERT_EQ(h.values("loss").size(), 3u);
+  for (const EpochLog& e : h.epochs) {
+    EXPECT_GE(e.accuracy, 0.0);
+    EXPECT_LE(e.accuracy, 1.0);
+    EXPECT_TRUE(std::isfinite(e.val_loss));
+    EXPECT_TRUE(std::isfinite(e.val_accuracy));
+  }
+  // val metrics equal evaluate() on the last 20% of rows, taken before shuffling.
+  const Matrix val_x = take_rows(x, {40, 41, 42, 43, 44, 45, 46, 47, 48, 49});
+  const Matrix val_y = take_rows(y, {40, 41, 42, 43, 44, 45, 46, 47, 48, 49});
+  const Evaluation e = model.evaluate(val_x, val_y);
+  EXPECT_NEAR(e.loss, h.epochs.back().val_loss, 1e-9);
+  EXPECT_THROW(h.values("precision"), InvalidArgument);
+}
+
+TEST(SequentialPredict, MatchesLayerByLayerComputationForAnyBatchSize) {
+  Rng rng(8);
+  const Matrix x = random_matrix(10, 3, rng);
+  Sequential model;
+  model.add(std::make_unique<Dense>(4)).add("relu").add(std::make_unique<Dense>(2)).add("softmax");
+  model.build(3);
+  const Matrix all = model.predict(x, 10);
+  const Matrix batched = model.predict(x, 3);  // 3, 3, 3, 1
+  ASSERT_EQ(all.shape(0), 10u);
+  ASSERT_EQ(all.shape(1), 2u);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_FLOAT_EQ(all.data()[i], batched.data()[i]);
+  // Independent computation from the weights.
+  const auto& d0 = dynamic_cast<const Dense&>(model.layer(0));
+  const auto& d1 = dynamic_cast<const Dense&>(model.layer(2));
+  for (std::size_t r = 0; r < 10; ++r) {
+    double h[4], z[2];
+    for (std::size_t j = 0; j < 4; ++j) {
+      double s = d0.bias()(j);
+      for (std::size_t i = 0; i < 3; ++i) s += double(x(r, i)) * d0.kernel()(i, j);
+      h[j] = std::max(0.0, s);
+    }
+    for (std::size_t j = 0; j < 2; ++j) {
+      z[j] = d1.bias()(j);
+      for (std::size_t i = 0; i < 4; ++i) z[j] += h[i] * d1.kernel()(i, j);
+    }
+    const double p1 = 1.0 / (1.0 + std::exp(z[0] - z[1]));
+    EXPECT_NEAR(all(r, 1), p1, 1e-5);
+  }
+}
+
+TEST(SequentialSummary, PrintsKerasStyleTableWithParameterCounts) {
+  Sequential model;
+  model.add(std::make_unique<Dense>(64, 30)).add("relu");
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.build(30);
+  const std::string s = model.summary();
+  EXPECT_NE(s.find("Layer (type)"), std::string::npos) << s;
+  EXPECT_NE(s.find("dense (Dense)"), std::string::npos) << s;
+  EXPECT_NE(s.find("dense_1 (Dense)"), std::string::npos) << s;
+  EXPECT_NE(s.find("re_lu (ReLU)"), std::string::npos) << s;
+  EXPECT_NE(s.find("(None, 64)"), std::string::npos) << s;
+  EXPECT_NE(s.find("1984"), std::string::npos) << s;  // 30*64 + 64
+  EXPECT_NE(s.find("Total params: 2,049"), std::string::npos) << s;  // 1984 + 64 + 1
+  EXPECT_EQ(model.parameter_count(), 2049u);
+}
+
+// -------------------------------------------------------------- caller mistakes
+
+TEST(SequentialErrors, RejectsMistakesWithClearMessages) {
+  Matrix x = {{0, 0}, {1, 1}};
+  Matrix y = {{0}, {1}};
+  Sequential empty;
+  expect_error_containing([&] { empty.build(2); }, "no layers");
+
+  Sequential model;
+  model.add(std::make_unique<Dense>(3)).add("softmax");
+  expect_error_containing([&] { model.fit(x, y); }, "not compiled");
+  model.compile("categorical_crossentropy", "adam");
+  FitOptions zero_batch;
+  zero_batch.batch_size = 0;
+  expect_error_containing([&] { model.fit(x, y, zero_batch); }, "batch_size >= 1, received 0");
+  Matrix out_of_range = {{0}, {3}};
+  expect_error_containing([&] { model.fit(x, out_of_range); }, "received 3");
+  Matrix wrong_rows = {{0}};
+  expect_error_containing([&] { model.fit(x, wrong_rows); }, "x has 2 samples but y has 1");
+  Matrix empty_x = Matrix::from_shape({0, 2});
+  Matrix empty_y = Matrix::from_shape({0, 1});
+  expect_error_containing([&] { model.fit(empty_x, empty_y); }, "empty");
+  model.fit(x, y);
+  Matrix three_columns = {{0, 0, 0}};
+  expect_error_containing([&] { model.predict(three_columns); }, "expected x with 2 columns");
+  expect_error_containing([&] { model.add("relu"); }, "already built");
+  FitOptions bad_split;
+  bad_split.validation_split = 1.5;
+  expect_error_containing([&] { model.fit(x, y, bad_split); }, "validation_split");
+
+  Sequential unknown;
+  expect_error_containing([&] { unknown.add("swish"); }, "unknown activation 'swish'");
+  expect_error_containing([&] { unknown.compile("hinge", "adam"); }, "unknown loss 'hinge'");
+  expect_error_containing([&] { unknown.compile("mse", "rmsprop"); }, "unknown optimizer 'rmsprop'");
+  expect_error_containing([&] { unknown.compile("mse", "adam", {"auc"}); }, "unknown metric 'auc'");
+
+  Sequential one_unit;
+  one_unit.add(std::make_unique<Dense>(1)).add("sigmoid");
+  one_unit.compile("categorical_crossentropy", "adam");
+  expect_error_containing([&] { one_unit.build(2); }, "at least 2");
+}
+
+}  // namespace
+}  // namespace xdense
