@@ -1,0 +1,82 @@
+#pragma once
+/// \file
+/// Data preparation before training: feature standardisation, train/test split, one-hot labels.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "xdense/tensor.hpp"
+
+namespace xdense {
+
+/// Per-feature standardisation (x - mean) / scale, fitted on training data.
+/// scale is the population standard deviation (like scikit-learn's StandardScaler); a constant
+/// feature gets scale 1, so it maps to 0 instead of dividing by zero.
+class Standardizer {
+ public:
+  /// An unfitted standardizer.
+  Standardizer() = default;
+
+  /// A fitted standardizer from saved statistics; throws InvalidArgument unless both have the same
+  /// non-zero size, every mean is finite and every scale is finite and > 0.
+  Standardizer(Vector mean, Vector scale);
+
+  /// Learns mean and scale of each column of x (samples, features); throws DataError on an empty
+  /// matrix or a non-finite value.
+  void fit(const Matrix& x);
+
+  /// Returns standardised x (samples, features); StateError if not fitted, ShapeError if the
+  /// column count differs from the fitted one.
+  Matrix transform(const Matrix& x) const;
+
+  /// Standardises x (samples, features) in place; same errors as transform.
+  void transform_in_place(Matrix& x) const;
+
+  /// fit(x) then transform(x).
+  Matrix fit_transform(const Matrix& x);
+
+  /// True once fit() or the statistics constructor has run.
+  bool fitted() const { return fitted_; }
+
+  /// Per-feature means, shape (features); empty until fitted.
+  const Vector& mean() const { return mean_; }
+
+  /// Per-feature scales (standard deviations, 1 for constant features), shape (features); empty until fitted.
+  const Vector& scale() const { return scale_; }
+
+ private:
+  void check_input(std::size_t rows, std::size_t cols, const char* caller) const;
+
+  Vector mean_ = Vector::from_shape({0});
+  Vector scale_ = Vector::from_shape({0});
+  bool fitted_ = false;
+};
+
+/// The rows of x (samples, cols) listed in `rows`, in that order; InvalidArgument if an index is out of range.
+Matrix take_rows(const Matrix& x, const std::vector<std::size_t>& rows);
+
+/// Result of train_test_split: rows of x and y, split into training and test sets.
+struct Split {
+  Matrix x_train;
+  Matrix y_train;
+  Matrix x_test;
+  Matrix y_test;
+};
+
+/// Shuffles the rows of x (n, features) and y (n, k) with Rng(seed) and holds out
+/// round(test_fraction * n) of them (at least 1, at most n - 1) for testing.
+/// With `stratify`, y must be (n, 1) class indices and each class contributes
+/// round(test_fraction * count) rows to the test set (at most count - 1 for a class with 2 or more
+/// rows, so every such class stays in training). Throws InvalidArgument for a fraction outside
+/// (0, 1), ShapeError if x and y row counts differ, DataError if n < 2 or a stratify label is not
+/// a class index.
+Split train_test_split(const Matrix& x, const Matrix& y, double test_fraction, std::uint64_t seed,
+                       bool stratify = false);
+
+/// One-hot encoding of labels (n, 1) holding class indices into (n, classes); ShapeError if labels
+/// is not one column, InvalidArgument if classes is 0, DataError naming the row for a label that is
+/// not an integer in [0, classes).
+Matrix one_hot(const Matrix& labels, std::size_t classes);
+
+}  // namespace xdense

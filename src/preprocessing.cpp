@@ -1,0 +1,245 @@
+#include "xdense/preprocessing.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <string>
+#include <utility>
+
+#include "xdense/error.hpp"
+#include "xdense/random.hpp"
+
+namespace xdense {
+namespace {
+
+/// Shortest decimal text that reads back as `value` ("0.25", "3", "nan").
+template <typename T>
+std::string number_text(T value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+/// Copies row `from` of x into row `to` of out; both have the same column count.
+void copy_row(const Matrix& x, std::size_t from, Matrix& out, std::size_t to) {
+  const std::size_t cols = x.shape(1);
+  const float* src = x.data() + from * cols;
+  std::copy(src, src + cols, out.data() + to * cols);
+}
+
+}  // namespace
+
+// --- Standardizer --------------------------------------------------------------
+
+Standardizer::Standardizer(Vector mean, Vector scale) : mean_(std::move(mean)), scale_(std::move(scale)) {
+  if (mean_.size() == 0 || mean_.size() != scale_.size()) {
+    throw InvalidArgument("Standardizer: mean and scale must have the same non-zero size, got " +
+                          std::to_string(mean_.size()) + " and " + std::to_string(scale_.size()));
+  }
+  for (std::size_t i = 0; i < mean_.size(); ++i) {
+    if (!std::isfinite(mean_(i))) {
+      throw InvalidArgument("Standardizer: mean[" + std::to_string(i) + "] must be finite, got " +
+                            number_text(mean_(i)));
+    }
+    if (!(std::isfinite(scale_(i)) && scale_(i) > 0.0f)) {
+      throw InvalidArgument("Standardizer: scale[" + std::to_string(i) + "] must be finite and > 0, got " +
+                            number_text(scale_(i)));
+    }
+  }
+  fitted_ = true;
+}
+
+void Standardizer::fit(const Matrix& x) {
+  const std::size_t rows = x.shape(0);
+  const std::size_t cols = x.shape(1);
+  if (rows == 0 || cols == 0) {
+    throw DataError("Standardizer::fit: need at least one sample and one feature, got x " + shape_string(rows, cols));
+  }
+  // Two passes in double: mean, then the population variance sum((x - mean)^2) / n.
+  std::vector<double> sum(cols, 0.0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const float v = x(r, c);
+      if (!std::isfinite(v)) {
+        throw DataError("Standardizer::fit: x(" + std::to_string(r) + ", " + std::to_string(c) +
+                        ") is NaN/Inf; clean the data first");
+      }
+      sum[c] += v;
+    }
+  }
+  const double n = static_cast<double>(rows);
+  std::vector<double> mean(cols);
+  for (std::size_t c = 0; c < cols; ++c) mean[c] = sum[c] / n;
+  std::vector<double> squares(cols, 0.0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double d = x(r, c) - mean[c];
+      squares[c] += d * d;
+    }
+  }
+
+  Vector new_mean = Vector::from_shape({cols});
+  Vector new_scale = Vector::from_shape({cols});
+  constexpr double eps = std::numeric_limits<double>::epsilon();
+  for (std::size_t c = 0; c < cols; ++c) {
+    const double variance = squares[c] / n;
+    // Constant feature (variance within rounding of zero, the bound scikit-learn uses): scale 1.
+    const double rounding = n * std::fabs(mean[c]) * eps;
+    const float scale = static_cast<float>(std::sqrt(variance));
+    const bool constant = variance <= rounding * rounding || !(scale > 0.0f);
+    new_mean(c) = static_cast<float>(mean[c]);
+    new_scale(c) = constant ? 1.0f : scale;
+  }
+  mean_ = std::move(new_mean);
+  scale_ = std::move(new_scale);
+  fitted_ = true;
+}
+
+void Standardizer::check_input(std::size_t rows, std::size_t cols, const char* caller) const {
+  if (!fitted_) throw StateError(std::string(caller) + ": the standardizer is not fitted; call fit() first");
+  if (cols != mean_.size()) {
+    throw ShapeError(std::string(caller) + ": expected x with " + std::to_string(mean_.size()) +
+                     " columns (as fitted), got x " + shape_string(rows, cols));
+  }
+}
+
+Matrix Standardizer::transform(const Matrix& x) const {
+  Matrix out = x;
+  transform_in_place(out);
+  return out;
+}
+
+void Standardizer::transform_in_place(Matrix& x) const {
+  const std::size_t rows = x.shape(0);
+  const std::size_t cols = x.shape(1);
+  check_input(rows, cols, "Standardizer::transform");
+  const float* mean = mean_.data();
+  const float* scale = scale_.data();
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = x.data() + r * cols;
+    for (std::size_t c = 0; c < cols; ++c) row[c] = (row[c] - mean[c]) / scale[c];
+  }
+}
+
+Matrix Standardizer::fit_transform(const Matrix& x) {
+  fit(x);
+  return transform(x);
+}
+
+// --- row selection and splitting ------------------------------------------------
+
+Matrix take_rows(const Matrix& x, const std::vector<std::size_t>& rows) {
+  Matrix out = Matrix::from_shape({rows.size(), x.shape(1)});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] >= x.shape(0)) {
+      throw InvalidArgument("take_rows: row index " + std::to_string(rows[i]) + " is out of range for x " +
+                            shape_string(x.shape(0), x.shape(1)));
+    }
+    copy_row(x, rows[i], out, i);
+  }
+  return out;
+}
+
+Split train_test_split(const Matrix& x, const Matrix& y, double test_fraction, std::uint64_t seed, bool stratify) {
+  if (!(test_fraction > 0.0 && test_fraction < 1.0)) {
+    throw InvalidArgument("train_test_split: test_fraction must be in (0, 1), got " + number_text(test_fraction));
+  }
+  const std::size_t n = x.shape(0);
+  if (y.shape(0) != n) {
+    throw ShapeError("train_test_split: x and y must have the same number of rows, got x " +
+                     shape_string(x.shape(0), x.shape(1)) + " and y " + shape_string(y.shape(0), y.shape(1)));
+  }
+  if (n < 2) throw DataError("train_test_split: need at least 2 samples to split, got " + std::to_string(n));
+
+  Rng rng(seed);
+  std::vector<std::size_t> train;
+  std::vector<std::size_t> test;
+  if (!stratify) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    rng.shuffle(order);
+    const auto wanted = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(n)));
+    const std::size_t n_test = std::clamp<std::size_t>(wanted, 1, n - 1);
+    test.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_test));
+    train.assign(order.begin() + static_cast<std::ptrdiff_t>(n_test), order.end());
+  } else {
+    if (y.shape(1) != 1) {
+      throw ShapeError("train_test_split: stratify needs y of shape (n, 1) holding class indices, got y " +
+                       shape_string(y.shape(0), y.shape(1)));
+    }
+    // Rows of each class, classes in ascending order.
+    std::map<float, std::vector<std::size_t>> members;
+    for (std::size_t r = 0; r < n; ++r) {
+      const float label = y(r, 0);
+      if (!(std::isfinite(label) && label >= 0.0f && label == std::floor(label))) {
+        throw DataError("train_test_split: row " + std::to_string(r) + ": label " + number_text(label) +
+                        " is not a class index (a non-negative integer)");
+      }
+      members[label].push_back(r);
+    }
+    struct Group {
+      std::vector<std::size_t> rows;  // shuffled
+      std::size_t n_test;
+    };
+    std::vector<Group> groups;
+    std::size_t total_test = 0;
+    for (auto& entry : members) {
+      std::vector<std::size_t>& rows = entry.second;
+      rng.shuffle(rows);
+      const std::size_t count = rows.size();
+      auto k = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(count)));
+      if (count >= 2) k = std::min(k, count - 1);  // keep every class with 2+ rows in training
+      total_test += k;
+      groups.push_back({std::move(rows), k});
+    }
+    if (total_test == 0) {
+      // Every class rounded to 0: hold out one row of the largest class (one with 2+ rows if any).
+      auto largest = std::max_element(groups.begin(), groups.end(),
+                                      [](const Group& a, const Group& b) { return a.rows.size() < b.rows.size(); });
+      largest->n_test = 1;
+    } else if (total_test == n) {
+      // Only possible when every class has a single row: keep one of them for training.
+      groups.front().n_test = 0;
+    }
+    for (const Group& group : groups) {
+      const auto cut = group.rows.begin() + static_cast<std::ptrdiff_t>(group.n_test);
+      test.insert(test.end(), group.rows.begin(), cut);
+      train.insert(train.end(), cut, group.rows.end());
+    }
+    // Mix the classes, which were appended one after another.
+    rng.shuffle(train);
+    rng.shuffle(test);
+  }
+  return {take_rows(x, train), take_rows(y, train), take_rows(x, test), take_rows(y, test)};
+}
+
+// --- labels ----------------------------------------------------------------------
+
+Matrix one_hot(const Matrix& labels, std::size_t classes) {
+  if (labels.shape(1) != 1) {
+    throw ShapeError("one_hot: expected labels of shape (n, 1) holding class indices, got " +
+                     shape_string(labels.shape(0), labels.shape(1)));
+  }
+  if (classes == 0) throw InvalidArgument("one_hot: classes must be at least 1, got 0");
+  const std::size_t n = labels.shape(0);
+  Matrix out = Matrix::from_shape({n, classes});
+  std::fill(out.data(), out.data() + out.size(), 0.0f);
+  for (std::size_t r = 0; r < n; ++r) {
+    const float label = labels(r, 0);
+    if (!(std::isfinite(label) && label == std::floor(label))) {
+      throw DataError("one_hot: row " + std::to_string(r) + ": label " + number_text(label) +
+                      " is not an integer class index");
+    }
+    if (label < 0.0f || label >= static_cast<float>(classes)) {
+      throw DataError("one_hot: row " + std::to_string(r) + ": label " + number_text(label) + " is out of range for " +
+                      std::to_string(classes) + " classes (expected 0.." + std::to_string(classes - 1) + ")");
+    }
+    out(r, static_cast<std::size_t>(label)) = 1.0f;
+  }
+  return out;
+}
+
+}  // namespace xdense

@@ -1,0 +1,314 @@
+#include "xdense/csv.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "xdense/error.hpp"
+
+#ifndef XDENSE_DATA_DIR
+#define XDENSE_DATA_DIR "data"
+#endif
+
+namespace xdense {
+namespace {
+
+using Names = std::vector<std::string>;
+
+const std::string data_dir = XDENSE_DATA_DIR;
+
+Dataset read_text(const std::string& text, const CsvOptions& options = {}) {
+  std::istringstream in(text);
+  return read_csv(in, "mem.csv", options);
+}
+
+/// The DataError message read_csv gives for `text`; fails the test if it does not throw.
+std::string error_for(const std::string& text, const CsvOptions& options = {}) {
+  try {
+    read_text(text, options);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no DataError for:\n" << text;
+  return {};
+}
+
+// --- the shipped datasets ----------------------------------------------------------
+
+TEST(LoadCsv, BreastCancer) {
+  const Dataset d = load_csv(data_dir + "/breast_cancer.csv");
+  ASSERT_EQ(d.features.shape(0), 569u);
+  ASSERT_EQ(d.features.shape(1), 30u);
+  ASSERT_EQ(d.labels.shape(0), 569u);
+  ASSERT_EQ(d.labels.shape(1), 1u);
+  EXPECT_EQ(d.feature_names.size(), 30u);
+  EXPECT_EQ(d.feature_names.front(), "mean_radius");
+  EXPECT_EQ(d.label_name, "benign");
+  EXPECT_EQ(d.class_names, (Names{"0", "1"}));
+  // First data row: 17.99,10.38,...,0.1189,0
+  EXPECT_FLOAT_EQ(d.features(0, 0), 17.99f);
+  EXPECT_FLOAT_EQ(d.features(0, 1), 10.38f);
+  EXPECT_FLOAT_EQ(d.features(0, 29), 0.1189f);
+  EXPECT_EQ(d.labels(0, 0), 0.0f);
+  std::size_t benign = 0;
+  for (std::size_t r = 0; r < 569; ++r) {
+    ASSERT_TRUE(d.labels(r, 0) == 0.0f || d.labels(r, 0) == 1.0f);
+    benign += d.labels(r, 0) == 1.0f;
+  }
+  EXPECT_EQ(benign, 357u);  // 212 malignant, 357 benign (scikit-learn's description)
+}
+
+TEST(LoadCsv, Iris) {
+  const Dataset d = load_csv(data_dir + "/iris.csv");
+  ASSERT_EQ(d.features.shape(0), 150u);
+  ASSERT_EQ(d.features.shape(1), 4u);
+  EXPECT_EQ(d.feature_names, (Names{"sepal_length", "sepal_width", "petal_length", "petal_width"}));
+  EXPECT_EQ(d.label_name, "species");
+  EXPECT_EQ(d.class_names, (Names{"setosa", "versicolor", "virginica"}));
+  EXPECT_FLOAT_EQ(d.features(0, 0), 5.1f);
+  EXPECT_FLOAT_EQ(d.features(0, 1), 3.5f);
+  EXPECT_EQ(d.labels(0, 0), 0.0f);
+  EXPECT_EQ(d.labels(149, 0), 2.0f);
+  std::size_t per_class[3] = {0, 0, 0};
+  for (std::size_t r = 0; r < 150; ++r) ++per_class[static_cast<std::size_t>(d.labels(r, 0))];
+  EXPECT_EQ(per_class[0], 50u);
+  EXPECT_EQ(per_class[1], 50u);
+  EXPECT_EQ(per_class[2], 50u);
+}
+
+TEST(LoadCsv, IrisWithFixedClassOrder) {
+  CsvOptions options;
+  options.class_names = {"virginica", "setosa", "versicolor"};
+  const Dataset d = load_csv(data_dir + "/iris.csv", options);
+  EXPECT_EQ(d.class_names, options.class_names);
+  EXPECT_EQ(d.labels(0, 0), 1.0f);    // setosa
+  EXPECT_EQ(d.labels(149, 0), 0.0f);  // virginica
+}
+
+TEST(LoadCsv, MissingFile) {
+  const std::string path = data_dir + "/no_such_file.csv";
+  try {
+    load_csv(path);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": cannot open file: No such file or directory");
+  }
+}
+
+TEST(LoadCsv, DirectoryIsNotAFile) {
+  try {
+    load_csv(data_dir);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), data_dir + ": cannot open file: Is a directory");
+  }
+}
+
+// --- label column and class mapping ------------------------------------------------------
+
+TEST(ReadCsv, LabelIsLastColumnByDefault) {
+  const Dataset d = read_text("a,b,y\n1,2,0\n3,4,1\n");
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+  EXPECT_EQ(d.label_name, "y");
+  EXPECT_EQ(d.features(1, 0), 3.0f);
+  EXPECT_EQ(d.features(1, 1), 4.0f);
+  EXPECT_EQ(d.labels(1, 0), 1.0f);
+}
+
+TEST(ReadCsv, LabelColumnByName) {
+  CsvOptions options;
+  options.label_column = "y";
+  const Dataset d = read_text("a,y,b\n1,cat,2\n3,dog,4\n", options);
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+  EXPECT_EQ(d.label_name, "y");
+  EXPECT_EQ(d.features(0, 1), 2.0f);
+  EXPECT_EQ(d.class_names, (Names{"cat", "dog"}));
+  EXPECT_EQ(d.labels(1, 0), 1.0f);
+}
+
+TEST(ReadCsv, LabelColumnByIndex) {
+  CsvOptions options;
+  options.label_column = "0";
+  const Dataset d = read_text("y,a,b\n1,10,20\n0,30,40\n", options);
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+  EXPECT_EQ(d.label_name, "y");
+  EXPECT_EQ(d.features(0, 0), 10.0f);
+  EXPECT_EQ(d.labels(0, 0), 1.0f);
+  EXPECT_EQ(d.labels(1, 0), 0.0f);
+}
+
+TEST(ReadCsv, HeaderNameWinsOverIndex) {
+  CsvOptions options;
+  options.label_column = "1";
+  const Dataset d = read_text("a,b,1\n5,6,x\n", options);
+  EXPECT_EQ(d.label_name, "1");
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+}
+
+TEST(ReadCsv, IntegerLabelsSortNumerically) {
+  // Lexicographic order would give "-1" < "10" < "2"; numeric order is -1 < 2 < 10.
+  const Dataset d = read_text("a,y\n1,10\n2,2\n3,-1\n4,2\n");
+  EXPECT_EQ(d.class_names, (Names{"-1", "2", "10"}));
+  EXPECT_EQ(d.labels(0, 0), 2.0f);
+  EXPECT_EQ(d.labels(1, 0), 1.0f);
+  EXPECT_EQ(d.labels(2, 0), 0.0f);
+  EXPECT_EQ(d.labels(3, 0), 1.0f);
+}
+
+TEST(ReadCsv, MixedLabelsSortAsStrings) {
+  const Dataset d = read_text("a,y\n1,b\n2,10\n3,2\n");
+  EXPECT_EQ(d.class_names, (Names{"10", "2", "b"}));
+  EXPECT_EQ(d.labels(0, 0), 2.0f);
+  EXPECT_EQ(d.labels(1, 0), 0.0f);
+  EXPECT_EQ(d.labels(2, 0), 1.0f);
+}
+
+TEST(ReadCsv, FixedClassNames) {
+  CsvOptions options;
+  options.class_names = {"1", "0"};
+  const Dataset d = read_text("a,y\n1,0\n2,1\n", options);
+  EXPECT_EQ(d.class_names, (Names{"1", "0"}));
+  EXPECT_EQ(d.labels(0, 0), 1.0f);
+  EXPECT_EQ(d.labels(1, 0), 0.0f);
+}
+
+TEST(ReadCsv, FixedClassNamesMayIncludeClassesAbsentFromTheFile) {
+  CsvOptions options;
+  options.class_names = {"setosa", "versicolor", "virginica"};
+  const Dataset d = read_text("a,species\n1,virginica\n", options);
+  EXPECT_EQ(d.class_names.size(), 3u);
+  EXPECT_EQ(d.labels(0, 0), 2.0f);
+}
+
+TEST(ReadCsv, DuplicateFixedClassNameIsInvalidArgument) {
+  CsvOptions options;
+  options.class_names = {"a", "b", "a"};
+  EXPECT_THROW(read_text("x,y\n1,a\n", options), InvalidArgument);
+}
+
+// --- tolerated formatting ------------------------------------------------------------
+
+TEST(ReadCsv, CrlfBomSpacesAndBlankTrailingLines) {
+  const Dataset d = read_text("\xEF\xBB\xBF" "a , b ,label\r\n 1.5 ,\t-2e1 , x \r\n3,+4,y\r\n\r\n  \n\n");
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+  EXPECT_EQ(d.label_name, "label");
+  ASSERT_EQ(d.features.shape(0), 2u);
+  EXPECT_EQ(d.features(0, 0), 1.5f);
+  EXPECT_EQ(d.features(0, 1), -20.0f);
+  EXPECT_EQ(d.features(1, 1), 4.0f);
+  EXPECT_EQ(d.class_names, (Names{"x", "y"}));
+}
+
+TEST(ReadCsv, NoFinalNewline) {
+  const Dataset d = read_text("a,y\n1,0\n2,1");
+  EXPECT_EQ(d.features.shape(0), 2u);
+}
+
+TEST(ReadCsv, QuotedFields) {
+  const Dataset d = read_text(
+      "\"width, cm\",\"a \"\"b\"\"\",class\n"
+      "\"1.25\", 2 ,\"New York, NY\"\n"
+      " \"3\" ,4,\"say \"\"hi\"\"\"\n");
+  EXPECT_EQ(d.feature_names, (Names{"width, cm", "a \"b\""}));
+  EXPECT_EQ(d.features(0, 0), 1.25f);
+  EXPECT_EQ(d.features(1, 0), 3.0f);
+  EXPECT_EQ(d.class_names, (Names{"New York, NY", "say \"hi\""}));
+}
+
+TEST(ReadCsv, FloatParsingAcceptsWhatStrtodAccepts) {
+  const Dataset d = read_text("a,b,c,d,y\n1.,-.5,1E3,1e-400,0\n");
+  EXPECT_EQ(d.features(0, 0), 1.0f);
+  EXPECT_EQ(d.features(0, 1), -0.5f);
+  EXPECT_EQ(d.features(0, 2), 1000.0f);
+  EXPECT_EQ(d.features(0, 3), 0.0f);  // underflow reads as zero
+}
+
+// --- errors: every message names the source, the line and, for a field, its column ----------
+
+TEST(ReadCsvErrors, EmptyFile) {
+  EXPECT_EQ(error_for(""), "mem.csv: empty file (expected a header row)");
+  EXPECT_EQ(error_for("\n\r\n  \n"), "mem.csv: empty file (expected a header row)");
+}
+
+TEST(ReadCsvErrors, HeaderOnly) {
+  EXPECT_EQ(error_for("a,b,c\n"), "mem.csv: header only, no data rows");
+  EXPECT_EQ(error_for("a,b,c\r\n\r\n"), "mem.csv: header only, no data rows");
+}
+
+TEST(ReadCsvErrors, WrongFieldCount) {
+  EXPECT_EQ(error_for("a,b,c\n1,2,3\n\n4,5\n"), "mem.csv:4: expected 3 fields, found 2");
+  EXPECT_EQ(error_for("a,b,c\n1,2,3,\n"), "mem.csv:2: expected 3 fields, found 4");
+}
+
+TEST(ReadCsvErrors, NotANumber) {
+  EXPECT_EQ(error_for("sepal_length,sepal_width,species\n1,2,a\n3,abc,b\n"),
+            "mem.csv:3, column 'sepal_width': 'abc' is not a number");
+  EXPECT_EQ(error_for("a,b,y\n1,2 3,0\n"), "mem.csv:2, column 'b': '2 3' is not a number");
+  EXPECT_EQ(error_for("a,b,y\n1,0x10,0\n"), "mem.csv:2, column 'b': '0x10' is not a number");
+  EXPECT_EQ(error_for("a,b,y\n1,1e5x,0\n"), "mem.csv:2, column 'b': '1e5x' is not a number");
+}
+
+TEST(ReadCsvErrors, MissingValue) {
+  EXPECT_EQ(error_for("a,b,y\n1,,0\n"), "mem.csv:2, column 'b': missing value (empty field)");
+  EXPECT_EQ(error_for("a,b,y\n1,2,\n"), "mem.csv:2, column 'y': missing label (empty field)");
+}
+
+TEST(ReadCsvErrors, NanAndInf) {
+  for (const char* bad : {"nan", "NaN", "inf", "-Infinity"}) {
+    EXPECT_EQ(error_for(std::string("a,b,y\n1,2,0\n3,") + bad + ",1\n"),
+              "mem.csv:3, column 'b': NaN/Inf is not allowed")
+        << bad;
+  }
+}
+
+TEST(ReadCsvErrors, OutOfFloatRange) {
+  EXPECT_EQ(error_for("a,y\n1e39,0\n"), "mem.csv:2, column 'a': '1e39' is out of range for a float");
+  EXPECT_EQ(error_for("a,y\n-1e400,0\n"), "mem.csv:2, column 'a': '-1e400' is out of range for a float");
+}
+
+TEST(ReadCsvErrors, UnknownLabelColumn) {
+  CsvOptions options;
+  options.label_column = "foo";
+  EXPECT_EQ(error_for("a,b,c\n1,2,3\n", options), "mem.csv: unknown label column 'foo' (columns: a, b, c)");
+  options.label_column = "3";
+  EXPECT_EQ(error_for("a,b,c\n1,2,3\n", options),
+            "mem.csv: label column index 3 is out of range (3 columns: a, b, c)");
+  options.label_column = "99999999999999999999999";
+  EXPECT_NE(error_for("a,b,c\n1,2,3\n", options).find("out of range"), std::string::npos);
+}
+
+TEST(ReadCsvErrors, UnknownClass) {
+  CsvOptions options;
+  options.class_names = {"setosa", "versicolor", "virginica"};
+  EXPECT_EQ(error_for("a,species\n1,setosa\n2,dog\n", options),
+            "mem.csv:3, column 'species': unknown class 'dog' (expected one of: setosa, versicolor, virginica)");
+}
+
+TEST(ReadCsvErrors, BadHeader) {
+  EXPECT_EQ(error_for("a,b,a\n1,2,3\n"), "mem.csv:1: duplicate column name 'a' (fields 1 and 3)");
+  EXPECT_EQ(error_for("a,,y\n1,2,3\n"), "mem.csv:1: header field 2 has an empty column name");
+  EXPECT_EQ(error_for("label\n1\n"),
+            "mem.csv:1: only one column 'label'; need at least one feature column and a label column");
+}
+
+TEST(ReadCsvErrors, MalformedQuotes) {
+  EXPECT_EQ(error_for("a,y\n\"1,0\n"), "mem.csv:2: unterminated quoted field 1 (quoted fields cannot span lines)");
+  EXPECT_EQ(error_for("a,y\n\"1\"x,0\n"), "mem.csv:2: unexpected text after the closing quote of field 1");
+}
+
+TEST(ReadCsvErrors, MessagesAreOneLine) {
+  const std::string message = error_for("a,b,y\r\n1,abc,0\r\n");
+  EXPECT_EQ(message, "mem.csv:2, column 'b': 'abc' is not a number");
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  EXPECT_EQ(message.find('\r'), std::string::npos);
+}
+
+TEST(ReadCsvErrors, LongFieldIsShortenedInTheMessage) {
+  const std::string message = error_for("a,y\n" + std::string(500, 'z') + ",0\n");
+  EXPECT_LT(message.size(), 120u);
+  EXPECT_NE(message.find("...' is not a number"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xdense
