@@ -28,7 +28,7 @@ void Activation::reserve(std::size_t rows) {
 
 ConstMatrixView Activation::forward(ConstMatrixView x) {
   if (!built()) throw StateError(type_name() + ": forward() called before build()");
-  check_columns(type_name(), x, units_);
+  check_columns(x, units_);
   input_ = x;
   MatrixView y = output_.view(x.rows);
   activate(x, y);

@@ -65,7 +65,7 @@ void Dense::reserve(std::size_t rows) {
 
 ConstMatrixView Dense::forward(ConstMatrixView x) {
   if (!built_) throw StateError("Dense: forward() called before build()");
-  check_columns("Dense", x, input_units_);
+  check_columns(x, input_units_);
   input_ = x;
   MatrixView y = output_.view(x.rows);
   // y = b broadcast over rows, then y += x . W (sgemm with beta = 1): the bias add

@@ -10,9 +10,9 @@ std::size_t Layer::parameter_count() {
   return total;
 }
 
-void Layer::check_columns(const std::string& what, ConstMatrixView x, std::size_t expected_cols) {
-  if (x.cols != expected_cols) {
-    throw ShapeError(what + ": expected input with " + std::to_string(expected_cols) +
+void Layer::check_columns(ConstMatrixView x, std::size_t expected_cols) const {
+  if (x.cols != expected_cols) {  // names are built only on error: the hot path allocates nothing
+    throw ShapeError(type_name() + ": expected input with " + std::to_string(expected_cols) +
                      " columns, received shape " + shape_string(x.rows, x.cols));
   }
 }

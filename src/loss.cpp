@@ -12,16 +12,17 @@ namespace {
 // Keras's backend epsilon: probabilities are clipped to [eps, 1 - eps] before log.
 constexpr double probability_epsilon = 1e-7;
 
-void check_same_shape(const std::string& what, ConstMatrixView predictions, ConstMatrixView targets) {
+// The loss name is only built on error, so a training step allocates nothing.
+void check_same_shape(const Loss& loss, ConstMatrixView predictions, ConstMatrixView targets) {
   if (predictions.rows != targets.rows || predictions.cols != targets.cols) {
-    throw ShapeError(what + ": expected targets of shape " + shape_string(predictions.rows, predictions.cols) +
+    throw ShapeError(loss.name() + ": expected targets of shape " + shape_string(predictions.rows, predictions.cols) +
                      ", received " + shape_string(targets.rows, targets.cols));
   }
 }
 
-void check_rows(const std::string& what, ConstMatrixView predictions, ConstMatrixView targets) {
+void check_rows(const Loss& loss, ConstMatrixView predictions, ConstMatrixView targets) {
   if (predictions.rows != targets.rows) {
-    throw ShapeError(what + ": expected " + std::to_string(predictions.rows) + " target rows, received " +
+    throw ShapeError(loss.name() + ": expected " + std::to_string(predictions.rows) + " target rows, received " +
                      std::to_string(targets.rows));
   }
 }
@@ -55,7 +56,7 @@ void Loss::check_targets(ConstMatrixView targets, std::size_t units) const {
 // ---------------------------------------------------------------- MSE
 
 double MeanSquaredError::value(ConstMatrixView p, ConstMatrixView y) const {
-  check_same_shape(name(), p, y);
+  check_same_shape(*this, p, y);
   double sum = 0.0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const double d = static_cast<double>(p.data[i]) - y.data[i];
@@ -65,7 +66,7 @@ double MeanSquaredError::value(ConstMatrixView p, ConstMatrixView y) const {
 }
 
 void MeanSquaredError::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView grad) const {
-  check_same_shape(name(), p, y);
+  check_same_shape(*this, p, y);
   // d/dp mean((p - y)^2) = 2 (p - y) / (batch * units)
   const float scale = 2.0f / static_cast<float>(p.size());
   for (std::size_t i = 0; i < p.size(); ++i) grad.data[i] = scale * (p.data[i] - y.data[i]);
@@ -74,7 +75,7 @@ void MeanSquaredError::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView
 // ---------------------------------------------------------------- BCE
 
 double BinaryCrossEntropy::value(ConstMatrixView p, ConstMatrixView y) const {
-  check_same_shape(name(), p, y);
+  check_same_shape(*this, p, y);
   double sum = 0.0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const double q = clip_probability(p.data[i]);
@@ -85,7 +86,7 @@ double BinaryCrossEntropy::value(ConstMatrixView p, ConstMatrixView y) const {
 }
 
 void BinaryCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView grad) const {
-  check_same_shape(name(), p, y);
+  check_same_shape(*this, p, y);
   // dL/dp = (p - y) / (p (1 - p)) / N inside the clip range, 0 where clipped (as clip's gradient).
   const double n = static_cast<double>(p.size());
   for (std::size_t i = 0; i < p.size(); ++i) {
@@ -103,7 +104,7 @@ bool BinaryCrossEntropy::fuses_with(const Activation& output) const {
 }
 
 double BinaryCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView y) const {
-  check_same_shape(name(), z, y);
+  check_same_shape(*this, z, y);
   // -[y log s(z) + (1-y) log(1-s(z))] = max(z,0) - z y + log(1 + e^-|z|): no overflow for any z.
   double sum = 0.0;
   for (std::size_t i = 0; i < z.size(); ++i) {
@@ -114,7 +115,7 @@ double BinaryCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView 
 }
 
 void BinaryCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
-  check_same_shape(name(), z, y);
+  check_same_shape(*this, z, y);
   // dL/dz = (sigmoid(z) - y) / N
   const float scale = 1.0f / static_cast<float>(z.size());
   for (std::size_t i = 0; i < z.size(); ++i) grad.data[i] = scale * (sigmoid(z.data[i]) - y.data[i]);
@@ -171,9 +172,9 @@ void CategoricalCrossEntropy::check_targets(ConstMatrixView targets, std::size_t
 }
 
 double CategoricalCrossEntropy::value(ConstMatrixView p, ConstMatrixView y) const {
-  check_rows(name(), p, y);
+  check_rows(*this, p, y);
   const bool sparse = sparse_targets(y, p.cols);
-  if (!sparse) check_same_shape(name(), p, y);
+  if (!sparse) check_same_shape(*this, p, y);
   double sum = 0.0;
   for (std::size_t r = 0; r < p.rows; ++r) {
     const float* pr = p.row(r);
@@ -192,9 +193,9 @@ double CategoricalCrossEntropy::value(ConstMatrixView p, ConstMatrixView y) cons
 }
 
 void CategoricalCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, MatrixView grad) const {
-  check_rows(name(), p, y);
+  check_rows(*this, p, y);
   const bool sparse = sparse_targets(y, p.cols);
-  if (!sparse) check_same_shape(name(), p, y);
+  if (!sparse) check_same_shape(*this, p, y);
   // With q = p / s, s = sum_k p_k: L = -sum_k y_k log q_k, so
   // dL/dp_j = (-y_j / p_j + (sum_k y_k) / s) / batch.
   const double n = static_cast<double>(p.rows);
@@ -221,9 +222,9 @@ bool CategoricalCrossEntropy::fuses_with(const Activation& output) const {
 }
 
 double CategoricalCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView y) const {
-  check_rows(name(), z, y);
+  check_rows(*this, z, y);
   const bool sparse = sparse_targets(y, z.cols);
-  if (!sparse) check_same_shape(name(), z, y);
+  if (!sparse) check_same_shape(*this, z, y);
   double sum = 0.0;
   for (std::size_t r = 0; r < z.rows; ++r) {
     const float* zr = z.row(r);
@@ -243,9 +244,9 @@ double CategoricalCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrix
 }
 
 void CategoricalCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
-  check_rows(name(), z, y);
+  check_rows(*this, z, y);
   const bool sparse = sparse_targets(y, z.cols);
-  if (!sparse) check_same_shape(name(), z, y);
+  if (!sparse) check_same_shape(*this, z, y);
   // dL/dz_j = (softmax(z)_j * sum_k y_k - y_j) / batch
   const float inverse_batch = 1.0f / static_cast<float>(z.rows);
   for (std::size_t r = 0; r < z.rows; ++r) {

@@ -137,57 +137,76 @@ TEST(SequentialFit, LearnsXorToFullAccuracy) {
   EXPECT_EQ(model.predict_classes(x), (std::vector<std::size_t>{0, 1, 1, 0}));
 }
 
-TEST(SequentialFit, BreastCancerSigmoidNetworkReaches95PercentOnHeldOutFifth) {
-  const Dataset data = load_csv(data_file("breast_cancer.csv"));
-  ASSERT_EQ(data.features.shape(1), 30u);
-  Split split = train_test_split(data.features, data.labels, 0.2, /*seed=*/2024, /*stratify=*/true);
+// One split + standardise + train + test run; returns the held-out accuracy.
+double held_out_accuracy(const Dataset& data, double test_fraction, std::uint64_t seed, bool softmax) {
+  Split split = train_test_split(data.features, data.labels, test_fraction, seed, /*stratify=*/true);
   Standardizer scaler;
   split.x_train = scaler.fit_transform(split.x_train);  // statistics from the training part only
   split.x_test = scaler.transform(split.x_test);
 
-  Sequential model(7);
+  Sequential model(seed);
   model.add(std::make_unique<Dense>(16)).add("relu");
-  model.add(std::make_unique<Dense>(1)).add("sigmoid");
-  model.compile("binary_crossentropy", "adam");
   FitOptions options;
-  options.epochs = 40;
-  options.batch_size = 32;
-  options.validation_split = 0.1;
+  if (softmax) {
+    model.add(std::make_unique<Dense>(data.class_names.size())).add("softmax");
+    AdamOptions adam;
+    adam.learning_rate = 0.01f;
+    model.compile(std::make_unique<CategoricalCrossEntropy>(), std::make_unique<Adam>(adam));
+    options.epochs = 100;
+    options.batch_size = 16;
+  } else {
+    model.add(std::make_unique<Dense>(1)).add("sigmoid");
+    model.compile("binary_crossentropy", "adam");
+    options.epochs = 40;
+    options.batch_size = 32;
+    options.validation_split = 0.1;
+  }
   const History history = model.fit(split.x_train, split.y_train, options);
   EXPECT_LT(history.epochs.back().loss, history.epochs.front().loss);
-  EXPECT_FALSE(std::isnan(history.epochs.back().val_accuracy));
-
   const Evaluation test = model.evaluate(split.x_test, split.y_test);
   EXPECT_EQ(test.samples, split.x_test.shape(0));
-  EXPECT_GE(test.accuracy, 0.95) << "test loss " << test.loss;
+  return test.accuracy;
+}
+
+// Accuracy over several seeds (split, initialisation and shuffling all change), so
+// the claim does not rest on one lucky seed.
+TEST(SequentialFit, BreastCancerSigmoidNetworkReaches95PercentOnHeldOutFifth) {
+  const Dataset data = load_csv(data_file("breast_cancer.csv"));
+  ASSERT_EQ(data.features.shape(1), 30u);
+  double sum = 0.0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const double accuracy = held_out_accuracy(data, 0.2, seed, false);
+    EXPECT_GE(accuracy, 0.93) << "seed " << seed;  // 114 test samples: 0.93 is 8 errors
+    sum += accuracy;
+  }
+  EXPECT_GE(sum / 5, 0.95);
 }
 
 TEST(SequentialFit, IrisSoftmaxNetworkReaches93PercentOnHeldOutPart) {
   const Dataset data = load_csv(data_file("iris.csv"));
   ASSERT_EQ(data.class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
   // The file is sorted by species: a stratified shuffled split keeps every class in both parts.
-  Split split = train_test_split(data.features, data.labels, 0.3, /*seed=*/99, /*stratify=*/true);
-  Standardizer scaler;
-  split.x_train = scaler.fit_transform(split.x_train);
-  split.x_test = scaler.transform(split.x_test);
+  double sum = 0.0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const double accuracy = held_out_accuracy(data, 0.3, seed, true);  // 45 test samples
+    EXPECT_GE(accuracy, 0.88) << "seed " << seed;
+    sum += accuracy;
+  }
+  EXPECT_GE(sum / 5, 0.93);
+}
 
-  Sequential model(5);
-  model.add(std::make_unique<Dense>(16)).add("relu");
-  model.add(std::make_unique<Dense>(3)).add("softmax");
-  AdamOptions adam;
-  adam.learning_rate = 0.01f;
-  model.compile(std::make_unique<CategoricalCrossEntropy>(), std::make_unique<Adam>(adam));
+TEST(SequentialFit, SparseAndOneHotTargetsGiveTheSameEvaluation) {
+  const Dataset data = load_csv(data_file("iris.csv"));
+  Sequential model(3);
+  model.add(std::make_unique<Dense>(8)).add("tanh").add(std::make_unique<Dense>(3)).add("softmax");
+  model.compile("categorical_crossentropy", "adam");
   FitOptions options;
-  options.epochs = 100;
-  options.batch_size = 16;
-  model.fit(split.x_train, split.y_train, options);  // integer labels, used as sparse targets
-  const Evaluation test = model.evaluate(split.x_test, split.y_test);
-  EXPECT_GE(test.accuracy, 0.93) << "test loss " << test.loss;
-
-  // Same result with one-hot targets.
-  const Evaluation one_hot_test = model.evaluate(split.x_test, one_hot(split.y_test, 3));
-  EXPECT_DOUBLE_EQ(one_hot_test.accuracy, test.accuracy);
-  EXPECT_NEAR(one_hot_test.loss, test.loss, 1e-6);
+  options.epochs = 5;
+  model.fit(data.features, data.labels, options);
+  const Evaluation sparse = model.evaluate(data.features, data.labels);
+  const Evaluation dense = model.evaluate(data.features, one_hot(data.labels, 3));
+  EXPECT_DOUBLE_EQ(dense.accuracy, sparse.accuracy);
+  EXPECT_NEAR(dense.loss, sparse.loss, 1e-6);
 }
 
 // -------------------------------------------------------------- determinism

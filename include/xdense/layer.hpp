@@ -69,8 +69,8 @@ class Layer {
   std::size_t parameter_count();
 
  protected:
-  /// Throws ShapeError unless `x` has `expected_cols` columns; `what` names the caller.
-  static void check_columns(const std::string& what, ConstMatrixView x, std::size_t expected_cols);
+  /// Throws ShapeError, naming this layer's type, unless `x` has `expected_cols` columns.
+  void check_columns(ConstMatrixView x, std::size_t expected_cols) const;
 };
 
 }  // namespace xdense
