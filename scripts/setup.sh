@@ -11,6 +11,9 @@ packages=(
   libopenblas-dev liblapack-dev         # BLAS/LAPACK (OpenBLAS, LP64)
   libcli11-dev                          # command-line parsing
   googletest libgtest-dev libgmock-dev  # tests
+  zlib1g-dev                            # gzip IDX files, CRC-32 of model files
+  nlohmann-json3-dev                    # JSON model configs and --json output
+  dataset-fashion-mnist                 # Fashion-MNIST IDX files for examples and the tutorial
 )
 
 missing=()

@@ -148,7 +148,7 @@ std::size_t resolve_label_column(const std::string& spec, const std::vector<std:
 }
 
 /// Checks the header row and returns its column names.
-std::vector<std::string> check_header(std::vector<std::string> header, const std::string& where) {
+std::vector<std::string> check_header(std::vector<std::string> header, const std::string& where, bool unlabelled) {
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (header[i].empty()) {
       throw DataError(where + ": header field " + std::to_string(i + 1) + " has an empty column name");
@@ -160,7 +160,7 @@ std::vector<std::string> check_header(std::vector<std::string> header, const std
       }
     }
   }
-  if (header.size() < 2) {
+  if (header.size() < 2 && !unlabelled) {
     throw DataError(where + ": only one column " + quote(header[0]) +
                     "; need at least one feature column and a label column");
   }
@@ -233,6 +233,7 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
   std::size_t label_column = 0;
   std::vector<float> features;  // row-major (samples, features)
   std::vector<RawLabel> labels;
+  std::size_t samples = 0;
 
   std::string line;
   std::size_t line_number = 0;
@@ -245,14 +246,17 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
     std::vector<std::string> fields = split_fields(line, where);
 
     if (header.empty()) {
-      header = check_header(std::move(fields), where);
-      label_column = resolve_label_column(options.label_column, header, source_name);
+      header = check_header(std::move(fields), where, options.unlabelled);
+      // Without labels, the label column index is one past the last column: never matched.
+      label_column = options.unlabelled ? header.size()
+                                        : resolve_label_column(options.label_column, header, source_name);
       continue;
     }
     if (fields.size() != header.size()) {
       throw DataError(where + ": expected " + std::to_string(header.size()) + " fields, found " +
                       std::to_string(fields.size()));
     }
+    ++samples;
     for (std::size_t c = 0; c < fields.size(); ++c) {
       if (c == label_column) {
         if (fields[c].empty()) throw DataError(where + ", column '" + header[c] + "': missing label (empty field)");
@@ -278,19 +282,21 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
   }
   if (in.bad()) throw DataError(source_name + ": read error after line " + std::to_string(line_number));
   if (header.empty()) throw DataError(source_name + ": empty file (expected a header row)");
-  if (labels.empty()) throw DataError(source_name + ": header only, no data rows");
+  if (samples == 0) throw DataError(source_name + ": header only, no data rows");
 
-  const std::size_t samples = labels.size();
-  const std::size_t feature_count = header.size() - 1;
+  const std::size_t feature_count = options.unlabelled ? header.size() : header.size() - 1;
   for (std::size_t c = 0; c < header.size(); ++c) {
     if (c != label_column) data.feature_names.push_back(header[c]);
+  }
+  data.features = Matrix::from_shape({samples, feature_count});
+  std::copy(features.begin(), features.end(), data.features.data());
+  if (options.unlabelled) {
+    data.labels = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
+    return data;
   }
   data.label_name = header[label_column];
   data.class_names = options.class_names;
   const std::vector<float> encoded = encode_labels(labels, data.class_names, source_name, data.label_name);
-
-  data.features = Matrix::from_shape({samples, feature_count});
-  std::copy(features.begin(), features.end(), data.features.data());
   data.labels = Matrix::from_shape({samples, std::size_t{1}});
   std::copy(encoded.begin(), encoded.end(), data.labels.data());
   return data;

@@ -304,7 +304,17 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       loss_sum += loss * static_cast<double>(rows);
       // Accuracy on the predictions made before this batch's update, as Keras reports it.
       if (accuracy_) correct += count_correct(last_output_, yb);
-      if (options.on_batch_end) options.on_batch_end(b + 1, batches, loss);
+      if (options.on_batch_end) {
+        const double seen = static_cast<double>(first + rows);
+        BatchLog log;
+        log.epoch = epoch;
+        log.batch = b + 1;
+        log.batches = batches;
+        log.loss = loss;
+        log.mean_loss = loss_sum / seen;
+        log.mean_accuracy = accuracy_ ? static_cast<double>(correct) / seen : not_computed;
+        options.on_batch_end(log);
+      }
     }
     EpochLog log;
     log.epoch = epoch;

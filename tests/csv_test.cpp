@@ -312,3 +312,23 @@ TEST(ReadCsvErrors, LongFieldIsShortenedInTheMessage) {
 
 }  // namespace
 }  // namespace xdense
+
+namespace xdense {
+namespace {
+
+TEST(CsvUnlabelled, EveryColumnIsAFeature) {
+  std::istringstream in("a,b\n1,2\n3,4\n");
+  CsvOptions options;
+  options.unlabelled = true;
+  const Dataset d = read_csv(in, "u.csv", options);
+  ASSERT_EQ(d.features.shape(0), 2u);
+  ASSERT_EQ(d.features.shape(1), 2u);
+  EXPECT_EQ(d.features(1, 1), 4.0f);
+  EXPECT_EQ(d.labels.shape(0), 0u);
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
+  std::istringstream single("x\n5\n");
+  EXPECT_EQ(read_csv(single, "s.csv", options).features(0, 0), 5.0f);
+}
+
+}  // namespace
+}  // namespace xdense

@@ -56,10 +56,9 @@ void check_no_allocation_after_first_batch(const std::string& output, const std:
   FitOptions options;
   options.epochs = 3;
   options.batch_size = 32;
-  options.on_batch_end = [&](std::size_t batch, std::size_t, double) {
+  options.on_batch_end = [&](const BatchLog&) {
     // Count from the end of the first batch of the first epoch to the end of training.
     if (counted_batches++ == 0) before = allocations.load();
-    (void)batch;
   };
   model.fit(x, y, options);
   const std::size_t after_last_batch = allocations.load();

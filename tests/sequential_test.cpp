@@ -254,9 +254,12 @@ TEST(SequentialFit, HistoryRecordsEveryEpochAndCallbacksRun) {
   options.epochs = 3;
   options.batch_size = 16;  // 40 training rows -> batches of 16, 16, 8
   options.validation_split = 0.2;
-  options.on_batch_end = [&](std::size_t, std::size_t total, double loss) {
-    EXPECT_EQ(total, 3u);
-    EXPECT_TRUE(std::isfinite(loss));
+  options.on_batch_end = [&](const BatchLog& log) {
+    EXPECT_EQ(log.batches, 3u);
+    EXPECT_EQ(log.batch, batches_seen % 3 + 1);
+    EXPECT_TRUE(std::isfinite(log.loss));
+    EXPECT_TRUE(std::isfinite(log.mean_loss));
+    EXPECT_GE(log.mean_accuracy, 0.0);
     ++batches_seen;
   };
   options.on_epoch_end = [&](const EpochLog& log) { EXPECT_EQ(log.epoch, ++epochs_seen); };

@@ -33,6 +33,8 @@ struct CsvOptions {
   /// If empty: integer labels give classes sorted numerically ("0", "1", ...), any other labels
   /// give classes sorted lexicographically (like scikit-learn's LabelEncoder).
   std::vector<std::string> class_names;
+  /// No label column: every column is a feature and Dataset::labels is empty (0 rows).
+  bool unlabelled = false;
 };
 
 /// Loads a comma-separated file with a header row; throws DataError naming the file, line and column.

@@ -40,6 +40,16 @@ struct EpochLog {
   double seconds = 0.0;      ///< wall time of the epoch
 };
 
+/// Progress within an epoch, passed to FitOptions::on_batch_end.
+struct BatchLog {
+  std::size_t epoch = 0;          ///< 1-based
+  std::size_t batch = 0;          ///< 1-based index of the batch just trained
+  std::size_t batches = 0;        ///< batches per epoch
+  double loss = 0.0;              ///< loss of this batch
+  double mean_loss = 0.0;         ///< mean loss over the epoch so far
+  double mean_accuracy = 0.0;     ///< accuracy over the epoch so far (NaN without the metric)
+};
+
 /// Per-epoch record returned by fit().
 struct History {
   std::vector<EpochLog> epochs;
@@ -61,8 +71,8 @@ struct FitOptions {
   /// Reseeds the model's random engine before fitting (and before building, if
   /// the model is built by this call): same seed, same data -> identical weights.
   std::optional<std::uint64_t> seed;
-  /// Called after each batch with (batch index from 1, batches per epoch, batch loss).
-  std::function<void(std::size_t, std::size_t, double)> on_batch_end;
+  /// Called after each batch.
+  std::function<void(const BatchLog&)> on_batch_end;
   /// Called after each epoch.
   std::function<void(const EpochLog&)> on_epoch_end;
 };
