@@ -196,23 +196,28 @@ void CategoricalCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, Mat
   check_rows(*this, p, y);
   const bool sparse = sparse_targets(y, p.cols);
   if (!sparse) check_same_shape(*this, p, y);
-  // With q = p / s, s = sum_k p_k: L = -sum_k y_k log q_k, so
-  // dL/dp_j = (-y_j / p_j + (sum_k y_k) / s) / batch.
+  // With q = p / s, s = sum_k p_k: L = -sum_k y_k log clip(q_k), so
+  // dL/dp_j = (sum_{k unclipped} y_k / s - [j unclipped] y_j / p_j) / batch.
+  // A clipped q_k contributes nothing (clip's gradient is 0), as in Keras.
   const double n = static_cast<double>(p.rows);
   for (std::size_t r = 0; r < p.rows; ++r) {
     const float* pr = p.row(r);
     float* gr = grad.row(r);
     double total = 0.0;
     for (std::size_t c = 0; c < p.cols; ++c) total += pr[c];
-    double target_sum = 1.0;
-    if (!sparse) {
-      target_sum = 0.0;
-      for (std::size_t c = 0; c < p.cols; ++c) target_sum += y.row(r)[c];
-    }
+    auto target = [&](std::size_t c) -> double {
+      return sparse ? (class_of(y, r) == c ? 1.0 : 0.0) : static_cast<double>(y.row(r)[c]);
+    };
+    auto unclipped = [&](std::size_t c) {
+      const double q = pr[c] / total;
+      return q >= probability_epsilon && q <= 1.0 - probability_epsilon;
+    };
+    double unclipped_target_sum = 0.0;
+    for (std::size_t c = 0; c < p.cols; ++c)
+      if (unclipped(c)) unclipped_target_sum += target(c);
     for (std::size_t c = 0; c < p.cols; ++c) {
-      const double t = sparse ? (class_of(y, r) == c ? 1.0 : 0.0) : y.row(r)[c];
-      const double q = std::max(static_cast<double>(pr[c]), probability_epsilon * total);
-      gr[c] = static_cast<float>((-t / q + target_sum / total) / n);
+      const double own = unclipped(c) ? target(c) / pr[c] : 0.0;
+      gr[c] = static_cast<float>((unclipped_target_sum / total - own) / n);
     }
   }
 }

@@ -1,0 +1,377 @@
+#include "xdense/optimizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "xdense/error.hpp"
+
+// Expected weights are recomputed here in long double from the Keras update rules
+// (keras/src/optimizers/sgd.py and adam.py), with g the gradient and t the 1-based step:
+//   SGD, momentum 0 : w <- w - lr g
+//   SGD, momentum m : v <- m v - lr g;  w <- w + v
+//   SGD, Nesterov   : v <- m v - lr g;  w <- w + m v - lr g
+//   Adam            : m <- m + (1 - b1)(g - m);  v <- v + (1 - b2)(g^2 - v)
+//                     lr_t = lr sqrt(1 - b2^t) / (1 - b1^t);  w <- w - lr_t m / (sqrt(v) + eps)
+// Hyperparameters are taken as the floats the optimizer stores, widened to long double.
+// The library works in float, so weights of size O(1) agree to a few float ulps (tolerance 2e-6).
+
+namespace xdense {
+namespace {
+
+using Real = long double;
+
+constexpr double weight_tolerance = 2e-6;
+
+/// Owns the value and gradient arrays behind a Parameter.
+struct Weights {
+  std::vector<float> value;
+  std::vector<float> gradient;
+
+  Weights(std::vector<float> v, std::vector<float> g) : value(std::move(v)), gradient(std::move(g)) {}
+  Parameter parameter(const std::string& name = "kernel") {
+    return {name, value.data(), gradient.data(), value.size()};
+  }
+};
+
+std::vector<Real> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+void expect_weights_near(const std::vector<float>& actual, const std::vector<Real>& expected,
+                         const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_NEAR(actual[i], double(expected[i]), weight_tolerance) << what << " [" << i << "]";
+  }
+}
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
+}
+
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw another exception type: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "did not throw";
+  return "";
+}
+
+// Gradients fed at steps 1, 2, 3 (changing, so that momentum and moments matter).
+const std::vector<std::vector<float>> gradient_sequence = {
+    {0.5f, -1.0f, 2.0f},
+    {-0.25f, -0.5f, 1.0f},
+    {0.75f, 0.1f, -3.0f},
+};
+const std::vector<float> initial_weights = {1.0f, -2.0f, 0.5f};
+
+/// Reference SGD in long double over gradient_sequence[0..steps).
+std::vector<Real> reference_sgd(Real lr, Real momentum, bool nesterov, std::size_t steps) {
+  std::vector<Real> w = widen(initial_weights);
+  std::vector<Real> v(w.size(), 0);
+  for (std::size_t t = 0; t < steps; ++t) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const Real g = gradient_sequence[t][i];
+      if (momentum == 0) {
+        w[i] -= lr * g;
+      } else {
+        v[i] = momentum * v[i] - lr * g;
+        w[i] += nesterov ? momentum * v[i] - lr * g : v[i];
+      }
+    }
+  }
+  return w;
+}
+
+/// Runs `optimizer` over gradient_sequence[0..steps) from initial_weights.
+std::vector<float> run(Optimizer& optimizer, std::size_t steps) {
+  Weights w(initial_weights, std::vector<float>(initial_weights.size()));
+  for (std::size_t t = 0; t < steps; ++t) {
+    w.gradient = gradient_sequence[t];
+    optimizer.step({w.parameter()});
+  }
+  EXPECT_EQ(optimizer.iterations(), steps);
+  return w.value;
+}
+
+// ---- SGD ------------------------------------------------------------------------------------
+
+TEST(OptimizerSgd, PlainStepIsLearningRateTimesGradient) {
+  // w - 0.1 g = {1 - 0.05, -2 + 0.1, 0.5 - 0.2} = {0.95, -1.9, 0.3}.
+  SGD sgd(SGDOptions{0.1f, 0.0f, false});
+  const std::vector<float> w = run(sgd, 1);
+  expect_weights_near(w, {0.95L, -1.9L, 0.3L}, "sgd step 1 by hand");
+  expect_weights_near(w, reference_sgd(Real(0.1f), 0, false, 1), "sgd step 1");
+  SGD sgd2(SGDOptions{0.1f, 0.0f, false});
+  expect_weights_near(run(sgd2, 3), reference_sgd(Real(0.1f), 0, false, 3), "sgd 3 steps");
+}
+
+TEST(OptimizerSgd, MomentumAccumulatesVelocity) {
+  // First weight by hand (lr 0.1, m 0.9, g = 0.5 then -0.25):
+  //   v1 = -0.05, w1 = 0.95;  v2 = 0.9 (-0.05) + 0.025 = -0.02, w2 = 0.93
+  // (plain SGD would give 0.975 at step 2).
+  SGD sgd(SGDOptions{0.1f, 0.9f, false});
+  const std::vector<float> w2 = run(sgd, 2);
+  EXPECT_NEAR(w2[0], 0.93, weight_tolerance);
+  expect_weights_near(w2, reference_sgd(Real(0.1f), Real(0.9f), false, 2), "momentum 2 steps");
+  SGD sgd3(SGDOptions{0.1f, 0.9f, false});
+  expect_weights_near(run(sgd3, 3), reference_sgd(Real(0.1f), Real(0.9f), false, 3), "momentum 3 steps");
+}
+
+TEST(OptimizerSgd, NesterovLooksAhead) {
+  // First weight by hand (lr 0.1, m 0.9, g = 0.5 then -0.25):
+  //   v1 = -0.05, w1 = 1 + 0.9 (-0.05) - 0.05 = 0.905
+  //   v2 = -0.02, w2 = 0.905 + 0.9 (-0.02) + 0.025 = 0.912
+  SGD sgd1(SGDOptions{0.1f, 0.9f, true});
+  EXPECT_NEAR(run(sgd1, 1)[0], 0.905, weight_tolerance);
+  SGD sgd2(SGDOptions{0.1f, 0.9f, true});
+  const std::vector<float> w2 = run(sgd2, 2);
+  EXPECT_NEAR(w2[0], 0.912, weight_tolerance);
+  expect_weights_near(w2, reference_sgd(Real(0.1f), Real(0.9f), true, 2), "nesterov 2 steps");
+  SGD sgd3(SGDOptions{0.1f, 0.9f, true});
+  expect_weights_near(run(sgd3, 3), reference_sgd(Real(0.1f), Real(0.9f), true, 3), "nesterov 3 steps");
+}
+
+TEST(OptimizerSgd, ResetForgetsVelocity) {
+  SGD sgd(SGDOptions{0.1f, 0.9f, false});
+  Weights w({1.0f, 2.0f}, {1.0f, -1.0f});
+  sgd.step({w.parameter()});
+  sgd.step({w.parameter()});
+  sgd.reset();
+  EXPECT_EQ(sgd.iterations(), 0u);
+  const std::vector<float> before = w.value;
+  sgd.step({w.parameter()});
+  // Zero velocity after reset: the step is exactly -lr g, as a first step.
+  EXPECT_NEAR(w.value[0], before[0] - 0.1f, 1e-6);
+  EXPECT_NEAR(w.value[1], before[1] + 0.1f, 1e-6);
+  EXPECT_EQ(sgd.iterations(), 1u);
+}
+
+// ---- Adam -----------------------------------------------------------------------------------
+
+struct AdamReference {
+  Real lr, b1, b2, eps;
+  bool pytorch_epsilon = false;  // eps added to sqrt(v_hat) instead (PyTorch form), for contrast only
+
+  std::vector<Real> run(std::size_t steps) const {
+    std::vector<Real> w = widen(initial_weights);
+    std::vector<Real> m(w.size(), 0), v(w.size(), 0);
+    for (std::size_t t = 1; t <= steps; ++t) {
+      const Real c1 = 1 - std::pow(b1, Real(t));
+      const Real c2 = 1 - std::pow(b2, Real(t));
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        const Real g = gradient_sequence[t - 1][i];
+        m[i] += (1 - b1) * (g - m[i]);
+        v[i] += (1 - b2) * (g * g - v[i]);
+        if (pytorch_epsilon) {
+          w[i] -= lr / c1 * m[i] / (std::sqrt(v[i] / c2) + eps);
+        } else {
+          w[i] -= lr * std::sqrt(c2) / c1 * m[i] / (std::sqrt(v[i]) + eps);
+        }
+      }
+    }
+    return w;
+  }
+};
+
+TEST(OptimizerAdam, ThreeStepsWithDefaultsMatchKerasRule) {
+  Adam adam;  // lr 1e-3, b1 0.9, b2 0.999, eps 1e-7
+  const AdamReference reference{Real(1e-3f), Real(0.9f), Real(0.999f), Real(1e-7f)};
+  const std::vector<float> w = run(adam, 3);
+  expect_weights_near(w, reference.run(3), "adam defaults, 3 steps");
+  // The steps are ~1e-3 each: make sure the weights did move by that much.
+  EXPECT_GT(std::abs(w[0] - initial_weights[0]), 1e-3);
+}
+
+TEST(OptimizerAdam, ThreeStepsWithLargeEpsilonMatchKerasRule) {
+  // A large epsilon next to small gradients makes the place where eps enters visible:
+  // Keras adds it to sqrt(v) (bias correction folded into lr_t), PyTorch to sqrt(v / (1 - b2^t)).
+  const AdamOptions options{0.05f, 0.8f, 0.95f, 0.5f};
+  const AdamReference keras{Real(options.learning_rate), Real(options.beta1), Real(options.beta2),
+                            Real(options.epsilon)};
+  AdamReference pytorch = keras;
+  pytorch.pytorch_epsilon = true;
+  const std::vector<Real> expected = keras.run(3);
+  const std::vector<Real> other = pytorch.run(3);
+  // The check can tell the two forms apart: they differ by far more than the tolerance.
+  EXPECT_GT(std::abs(double(expected[0] - other[0])), 100 * weight_tolerance);
+
+  Adam adam(options);
+  expect_weights_near(run(adam, 3), expected, "adam custom options, 3 steps");
+}
+
+TEST(OptimizerAdam, FirstStepMovesEachWeightByAboutLearningRate) {
+  // Independent property: at t = 1, m = (1 - b1) g and v = (1 - b2) g^2, so the step is
+  // lr g / (|g| + eps / sqrt(1 - b2)) = lr sign(g) up to eps / (sqrt(0.001) |g|) <= 1.6e-4 relative
+  // for |g| >= 0.02, whatever the gradient's scale.
+  const std::vector<float> gradient = {0.1f, -5.0f, 300.0f, -0.02f, 1.0f};
+  Weights w(std::vector<float>(gradient.size(), 0.0f), gradient);
+  Adam adam;
+  adam.step({w.parameter()});
+  for (std::size_t i = 0; i < gradient.size(); ++i) {
+    const double expected = gradient[i] > 0 ? -1e-3 : 1e-3;
+    EXPECT_NEAR(w.value[i], expected, 1e-3 * 2e-4) << "weight " << i << ", gradient " << gradient[i];
+  }
+}
+
+TEST(OptimizerAdam, ResetRestartsBiasCorrection) {
+  Weights w({0.5f, -0.5f}, {0.3f, -2.0f});
+  Adam adam;
+  adam.step({w.parameter()});
+  w.gradient = {-1.0f, 0.01f};
+  adam.step({w.parameter()});
+  adam.reset();
+  EXPECT_EQ(adam.iterations(), 0u);
+  w.gradient = {0.4f, 0.7f};
+  const std::vector<float> before = w.value;
+  adam.step({w.parameter()});
+  EXPECT_EQ(adam.iterations(), 1u);
+  // A first step again: each weight moves by ~lr against its gradient (see the test above),
+  // and exactly as a fresh optimizer would move it.
+  EXPECT_NEAR(w.value[0] - before[0], -1e-3, 1e-3 * 2e-3);
+  EXPECT_NEAR(w.value[1] - before[1], -1e-3, 1e-3 * 2e-3);
+  Weights fresh(before, {0.4f, 0.7f});
+  Adam fresh_adam;
+  fresh_adam.step({fresh.parameter()});
+  EXPECT_EQ(w.value, fresh.value);
+}
+
+// ---- state is tied to each parameter by position ---------------------------------------------
+
+TEST(OptimizerState, ParametersAreUpdatedIndependently) {
+  const std::vector<std::function<std::unique_ptr<Optimizer>()>> makers = {
+      [] { return std::make_unique<Adam>(AdamOptions{0.01f, 0.9f, 0.999f, 1e-7f}); },
+      [] { return std::make_unique<SGD>(SGDOptions{0.1f, 0.9f, true}); },
+  };
+  for (const auto& make : makers) {
+    const std::unique_ptr<Optimizer> together = make();
+    const std::unique_ptr<Optimizer> alone_a = make();
+    const std::unique_ptr<Optimizer> alone_b = make();
+    Weights a({1.0f, -1.0f}, {0.0f, 0.0f});
+    Weights b({0.5f, 0.25f, -0.75f}, {0.0f, 0.0f, 0.0f});
+    Weights a_alone = a;
+    Weights b_alone = b;
+    for (int t = 0; t < 3; ++t) {
+      // Very different gradients for a and b: shared state would mix them.
+      a.gradient = {0.1f * float(t + 1), -0.2f};
+      b.gradient = {-3.0f, 2.0f * float(t), 0.05f};
+      a_alone.gradient = a.gradient;
+      b_alone.gradient = b.gradient;
+      together->step({a.parameter("kernel"), b.parameter("bias")});
+      alone_a->step({a_alone.parameter()});
+      alone_b->step({b_alone.parameter()});
+    }
+    EXPECT_EQ(a.value, a_alone.value) << together->name();
+    EXPECT_EQ(b.value, b_alone.value) << together->name();
+    EXPECT_EQ(together->iterations(), 3u);
+  }
+}
+
+TEST(OptimizerState, ChangedParameterListThrowsShapeError) {
+  Adam adam;
+  Weights a({1.0f, 2.0f}, {0.5f, 0.5f});
+  Weights b({1.0f, 2.0f, 3.0f}, {0.5f, 0.5f, 0.5f});
+  Weights c({1.0f, 2.0f, 3.0f, 4.0f}, {0.5f, 0.5f, 0.5f, 0.5f});
+  adam.step({a.parameter(), b.parameter()});
+  const std::vector<float> a_before = a.value;
+
+  const std::string m = message_of<ShapeError>([&] { adam.step({a.parameter()}); });
+  EXPECT_TRUE(contains(m, "expected 2"));
+  EXPECT_TRUE(contains(m, "received 1"));
+  EXPECT_TRUE(contains(m, "reset()"));
+  EXPECT_THROW(adam.step({a.parameter(), c.parameter()}), ShapeError);  // same count, other size
+  EXPECT_THROW(adam.step({b.parameter(), a.parameter()}), ShapeError);  // reordered
+  EXPECT_THROW(adam.step({a.parameter(), b.parameter(), c.parameter()}), ShapeError);
+  EXPECT_EQ(a.value, a_before) << "a refused step must not touch the weights";
+  EXPECT_EQ(adam.iterations(), 1u);
+
+  SGD sgd(SGDOptions{0.1f, 0.0f, false});  // even without state, the list is checked
+  sgd.step({a.parameter()});
+  EXPECT_THROW(sgd.step({c.parameter()}), ShapeError);
+
+  adam.reset();
+  EXPECT_NO_THROW(adam.step({c.parameter()}));
+  EXPECT_EQ(adam.iterations(), 1u);
+}
+
+// ---- options ------------------------------------------------------------------------------
+
+TEST(OptimizerOptions, InvalidOptionsQuoteTheReceivedValue) {
+  std::string m = message_of<InvalidArgument>([] { SGD(SGDOptions{0.0f, 0.0f, false}); });
+  EXPECT_TRUE(contains(m, "learning_rate=0"));
+  m = message_of<InvalidArgument>([] { SGD(SGDOptions{-1.0f, 0.0f, false}); });
+  EXPECT_TRUE(contains(m, "learning_rate=-1"));
+  m = message_of<InvalidArgument>([] { SGD(SGDOptions{0.01f, 1.0f, false}); });
+  EXPECT_TRUE(contains(m, "momentum=1"));
+  m = message_of<InvalidArgument>([] { SGD(SGDOptions{0.01f, -0.5f, true}); });
+  EXPECT_TRUE(contains(m, "momentum=-0.5"));
+  EXPECT_THROW(SGD(SGDOptions{std::nanf(""), 0.0f, false}), InvalidArgument);
+
+  AdamOptions o;
+  o.learning_rate = 0.0f;
+  m = message_of<InvalidArgument>([&] { Adam{o}; });
+  EXPECT_TRUE(contains(m, "learning_rate=0"));
+  o = AdamOptions{};
+  o.learning_rate = -1.0f;
+  m = message_of<InvalidArgument>([&] { Adam{o}; });
+  EXPECT_TRUE(contains(m, "learning_rate=-1"));
+  o = AdamOptions{};
+  o.beta1 = 1.0f;
+  m = message_of<InvalidArgument>([&] { Adam{o}; });
+  EXPECT_TRUE(contains(m, "beta1=1"));
+  o = AdamOptions{};
+  o.beta2 = 1.5f;
+  m = message_of<InvalidArgument>([&] { Adam{o}; });
+  EXPECT_TRUE(contains(m, "beta2=1.5"));
+  o = AdamOptions{};
+  o.epsilon = -1.0f;
+  m = message_of<InvalidArgument>([&] { Adam{o}; });
+  EXPECT_TRUE(contains(m, "epsilon=-1"));
+
+  // Boundaries that are allowed.
+  EXPECT_NO_THROW(SGD(SGDOptions{0.01f, 0.0f, true}));
+  o = AdamOptions{};
+  o.epsilon = 0.0f;
+  o.beta1 = 0.0f;
+  EXPECT_NO_THROW(Adam{o});
+}
+
+TEST(OptimizerRegistry, MakeOptimizerNamesAndDefaults) {
+  const std::unique_ptr<Optimizer> sgd = make_optimizer("sgd");
+  EXPECT_EQ(sgd->name(), "sgd");
+  EXPECT_FLOAT_EQ(sgd->learning_rate(), 0.01f);
+  const auto* as_sgd = dynamic_cast<const SGD*>(sgd.get());
+  ASSERT_NE(as_sgd, nullptr);
+  EXPECT_EQ(as_sgd->options().momentum, 0.0f);
+  EXPECT_FALSE(as_sgd->options().nesterov);
+
+  const std::unique_ptr<Optimizer> adam = make_optimizer("adam");
+  EXPECT_EQ(adam->name(), "adam");
+  EXPECT_FLOAT_EQ(adam->learning_rate(), 1e-3f);
+  const auto* as_adam = dynamic_cast<const Adam*>(adam.get());
+  ASSERT_NE(as_adam, nullptr);
+  EXPECT_FLOAT_EQ(as_adam->options().beta1, 0.9f);
+  EXPECT_FLOAT_EQ(as_adam->options().beta2, 0.999f);
+  EXPECT_FLOAT_EQ(as_adam->options().epsilon, 1e-7f);
+  EXPECT_EQ(adam->iterations(), 0u);
+
+  const std::string m = message_of<InvalidArgument>([] { make_optimizer("rmsprop"); });
+  EXPECT_TRUE(contains(m, "'rmsprop'"));
+  EXPECT_TRUE(contains(m, "sgd"));
+  EXPECT_TRUE(contains(m, "adam"));
+}
+
+}  // namespace
+}  // namespace xdense
