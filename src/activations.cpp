@@ -1,6 +1,7 @@
 #include "xdense/activations.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -77,9 +78,10 @@ LeakyReLU::LeakyReLU(float negative_slope) : slope_(negative_slope) {
 }
 
 std::string LeakyReLU::spec() const {
-  std::ostringstream s;
-  s << "leaky_relu(" << slope_ << ")";
-  return s.str();
+  // Shortest text that reads back as the same float: a saved model keeps its slope exactly.
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, slope_);
+  return "leaky_relu(" + std::string(text, result.ptr) + ")";
 }
 
 void LeakyReLU::activate(ConstMatrixView x, MatrixView y) const {

@@ -52,6 +52,10 @@ void Dense::set_weights(const Matrix& kernel, const Vector& bias) {
                      "), received kernel " + shape_string(kernel.shape(0), kernel.shape(1)) + " and bias (" +
                      std::to_string(bias.shape(0)) + ")");
   }
+  if (!options_.use_bias && std::any_of(bias.begin(), bias.end(), [](float b) { return b != 0.0f; })) {
+    throw InvalidArgument("Dense::set_weights: the layer has use_bias=false, expected an all-zero bias, "
+                          "received non-zero values");
+  }
   if (!built_) allocate(in);
   // Copy into the existing buffers: optimizers hold pointers to them.
   std::copy(kernel.begin(), kernel.end(), kernel_.begin());

@@ -1,0 +1,65 @@
+#pragma once
+/// \file
+/// Saving and loading trained models: one binary file holding the architecture,
+/// the compile settings, the weights and what is needed to use the model on new
+/// data (class names, feature names, the standardizer, free-form metadata).
+/// The byte layout is documented in docs/model-format.md.
+///
+///   xdense::ModelInfo info;
+///   info.class_names = {"setosa", "versicolor", "virginica"};
+///   info.standardizer = standardizer;
+///   info.metadata = {{"epochs", "50"}};
+///   xdense::save_model("iris.xdm", model, info);
+///   xdense::SavedModel saved = xdense::load_model("iris.xdm");
+///   xdense::Matrix p = saved.model.predict(saved.info.standardizer->transform(x));
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "xdense/preprocessing.hpp"
+#include "xdense/sequential.hpp"
+
+namespace xdense {
+
+/// Everything a model file holds besides the network itself.
+struct ModelInfo {
+  /// Label i <-> class_names[i]. Empty (regression), or at most one name per output unit
+  /// (at most two for a single-unit sigmoid output).
+  std::vector<std::string> class_names;
+  /// Names of the input columns; empty, or one per model input.
+  std::vector<std::string> feature_names;
+  /// Preprocessing applied before the network; fitted, with one entry per model input.
+  std::optional<Standardizer> standardizer;
+  /// Ordered key/value pairs (data file, epochs, final metrics, created, seed, ...).
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+/// A model as saved: a built, compiled Sequential plus its info.
+struct SavedModel {
+  Sequential model;
+  ModelInfo info;
+};
+
+/// Current format version written by save_model().
+constexpr std::uint32_t model_format_version = 1;
+
+/// Writes `model` and `info` to `path` atomically: a temporary "<path>.tmp-XXXXXX" in the same
+/// folder is written and fsynced, then renamed over `path`; on any failure the temporary file is
+/// removed and an existing `path` is left untouched.
+/// Throws StateError unless the model is built and compiled; InvalidArgument for what the format
+/// cannot hold faithfully (a layer that is neither Dense nor Activation, an activation whose spec()
+/// does not rebuild it through make_activation(), a loss or optimizer not resolvable by name,
+/// non-finite weights, info inconsistent with the model, a string over 1 MiB); DataError naming
+/// `path` on an I/O failure.
+void save_model(const std::string& path, Sequential& model, const ModelInfo& info);
+
+/// Reads and fully validates a model file, then rebuilds the compiled, built model with its weights.
+/// Throws DataError "<path>: <what is wrong>" for a missing or unreadable file, a file that is not an
+/// xdense model, a newer format version, a checksum mismatch, truncation, trailing bytes or any
+/// invalid field. Optimizer state (moments, step count) is not saved: training resumes afresh.
+SavedModel load_model(const std::string& path);
+
+}  // namespace xdense

@@ -1,0 +1,981 @@
+// Tests of include/xdense/model_file.hpp: round trips (bit-identical predictions, info preserved),
+// the byte layout of docs/model-format.md (files written by an independent encoder here load as
+// documented), rejection of every kind of damaged or malformed file with a message naming the
+// problem, atomic saves, and the caller errors of save_model().
+
+#include "xdense/model_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xdense/activation.hpp"
+#include "xdense/activations.hpp"
+#include "xdense/dense.hpp"
+#include "xdense/error.hpp"
+#include "xdense/random.hpp"
+
+namespace xdense {
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<unsigned char>;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+Matrix random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed, double low = -2.0, double high = 2.0) {
+  Rng rng(seed);
+  Matrix m = Matrix::from_shape({rows, cols});
+  for (float& v : m) v = static_cast<float>(rng.uniform(low, high));
+  return m;
+}
+
+bool bit_identical(const Matrix& a, const Matrix& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+bool bit_identical(const Vector& a, const Vector& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+Bytes read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& path, const Bytes& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), written here independently of zlib.
+std::uint32_t crc32_of(const unsigned char* data, std::size_t size) {
+  std::uint32_t crc = 0xffffffffu;
+  for (std::size_t i = 0; i < size; ++i) {
+    crc ^= data[i];
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+std::uint32_t get_u32(const Bytes& b, std::size_t at) {
+  return static_cast<std::uint32_t>(b[at]) | static_cast<std::uint32_t>(b[at + 1]) << 8 |
+         static_cast<std::uint32_t>(b[at + 2]) << 16 | static_cast<std::uint32_t>(b[at + 3]) << 24;
+}
+
+void set_u32(Bytes& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+void set_u64(Bytes& b, std::size_t at, std::uint64_t v) {
+  set_u32(b, at, static_cast<std::uint32_t>(v));
+  set_u32(b, at + 4, static_cast<std::uint32_t>(v >> 32));
+}
+
+/// Recomputes the trailer so that a deliberate edit gets past the checksum.
+void fix_checksum(Bytes& b) { set_u32(b, b.size() - 4, crc32_of(b.data(), b.size() - 4)); }
+
+/// Offset of the first occurrence of `text` in `b` (fails the test if absent).
+std::size_t find_text(const Bytes& b, const std::string& text) {
+  for (std::size_t i = 0; i + text.size() <= b.size(); ++i) {
+    if (std::memcmp(b.data() + i, text.data(), text.size()) == 0) return i;
+  }
+  ADD_FAILURE() << "'" << text << "' not found in the file";
+  return 0;
+}
+
+/// The message of the DataError load_model(path) throws; fails the test on success or another type.
+std::string load_error(const fs::path& path) {
+  try {
+    load_model(path.string());
+    ADD_FAILURE() << "load_model(" << path << ") succeeded; expected a DataError";
+  } catch (const DataError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "load_model(" << path << ") threw a non-DataError: " << e.what();
+  }
+  return {};
+}
+
+template <class E, class F>
+std::string error_of(F&& call) {
+  try {
+    call();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& e) {
+    return e.what();
+  }
+  return {};
+}
+
+/// Names of the files in `folder`.
+std::vector<std::string> listing(const fs::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// ---------------------------------------------------------------- models used by the tests
+
+/// Four inputs, three classes; every built-in activation kind with state, two Dense option sets,
+/// Adam with non-default settings, trained a little so the weights are not the initial ones.
+Sequential classifier() {
+  Sequential model(7);
+  model.add(std::make_unique<Dense>(8, 4)).add("relu");
+  DenseOptions no_bias;
+  no_bias.use_bias = false;
+  no_bias.kernel_initializer = "he_normal";
+  model.add(std::make_unique<Dense>(6, 0, no_bias)).add("leaky_relu(0.1)");
+  model.add(std::make_unique<Dense>(5)).add("binary_step(ste)");
+  model.add(std::make_unique<Dense>(3)).add("softmax");
+  AdamOptions adam;
+  adam.learning_rate = 0.02f;
+  adam.beta1 = 0.85f;
+  adam.beta2 = 0.995f;
+  adam.epsilon = 1e-6f;
+  model.compile(make_loss("sparse_categorical_crossentropy"), std::make_unique<Adam>(adam));
+  const Matrix x = random_matrix(40, 4, 1);
+  Matrix y = Matrix::from_shape({40, 1});
+  for (std::size_t r = 0; r < 40; ++r) y(r, 0) = static_cast<float>(r % 3);
+  FitOptions options;
+  options.epochs = 3;
+  options.batch_size = 8;
+  model.fit(x, y, options);
+  return model;
+}
+
+/// Three inputs, one sigmoid output, binary cross-entropy, SGD with Nesterov momentum, no metric.
+Sequential binary_model() {
+  Sequential model(3);
+  model.add(std::make_unique<Dense>(5, 3)).add("tanh");
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  SGDOptions sgd;
+  sgd.learning_rate = 0.05f;
+  sgd.momentum = 0.9f;
+  sgd.nesterov = true;
+  model.compile(make_loss("binary_crossentropy"), std::make_unique<SGD>(sgd), {});
+  const Matrix x = random_matrix(20, 3, 2);
+  Matrix y = Matrix::from_shape({20, 1});
+  for (std::size_t r = 0; r < 20; ++r) y(r, 0) = x(r, 0) > 0.0f ? 1.0f : 0.0f;
+  FitOptions options;
+  options.epochs = 2;
+  options.batch_size = 5;
+  model.fit(x, y, options);
+  return model;
+}
+
+ModelInfo classifier_info() {
+  ModelInfo info;
+  info.class_names = {"setosa", "versicolor", "virginica"};
+  info.feature_names = {"sepal length", "sepal width", "p\xc3\xa9tal length", ""};
+  Vector mean = {5.84f, 3.05f, 3.76f, 1.2f};
+  Vector scale = {0.83f, 0.43f, 1.76f, 0.76f};
+  info.standardizer = Standardizer(mean, scale);
+  // Order kept, duplicate keys and empty values allowed.
+  info.metadata = {{"data", "data/iris.csv"}, {"epochs", "3"}, {"note", ""}, {"epochs", "4"}, {"seed", "7"}};
+  return info;
+}
+
+/// A fresh temporary folder per test, removed afterwards.
+class ModelFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "xdense-model-file-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  fs::path path(const std::string& name) const { return dir_ / name; }
+  /// Saves a small valid model and returns its bytes.
+  Bytes saved_bytes(const std::string& name = "model.xdm") {
+    Sequential model = binary_model();
+    ModelInfo info;
+    info.class_names = {"no", "yes"};
+    info.metadata = {{"k", "v"}};
+    save_model(path(name).string(), model, info);
+    return read_bytes(path(name));
+  }
+
+  fs::path dir_;
+};
+
+// ---------------------------------------------------------------- round trips
+
+TEST_F(ModelFile, ClassifierRoundTripIsBitIdentical) {
+  Sequential model = classifier();
+  const ModelInfo info = classifier_info();
+  const std::string file = path("classifier.xdm").string();
+  save_model(file, model, info);
+  SavedModel loaded = load_model(file);
+
+  const Matrix x = random_matrix(64, 4, 9, -3.0, 3.0);
+  EXPECT_TRUE(bit_identical(model.predict(x), loaded.model.predict(x)));
+  EXPECT_EQ(model.predict_classes(x), loaded.model.predict_classes(x));
+
+  ASSERT_EQ(loaded.model.layer_count(), model.layer_count());
+  EXPECT_TRUE(loaded.model.built());
+  EXPECT_TRUE(loaded.model.compiled());
+  EXPECT_EQ(loaded.model.input_units(), 4u);
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    EXPECT_EQ(loaded.model.layer(i).type_name(), model.layer(i).type_name()) << i;
+    if (const auto* a = dynamic_cast<const Activation*>(&model.layer(i))) {
+      EXPECT_EQ(dynamic_cast<const Activation&>(loaded.model.layer(i)).spec(), a->spec());
+    }
+  }
+  const auto& no_bias = dynamic_cast<const Dense&>(loaded.model.layer(2));
+  EXPECT_FALSE(no_bias.options().use_bias);
+  EXPECT_EQ(no_bias.options().kernel_initializer, "he_normal");
+  EXPECT_EQ(no_bias.options().bias_initializer, "zeros");
+  EXPECT_EQ(loaded.model.loss()->name(), "sparse_categorical_crossentropy");
+  EXPECT_TRUE(loaded.model.has_accuracy());
+  EXPECT_TRUE(loaded.model.loss_from_logits());
+  const auto* adam = dynamic_cast<const Adam*>(loaded.model.optimizer());
+  ASSERT_NE(adam, nullptr);
+  EXPECT_EQ(adam->options().learning_rate, 0.02f);
+  EXPECT_EQ(adam->options().beta1, 0.85f);
+  EXPECT_EQ(adam->options().beta2, 0.995f);
+  EXPECT_EQ(adam->options().epsilon, 1e-6f);
+
+  EXPECT_EQ(loaded.info.class_names, info.class_names);
+  EXPECT_EQ(loaded.info.feature_names, info.feature_names);
+  EXPECT_EQ(loaded.info.metadata, info.metadata);
+  ASSERT_TRUE(loaded.info.standardizer.has_value());
+  EXPECT_TRUE(loaded.info.standardizer->fitted());
+  EXPECT_TRUE(bit_identical(loaded.info.standardizer->mean(), info.standardizer->mean()));
+  EXPECT_TRUE(bit_identical(loaded.info.standardizer->scale(), info.standardizer->scale()));
+}
+
+TEST_F(ModelFile, BinarySgdNesterovRoundTripIsBitIdenticalAndKeepsTraining) {
+  Sequential model = binary_model();
+  const std::string file = path("binary.xdm").string();
+  save_model(file, model, ModelInfo{});
+  SavedModel loaded = load_model(file);
+
+  const Matrix x = random_matrix(33, 3, 4);
+  EXPECT_TRUE(bit_identical(model.predict(x), loaded.model.predict(x)));
+  EXPECT_EQ(loaded.model.loss()->name(), "binary_crossentropy");
+  EXPECT_FALSE(loaded.model.has_accuracy());
+  EXPECT_TRUE(loaded.model.loss_from_logits());
+  const auto* sgd = dynamic_cast<const SGD*>(loaded.model.optimizer());
+  ASSERT_NE(sgd, nullptr);
+  EXPECT_EQ(sgd->options().learning_rate, 0.05f);
+  EXPECT_EQ(sgd->options().momentum, 0.9f);
+  EXPECT_TRUE(sgd->options().nesterov);
+  EXPECT_TRUE(loaded.info.class_names.empty());
+  EXPECT_TRUE(loaded.info.feature_names.empty());
+  EXPECT_FALSE(loaded.info.standardizer.has_value());
+  EXPECT_TRUE(loaded.info.metadata.empty());
+
+  // The loaded model is compiled: it trains on without further setup.
+  Matrix y = Matrix::from_shape({33, 1});
+  for (std::size_t r = 0; r < 33; ++r) y(r, 0) = x(r, 0) > 0.0f ? 1.0f : 0.0f;
+  FitOptions options;
+  options.epochs = 1;
+  EXPECT_NO_THROW(loaded.model.fit(x, y, options));
+}
+
+TEST_F(ModelFile, UserRegisteredActivationRoundTrips) {
+  class Scaled final : public ElementwiseActivation {
+   public:
+    explicit Scaled(float factor) : factor_(factor) {}
+    std::string type_name() const override { return "Scaled"; }
+    std::string spec() const override { return factor_ == 2.0f ? "model_file_scaled(2)" : "model_file_scaled(0.5)"; }
+    float value(float x) const override { return factor_ * x; }
+    float gradient(float, float) const override { return factor_; }
+
+   private:
+    float factor_;
+  };
+  register_activation("model_file_scaled", [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+    return std::make_unique<Scaled>(parse_activation_argument("model_file_scaled", args.at(0)));
+  });
+  Sequential model;
+  model.add(std::make_unique<Dense>(3, 2)).add(make_activation("model_file_scaled(2)"));
+  model.compile("mse", "sgd");
+  model.build(2);
+  save_model(path("scaled.xdm").string(), model, {});
+  SavedModel loaded = load_model(path("scaled.xdm").string());
+  EXPECT_EQ(dynamic_cast<const Activation&>(loaded.model.layer(1)).spec(), "model_file_scaled(2)");
+  const Matrix x = random_matrix(5, 2, 5);
+  EXPECT_TRUE(bit_identical(model.predict(x), loaded.model.predict(x)));
+}
+
+TEST_F(ModelFile, ActivationOnlyModelRoundTrips) {
+  // No Dense layer: the input width comes from the architecture's input_units field.
+  Sequential model;
+  model.add("tanh");
+  model.compile("mse", "adam");
+  model.build(3);
+  save_model(path("tanh.xdm").string(), model, {});
+  SavedModel loaded = load_model(path("tanh.xdm").string());
+  EXPECT_EQ(loaded.model.input_units(), 3u);
+  const Matrix x = random_matrix(2, 3, 6);
+  EXPECT_TRUE(bit_identical(model.predict(x), loaded.model.predict(x)));
+}
+
+// ---------------------------------------------------------------- the documented byte layout
+
+/// Writes files field by field as docs/model-format.md describes them, independently of save_model().
+class Encoder {
+ public:
+  void u8(std::uint8_t v) { payload_.push_back(v); }
+  void u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) payload_.push_back(static_cast<unsigned char>(v >> (8 * i)));
+  }
+  void u64(std::uint64_t v) {
+    u32(static_cast<std::uint32_t>(v));
+    u32(static_cast<std::uint32_t>(v >> 32));
+  }
+  void f32(float v) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    u32(bits);
+  }
+  void str(const std::string& s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    payload_.insert(payload_.end(), s.begin(), s.end());
+  }
+  void strings(const std::vector<std::string>& list) {
+    u32(static_cast<std::uint32_t>(list.size()));
+    for (const auto& s : list) str(s);
+  }
+  /// Header + payload + CRC-32 trailer.
+  Bytes file() const {
+    Bytes b = {'X', 'D', 'E', 'N', 'S', 'E', 'M', 0x1a};
+    b.resize(24);
+    set_u32(b, 8, 1);
+    set_u32(b, 12, 0);
+    set_u64(b, 16, payload_.size());
+    b.insert(b.end(), payload_.begin(), payload_.end());
+    b.resize(b.size() + 4);
+    fix_checksum(b);
+    return b;
+  }
+
+ private:
+  Bytes payload_;
+};
+
+/// One layer of a hand-written file.
+struct LayerSpec {
+  std::uint8_t kind = 1;
+  std::uint64_t input_units = 0;
+  std::uint64_t units = 0;
+  std::uint8_t use_bias = 1;
+  std::string kernel_initializer = "glorot_uniform";
+  std::string bias_initializer = "zeros";
+  std::string spec;
+};
+
+LayerSpec dense(std::uint64_t in, std::uint64_t units) {
+  LayerSpec l;
+  l.input_units = in;
+  l.units = units;
+  return l;
+}
+
+LayerSpec activation(const std::string& spec) {
+  LayerSpec l;
+  l.kind = 2;
+  l.spec = spec;
+  return l;
+}
+
+/// Every field of a hand-written file; the defaults make a valid 2-3-1 binary classifier.
+struct FileSpec {
+  std::uint64_t input_units = 2;
+  std::vector<LayerSpec> layers = {dense(2, 3), activation("relu"), dense(3, 1), activation("sigmoid")};
+  std::string loss = "binary_crossentropy";
+  std::string optimizer = "sgd";
+  float learning_rate = 0.1f;
+  float momentum = 0.5f;
+  std::uint8_t nesterov = 1;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-7f;
+  std::vector<std::string> metrics = {"accuracy"};
+  std::vector<std::string> class_names = {"no", "yes"};
+  std::vector<std::string> feature_names = {"a", "b"};
+  std::uint8_t has_standardizer = 1;
+  std::uint64_t standardizer_size = 2;
+  std::vector<float> mean = {1.0f, -1.0f};
+  std::vector<float> scale = {2.0f, 0.5f};
+  std::vector<std::pair<std::string, std::string>> metadata = {{"epochs", "10"}};
+  /// Per Dense layer: kernel (row-major) then bias. Filled with i * 0.125 - 1 when left empty.
+  std::vector<std::vector<float>> weights;
+  Bytes extra;  ///< appended to the payload
+
+  Bytes encode() const {
+    Encoder e;
+    e.u64(input_units);
+    e.u32(static_cast<std::uint32_t>(layers.size()));
+    for (const LayerSpec& l : layers) {
+      e.u8(l.kind);
+      if (l.kind == 1) {
+        e.u64(l.input_units);
+        e.u64(l.units);
+        e.u8(l.use_bias);
+        e.str(l.kernel_initializer);
+        e.str(l.bias_initializer);
+      } else {
+        e.str(l.spec);
+      }
+    }
+    e.str(loss);
+    e.str(optimizer);
+    e.f32(learning_rate);
+    e.f32(momentum);
+    e.u8(nesterov);
+    e.f32(beta1);
+    e.f32(beta2);
+    e.f32(epsilon);
+    e.strings(metrics);
+    e.strings(class_names);
+    e.strings(feature_names);
+    e.u8(has_standardizer);
+    if (has_standardizer) {
+      e.u64(standardizer_size);
+      for (float v : mean) e.f32(v);
+      for (float v : scale) e.f32(v);
+    }
+    e.u32(static_cast<std::uint32_t>(metadata.size()));
+    for (const auto& [k, v] : metadata) {
+      e.str(k);
+      e.str(v);
+    }
+    std::size_t d = 0;
+    for (const LayerSpec& l : layers) {
+      if (l.kind != 1) continue;
+      if (d < weights.size()) {
+        for (float v : weights[d]) e.f32(v);
+      } else {
+        const std::size_t n = l.input_units * l.units + l.units;
+        for (std::size_t i = 0; i < n; ++i) e.f32(static_cast<float>(i) * 0.125f - 1.0f);
+      }
+      ++d;
+    }
+    for (unsigned char c : extra) e.u8(c);
+    return e.file();
+  }
+};
+
+TEST_F(ModelFile, HeaderAndTrailerAreAsDocumented) {
+  const Bytes b = saved_bytes();
+  ASSERT_GE(b.size(), 28u);
+  EXPECT_EQ(std::memcmp(b.data(), "XDENSEM\x1a", 8), 0);
+  EXPECT_EQ(get_u32(b, 8), model_format_version);
+  EXPECT_EQ(get_u32(b, 12), 0u);
+  EXPECT_EQ(get_u32(b, 16) | static_cast<std::uint64_t>(get_u32(b, 20)) << 32, b.size() - 28);
+  EXPECT_EQ(get_u32(b, b.size() - 4), crc32_of(b.data(), b.size() - 4));  // zlib's crc32 is standard CRC-32
+}
+
+TEST_F(ModelFile, SavedBytesMatchTheIndependentEncoder) {
+  // Same model written both ways must give the same bytes: save_model follows the documented layout.
+  FileSpec spec;
+  write_bytes(path("hand.xdm"), spec.encode());
+  SavedModel loaded = load_model(path("hand.xdm").string());
+  save_model(path("resaved.xdm").string(), loaded.model, loaded.info);
+  spec.beta1 = AdamOptions{}.beta1;  // SGD files carry Adam's defaults in the unused fields
+  spec.beta2 = AdamOptions{}.beta2;
+  spec.epsilon = AdamOptions{}.epsilon;
+  EXPECT_EQ(read_bytes(path("resaved.xdm")), spec.encode());
+}
+
+TEST_F(ModelFile, HandWrittenFileLoadsAsDocumented) {
+  FileSpec spec;
+  // Dense 0: kernel (2, 3) row-major, then bias (3); Dense 1: kernel (3, 1), bias (1).
+  spec.weights = {{1, 2, 3, -4, -5, -6, 0.5f, 0.25f, -10}, {1, -1, 2, 0.5f}};
+  write_bytes(path("hand.xdm"), spec.encode());
+  SavedModel loaded = load_model(path("hand.xdm").string());
+
+  const auto& first = dynamic_cast<const Dense&>(loaded.model.layer(0));
+  EXPECT_EQ(first.kernel()(0, 2), 3.0f);
+  EXPECT_EQ(first.kernel()(1, 0), -4.0f);
+  EXPECT_EQ(first.bias()(2), -10.0f);
+  EXPECT_EQ(loaded.model.loss()->name(), "binary_crossentropy");
+  EXPECT_TRUE(loaded.model.has_accuracy());
+  const auto* sgd = dynamic_cast<const SGD*>(loaded.model.optimizer());
+  ASSERT_NE(sgd, nullptr);
+  EXPECT_EQ(sgd->options().learning_rate, 0.1f);
+  EXPECT_EQ(sgd->options().momentum, 0.5f);
+  EXPECT_TRUE(sgd->options().nesterov);
+  EXPECT_EQ(loaded.info.class_names, spec.class_names);
+  EXPECT_EQ(loaded.info.feature_names, spec.feature_names);
+  EXPECT_EQ(loaded.info.metadata, spec.metadata);
+  ASSERT_TRUE(loaded.info.standardizer);
+  EXPECT_EQ(loaded.info.standardizer->scale()(1), 0.5f);
+
+  // x = (2, 0): h = relu(x . W0 + b0) = relu((2, 4, 6) + (0.5, 0.25, -10)) = (2.5, 4.25, 0);
+  // z = h . W1 + b1 = 2.5 - 4.25 + 0 + 0.5 = -1.25; p = sigmoid(z).
+  Matrix x = {{2.0f, 0.0f}};
+  EXPECT_NEAR(loaded.model.predict(x)(0, 0), 1.0 / (1.0 + std::exp(1.25)), 1e-6);
+}
+
+TEST_F(ModelFile, FewerClassNamesThanOutputUnitsAreAllowed) {
+  // Classes missing from the training data leave output units without a name.
+  FileSpec spec;
+  spec.class_names = {"only"};
+  write_bytes(path("one.xdm"), spec.encode());
+  EXPECT_EQ(load_model(path("one.xdm").string()).info.class_names, spec.class_names);
+
+  Sequential model = classifier();
+  ModelInfo info;
+  info.class_names = {"a", "b"};
+  save_model(path("two.xdm").string(), model, info);
+  EXPECT_EQ(load_model(path("two.xdm").string()).info.class_names, info.class_names);
+}
+
+// ---------------------------------------------------------------- damaged files
+
+TEST_F(ModelFile, TruncatedFilesAreRejected) {
+  const Bytes b = saved_bytes();
+  const std::size_t payload_end = b.size() - 4;
+  for (std::size_t keep : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{12}, std::size_t{23},
+                           std::size_t{24}, std::size_t{25}, std::size_t{40}, b.size() / 2, payload_end - 1,
+                           payload_end, payload_end + 2, b.size() - 1}) {
+    write_bytes(path("cut.xdm"), Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(keep)));
+    const std::string message = load_error(path("cut.xdm"));
+    EXPECT_TRUE(contains(message, "truncated")) << "kept " << keep << " bytes: " << message;
+    EXPECT_TRUE(contains(message, path("cut.xdm").string())) << message;
+  }
+}
+
+TEST_F(ModelFile, EveryFlippedByteIsRejected) {
+  const Bytes original = saved_bytes();
+  for (std::size_t at = 0; at < original.size(); ++at) {
+    for (unsigned char mask : {0x01, 0xff}) {
+      Bytes b = original;
+      b[at] ^= mask;
+      write_bytes(path("flipped.xdm"), b);
+      const std::string message = load_error(path("flipped.xdm"));
+      const bool explained = contains(message, "checksum mismatch") || contains(message, "not an xdense model") ||
+                             contains(message, "format version") || contains(message, "truncated") ||
+                             contains(message, "trailing bytes");
+      EXPECT_TRUE(explained) << "byte " << at << " ^ " << int(mask) << ": " << message;
+      if (at >= 24) {
+        EXPECT_TRUE(contains(message, "corrupted: checksum mismatch")) << at << ": " << message;
+      }
+    }
+  }
+}
+
+TEST_F(ModelFile, RandomEditsWithAValidChecksumNeverCrash) {
+  // Past the checksum the parser sees arbitrary bytes: it must load them or throw DataError,
+  // never crash, over-allocate or throw anything else.
+  const Bytes original = saved_bytes();
+  Rng rng(2024);
+  std::size_t loaded = 0;
+  for (int trial = 0; trial < 1500; ++trial) {
+    Bytes b = original;
+    const std::uint64_t edits = 1 + rng.below(4);
+    for (std::uint64_t k = 0; k < edits; ++k) {
+      const std::size_t at = 24 + rng.below(b.size() - 28);
+      b[at] = trial % 3 == 0 ? static_cast<unsigned char>(0xff) : static_cast<unsigned char>(rng.below(256));
+    }
+    if (trial % 5 == 0) {  // also shorten the payload, keeping the header's length consistent
+      const std::size_t cut = 1 + rng.below(b.size() - 29);
+      b.erase(b.end() - 4 - static_cast<std::ptrdiff_t>(cut), b.end() - 4);
+      set_u64(b, 16, b.size() - 28);
+    }
+    fix_checksum(b);
+    write_bytes(path("edited.xdm"), b);
+    try {
+      load_model(path("edited.xdm").string());
+      ++loaded;
+    } catch (const DataError& e) {
+      EXPECT_TRUE(contains(e.what(), ": invalid ")) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "trial " << trial << ": not a DataError: " << e.what();
+    }
+  }
+  EXPECT_GT(loaded, 0u);  // edits inside the weights give a valid, different model
+}
+
+TEST_F(ModelFile, WrongMagicIsNotAModelFile) {
+  Bytes b = saved_bytes();
+  b[3] = 'X';
+  write_bytes(path("magic.xdm"), b);
+  EXPECT_TRUE(contains(load_error(path("magic.xdm")), "not an xdense model file"));
+  write_bytes(path("text.csv"), Bytes{'a', ',', 'b', '\n', '1', ',', '2', '\n'});
+  EXPECT_TRUE(contains(load_error(path("text.csv")), "not an xdense model file"));
+  write_bytes(path("short.txt"), Bytes{'h', 'i'});
+  EXPECT_TRUE(contains(load_error(path("short.txt")), "not an xdense model file"));
+}
+
+TEST_F(ModelFile, FutureVersionAsksForAnUpgrade) {
+  Bytes b = saved_bytes();
+  set_u32(b, 8, 7);
+  fix_checksum(b);  // so that it is the version check, not the checksum, that fires
+  write_bytes(path("future.xdm"), b);
+  const std::string message = load_error(path("future.xdm"));
+  EXPECT_EQ(message, path("future.xdm").string() +
+                         ": format version 7 is newer than this xdense supports (1); upgrade xdense");
+  set_u32(b, 8, 0);
+  fix_checksum(b);
+  write_bytes(path("zero.xdm"), b);
+  EXPECT_TRUE(contains(load_error(path("zero.xdm")), "invalid format version 0"));
+}
+
+TEST_F(ModelFile, NonZeroFlagsAreRejected) {
+  Bytes b = saved_bytes();
+  set_u32(b, 12, 4);
+  fix_checksum(b);
+  write_bytes(path("flags.xdm"), b);
+  EXPECT_TRUE(contains(load_error(path("flags.xdm")), "unsupported flags 0x00000004"));
+}
+
+TEST_F(ModelFile, TrailingGarbageIsRejected) {
+  Bytes b = saved_bytes();
+  b.push_back('\n');
+  b.push_back('x');
+  write_bytes(path("trailing.xdm"), b);
+  EXPECT_TRUE(contains(load_error(path("trailing.xdm")), "2 trailing bytes after the checksum"));
+}
+
+TEST_F(ModelFile, EmptyMissingAndDirectoryPathsAreRejected) {
+  write_bytes(path("empty.xdm"), {});
+  const std::string empty = load_error(path("empty.xdm"));
+  EXPECT_TRUE(contains(empty, "not an xdense model file")) << empty;
+  EXPECT_TRUE(contains(empty, "empty")) << empty;
+
+  const std::string missing = load_error(path("missing.xdm"));
+  EXPECT_EQ(missing, path("missing.xdm").string() + ": cannot open: No such file or directory");
+
+  fs::create_directory(path("folder.xdm"));
+  EXPECT_TRUE(contains(load_error(path("folder.xdm")), "is a directory"));
+}
+
+// ---------------------------------------------------------------- well-formed files with invalid fields
+
+/// Writes `spec`, loads it, and checks the DataError names the file and contains `fragment`.
+void expect_invalid(const fs::path& file, const FileSpec& spec, const std::string& fragment) {
+  write_bytes(file, spec.encode());
+  const std::string message = load_error(file);
+  EXPECT_TRUE(contains(message, file.string() + ": invalid ")) << message;
+  EXPECT_TRUE(contains(message, fragment)) << "expected '" << fragment << "' in: " << message;
+}
+
+TEST_F(ModelFile, InvalidArchitectureFieldsAreRejected) {
+  const fs::path file = path("bad.xdm");
+  FileSpec spec;
+  spec.layers[1].kind = 9;
+  expect_invalid(file, spec, "layer 1: unknown layer kind 9");
+
+  spec = FileSpec{};
+  spec.layers[1] = activation("swish_unknown");
+  expect_invalid(file, spec, "unknown activation 'swish_unknown'");
+
+  spec = FileSpec{};
+  spec.layers[1] = activation("leaky_relu(-1)");
+  expect_invalid(file, spec, "layer 1 (activation 'leaky_relu(-1)')");
+
+  spec = FileSpec{};
+  spec.layers[2].units = 0;
+  spec.weights = {std::vector<float>(6 + 3, 0.0f), {}};
+  expect_invalid(file, spec, "layer 2 (dense): units 0");
+
+  spec = FileSpec{};
+  spec.layers[2] = dense(4, 1);
+  expect_invalid(file, spec, "layer 2 (dense): input_units 4 does not match the 3 outputs of the layer before it");
+
+  spec = FileSpec{};
+  spec.input_units = 5;
+  spec.has_standardizer = 0;
+  spec.feature_names.clear();
+  expect_invalid(file, spec, "layer 0 (dense): input_units 2 does not match the model's 5 inputs");
+
+  spec = FileSpec{};
+  spec.input_units = 0;
+  expect_invalid(file, spec, "architecture: input_units 0");
+
+  spec = FileSpec{};
+  spec.layers.clear();
+  spec.class_names.clear();
+  expect_invalid(file, spec, "architecture: the model has no layers");
+
+  spec = FileSpec{};
+  spec.layers[0].kernel_initializer = "lecun_magic";
+  expect_invalid(file, spec, "layer 0 (dense): ");
+
+  spec = FileSpec{};
+  spec.layers[2].use_bias = 2;
+  expect_invalid(file, spec, "layer 2 (dense): use_bias: expected 0 or 1, found 2");
+
+  spec = FileSpec{};
+  spec.layers[2] = dense(3, std::uint64_t{1} << 40);  // absurd: caught before any allocation
+  spec.weights = {{}, {}};
+  expect_invalid(file, spec, "units 1099511627776");
+
+  spec = FileSpec{};
+  spec.layers = {dense(2, 40000), activation("relu"), dense(40000, 40000), dense(40000, 1)};
+  spec.weights = {{}, {}, {}};  // 6.4 GB of weights announced, none present
+  expect_invalid(file, spec, "weights cannot fit in the");
+}
+
+TEST_F(ModelFile, InvalidCompileFieldsAreRejected) {
+  const fs::path file = path("bad.xdm");
+  FileSpec spec;
+  spec.loss = "hinge";
+  expect_invalid(file, spec, "compile: unknown loss 'hinge'");
+
+  spec = FileSpec{};
+  spec.optimizer = "rmsprop";
+  expect_invalid(file, spec, "compile: unknown optimizer 'rmsprop' (expected sgd or adam)");
+
+  spec = FileSpec{};
+  spec.learning_rate = -0.1f;
+  expect_invalid(file, spec, "learning_rate=-0.1");
+
+  spec = FileSpec{};
+  spec.momentum = 1.5f;
+  expect_invalid(file, spec, "momentum");
+
+  spec = FileSpec{};
+  spec.optimizer = "adam";
+  spec.beta2 = 1.0f;
+  expect_invalid(file, spec, "beta2");
+
+  spec = FileSpec{};
+  spec.epsilon = std::numeric_limits<float>::quiet_NaN();
+  expect_invalid(file, spec, "compile: non-finite optimizer hyperparameter");
+
+  spec = FileSpec{};
+  spec.nesterov = 7;
+  expect_invalid(file, spec, "compile: nesterov: expected 0 or 1, found 7");
+
+  spec = FileSpec{};
+  spec.metrics = {"auc"};
+  expect_invalid(file, spec, "unknown metric 'auc'");
+
+  spec = FileSpec{};
+  spec.loss = "categorical_crossentropy";  // with a sigmoid output: Sequential refuses it
+  spec.layers[3] = activation("softmax");
+  spec.class_names.clear();
+  expect_invalid(file, spec, "model: ");
+}
+
+TEST_F(ModelFile, InvalidInfoAndWeightsAreRejected) {
+  const fs::path file = path("bad.xdm");
+  FileSpec spec;
+  spec.standardizer_size = 3;
+  spec.mean = {0, 0, 0};
+  spec.scale = {1, 1, 1};
+  expect_invalid(file, spec, "info: the standardizer has 3 features, the model 2 inputs");
+
+  spec = FileSpec{};
+  spec.scale = {1.0f, 0.0f};
+  expect_invalid(file, spec, "info: Standardizer");
+
+  spec = FileSpec{};
+  spec.mean = {std::numeric_limits<float>::infinity(), 0.0f};
+  expect_invalid(file, spec, "info: Standardizer");
+
+  spec = FileSpec{};
+  spec.class_names = {"a", "b", "c"};
+  expect_invalid(file, spec, "info: 3 class names for a model with 1 output unit (at most 2)");
+
+  spec = FileSpec{};
+  spec.feature_names = {"only one"};
+  expect_invalid(file, spec, "info: 1 feature names for a model with 2 inputs");
+
+  spec = FileSpec{};
+  spec.weights = {std::vector<float>(6 + 3, 0.0f), {1.0f, std::nanf(""), 0.0f, 0.0f}};
+  expect_invalid(file, spec, "layer 2 (dense): non-finite weights");
+
+  spec = FileSpec{};
+  spec.layers[0].use_bias = 0;
+  spec.weights = {{1, 2, 3, 4, 5, 6, 0, 0.5f, 0}};
+  expect_invalid(file, spec, "layer 0 (dense): non-zero bias in a layer without bias");
+
+  spec = FileSpec{};
+  spec.extra = {0, 0, 0};
+  expect_invalid(file, spec, "payload: 3 unread bytes after the weights");
+
+  // Drop the last 4 weight floats but keep the header consistent: the file is well-formed, the payload short.
+  Bytes b = FileSpec{}.encode();
+  b.erase(b.end() - 20, b.end() - 4);
+  set_u64(b, 16, b.size() - 28);
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "layer 2 (dense): "));
+}
+
+TEST_F(ModelFile, AbsurdLengthsAndCountsAreRejectedBeforeAllocating) {
+  const fs::path file = path("bad.xdm");
+  const Bytes good = FileSpec{}.encode();
+
+  Bytes b = good;
+  set_u32(b, 32, 0xffffffffu);  // architecture layer count (after u64 input_units)
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "architecture: layer count 4294967295 cannot fit in the"));
+
+  b = good;
+  set_u32(b, find_text(b, "binary_crossentropy") - 4, 0xffffffffu);
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "compile: loss name: length 4294967295 exceeds the 1 MiB limit"));
+
+  b = good;
+  set_u32(b, find_text(b, "binary_crossentropy") - 4, 1000);  // under the cap, over the bytes left
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "compile: loss name: needs more bytes than the"));
+
+  b = good;
+  set_u32(b, find_text(b, "no") - 8, 0x7fffffffu);  // class name count
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "info: class name count 2147483647 cannot fit"));
+
+  FileSpec spec;
+  spec.standardizer_size = std::uint64_t{1} << 62;
+  spec.input_units = std::uint64_t{1} << 62;
+  expect_invalid(file, spec, "architecture: input_units 4611686018427387904");
+}
+
+// ---------------------------------------------------------------- saving
+
+TEST_F(ModelFile, SavingOverAnExistingModelReplacesItAndLeavesNoTemporaryFiles) {
+  const std::string file = path("model.xdm").string();
+  Sequential first = binary_model();
+  save_model(file, first, ModelInfo{});
+  ::chmod(file.c_str(), 0640);
+  Sequential second = classifier();
+  save_model(file, second, classifier_info());
+  SavedModel loaded = load_model(file);
+  const Matrix x = random_matrix(10, 4, 8);
+  EXPECT_TRUE(bit_identical(second.predict(x), loaded.model.predict(x)));
+  EXPECT_EQ(listing(dir_), std::vector<std::string>{"model.xdm"});
+  struct stat st;
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);  // the replaced file's mode is kept
+  save_model(path("new.xdm").string(), second, ModelInfo{});
+  ASSERT_EQ(::stat(path("new.xdm").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_F(ModelFile, FailedSaveIntoAMissingFolderCreatesNothing) {
+  Sequential model = binary_model();
+  const std::string file = path("no/such/folder/model.xdm").string();
+  const std::string message = error_of<DataError>([&] { save_model(file, model, ModelInfo{}); });
+  EXPECT_TRUE(contains(message, file + ": cannot create a temporary file")) << message;
+  EXPECT_TRUE(contains(message, "No such file or directory")) << message;
+  EXPECT_TRUE(listing(dir_).empty());
+}
+
+TEST_F(ModelFile, FailedRenameRemovesTheTemporaryFileAndKeepsTheTarget) {
+  // The target is a non-empty folder: the temporary file is written, then rename() fails.
+  fs::create_directory(path("target"));
+  write_bytes(path("target") / "keep.txt", {'k'});
+  Sequential model = binary_model();
+  const std::string message = error_of<DataError>([&] { save_model(path("target").string(), model, ModelInfo{}); });
+  EXPECT_TRUE(contains(message, path("target").string() + ": cannot replace it with temporary file")) << message;
+  EXPECT_EQ(listing(dir_), std::vector<std::string>{"target"});
+  EXPECT_EQ(read_bytes(path("target") / "keep.txt"), Bytes{'k'});
+}
+
+TEST_F(ModelFile, RejectedSaveLeavesTheExistingFileUntouched) {
+  const Bytes before = saved_bytes("model.xdm");
+  Sequential model = binary_model();
+  ModelInfo info;
+  info.feature_names = {"just one"};
+  const std::string message =
+      error_of<InvalidArgument>([&] { save_model(path("model.xdm").string(), model, info); });
+  EXPECT_TRUE(contains(message, "save_model: ModelInfo does not fit the model: 1 feature names for a model with 3 "
+                                "inputs"))
+      << message;
+  EXPECT_EQ(read_bytes(path("model.xdm")), before);
+  EXPECT_EQ(listing(dir_), std::vector<std::string>{"model.xdm"});
+}
+
+TEST_F(ModelFile, SavingAnUnbuiltOrUncompiledModelIsAStateError) {
+  Sequential unbuilt;
+  unbuilt.add(std::make_unique<Dense>(2)).add("relu");
+  unbuilt.compile("mse", "sgd");
+  EXPECT_TRUE(contains(error_of<StateError>([&] { save_model(path("a.xdm").string(), unbuilt, {}); }), "not built"));
+
+  Sequential uncompiled;
+  uncompiled.add(std::make_unique<Dense>(2));
+  uncompiled.build(3);
+  EXPECT_TRUE(
+      contains(error_of<StateError>([&] { save_model(path("b.xdm").string(), uncompiled, {}); }), "not compiled"));
+  EXPECT_TRUE(listing(dir_).empty());
+}
+
+TEST_F(ModelFile, SaveRejectsWhatTheFormatCannotReproduce) {
+  const std::string file = path("m.xdm").string();
+  const auto save_error = [&](Sequential& model, const ModelInfo& info = {}) {
+    return error_of<InvalidArgument>([&] { save_model(file, model, info); });
+  };
+
+  // An activation whose spec names nothing registered could not be loaded.
+  class Unregistered final : public ElementwiseActivation {
+   public:
+    std::string type_name() const override { return "Unregistered"; }
+    std::string spec() const override { return "model_file_unregistered"; }
+    float value(float x) const override { return x; }
+    float gradient(float, float) const override { return 1.0f; }
+  };
+  Sequential a;
+  a.add(std::make_unique<Dense>(2, 2)).add(std::make_unique<Unregistered>());
+  a.compile("mse", "sgd");
+  a.build(2);
+  EXPECT_TRUE(contains(save_error(a), "layer 1 (Unregistered): its spec 'model_file_unregistered' cannot be rebuilt"));
+
+  // A spec that rebuilds a different function (lossy number formatting, say) would load another model.
+  class Lossy final : public ElementwiseActivation {
+   public:
+    std::string type_name() const override { return "Lossy"; }
+    std::string spec() const override { return "leaky_relu(0.123457)"; }
+    float value(float x) const override { return x >= 0.0f ? x : 0.123456789f * x; }
+    float gradient(float x, float) const override { return x > 0.0f ? 1.0f : 0.123456789f; }
+  };
+  Sequential b;
+  b.add(std::make_unique<Dense>(2, 2)).add(std::make_unique<Lossy>());
+  b.compile("mse", "sgd");
+  b.build(2);
+  EXPECT_TRUE(contains(save_error(b), "computes different values than the layer"));
+
+  // Diverged weights.
+  Sequential c = binary_model();
+  dynamic_cast<Dense&>(c.layer(0)).parameters()[0].value[1] = std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(contains(save_error(c), "layer 0 (dense) has non-finite weights"));
+
+  // Info that does not fit the model.
+  Sequential d = binary_model();
+  ModelInfo info;
+  info.class_names = {"a", "b", "c"};
+  EXPECT_TRUE(contains(save_error(d, info), "3 class names for a model with 1 output unit (at most 2)"));
+  info = ModelInfo{};
+  info.standardizer = Standardizer();
+  EXPECT_TRUE(contains(save_error(d, info), "the standardizer is not fitted"));
+  info.standardizer = Standardizer(Vector{0.0f, 0.0f}, Vector{1.0f, 1.0f});
+  EXPECT_TRUE(contains(save_error(d, info), "the standardizer has 2 features, the model 3 inputs"));
+  info = ModelInfo{};
+  info.metadata = {{"huge", std::string((1u << 20) + 1, 'x')}};
+  EXPECT_TRUE(contains(save_error(d, info), "allows at most 1 MiB per string"));
+
+  EXPECT_TRUE(listing(dir_).empty());
+}
+
+}  // namespace
+}  // namespace xdense
