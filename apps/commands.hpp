@@ -1,19 +1,70 @@
 #pragma once
 // The subcommands of the xdense tool, free of CLI11 so each compiles quickly.
+// Each run_* returns the process exit code; user errors are thrown as xdense::Error
+// and turned into one line on stderr and exit code 2 by main().
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace xdense::cli {
 
+/// Exit codes of the tool (documented in README).
+enum ExitCode : int { exit_ok = 0, exit_internal_error = 1, exit_user_error = 2 };
+
 /// Settings of `xdense demo`.
 struct DemoOptions {
   std::string data_dir = "data";
-  unsigned long long seed = 42;
+  std::uint64_t seed = 42;
   bool quiet = false;
 };
 
-/// Trains the two demo classifiers on the shipped data and prints their results.
-/// Returns the process exit code.
+/// Settings of `xdense train`.
+struct TrainOptions {
+  std::string data, labels, label_column, test, test_labels;
+  std::string layers, model_config;
+  std::string loss, optimizer;
+  std::optional<float> learning_rate, momentum, beta1, beta2, epsilon;
+  bool nesterov = false;
+  long long epochs = 0;      // signed, so "-2" is reported rather than wrapped around
+  long long batch_size = 0;
+  std::optional<double> validation_split;
+  std::uint64_t seed = 42;
+  bool no_shuffle = false;
+  bool standardize = false;
+  std::string classes;
+  std::string init_weights;
+  std::string output;
+  std::string history;
+  bool quiet = false;
+};
+
+/// Settings of `xdense evaluate`.
+struct EvaluateOptions {
+  std::string model, data, labels, label_column;
+  bool json = false;
+};
+
+/// Settings of `xdense predict`.
+struct PredictOptions {
+  std::string model, data, labels, label_column, output;
+};
+
+/// Settings of `xdense summary`.
+struct SummaryOptions {
+  std::string model;
+};
+
+/// Settings of `xdense export`.
+struct ExportOptions {
+  std::string model, npy_dir;
+};
+
 int run_demo(const DemoOptions& options);
+int run_train(const TrainOptions& options);
+int run_evaluate(const EvaluateOptions& options);
+int run_predict(const PredictOptions& options);
+int run_summary(const SummaryOptions& options);
+int run_export(const ExportOptions& options);
 
 }  // namespace xdense::cli

@@ -1,41 +1,164 @@
-// The xdense command-line tool. Parsing (CLI11) lives here; each subcommand's
-// work is in its own file. Every error ends in one line on stderr and exit 2.
+// The xdense command-line tool. Parsing (CLI11) lives here only; each
+// subcommand's work is in its own file. Every user error ends in one line on
+// stderr and exit code 2; see README "Exit codes".
 
 #include <exception>
 #include <iostream>
+#include <new>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 #include "xdense/error.hpp"
 
+namespace {
+
+using namespace xdense::cli;
+
+// Unsigned options must not wrap "-1" around to 2^64 - 1.
+const CLI::Validator non_negative_integer(
+    [](std::string& text) {
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      return digits ? std::string() : "expected a non-negative integer, received '" + text + "'";
+    },
+    "UINT");
+
+void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*& lr, CLI::Option*& momentum,
+               CLI::Option*& beta1, CLI::Option*& beta2, CLI::Option*& epsilon, CLI::Option*& split, float& lr_value,
+               float& momentum_value, float& beta1_value, float& beta2_value, float& epsilon_value, double& split_value) {
+  command = app.add_subcommand("train", "Train a model on a data file and save it\n"
+      "  example: xdense train --data data/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid \\\n"
+      "           --loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 \\\n"
+      "           --validation-split 0.2 --standardize --output cancer.xdm");
+  command->add_option("--data", o.data, "Training data: CSV with a header row, IDX images (*-ubyte[.gz]) or NPY\n"
+                                        "  e.g. --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")->required();
+  command->add_option("--labels", o.labels, "Labels for IDX/NPY data (IDX labels or integer NPY)\n"
+                                            "  e.g. --labels /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+  command->add_option("--label-column", o.label_column, "CSV label column, by name or 0-based index (default: last)\n"
+                                                        "  e.g. --label-column species");
+  command->add_option("--test", o.test, "Test data evaluated after training (same format as --data)");
+  command->add_option("--test-labels", o.test_labels, "Labels for IDX/NPY test data");
+  auto* layers = command->add_option("--layers", o.layers, "Layers as units:activation items\n"
+                                                           "  e.g. --layers 64:relu,32:leaky_relu(0.3),1:sigmoid");
+  auto* config = command->add_option("--model-config", o.model_config, "Keras-like JSON model config file (see README)\n"
+                                                                       "  e.g. --model-config model.json");
+  layers->excludes(config);
+  command->add_option("--loss", o.loss, "binary_crossentropy, categorical_crossentropy,\n"
+                                        "  sparse_categorical_crossentropy or mean_squared_error (mse)\n"
+                                        "  e.g. --loss categorical_crossentropy")->required();
+  command->add_option("--optimizer", o.optimizer, "sgd or adam, e.g. --optimizer adam")->required();
+  lr = command->add_option("--lr", lr_value, "Learning rate (default: sgd 0.01, adam 0.001), e.g. --lr 0.005");
+  momentum = command->add_option("--momentum", momentum_value, "SGD momentum in [0, 1) (default 0), e.g. --momentum 0.9");
+  command->add_flag("--nesterov", o.nesterov, "SGD with Nesterov momentum, e.g. --momentum 0.9 --nesterov");
+  beta1 = command->add_option("--beta1", beta1_value, "Adam beta1 (default 0.9)");
+  beta2 = command->add_option("--beta2", beta2_value, "Adam beta2 (default 0.999)");
+  epsilon = command->add_option("--epsilon", epsilon_value, "Adam epsilon, Keras form (default 1e-7)");
+  command->add_option("--epochs", o.epochs, "Passes over the training data, e.g. --epochs 20")->required();
+  command->add_option("--batch-size", o.batch_size, "Samples per gradient step, e.g. --batch-size 32")->required();
+  split = command->add_option("--validation-split", split_value,
+                              "Fraction held out for validation, in (0, 1), e.g. --validation-split 0.2\n"
+                              "  (stratified and shuffled by --seed; the last rows with --no-shuffle)");
+  command->add_option("--seed", o.seed, "Seed of every random draw (weights, shuffling, split), e.g. --seed 7")
+      ->check(non_negative_integer)
+      ->capture_default_str();
+  command->add_flag("--no-shuffle", o.no_shuffle, "Keep the data order (no shuffling between epochs)");
+  command->add_flag("--standardize", o.standardize, "Standardise features with the training part's mean/std (stored in the model)");
+  command->add_option("--classes", o.classes, "Keep only these classes, relabelled in this order\n"
+                                              "  e.g. --classes 0,6 (Fashion-MNIST T-shirt/top vs shirt)");
+  command->add_option("--init-weights", o.init_weights, "Start from the .npy weights `xdense export` wrote\n"
+                                                        "  e.g. --init-weights weights/");
+  command->add_option("--output", o.output, "Model file to write (atomically), e.g. --output model.xdm")->required();
+  command->add_option("--history", o.history, "Per-epoch metrics as CSV, e.g. --history history.csv");
+  command->add_flag("--quiet", o.quiet, "Print nothing but errors");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"xdense " XDENSE_VERSION " - train and use dense neural networks"};
+  CLI::App app{"xdense " XDENSE_VERSION " - train and use dense neural networks\n"
+               "  example: xdense train --help"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "xdense " XDENSE_VERSION);
 
-  xdense::cli::DemoOptions demo;
+  DemoOptions demo;
   CLI::App* demo_command = app.add_subcommand(
       "demo", "Train the two demo classifiers (sigmoid: breast cancer; softmax: iris) on the shipped data\n"
               "  example: xdense demo --data-dir data");
   demo_command->add_option("--data-dir", demo.data_dir, "Folder holding breast_cancer.csv and iris.csv")
       ->capture_default_str();
-  demo_command->add_option("--seed", demo.seed, "Seed for weights, shuffling and the split")->capture_default_str();
+  demo_command->add_option("--seed", demo.seed, "Seed for weights, shuffling and the split")
+      ->check(non_negative_integer)
+      ->capture_default_str();
   demo_command->add_flag("--quiet", demo.quiet, "Print only the results, not per-epoch progress");
+
+  TrainOptions train;
+  CLI::App* train_command = nullptr;
+  CLI::Option *lr = nullptr, *momentum = nullptr, *beta1 = nullptr, *beta2 = nullptr, *epsilon = nullptr, *split = nullptr;
+  float lr_value = 0, momentum_value = 0, beta1_value = 0, beta2_value = 0, epsilon_value = 0;
+  double split_value = 0;
+  add_train(app, train, train_command, lr, momentum, beta1, beta2, epsilon, split, lr_value, momentum_value,
+            beta1_value, beta2_value, epsilon_value, split_value);
+
+  EvaluateOptions evaluate;
+  CLI::App* evaluate_command = app.add_subcommand("evaluate", "Loss, accuracy, per-class scores and confusion matrix\n"
+      "  example: xdense evaluate --model cancer.xdm --data data/breast_cancer.csv --json");
+  evaluate_command->add_option("--model", evaluate.model, "Model file written by train, e.g. --model cancer.xdm")->required();
+  evaluate_command->add_option("--data", evaluate.data, "Labelled data (CSV, IDX or NPY)")->required();
+  evaluate_command->add_option("--labels", evaluate.labels, "Labels for IDX/NPY data");
+  evaluate_command->add_option("--label-column", evaluate.label_column, "CSV label column (default: last)");
+  evaluate_command->add_flag("--json", evaluate.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix)");
+
+  PredictOptions predict;
+  CLI::App* predict_command = app.add_subcommand("predict", "Predicted label and class probabilities per sample, as CSV\n"
+      "  example: xdense predict --model cancer.xdm --data data/breast_cancer.csv --output predictions.csv");
+  predict_command->add_option("--model", predict.model, "Model file written by train")->required();
+  predict_command->add_option("--data", predict.data, "Data (CSV with or without the label column, IDX or NPY)")->required();
+  predict_command->add_option("--labels", predict.labels, "Labels for IDX/NPY data (optional)");
+  predict_command->add_option("--label-column", predict.label_column, "CSV label column, if the file has one");
+  predict_command->add_option("--output", predict.output, "CSV file to write (default: standard output)");
+
+  SummaryOptions summary;
+  CLI::App* summary_command = app.add_subcommand("summary", "Architecture, loss, optimizer, classes, preprocessing, training record\n"
+      "  example: xdense summary --model cancer.xdm");
+  summary_command->add_option("--model", summary.model, "Model file written by train")->required();
+
+  ExportOptions exported;
+  CLI::App* export_command = app.add_subcommand("export", "Write each Dense layer's kernel and bias as .npy files\n"
+      "  example: xdense export --model cancer.xdm --npy weights/   (then numpy.load('weights/dense_0_kernel.npy'))");
+  export_command->add_option("--model", exported.model, "Model file written by train")->required();
+  export_command->add_option("--npy", exported.npy_dir, "Folder to write dense_<i>_kernel.npy / dense_<i>_bias.npy into")->required();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "xdense: error: " << e.what() << " (see xdense --help)\n";
+    return exit_user_error;
   }
   try {
-    if (demo_command->parsed()) return xdense::cli::run_demo(demo);
+    if (train_command->parsed()) {
+      if (lr->count()) train.learning_rate = lr_value;
+      if (momentum->count()) train.momentum = momentum_value;
+      if (beta1->count()) train.beta1 = beta1_value;
+      if (beta2->count()) train.beta2 = beta2_value;
+      if (epsilon->count()) train.epsilon = epsilon_value;
+      if (split->count()) train.validation_split = split_value;
+      return run_train(train);
+    }
+    if (evaluate_command->parsed()) return run_evaluate(evaluate);
+    if (predict_command->parsed()) return run_predict(predict);
+    if (summary_command->parsed()) return run_summary(summary);
+    if (export_command->parsed()) return run_export(exported);
+    if (demo_command->parsed()) return run_demo(demo);
   } catch (const xdense::Error& e) {
     std::cerr << "xdense: error: " << e.what() << "\n";
-    return 2;
+    return exit_user_error;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "xdense: error: out of memory\n";
+    return exit_internal_error;
   } catch (const std::exception& e) {
     std::cerr << "xdense: internal error: " << e.what() << "\n";
-    return 1;
+    return exit_internal_error;
   }
-  return 0;
+  return exit_ok;
 }

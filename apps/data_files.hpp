@@ -1,0 +1,51 @@
+#pragma once
+// Loading features and labels for the CLI from CSV, IDX or NPY files, detected
+// from the files' contents, and mapping their classes onto a model's classes.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "xdense/tensor.hpp"
+
+namespace xdense::cli {
+
+/// Features and (optionally) class labels read from the command line's files.
+struct LoadedData {
+  Matrix x;                                ///< (samples, features)
+  Matrix y;                                ///< (samples, 1) class indices; 0 rows when unlabelled
+  std::vector<std::string> class_names;    ///< class index i <-> class_names[i]
+  std::vector<std::string> feature_names;  ///< CSV header names; empty for IDX/NPY
+  std::string format;                      ///< "csv", "idx" or "npy"
+  bool labelled() const { return y.shape(0) != 0; }
+};
+
+/// What the caller needs of the files.
+struct DataRequest {
+  std::string data;          ///< --data
+  std::string labels;        ///< --labels (IDX/NPY only)
+  std::string label_column;  ///< --label-column (CSV only)
+  bool labels_required = true;
+  /// For CSV without --label-column: a file with exactly this many columns is read
+  /// as unlabelled features (predict on a features-only CSV). 0 = always labelled.
+  std::size_t feature_count = 0;
+};
+
+/// Reads the files; throws DataError naming the file (and line/column) on bad input.
+LoadedData load_data(const DataRequest& request);
+
+/// Keeps only the samples of `keep` (class names, in that order) and relabels them
+/// 0..k-1 in that order. Throws InvalidArgument naming an unknown class.
+void select_classes(LoadedData& data, const std::vector<std::string>& keep, const std::string& source);
+
+/// Re-expresses data labels as indices into `model_classes`, matching by name. Samples
+/// of classes the model does not know are dropped when `drop_unknown` (a model trained
+/// on a subset via --classes), and rejected otherwise (DataError naming the row's class).
+/// Returns the number of samples dropped.
+std::size_t map_to_model_classes(LoadedData& data, const std::vector<std::string>& model_classes,
+                                 bool drop_unknown, const std::string& source);
+
+/// Splits "a,b,c" at commas (trimmed); empty items are an InvalidArgument naming `what`.
+std::vector<std::string> split_list(const std::string& text, const std::string& what);
+
+}  // namespace xdense::cli

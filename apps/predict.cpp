@@ -1,0 +1,60 @@
+// `xdense predict`: one CSV row per sample with the predicted label (by its
+// original name) and one probability column per class.
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "model_support.hpp"
+#include "xdense/atomic_file.hpp"
+
+namespace xdense::cli {
+namespace {
+
+// CSV field, quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
+int run_predict(const PredictOptions& o) {
+  SavedModel saved = load_model(o.model);
+  DataRequest request{o.data, o.labels, o.label_column, false, 0};
+  LoadedData data = load_data_for_model(saved, request);
+  const Matrix outputs = saved.model.predict(data.x, 256);
+  const std::vector<std::size_t> predicted = predicted_classes(outputs);
+
+  std::vector<std::string> names = saved.info.class_names;
+  const std::size_t classes = outputs.shape(1) == 1 ? 2 : outputs.shape(1);
+  for (std::size_t c = names.size(); c < classes; ++c) names.push_back(std::to_string(c));
+
+  std::ostringstream out;
+  out << "label";
+  for (std::size_t c = 0; c < classes; ++c) out << "," << csv_field("p_" + names[c]);
+  out << "\n";
+  char number[32];
+  for (std::size_t r = 0; r < outputs.shape(0); ++r) {
+    out << csv_field(names[predicted[r]]);
+    for (std::size_t c = 0; c < classes; ++c) {
+      // A single sigmoid unit gives p(class 1); p(class 0) = 1 - p.
+      const float p = outputs.shape(1) == 1 ? (c == 1 ? outputs(r, 0) : 1.0f - outputs(r, 0)) : outputs(r, c);
+      std::snprintf(number, sizeof number, "%.6g", static_cast<double>(p));
+      out << "," << number;
+    }
+    out << "\n";
+  }
+  if (o.output.empty()) {
+    std::cout << out.str();
+  } else {
+    write_file_atomically(o.output, out.str());
+    std::fprintf(stderr, "Wrote %zu predictions to %s\n", outputs.shape(0), o.output.c_str());
+  }
+  return exit_ok;
+}
+
+}  // namespace xdense::cli

@@ -1,0 +1,262 @@
+// `xdense train`: build a model from a layer spec or JSON config, train it on a
+// data file, and save it (with its classes, preprocessing and training record).
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "commands.hpp"
+#include "data_files.hpp"
+#include "model_support.hpp"
+#include "progress.hpp"
+#include "xdense/xdense.hpp"
+#include "xdense/atomic_file.hpp"
+#include "xdense/model_config.hpp"
+#include "xdense/model_file.hpp"
+#include "xdense/npy.hpp"
+
+namespace xdense::cli {
+namespace {
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
+  if (o.optimizer == "sgd") {
+    if (o.beta1 || o.beta2 || o.epsilon) throw InvalidArgument("--beta1/--beta2/--epsilon apply to --optimizer adam, not sgd");
+    SGDOptions sgd;
+    if (o.learning_rate) sgd.learning_rate = *o.learning_rate;
+    if (o.momentum) sgd.momentum = *o.momentum;
+    sgd.nesterov = o.nesterov;
+    if (sgd.nesterov && sgd.momentum == 0.0f) throw InvalidArgument("--nesterov needs --momentum > 0");
+    return std::make_unique<SGD>(sgd);
+  }
+  if (o.optimizer == "adam") {
+    if (o.momentum || o.nesterov) throw InvalidArgument("--momentum/--nesterov apply to --optimizer sgd, not adam");
+    AdamOptions adam;
+    if (o.learning_rate) adam.learning_rate = *o.learning_rate;
+    if (o.beta1) adam.beta1 = *o.beta1;
+    if (o.beta2) adam.beta2 = *o.beta2;
+    if (o.epsilon) adam.epsilon = *o.epsilon;
+    return std::make_unique<Adam>(adam);
+  }
+  throw InvalidArgument("unknown optimizer '" + o.optimizer + "' (expected one of: sgd, adam)");
+}
+
+// Loads dense_<i>_kernel.npy / dense_<i>_bias.npy (the layout `xdense export` writes).
+void load_initial_weights(Sequential& model, const std::string& dir) {
+  if (!std::filesystem::is_directory(dir)) throw DataError(dir + ": not a directory (--init-weights)");
+  std::size_t dense_index = 0;
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    auto* dense = dynamic_cast<Dense*>(&model.layer(i));
+    if (dense == nullptr) continue;
+    const std::string stem = dir + "/dense_" + std::to_string(dense_index++);
+    const Matrix kernel = load_npy(stem + "_kernel.npy");
+    const Matrix bias_column = load_npy(stem + "_bias.npy");
+    if (kernel.shape(0) != dense->input_units() || kernel.shape(1) != dense->output_units()) {
+      throw DataError(stem + "_kernel.npy: expected shape (" + std::to_string(dense->input_units()) + ", " +
+                      std::to_string(dense->output_units()) + "), received (" + std::to_string(kernel.shape(0)) +
+                      ", " + std::to_string(kernel.shape(1)) + ")");
+    }
+    if (bias_column.shape(0) != dense->output_units() || bias_column.shape(1) != 1) {
+      throw DataError(stem + "_bias.npy: expected shape (" + std::to_string(dense->output_units()) +
+                      ",), received (" + std::to_string(bias_column.shape(0)) + ", " +
+                      std::to_string(bias_column.shape(1)) + ")");
+    }
+    Vector bias = Vector::from_shape({bias_column.shape(0)});
+    std::copy(bias_column.begin(), bias_column.end(), bias.begin());
+    dense->set_weights(kernel, bias);
+  }
+  if (std::filesystem::exists(dir + "/dense_" + std::to_string(dense_index) + "_kernel.npy")) {
+    throw DataError(dir + ": holds weights for more Dense layers than the model's " + std::to_string(dense_index));
+  }
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+std::string history_csv(const History& history) {
+  std::ostringstream out;
+  out << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
+  auto field = [](double v) { return std::isnan(v) ? std::string() : number(v); };
+  for (const EpochLog& e : history.epochs) {
+    out << e.epoch << "," << field(e.loss) << "," << field(e.accuracy) << "," << field(e.val_loss) << ","
+        << field(e.val_accuracy) << "," << field(e.seconds) << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& o) {
+  // ---- check every setting before reading data or writing anything
+  if (o.epochs <= 0) throw InvalidArgument("--epochs: expected a positive integer, received " + std::to_string(o.epochs));
+  if (o.batch_size <= 0) {
+    throw InvalidArgument("--batch-size: expected a positive integer, received " + std::to_string(o.batch_size));
+  }
+  const auto epochs = static_cast<std::size_t>(o.epochs);
+  const auto batch_size = static_cast<std::size_t>(o.batch_size);
+  if (o.validation_split && !(*o.validation_split > 0.0 && *o.validation_split < 1.0)) {
+    throw InvalidArgument("--validation-split: expected a fraction in (0, 1), received " + number(*o.validation_split));
+  }
+  if (o.layers.empty() == o.model_config.empty()) throw InvalidArgument("give exactly one of --layers and --model-config");
+  if (!o.test_labels.empty() && o.test.empty()) throw InvalidArgument("--test-labels needs --test");
+  // Fail before training, not after, when an output cannot be written there.
+  for (const std::string* path : {&o.output, &o.history}) {
+    if (path->empty()) continue;
+    const std::filesystem::path parent = std::filesystem::path(*path).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+      throw DataError(*path + ": folder '" + parent.string() + "' does not exist");
+    }
+    if (std::filesystem::is_directory(*path)) throw DataError(*path + ": is a directory");
+  }
+
+  Sequential model(o.seed);
+  if (!o.layers.empty()) {
+    try {
+      add_layers(model, o.layers);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("--layers: ") + e.what());
+    }
+  } else {
+    add_layers_from_json_file(model, o.model_config);
+  }
+  std::unique_ptr<Loss> loss;
+  try {
+    loss = make_loss(o.loss);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("--loss: ") + e.what());
+  }
+  model.compile(std::move(loss), make_configured_optimizer(o));
+
+  // ---- data
+  DataRequest request{o.data, o.labels, o.label_column, true, 0};
+  LoadedData data = load_data(request);
+  std::string classes_note;
+  if (!o.classes.empty()) {
+    select_classes(data, split_list(o.classes, "--classes"), o.data);
+    classes_note = o.classes;
+  }
+  if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
+  model.build(data.x.shape(1));  // checks the loss against the output layer
+  check_classes_fit_output(model, data.class_names.size(), data.class_names, o.data);
+  if (!o.init_weights.empty()) load_initial_weights(model, o.init_weights);
+
+  // Validation part: the last rows with --no-shuffle (Keras's rule), else a stratified
+  // shuffled split drawn from the seed (sorted files such as iris stay usable).
+  Matrix x_train = data.x, y_train = data.y, x_val, y_val;
+  const bool validate = o.validation_split.has_value();
+  if (validate) {
+    if (o.no_shuffle) {
+      const std::size_t n = data.x.shape(0);
+      const std::size_t train = static_cast<std::size_t>(static_cast<double>(n) * (1.0 - *o.validation_split));
+      if (train == 0 || train == n) throw InvalidArgument("--validation-split leaves an empty part for " + std::to_string(n) + " samples");
+      std::vector<std::size_t> first(train), last(n - train);
+      for (std::size_t i = 0; i < n; ++i) (i < train ? first[i] : last[i - train]) = i;
+      x_train = take_rows(data.x, first);
+      y_train = take_rows(data.y, first);
+      x_val = take_rows(data.x, last);
+      y_val = take_rows(data.y, last);
+    } else {
+      Split split = train_test_split(data.x, data.y, *o.validation_split, o.seed, /*stratify=*/true);
+      x_train = std::move(split.x_train);
+      y_train = std::move(split.y_train);
+      x_val = std::move(split.x_test);
+      y_val = std::move(split.y_test);
+    }
+  }
+  std::optional<Standardizer> standardizer;
+  if (o.standardize) {
+    standardizer.emplace();
+    standardizer->fit(x_train);  // statistics of the training part only
+    standardizer->transform_in_place(x_train);
+    if (validate) standardizer->transform_in_place(x_val);
+  }
+  const Matrix train_targets = targets_for(model, y_train);
+  const Matrix val_targets = validate ? targets_for(model, y_val) : Matrix();
+
+  // Load the test data now, so a bad --test file fails before hours of training.
+  std::optional<LoadedData> test;
+  if (!o.test.empty()) {
+    DataRequest test_request{o.test, o.test_labels, o.label_column, true, 0};
+    test = load_data(test_request);
+    if (test->x.shape(1) != data.x.shape(1)) {
+      throw DataError(o.test + ": " + std::to_string(test->x.shape(1)) + " features per sample, but " + o.data +
+                      " has " + std::to_string(data.x.shape(1)));
+    }
+    map_to_model_classes(*test, data.class_names, !classes_note.empty(), o.test);
+    if (standardizer) standardizer->transform_in_place(test->x);
+  }
+
+  // ---- train
+  const bool interactive = !o.quiet && ::isatty(STDOUT_FILENO);
+  Progress progress(epochs, interactive);
+  FitOptions fit;
+  fit.epochs = epochs;
+  fit.batch_size = batch_size;
+  fit.shuffle = !o.no_shuffle;
+  fit.seed = o.seed;
+  if (validate) {
+    fit.validation_x = &x_val;
+    fit.validation_y = &val_targets;
+  }
+  if (!o.quiet) {
+    std::printf("Training on %zu samples%s, %zu features, %zu classes\n", x_train.shape(0),
+                validate ? (", validating on " + std::to_string(x_val.shape(0))).c_str() : "", x_train.shape(1),
+                data.class_names.size());
+    fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
+    fit.on_epoch_end = [&](const EpochLog& log) { progress.on_epoch_end(log); };
+  }
+  const History history = model.fit(x_train, train_targets, fit);
+  const EpochLog& last = history.epochs.back();
+
+  ModelInfo info;
+  info.class_names = data.class_names;
+  info.feature_names = data.feature_names;
+  info.standardizer = standardizer;
+  auto& meta = info.metadata;
+  meta.emplace_back("data", o.data);
+  if (!o.labels.empty()) meta.emplace_back("labels", o.labels);
+  if (!classes_note.empty()) meta.emplace_back("classes", classes_note);
+  meta.emplace_back("training_samples", std::to_string(x_train.shape(0)));
+  if (validate) meta.emplace_back("validation_samples", std::to_string(x_val.shape(0)));
+  meta.emplace_back("epochs", std::to_string(o.epochs));
+  meta.emplace_back("batch_size", std::to_string(o.batch_size));
+  meta.emplace_back("seed", std::to_string(o.seed));
+  meta.emplace_back("shuffle", o.no_shuffle ? "false" : "true");
+  meta.emplace_back("loss", number(last.loss));
+  if (!std::isnan(last.accuracy)) meta.emplace_back("accuracy", number(last.accuracy));
+  if (validate) {
+    meta.emplace_back("val_loss", number(last.val_loss));
+    meta.emplace_back("val_accuracy", number(last.val_accuracy));
+  }
+  if (test) {
+    const Evaluation e = model.evaluate(test->x, targets_for(model, test->y), batch_size);
+    meta.emplace_back("test_data", o.test);
+    meta.emplace_back("test_loss", number(e.loss));
+    meta.emplace_back("test_accuracy", number(e.accuracy));
+    if (!o.quiet) std::printf("Test: loss %.4f - accuracy %.4f - %zu samples\n", e.loss, e.accuracy, e.samples);
+  }
+  meta.emplace_back("created", utc_now());
+  meta.emplace_back("xdense_version", XDENSE_VERSION);
+
+  save_model(o.output, model, info);
+  if (!o.history.empty()) write_file_atomically(o.history, history_csv(history));
+  if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());
+  return exit_ok;
+}
+
+}  // namespace xdense::cli

@@ -1,0 +1,303 @@
+#include "xdense/idx.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "xdense/error.hpp"
+
+namespace xdense {
+namespace {
+
+/// Most elements an IDX file may declare; larger headers are refused before anything is allocated.
+constexpr std::uint64_t max_elements = std::uint64_t{1} << 31;
+
+/// IDX element type code of unsigned bytes, the only type read.
+constexpr unsigned char type_ubyte = 0x08;
+
+/// Name of an IDX element type code, or nullptr if the format defines no such code.
+const char* type_name(unsigned char code) {
+  switch (code) {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "int16";
+    case 0x0C: return "int32";
+    case 0x0D: return "float32";
+    case 0x0E: return "float64";
+    default: return nullptr;
+  }
+}
+
+/// "0x0000080D" (digits = 8) or "0x0D" (digits = 2).
+std::string hex(std::uint32_t value, int digits) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "0x%0*X", digits, static_cast<unsigned>(value));
+  return buffer;
+}
+
+std::uint32_t big_endian_u32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+/// 00 00 <known type> <at least one dimension>.
+bool valid_magic(const std::array<unsigned char, 4>& magic) {
+  return magic[0] == 0 && magic[1] == 0 && type_name(magic[2]) != nullptr && magic[3] >= 1;
+}
+
+/// A file read as bytes: gzip data (recognised by its 1f 8b magic, whatever the file is called)
+/// is inflated, anything else is passed through unchanged. Concatenated gzip members are read
+/// one after the other, as gunzip does. Errors throw DataError naming the file: a damaged or
+/// cut-off gzip stream, or bytes after it that are not another member, are never silent.
+class ByteReader {
+ public:
+  explicit ByteReader(const std::string& path) : path_(path), buffer_(std::size_t{1} << 17) {
+    std::error_code fs_error;
+    if (std::filesystem::is_directory(path, fs_error)) fail_open(EISDIR);
+    errno = 0;
+    file_.reset(std::fopen(path.c_str(), "rb"));
+    if (file_ == nullptr) fail_open(errno);
+    stream_.next_in = buffer_.data();
+    gzip_ = at_gzip_magic();
+    if (gzip_ && inflateInit2(&stream_, 15 + 16) != Z_OK) {  // 15-bit window, gzip wrapper only
+      throw DataError(path_ + ": cannot start gzip decompression (out of memory)");
+    }
+  }
+  ~ByteReader() {
+    if (gzip_) inflateEnd(&stream_);
+  }
+  ByteReader(const ByteReader&) = delete;
+  ByteReader& operator=(const ByteReader&) = delete;
+
+  /// Reads up to `size` bytes into `out`; returns fewer only at the end of the data.
+  std::size_t read(unsigned char* out, std::size_t size) { return gzip_ ? inflate_into(out, size) : copy_into(out, size); }
+
+  /// Reads to the end, returning how many bytes were left.
+  std::uint64_t skip_rest() {
+    std::vector<unsigned char> scratch(std::size_t{1} << 16);
+    std::uint64_t total = 0;
+    for (;;) {
+      const std::size_t got = read(scratch.data(), scratch.size());
+      total += got;
+      if (got < scratch.size()) return total;
+    }
+  }
+
+ private:
+  [[noreturn]] void fail_open(int error) const {
+    throw DataError(path_ + ": cannot open file" +
+                    (error != 0 ? ": " + std::generic_category().message(error) : std::string()));
+  }
+
+  /// Makes at least `count` unread input bytes available in the buffer, unless the file ends first.
+  bool fill(std::size_t count) {
+    if (stream_.avail_in >= count) return true;
+    std::memmove(buffer_.data(), stream_.next_in, stream_.avail_in);  // keep what is still unread
+    stream_.next_in = buffer_.data();
+    while (stream_.avail_in < count) {
+      errno = 0;
+      const std::size_t got = std::fread(buffer_.data() + stream_.avail_in, 1, buffer_.size() - stream_.avail_in, file_.get());
+      if (got == 0) {
+        if (std::ferror(file_.get())) throw DataError(path_ + ": read error: " + std::generic_category().message(errno));
+        return false;
+      }
+      stream_.avail_in += static_cast<uInt>(got);
+    }
+    return true;
+  }
+
+  bool at_gzip_magic() { return fill(2) && stream_.next_in[0] == 0x1f && stream_.next_in[1] == 0x8b; }
+
+  /// Unread input bytes, from the buffer and the rest of the file.
+  std::uint64_t count_rest() {
+    std::uint64_t total = 0;
+    do {
+      total += stream_.avail_in;
+      stream_.avail_in = 0;
+    } while (fill(1));
+    return total;
+  }
+
+  std::size_t copy_into(unsigned char* out, std::size_t size) {
+    std::size_t total = 0;
+    while (total < size && fill(1)) {
+      const std::size_t count = std::min<std::size_t>(size - total, stream_.avail_in);
+      std::memcpy(out + total, stream_.next_in, count);
+      stream_.next_in += count;
+      stream_.avail_in -= static_cast<uInt>(count);
+      total += count;
+    }
+    return total;
+  }
+
+  std::size_t inflate_into(unsigned char* out, std::size_t size) {
+    std::size_t total = 0;
+    while (total < size) {
+      if (member_ended_) {
+        if (!fill(1)) return total;  // clean end after the last member
+        if (!at_gzip_magic()) {
+          throw DataError(path_ + ": trailing garbage: " + std::to_string(count_rest()) +
+                          " bytes after the end of the gzip stream");
+        }
+        inflateReset(&stream_);  // another member follows
+        member_ended_ = false;
+      }
+      if (!fill(1)) throw DataError(path_ + ": corrupt gzip stream: unexpected end of file (compressed data is cut off)");
+      const auto chunk = static_cast<uInt>(std::min<std::size_t>(size - total, std::size_t{1} << 30));
+      stream_.next_out = out + total;
+      stream_.avail_out = chunk;
+      const int status = inflate(&stream_, Z_NO_FLUSH);
+      total += chunk - stream_.avail_out;
+      switch (status) {
+        case Z_OK:
+        case Z_BUF_ERROR:  // no progress without more input: fill() above gets it or reports the cut
+          break;
+        case Z_STREAM_END:
+          member_ended_ = true;
+          break;
+        case Z_MEM_ERROR:
+          throw DataError(path_ + ": out of memory while decompressing");
+        default:
+          throw DataError(path_ + ": corrupt gzip stream: " +
+                          (stream_.msg != nullptr ? std::string(stream_.msg) : "error " + std::to_string(status)));
+      }
+    }
+    return total;
+  }
+
+  std::string path_;
+  std::vector<unsigned char> buffer_;  // input not yet consumed: stream_.next_in, stream_.avail_in
+  struct Closer {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+  std::unique_ptr<std::FILE, Closer> file_;
+  z_stream stream_{};
+  bool gzip_ = false;
+  bool member_ended_ = false;
+};
+
+/// Dimension sizes and payload of an IDX file of unsigned bytes.
+struct IdxContent {
+  std::vector<std::uint32_t> dims;
+  std::vector<unsigned char> bytes;  // row-major, as in the file
+};
+
+/// Reads an IDX file of unsigned bytes with exactly `rank` dimensions. `what` names the content
+/// for messages ("images (count x rows x cols)"), `other` the content the other rank would be.
+IdxContent read_ubyte_idx(const std::string& path, std::size_t rank, const std::string& what, std::size_t other_rank,
+                          const std::string& other) {
+  ByteReader in(path);
+  std::array<unsigned char, 4> magic{};
+  const std::size_t magic_bytes = in.read(magic.data(), magic.size());
+  if (magic_bytes == 0) throw DataError(path + ": not an IDX file (empty)");
+  if (magic_bytes < magic.size()) {
+    throw DataError(path + ": not an IDX file (only " + std::to_string(magic_bytes) + " bytes)");
+  }
+  const std::string magic_text = hex(big_endian_u32(magic.data()), 8);
+  if (!valid_magic(magic)) throw DataError(path + ": not an IDX file (magic " + magic_text + ")");
+  if (magic[2] != type_ubyte) {
+    throw DataError(path + ": unsupported IDX element type " + hex(magic[2], 2) + " (" + type_name(magic[2]) +
+                    "); only " + hex(type_ubyte, 2) + " (unsigned byte) is supported");
+  }
+  if (magic[3] != rank) {
+    throw DataError(path + ": expected " + std::to_string(rank) + (rank == 1 ? " dimension" : " dimensions") +
+                    " for " + what + ", found " + std::to_string(magic[3]) + " (magic " + magic_text +
+                    (magic[3] == other_rank ? ": " + other + "?)" : ")"));
+  }
+
+  std::array<unsigned char, 4 * 255> size_bytes{};
+  const std::size_t wanted = 4 * rank;
+  const std::size_t got = in.read(size_bytes.data(), wanted);
+  if (got < wanted) {
+    throw DataError(path + ": truncated header: " + std::to_string(rank) + " dimension sizes need " +
+                    std::to_string(wanted) + " bytes, file has " + std::to_string(got));
+  }
+  IdxContent content;
+  std::string dims_text;
+  bool any_zero = false;
+  for (std::size_t i = 0; i < rank; ++i) {
+    content.dims.push_back(big_endian_u32(size_bytes.data() + 4 * i));
+    dims_text += (i > 0 ? " x " : "") + std::to_string(content.dims.back());
+    any_zero = any_zero || content.dims.back() == 0;
+  }
+
+  // Checked before allocating: the product of three uint32 sizes can overflow 64 bits.
+  std::uint64_t elements = any_zero ? 0 : 1;
+  for (std::uint32_t d : content.dims) {
+    if (d != 0 && elements > max_elements / d) {
+      throw DataError(path + ": too large: dimensions " + dims_text + " exceed the limit of 2^31 (" +
+                      std::to_string(max_elements) + ") elements");
+    }
+    elements *= d;
+  }
+
+  // The payload grows only as data actually arrives, so a header promising more than the file
+  // holds cannot make us allocate it.
+  const auto expected = static_cast<std::size_t>(elements);
+  constexpr std::size_t chunk = std::size_t{1} << 20;
+  std::size_t have = 0;
+  while (have < expected) {
+    const std::size_t want = std::min(chunk, expected - have);
+    content.bytes.resize(have + want);
+    const std::size_t read = in.read(content.bytes.data() + have, want);
+    have += read;
+    if (read < want) break;
+  }
+  if (have < expected) {
+    std::uint64_t item_bytes = 1;
+    for (std::size_t i = 1; i < rank; ++i) item_bytes *= content.dims[i];
+    throw DataError(path + ": truncated: header says " + std::to_string(content.dims[0]) + " items of " +
+                    std::to_string(item_bytes) + (item_bytes == 1 ? " byte" : " bytes") + ", file has " +
+                    std::to_string(have) + " bytes of data");
+  }
+  const std::uint64_t extra = in.skip_rest();
+  if (extra > 0) {
+    throw DataError(path + ": trailing garbage: " + std::to_string(extra) + " bytes after the " +
+                    std::to_string(expected) + " bytes of data the header describes (" + dims_text + ")");
+  }
+  return content;
+}
+
+}  // namespace
+
+Matrix load_idx_images(const std::string& path) {
+  const IdxContent idx =
+      read_ubyte_idx(path, 3, "images (count x rows x cols)", 1, "a labels file");
+  const std::size_t pixels = std::size_t{idx.dims[1]} * idx.dims[2];
+  if (pixels == 0) {
+    throw DataError(path + ": images have no pixels (rows x cols = " + std::to_string(idx.dims[1]) + " x " +
+                    std::to_string(idx.dims[2]) + ")");
+  }
+  Matrix images = Matrix::from_shape({std::size_t{idx.dims[0]}, pixels});
+  std::transform(idx.bytes.begin(), idx.bytes.end(), images.data(),
+                 [](unsigned char v) { return static_cast<float>(v) / 255.0f; });
+  return images;
+}
+
+Matrix load_idx_labels(const std::string& path) {
+  const IdxContent idx = read_ubyte_idx(path, 1, "labels (count)", 3, "an images file");
+  Matrix labels = Matrix::from_shape({std::size_t{idx.dims[0]}, std::size_t{1}});
+  std::transform(idx.bytes.begin(), idx.bytes.end(), labels.data(),
+                 [](unsigned char v) { return static_cast<float>(v); });
+  return labels;
+}
+
+bool looks_like_idx(const std::string& path) {
+  try {
+    ByteReader in(path);
+    std::array<unsigned char, 4> magic{};
+    return in.read(magic.data(), magic.size()) == magic.size() && valid_magic(magic);
+  } catch (const DataError&) {
+    return false;
+  }
+}
+
+}  // namespace xdense
