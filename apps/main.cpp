@@ -132,6 +132,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
+      std::cerr << "xdense: error: unknown command '" << argv[1]
+                << "' (expected one of: train, evaluate, predict, summary, export, demo; see xdense --help)\n";
+      return exit_user_error;
+    }
     std::cerr << "xdense: error: " << e.what() << " (see xdense --help)\n";
     return exit_user_error;
   }

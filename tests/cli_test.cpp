@@ -1,0 +1,392 @@
+// End-to-end tests of the xdense command-line tool: they run the built binary
+// on the shipped data and on small files written here, and check exit codes,
+// output and files, as a user would see them.
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "xdense/npy.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string data_dir = XDENSE_DATA_DIR;
+const std::string fashion = "/usr/share/datasets/fashion-mnist";
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::size_t count_lines(const std::string& text) {
+  std::size_t n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) / (std::string("xdense_cli_") + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+
+  fs::path path(const std::string& name) const { return dir_ / name; }
+
+  // Runs `xdense ARGS` in the test's folder; stdout and stderr captured separately.
+  CommandResult xdense(const std::string& args) const {
+    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
+    const std::string command = "cd '" + dir_.string() + "' && '" XDENSE_CLI "' " + args + " >'" + out.string() +
+                                "' 2>'" + err.string() + "' </dev/null";
+    const int status = std::system(command.c_str());
+    CommandResult run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    run.out = read_file(out);
+    run.err = read_file(err);
+    fs::remove(out);
+    fs::remove(err);
+    return run;
+  }
+
+  // A failing command: exit 2, exactly one line on stderr containing every fragment.
+  void expect_user_error(const std::string& args, const std::vector<std::string>& fragments) const {
+    const CommandResult run = xdense(args);
+    EXPECT_EQ(run.exit_code, 2) << args << "\n" << run.err;
+    EXPECT_EQ(count_lines(run.err), 1u) << run.err;
+    for (const auto& f : fragments) EXPECT_NE(run.err.find(f), std::string::npos) << "missing '" << f << "' in: " << run.err;
+  }
+
+  // No file other than the ones listed is in the folder (no partial or temp outputs).
+  void expect_only_files(const std::vector<std::string>& names) const {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator(dir_)) found.push_back(entry.path().filename().string());
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> expected = names;
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(found, expected);
+  }
+
+  std::string train_cancer(const std::string& output, const std::string& extra = "") const {
+    const CommandResult run = xdense("train --data " + data_dir + "/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid "
+                           "--loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 "
+                           "--validation-split 0.2 --standardize --output " + output + " " + extra);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    return run.out;
+  }
+
+  fs::path dir_;
+};
+
+// ---------------------------------------------------------------- the issue's walkthrough
+
+TEST_F(Cli, TrainEvaluatePredictSummaryExportOnBreastCancer) {
+  const std::string log = train_cancer("m.xdm", "--history h.csv");
+  EXPECT_NE(log.find("Epoch 50/50"), std::string::npos) << log;  // one plain line per epoch: not a terminal
+  EXPECT_NE(log.find("val_accuracy"), std::string::npos) << log;
+  expect_only_files({"m.xdm", "h.csv"});
+  EXPECT_EQ(count_lines(read_file(path("h.csv"))), 51u);
+
+  const CommandResult evaluate = xdense("evaluate --model m.xdm --data " + data_dir + "/breast_cancer.csv --json");
+  ASSERT_EQ(evaluate.exit_code, 0) << evaluate.err;
+  const auto json = nlohmann::json::parse(evaluate.out);
+  EXPECT_EQ(json.at("samples").get<int>(), 569);
+  EXPECT_GT(json.at("accuracy").get<double>(), 0.95);
+  EXPECT_LT(json.at("loss").get<double>(), 0.2);
+  EXPECT_EQ(json.at("confusion_matrix").size(), 2u);
+  EXPECT_EQ(json.at("per_class").size(), 2u);
+
+  const CommandResult text = xdense("evaluate --model m.xdm --data " + data_dir + "/breast_cancer.csv");
+  EXPECT_NE(text.out.find("precision"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Confusion matrix"), std::string::npos) << text.out;
+
+  const CommandResult predict = xdense("predict --model m.xdm --data " + data_dir + "/breast_cancer.csv --output p.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  const std::string predictions = read_file(path("p.csv"));
+  EXPECT_EQ(count_lines(predictions), 570u);
+  EXPECT_EQ(predictions.substr(0, predictions.find('\n')), "label,p_0,p_1");
+
+  const CommandResult summary = xdense("summary --model m.xdm");
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  for (const char* s : {"dense (Dense)", "Total params: 513", "binary_crossentropy", "adam", "Classes (2): 0, 1",
+                        "standardize", "breast_cancer.csv", "epochs: 50", "val_accuracy"}) {
+    EXPECT_NE(summary.out.find(s), std::string::npos) << s << "\n" << summary.out;
+  }
+
+  const CommandResult exported = xdense("export --model m.xdm --npy weights");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const xdense::Matrix kernel = xdense::load_npy(path("weights/dense_0_kernel.npy").string());
+  EXPECT_EQ(kernel.shape(0), 30u);
+  EXPECT_EQ(kernel.shape(1), 16u);
+  EXPECT_EQ(xdense::load_npy(path("weights/dense_1_bias.npy").string()).shape(0), 1u);
+}
+
+TEST_F(Cli, ExportThenInitWeightsReproducesPredictions) {
+  train_cancer("a.xdm");
+  ASSERT_EQ(xdense("export --model a.xdm --npy w").exit_code, 0);
+  ASSERT_EQ(xdense("predict --model a.xdm --data " + data_dir + "/breast_cancer.csv --output a.csv").exit_code, 0);
+  // A step too small to move float32 weights keeps the exported weights exactly. The
+  // standardisation is refitted on the same training part (same seed), so inputs match.
+  const std::string common = "--data " + data_dir + "/breast_cancer.csv --layers 16:relu,1:sigmoid --loss binary_crossentropy "
+                             "--optimizer sgd --lr 1e-30 --epochs 1 --batch-size 32 --validation-split 0.2 --standardize "
+                             "--init-weights w --quiet";
+  ASSERT_EQ(xdense("train " + common + " --output b.xdm").exit_code, 0);
+  ASSERT_EQ(xdense("predict --model b.xdm --data " + data_dir + "/breast_cancer.csv --output b.csv").exit_code, 0);
+  EXPECT_EQ(read_file(path("a.csv")), read_file(path("b.csv")));
+
+  // --init-weights + --no-shuffle: two runs are identical, as any implementation of the same maths would be.
+  const std::string fixed = "--data " + data_dir + "/breast_cancer.csv --layers 16:relu,1:sigmoid --loss binary_crossentropy "
+                            "--optimizer sgd --lr 0.1 --epochs 3 --batch-size 32 --standardize --no-shuffle --init-weights w --quiet";
+  ASSERT_EQ(xdense("train " + fixed + " --output c.xdm --seed 1").exit_code, 0);
+  ASSERT_EQ(xdense("train " + fixed + " --output d.xdm --seed 2").exit_code, 0);
+  ASSERT_EQ(xdense("export --model c.xdm --npy c").exit_code, 0);
+  ASSERT_EQ(xdense("export --model d.xdm --npy d").exit_code, 0);
+  EXPECT_EQ(read_file(path("c/dense_0_kernel.npy")), read_file(path("d/dense_0_kernel.npy")));
+  EXPECT_NE(read_file(path("c/dense_0_kernel.npy")), read_file(path("w/dense_0_kernel.npy")));
+}
+
+TEST_F(Cli, IrisStringLabelsSoftmaxAndClassSubsets) {
+  CommandResult train = xdense("train --data " + data_dir + "/iris.csv --layers 16:relu,3:softmax --loss categorical_crossentropy "
+                     "--optimizer adam --lr 0.01 --epochs 60 --batch-size 16 --validation-split 0.2 --standardize "
+                     "--output iris.xdm --quiet");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  EXPECT_EQ(train.out, "");  // --quiet
+  const CommandResult predict = xdense("predict --model iris.xdm --data " + data_dir + "/iris.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(predict.out.substr(0, predict.out.find('\n')), "label,p_setosa,p_versicolor,p_virginica");
+  EXPECT_EQ(predict.out.substr(predict.out.find('\n') + 1, 7), "setosa,");
+  const auto json = nlohmann::json::parse(xdense("evaluate --json --model iris.xdm --data " + data_dir + "/iris.csv").out);
+  EXPECT_GT(json.at("accuracy").get<double>(), 0.9);
+
+  // Binary task from a multi-class file; evaluation on the full file skips the other class.
+  train = xdense("train --data " + data_dir + "/iris.csv --classes virginica,versicolor --layers 8:tanh,1:sigmoid "
+                 "--loss binary_crossentropy --optimizer adam --lr 0.01 --epochs 40 --batch-size 8 --standardize "
+                 "--output pair.xdm --quiet");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const CommandResult evaluate = xdense("evaluate --json --model pair.xdm --data " + data_dir + "/iris.csv");
+  ASSERT_EQ(evaluate.exit_code, 0) << evaluate.err;
+  EXPECT_EQ(nlohmann::json::parse(evaluate.out).at("samples").get<int>(), 100);
+  EXPECT_NE(evaluate.err.find("skipped 50"), std::string::npos) << evaluate.err;
+  EXPECT_EQ(nlohmann::json::parse(evaluate.out).at("classes"), nlohmann::json::array({"virginica", "versicolor"}));
+}
+
+TEST_F(Cli, JsonModelConfigIsEquivalentToLayerSpec) {
+  std::ofstream(path("model.json")) << R"({"class_name": "Sequential", "config": {"layers": [
+      {"class_name": "Dense", "config": {"units": 8, "activation": "relu"}},
+      {"class_name": "LeakyReLU", "config": {"negative_slope": 0.2}},
+      {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}]}})";
+  const std::string common = "--data " + data_dir + "/breast_cancer.csv --loss bce --optimizer adam --epochs 2 "
+                             "--batch-size 64 --standardize --quiet --seed 3";
+  ASSERT_EQ(xdense("train " + common + " --model-config model.json --output j.xdm").exit_code, 0);
+  ASSERT_EQ(xdense("train " + common + " --layers 8:relu,8,1:sigmoid --output s.xdm").exit_code, 0);
+  // The spec adds no LeakyReLU, so the summaries differ only there; both train.
+  EXPECT_NE(xdense("summary --model j.xdm").out.find("leaky_re_lu (LeakyReLU)"), std::string::npos);
+
+  std::ofstream(path("bad.json")) << R"({"layers": [{"class_name": "Dense", "config": {"units": 0}}]})";
+  expect_user_error("train " + common + " --model-config bad.json --output x.xdm",
+                    {"bad.json", "layers[0].config.units", "positive integer"});
+  std::ofstream(path("typo.json")) << R"({"layers": [{"class_name": "Dense", "config": {"unit": 4}}]})";
+  expect_user_error("train " + common + " --model-config typo.json --output x.xdm", {"typo.json", "unit", "unknown key"});
+}
+
+// ---------------------------------------------------------------- IDX and NPY
+
+void write_be32(std::ofstream& out, std::uint32_t v) {
+  const unsigned char bytes[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16),
+                                  static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
+  out.write(reinterpret_cast<const char*>(bytes), 4);
+}
+
+// 40 images of 2x2 pixels: class 1 when the top-left pixel is bright.
+void write_idx_pair(const fs::path& images, const fs::path& labels, std::size_t count, std::size_t label_count) {
+  std::ofstream im(images, std::ios::binary), lb(labels, std::ios::binary);
+  write_be32(im, 0x803);
+  write_be32(im, static_cast<std::uint32_t>(count));
+  write_be32(im, 2);
+  write_be32(im, 2);
+  write_be32(lb, 0x801);
+  write_be32(lb, static_cast<std::uint32_t>(label_count));
+  for (std::size_t i = 0; i < count; ++i) {
+    const unsigned char bright = (i % 2) ? 250 : 10;
+    const unsigned char pixels[4] = {bright, static_cast<unsigned char>(i * 7), 128, static_cast<unsigned char>(i * 3)};
+    im.write(reinterpret_cast<const char*>(pixels), 4);
+  }
+  for (std::size_t i = 0; i < label_count; ++i) lb.put(static_cast<char>(i % 2));
+}
+
+TEST_F(Cli, TrainsOnIdxAndNpyFiles) {
+  write_idx_pair(path("img-idx3-ubyte"), path("lbl-idx1-ubyte"), 40, 40);
+  CommandResult run = xdense("train --data img-idx3-ubyte --labels lbl-idx1-ubyte --layers 4:tanh,1:sigmoid --loss bce "
+                   "--optimizer adam --lr 0.05 --epochs 60 --batch-size 8 --output idx.xdm --quiet");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  run = xdense("evaluate --json --model idx.xdm --data img-idx3-ubyte --labels lbl-idx1-ubyte");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out).at("accuracy").get<double>(), 1.0);
+
+  std::vector<float> features(40 * 3), labels(40);
+  for (std::size_t i = 0; i < 40; ++i) {
+    features[i * 3] = static_cast<float>(i % 3);
+    features[i * 3 + 1] = 0.5f;
+    features[i * 3 + 2] = static_cast<float>(i) / 40;
+    labels[i] = static_cast<float>(i % 3);
+  }
+  xdense::save_npy(path("x.npy").string(), features.data(), {40, 3});
+  xdense::save_npy(path("y.npy").string(), labels.data(), {40});
+  run = xdense("train --data x.npy --labels y.npy --layers 16:relu,3:softmax --loss sparse_categorical_crossentropy "
+               "--optimizer adam --lr 0.05 --epochs 80 --batch-size 8 --output npy.xdm --quiet");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  run = xdense("predict --model npy.xdm --data x.npy");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.substr(0, run.out.find('\n')), "label,p_0,p_1,p_2");
+}
+
+TEST_F(Cli, FashionMnistShirtPairTrainsAsABinaryTask) {
+  if (!fs::exists(fashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  // The 10,000-image test file keeps this quick: 2,000 images of classes 0 and 6.
+  const std::string data = "--data " + fashion + "/t10k-images-idx3-ubyte.gz --labels " + fashion + "/t10k-labels-idx1-ubyte.gz";
+  CommandResult run = xdense("train " + data + " --classes 0,6 --layers 32:relu,1:sigmoid --loss binary_crossentropy --optimizer adam "
+                   "--epochs 3 --batch-size 64 --validation-split 0.2 --output pair.xdm --quiet");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  run = xdense("evaluate --json --model pair.xdm " + data);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json.at("samples").get<int>(), 2000);
+  EXPECT_GT(json.at("accuracy").get<double>(), 0.75);
+  EXPECT_EQ(json.at("classes"), nlohmann::json::array({"0", "6"}));
+}
+
+// ---------------------------------------------------------------- bad input
+
+TEST_F(Cli, BadDataFilesFailWithOneLineNamingTheFileAndNoOutput) {
+  std::ofstream(path("keep.xdm")) << "previous model";
+  const std::string model = "--layers 4:relu,1:sigmoid --loss bce --optimizer adam --epochs 1 --batch-size 4 --output keep.xdm";
+  auto check = [&](const std::string& file, const std::string& content, const std::vector<std::string>& fragments,
+                   const std::string& extra = "") {
+    std::ofstream(path(file), std::ios::binary) << content;
+    expect_user_error("train --data " + file + " " + extra + " " + model, fragments);
+    EXPECT_EQ(read_file(path("keep.xdm")), "previous model");
+  };
+  expect_user_error("train --data missing.csv " + model, {"missing.csv", "No such file"});
+  check("ragged.csv", "a,b,y\n1,2,0\n3,1\n", {"ragged.csv:3", "expected 3 fields, found 2"});
+  check("text.csv", "a,b,y\n1,2,0\n3,abc,1\n", {"text.csv:3", "column 'b'", "'abc' is not a number"});
+  check("nan.csv", "a,b,y\n1,2,0\n3,nan,1\n", {"nan.csv:3", "column 'b'", "NaN/Inf"});
+  check("inf.csv", "a,b,y\n1,inf,0\n3,1,1\n", {"inf.csv:2", "NaN/Inf"});
+  check("header.csv", "a,b,y\n", {"header.csv", "header only"});
+  check("label.csv", "a,b,y\n1,2,0\n3,4,1\n", {"label.csv", "unknown label column 'z'"}, "--label-column z");
+  check("three.csv", "a,y\n1,0\n2,1\n3,2\n", {"three.csv", "3 classes", "1 unit"});
+
+  std::ofstream(path("wrong-idx1-ubyte"), std::ios::binary) << std::string("\x00\x00\x08\x05", 4);
+  write_idx_pair(path("img-idx3-ubyte"), path("lbl-idx1-ubyte"), 10, 9);
+  expect_user_error("train --data img-idx3-ubyte --labels lbl-idx1-ubyte " + model, {"lbl-idx1-ubyte", "9 labels", "10 samples"});
+  std::ofstream(path("magic-idx3-ubyte"), std::ios::binary) << "PK\x03\x04 not idx at all";
+  expect_user_error("train --data magic-idx3-ubyte --labels lbl-idx1-ubyte " + model, {"magic-idx3-ubyte"});
+  const std::string good = read_file(path("img-idx3-ubyte"));
+  std::ofstream(path("cut-idx3-ubyte"), std::ios::binary) << good.substr(0, good.size() - 5);
+  expect_user_error("train --data cut-idx3-ubyte --labels lbl-idx1-ubyte " + model, {"cut-idx3-ubyte", "truncated"});
+  expect_user_error("train --data img-idx3-ubyte " + model, {"img-idx3-ubyte", "--labels"});
+  EXPECT_EQ(read_file(path("keep.xdm")), "previous model");
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(Cli, BadSettingsFailBeforeAnyWork) {
+  const std::string data = "--data " + data_dir + "/iris.csv --batch-size 8 --output out.xdm ";
+  expect_user_error("train " + data + "--layers 3:swish --loss cce --optimizer adam --epochs 1", {"unknown activation 'swish'"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss hinge --optimizer adam --epochs 1", {"unknown loss 'hinge'"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer rmsprop --epochs 1", {"unknown optimizer 'rmsprop'"});
+  expect_user_error("train " + data + "--layers 1:sigmoid --loss categorical_crossentropy --optimizer adam --epochs 1",
+                    {"categorical_crossentropy", "1 unit"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss binary_crossentropy --optimizer adam --epochs 1",
+                    {"binary_crossentropy", "softmax"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 0", {"--epochs", "received 0"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs -3", {"--epochs", "received -3"});
+  expect_user_error("train --data " + data_dir + "/iris.csv --batch-size 0 --output o.xdm --layers 3:softmax --loss cce "
+                    "--optimizer adam --epochs 1", {"--batch-size", "received 0"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --lr 0", {"learning rate", "0"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer sgd --epochs 1 --lr -0.1", {"learning rate", "-0.1"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --validation-split 1",
+                    {"--validation-split", "(0, 1)"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --validation-split 0",
+                    {"--validation-split"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --seed -4", {"--seed"});
+  expect_user_error("train " + data + "--loss cce --optimizer adam --epochs 1", {"--layers", "--model-config"});
+  expect_user_error("train " + data + "--layers 0:relu,3:softmax --loss cce --optimizer adam --epochs 1", {"positive number of units"});
+  expect_user_error("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
+                    "--batch-size 8 --output no/such/dir/out.xdm", {"no/such/dir/out.xdm", "does not exist"});
+  expect_user_error("frobnicate", {"frobnicate"});
+  expect_only_files({});
+}
+
+TEST_F(Cli, LabelsOutOfRangeForTheModelAreRejected) {
+  ASSERT_EQ(xdense("train --data " + data_dir + "/iris.csv --classes setosa,versicolor --layers 1:sigmoid --loss bce "
+                   "--optimizer adam --epochs 1 --batch-size 8 --output pair.xdm --quiet").exit_code, 0);
+  std::ofstream(path("other.csv")) << "sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,setosa\n5,3,1,0.2,daisy\n";
+  // Trained on a --classes subset: other classes are skipped, with a note, not an error...
+  EXPECT_EQ(xdense("evaluate --model pair.xdm --data other.csv").exit_code, 0);
+  // ...but a model trained on all its classes rejects an unknown one.
+  ASSERT_EQ(xdense("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
+                   "--batch-size 8 --output all.xdm --quiet").exit_code, 0);
+  expect_user_error("evaluate --model all.xdm --data other.csv", {"other.csv", "'daisy'", "not one of the model's classes"});
+  expect_user_error("evaluate --model all.xdm --data " + data_dir + "/breast_cancer.csv", {"breast_cancer.csv", "30 features", "expects 4"});
+}
+
+TEST_F(Cli, CorruptedModelFilesAreRejected) {
+  train_cancer("m.xdm", "--quiet");
+  const std::string good = read_file(path("m.xdm"));
+  const std::string data = " --data " + data_dir + "/breast_cancer.csv";
+  auto write = [&](const std::string& name, const std::string& bytes) { std::ofstream(path(name), std::ios::binary) << bytes; };
+  write("truncated.xdm", good.substr(0, good.size() / 2));
+  expect_user_error("evaluate --model truncated.xdm" + data, {"truncated.xdm", "truncated"});
+  std::string flipped = good;
+  flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x10);
+  write("flipped.xdm", flipped);
+  expect_user_error("evaluate --model flipped.xdm" + data, {"flipped.xdm", "checksum"});
+  std::string magic = good;
+  magic[0] = 'Y';
+  write("magic.xdm", magic);
+  expect_user_error("summary --model magic.xdm", {"magic.xdm", "not an xdense model file"});
+  std::string future = good;
+  future[8] = 9;  // format version (u32, little-endian) follows the 8-byte magic
+  write("future.xdm", future);
+  expect_user_error("predict --model future.xdm" + data, {"future.xdm", "newer"});
+  expect_user_error("export --model missing.xdm --npy out", {"missing.xdm"});
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
+TEST_F(Cli, HelpExplainsEverySubcommandWithAnExample) {
+  for (const char* command : {"", "train", "evaluate", "predict", "summary", "export"}) {
+    const CommandResult run = xdense(std::string(command) + " --help");
+    EXPECT_EQ(run.exit_code, 0) << command;
+    EXPECT_NE(run.out.find("example"), std::string::npos) << command << "\n" << run.out;
+  }
+  const CommandResult train = xdense("train --help");
+  for (const char* flag : {"--data", "--labels", "--label-column", "--test", "--layers", "--model-config", "--loss",
+                           "--optimizer", "--lr", "--momentum", "--nesterov", "--beta1", "--beta2", "--epsilon", "--epochs",
+                           "--batch-size", "--validation-split", "--seed", "--no-shuffle", "--standardize", "--classes",
+                           "--init-weights", "--output", "--history", "--quiet"}) {
+    EXPECT_NE(train.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
