@@ -9,6 +9,8 @@ std::string format_duration(double seconds) {
   char text[32];
   if (seconds < 1.0) {
     std::snprintf(text, sizeof text, "%.0fms", seconds * 1e3);
+  } else if (seconds < 10.0) {
+    std::snprintf(text, sizeof text, "%.1fs", seconds);
   } else if (seconds < 60.0) {
     std::snprintf(text, sizeof text, "%.0fs", seconds);
   } else {
