@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev                            # gzip IDX files, CRC-32 of model files
   nlohmann-json3-dev                    # JSON model configs and --json output
   dataset-fashion-mnist                 # Fashion-MNIST IDX files for examples and the tutorial
+  gnuplot-nox                           # the tutorial's figures (PNG through the pngcairo terminal)
 )
 
 missing=()
