@@ -83,7 +83,9 @@ std::string trim(const std::string& s) {
 
 void expect_no_arguments(const std::string& name, const std::vector<std::string>& args) {
   if (!args.empty()) {
-    throw InvalidArgument("activation '" + name + "' takes no arguments, received " + std::to_string(args.size()));
+    std::string received;
+    for (const auto& a : args) received += (received.empty() ? "" : ", ") + a;
+    throw InvalidArgument("activation '" + name + "' takes no arguments, received '" + name + "(" + received + ")'");
   }
 }
 
