@@ -454,8 +454,50 @@ bool read_at(int fd, unsigned char* out, std::size_t n, std::size_t offset, cons
   return true;
 }
 
-/// Reads the whole file after checking magic, version and size; verifies the checksum and flags.
-/// Returns the bytes of header + payload + trailer.
+/// Checks magic, version, size, checksum and flags of a whole model held in `bytes`;
+/// `source` names it in messages.
+void verify_bytes(const std::vector<unsigned char>& bytes, const std::string& source) {
+  const std::size_t size = bytes.size();
+  if (size == 0) throw DataError(source + ": not an xdense model file (the file is empty)");
+  const std::size_t head = std::min(size, header_size);
+  if (std::memcmp(bytes.data(), magic, std::min(head, sizeof magic)) != 0) {
+    throw DataError(source + ": not an xdense model file (wrong magic bytes)");
+  }
+  if (size < header_size) {
+    throw DataError(source + ": truncated: " + std::to_string(size) + " bytes, less than the " +
+                    std::to_string(header_size) + "-byte header");
+  }
+  const std::uint32_t version = get_u32(bytes.data() + 8);
+  if (version > model_format_version) {
+    throw DataError(source + ": format version " + std::to_string(version) +
+                    " is newer than this xdense supports (" + std::to_string(model_format_version) +
+                    "); upgrade xdense");
+  }
+  if (version == 0) throw DataError(source + ": invalid format version 0");
+
+  const std::uint64_t payload = get_u64(bytes.data() + 16);
+  const std::size_t available = size - header_size;
+  if (available < trailer_size || payload > available - trailer_size) {
+    throw DataError(source + ": truncated: the header announces " + std::to_string(payload) +
+                    " payload bytes plus a 4-byte checksum, but only " + std::to_string(available) +
+                    " bytes follow the header");
+  }
+  const std::size_t expected = header_size + static_cast<std::size_t>(payload) + trailer_size;
+  if (size > expected) {
+    throw DataError(source + ": " + std::to_string(size - expected) +
+                    " trailing bytes after the checksum (the model ends at byte " + std::to_string(expected) + ")");
+  }
+  const std::uint32_t stored = get_u32(bytes.data() + size - trailer_size);
+  const std::uint32_t computed = checksum(bytes.data(), size - trailer_size);
+  if (stored != computed) {
+    throw DataError(source + ": corrupted: checksum mismatch (stored " + hex(stored) + ", computed " +
+                    hex(computed) + ")");
+  }
+  const std::uint32_t flags = get_u32(bytes.data() + 12);
+  if (flags != 0) throw DataError(source + ": unsupported flags " + hex(flags) + " (version 1 defines none)");
+}
+
+/// Reads a whole regular file; the model checks are verify_bytes()'s.
 std::vector<unsigned char> read_verified(const std::string& path) {
   // O_NONBLOCK: a FIFO must not block the open (it is rejected below); no effect on regular files.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -465,52 +507,11 @@ std::vector<unsigned char> read_verified(const std::string& path) {
   if (::fstat(fd, &st) != 0) throw DataError(path + ": cannot stat: " + system_message(errno));
   if (S_ISDIR(st.st_mode)) throw DataError(path + ": is a directory, not an xdense model file");
   if (!S_ISREG(st.st_mode)) throw DataError(path + ": not a regular file");
-  const auto size = static_cast<std::size_t>(st.st_size);
-  if (size == 0) throw DataError(path + ": not an xdense model file (the file is empty)");
-
-  unsigned char header[header_size];
-  const std::size_t head = std::min(size, header_size);
-  if (!read_at(fd, header, head, 0, path)) throw DataError(path + ": truncated: the file shrank while being read");
-  if (std::memcmp(header, magic, std::min(head, sizeof magic)) != 0) {
-    throw DataError(path + ": not an xdense model file (wrong magic bytes)");
-  }
-  if (size < header_size) {
-    throw DataError(path + ": truncated: " + std::to_string(size) + " bytes, less than the " +
-                    std::to_string(header_size) + "-byte header");
-  }
-  const std::uint32_t version = get_u32(header + 8);
-  if (version > model_format_version) {
-    throw DataError(path + ": format version " + std::to_string(version) +
-                    " is newer than this xdense supports (" + std::to_string(model_format_version) +
-                    "); upgrade xdense");
-  }
-  if (version == 0) throw DataError(path + ": invalid format version 0");
-
-  const std::uint64_t payload = get_u64(header + 16);
-  const std::size_t available = size - header_size;
-  if (available < trailer_size || payload > available - trailer_size) {
-    throw DataError(path + ": truncated: the header announces " + std::to_string(payload) +
-                    " payload bytes plus a 4-byte checksum, but only " + std::to_string(available) +
-                    " bytes follow the header");
-  }
-  const std::size_t expected = header_size + static_cast<std::size_t>(payload) + trailer_size;
-  if (size > expected) {
-    throw DataError(path + ": " + std::to_string(size - expected) +
-                    " trailing bytes after the checksum (the model ends at byte " + std::to_string(expected) + ")");
-  }
-
-  std::vector<unsigned char> bytes(size);
-  if (!read_at(fd, bytes.data(), size, 0, path)) {
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(st.st_size));
+  if (!read_at(fd, bytes.data(), bytes.size(), 0, path)) {
     throw DataError(path + ": truncated: the file shrank while being read");
   }
-  const std::uint32_t stored = get_u32(bytes.data() + size - trailer_size);
-  const std::uint32_t computed = checksum(bytes.data(), size - trailer_size);
-  if (stored != computed) {
-    throw DataError(path + ": corrupted: checksum mismatch (stored " + hex(stored) + ", computed " + hex(computed) +
-                    ")");
-  }
-  const std::uint32_t flags = get_u32(bytes.data() + 12);
-  if (flags != 0) throw DataError(path + ": unsupported flags " + hex(flags) + " (version 1 defines none)");
+  verify_bytes(bytes, path);
   return bytes;
 }
 
@@ -537,8 +538,17 @@ void save_model(const std::string& path, Sequential& model, const ModelInfo& inf
   write_atomically(path, encode(model, info));
 }
 
-SavedModel load_model(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_verified(path);
+SavedModel load_model(const std::string& path) { return decode_model(read_verified(path), path); }
+
+std::vector<unsigned char> encode_model(Sequential& model, const ModelInfo& info) {
+  if (!model.built()) throw StateError("encode_model: the model is not built; call build() or fit() first");
+  if (!model.compiled()) throw StateError("encode_model: the model is not compiled; call compile() first");
+  return encode(model, info);
+}
+
+SavedModel decode_model(const std::vector<unsigned char>& bytes, const std::string& source) {
+  verify_bytes(bytes, source);
+  const std::string& path = source;
   Reader in(bytes.data() + header_size, bytes.size() - header_size - trailer_size, path);
 
   // architecture: layers are created as they are read (nothing large is allocated before build)

@@ -1,12 +1,22 @@
 #include "xdense/optimizer.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <sstream>
 
 #include "xdense/error.hpp"
 
 namespace xdense {
 namespace {
+
+// 1 when `value` is NaN or infinite (all exponent bits set). Integer bit tests keep
+// the update loops vectorisable, unlike a floating-point reduction would.
+inline std::uint32_t non_finite(float value) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return (bits & 0x7f800000u) == 0x7f800000u;
+}
 
 void check_learning_rate(const std::string& who, float lr) {
   if (!(lr > 0.0f) || !std::isfinite(lr)) {
@@ -26,7 +36,7 @@ void check_unit_interval(const std::string& who, const std::string& what, float 
 
 }  // namespace
 
-void Optimizer::step(const std::vector<Parameter>& parameters) {
+bool Optimizer::step(const std::vector<Parameter>& parameters) {
   if (sizes_.empty()) {
     for (const Parameter& p : parameters) sizes_.push_back(p.size);
     allocate_state(sizes_);
@@ -40,13 +50,41 @@ void Optimizer::step(const std::vector<Parameter>& parameters) {
     }
   }
   ++iterations_;
-  for (std::size_t i = 0; i < parameters.size(); ++i) update(i, parameters[i]);
+  bool finite = true;
+  for (std::size_t i = 0; i < parameters.size(); ++i) finite &= update(i, parameters[i]);
+  return finite;
 }
 
 void Optimizer::reset() {
   sizes_.clear();
   iterations_ = 0;
   clear_state();
+}
+
+OptimizerState Optimizer::state() const { return {iterations_, slots()}; }
+
+void Optimizer::restore(const OptimizerState& state, const std::vector<Parameter>& parameters) {
+  std::vector<std::size_t> sizes;
+  for (const Parameter& p : parameters) sizes.push_back(p.size);
+  if (state.iterations == 0 && state.slots.empty()) {
+    reset();
+    return;
+  }
+  // Allocate for these parameters, then check the saved slots have exactly that layout.
+  clear_state();
+  allocate_state(sizes);
+  const std::vector<std::vector<float>> fresh = slots();
+  bool fits = fresh.size() == state.slots.size();
+  for (std::size_t i = 0; fits && i < fresh.size(); ++i) fits = fresh[i].size() == state.slots[i].size();
+  if (!fits) {
+    clear_state();
+    throw ShapeError(name() + "::restore: the saved state has " + std::to_string(state.slots.size()) +
+                     " arrays that do not match the " + std::to_string(parameters.size()) +
+                     " parameters of this model");
+  }
+  set_slots(state.slots);
+  sizes_ = sizes;
+  iterations_ = state.iterations;
 }
 
 // ---------------------------------------------------------------- SGD
@@ -62,13 +100,17 @@ void SGD::allocate_state(const std::vector<std::size_t>& sizes) {
   for (std::size_t n : sizes) velocities_.emplace_back(n, 0.0f);
 }
 
-void SGD::update(std::size_t index, const Parameter& p) {
+bool SGD::update(std::size_t index, const Parameter& p) {
   const float lr = options_.learning_rate;
   float* w = p.value;
   const float* g = p.gradient;
+  std::uint32_t bad = 0;
   if (options_.momentum == 0.0f) {
-    for (std::size_t i = 0; i < p.size; ++i) w[i] -= lr * g[i];
-    return;
+    for (std::size_t i = 0; i < p.size; ++i) {
+      w[i] -= lr * g[i];
+      bad |= non_finite(w[i]);
+    }
+    return bad == 0;
   }
   const float m = options_.momentum;
   float* v = velocities_[index].data();
@@ -76,13 +118,16 @@ void SGD::update(std::size_t index, const Parameter& p) {
     for (std::size_t i = 0; i < p.size; ++i) {
       v[i] = m * v[i] - lr * g[i];
       w[i] += m * v[i] - lr * g[i];
+      bad |= non_finite(w[i]);
     }
   } else {
     for (std::size_t i = 0; i < p.size; ++i) {
       v[i] = m * v[i] - lr * g[i];
       w[i] += v[i];
+      bad |= non_finite(w[i]);
     }
   }
+  return bad == 0;
 }
 
 // ---------------------------------------------------------------- Adam
@@ -107,7 +152,7 @@ void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
   }
 }
 
-void Adam::update(std::size_t index, const Parameter& p) {
+bool Adam::update(std::size_t index, const Parameter& p) {
   const double t = static_cast<double>(iterations_);
   const float b1 = options_.beta1;
   const float b2 = options_.beta2;
@@ -119,11 +164,26 @@ void Adam::update(std::size_t index, const Parameter& p) {
   const float* g = p.gradient;
   float* m = first_moments_[index].data();
   float* v = second_moments_[index].data();
+  std::uint32_t bad = 0;
   for (std::size_t i = 0; i < p.size; ++i) {
     m[i] += (g[i] - m[i]) * (1.0f - b1);
     v[i] += (g[i] * g[i] - v[i]) * (1.0f - b2);
     w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
+    bad |= non_finite(w[i]);
   }
+  return bad == 0;
+}
+
+std::vector<std::vector<float>> Adam::slots() const {
+  std::vector<std::vector<float>> all = first_moments_;
+  all.insert(all.end(), second_moments_.begin(), second_moments_.end());
+  return all;
+}
+
+void Adam::set_slots(std::vector<std::vector<float>> slots) {
+  const std::size_t half = slots.size() / 2;
+  first_moments_.assign(std::make_move_iterator(slots.begin()), std::make_move_iterator(slots.begin() + half));
+  second_moments_.assign(std::make_move_iterator(slots.begin() + half), std::make_move_iterator(slots.end()));
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name) {

@@ -1,9 +1,26 @@
 #include "xdense/random.hpp"
 
+#include "xdense/error.hpp"
+
 #include <cmath>
+#include <sstream>
 #include <utility>
 
 namespace xdense {
+
+std::string Rng::state() const {
+  std::ostringstream out;
+  out << engine_;
+  return out.str();
+}
+
+void Rng::set_state(const std::string& text) {
+  std::istringstream in(text);
+  std::mt19937_64 restored;
+  in >> restored;
+  if (in.fail()) throw InvalidArgument("Rng::set_state: expected a saved engine state, received invalid text");
+  engine_ = restored;
+}
 
 double Rng::normal() {
   // Box-Muller: u1 in (0, 1] so that log(u1) is finite.

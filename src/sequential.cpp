@@ -207,7 +207,7 @@ std::size_t Sequential::count_correct(ConstMatrixView output, ConstMatrixView y)
   return correct;
 }
 
-double Sequential::train_step(ConstMatrixView x, ConstMatrixView y) {
+double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_finite) {
   ConstMatrixView activations = x;
   for (auto& layer : layers_) activations = layer->forward(activations);
   const ConstMatrixView output = activations;
@@ -230,7 +230,17 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y) {
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
     upstream = layers_[i]->backward(upstream, i > first_trainable_);
   }
-  optimizer_->step(parameters_);
+  // A NaN/infinite loss or gradient shows up as a NaN/infinite weight after the
+  // update; the optimizer checks that in its update loop, at no extra pass.
+  const bool finite_loss = std::isfinite(loss);
+  const bool finite_weights = optimizer_->step(parameters_);
+  if (check_finite && !(finite_loss && finite_weights)) {
+    throw TrainingDiverged(std::string("training diverged: the ") + (finite_loss ? "weights" : "loss") +
+                               " became NaN or infinite; the learning rate (" +
+                               std::to_string(optimizer_->learning_rate()) +
+                               ") is probably too high, or the inputs are not scaled",
+                           0, 0);
+  }
   return loss;
 }
 
@@ -284,12 +294,13 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   batch_x_.reserve(batch_size, x.shape(1));
   batch_y_.reserve(batch_size, y.shape(1));
   std::vector<std::size_t> order(train_samples);
-  std::iota(order.begin(), order.end(), std::size_t{0});
   const std::size_t batches = (train_samples + batch_size - 1) / batch_size;
 
   History history;
-  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+  for (std::size_t epoch = options.initial_epoch + 1; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    // Each epoch's order depends only on the engine's state: a resumed run shuffles alike.
+    std::iota(order.begin(), order.end(), std::size_t{0});
     if (options.shuffle) rng_.shuffle(order);
     double loss_sum = 0.0;
     std::size_t correct = 0;
@@ -300,7 +311,14 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       MatrixView yb = batch_y_.view(rows);
       gather_rows(x, order, first, rows, xb);
       gather_rows(y, order, first, rows, yb);
-      const double loss = train_step(xb, yb);
+      double loss;
+      try {
+        loss = train_step(xb, yb, options.stop_on_divergence);
+      } catch (const TrainingDiverged& e) {
+        throw TrainingDiverged(std::string(e.what()) + " (epoch " + std::to_string(epoch) + ", batch " +
+                                   std::to_string(b + 1) + " of " + std::to_string(batches) + ")",
+                               epoch, b + 1);
+      }
       loss_sum += loss * static_cast<double>(rows);
       // Accuracy on the predictions made before this batch's update, as Keras reports it.
       if (accuracy_) correct += count_correct(last_output_, yb);

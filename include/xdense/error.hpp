@@ -3,6 +3,7 @@
 /// Typed exceptions. Every caller mistake throws one of these with a message that
 /// names what was expected and what was received; nothing aborts on user input.
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,22 @@ class StateError : public Error {
 class DataError : public Error {
  public:
   using Error::Error;
+};
+
+/// Training produced a NaN or infinite loss or weight. Thrown at the step where it
+/// happened; the model's weights are then unusable: go back to the last checkpoint
+/// or saved model (the xdense tool keeps both untouched).
+class TrainingDiverged : public Error {
+ public:
+  TrainingDiverged(const std::string& message, std::size_t epoch, std::size_t batch)
+      : Error(message), epoch_(epoch), batch_(batch) {}
+  /// 1-based epoch and batch where it happened (0 when unknown, e.g. from train_step()).
+  std::size_t epoch() const { return epoch_; }
+  std::size_t batch() const { return batch_; }
+
+ private:
+  std::size_t epoch_;
+  std::size_t batch_;
 };
 
 /// "(a, b)" for shape messages.

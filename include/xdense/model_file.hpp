@@ -62,4 +62,10 @@ void save_model(const std::string& path, Sequential& model, const ModelInfo& inf
 /// invalid field. Optimizer state (moments, step count) is not saved: training resumes afresh.
 SavedModel load_model(const std::string& path);
 
+/// The bytes save_model() would write (for containers such as checkpoints).
+std::vector<unsigned char> encode_model(Sequential& model, const ModelInfo& info);
+
+/// Validates and decodes bytes from encode_model(); `source` names them in messages.
+SavedModel decode_model(const std::vector<unsigned char>& bytes, const std::string& source);
+
 }  // namespace xdense

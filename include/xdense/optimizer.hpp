@@ -13,6 +13,13 @@
 
 namespace xdense {
 
+/// An optimizer's state, for checkpoints: the step count and its per-parameter
+/// arrays ("slots": SGD's velocities, or Adam's first then second moments).
+struct OptimizerState {
+  std::size_t iterations = 0;
+  std::vector<std::vector<float>> slots;
+};
+
 /// Updates parameters from their gradients.
 class Optimizer {
  public:
@@ -22,8 +29,9 @@ class Optimizer {
   virtual std::string name() const = 0;
 
   /// Applies one update to every parameter from its gradient. The list must keep
-  /// the same order and sizes from call to call (ShapeError otherwise).
-  void step(const std::vector<Parameter>& parameters);
+  /// the same order and sizes from call to call (ShapeError otherwise). Returns
+  /// false when an updated weight is NaN or infinite (checked in the same pass).
+  bool step(const std::vector<Parameter>& parameters);
 
   /// Number of step() calls so far.
   std::size_t iterations() const { return iterations_; }
@@ -31,16 +39,28 @@ class Optimizer {
   /// Forgets all state (moments, velocities, step count).
   void reset();
 
+  /// The current state (empty slots before the first step).
+  OptimizerState state() const;
+
+  /// Restores a state() taken from an optimizer of the same kind and settings over
+  /// `parameters`; throws ShapeError when the slots do not fit them.
+  void restore(const OptimizerState& state, const std::vector<Parameter>& parameters);
+
   /// Current learning rate.
   virtual float learning_rate() const = 0;
 
  protected:
-  /// Updates parameter `index` (value, gradient, state all of `p.size` floats).
-  virtual void update(std::size_t index, const Parameter& p) = 0;
+  /// Updates parameter `index` (value, gradient, state all of `p.size` floats);
+  /// returns false if an updated value is NaN or infinite.
+  virtual bool update(std::size_t index, const Parameter& p) = 0;
   /// Allocates state for parameters of the given sizes (called on the first step).
   virtual void allocate_state(const std::vector<std::size_t>& sizes) = 0;
   /// Frees all state.
   virtual void clear_state() = 0;
+  /// The per-parameter arrays, in a fixed order.
+  virtual std::vector<std::vector<float>> slots() const = 0;
+  /// Replaces the per-parameter arrays (sizes already checked against allocate_state()'s).
+  virtual void set_slots(std::vector<std::vector<float>> slots) = 0;
 
   std::size_t iterations_ = 0;  // incremented before update() calls: 1 on the first step
 
@@ -67,9 +87,11 @@ class SGD final : public Optimizer {
   const SGDOptions& options() const { return options_; }
 
  protected:
-  void update(std::size_t index, const Parameter& p) override;
+  bool update(std::size_t index, const Parameter& p) override;
   void allocate_state(const std::vector<std::size_t>& sizes) override;
   void clear_state() override { velocities_.clear(); }
+  std::vector<std::vector<float>> slots() const override { return velocities_; }
+  void set_slots(std::vector<std::vector<float>> slots) override { velocities_ = std::move(slots); }
 
  private:
   SGDOptions options_;
@@ -96,12 +118,14 @@ class Adam final : public Optimizer {
   const AdamOptions& options() const { return options_; }
 
  protected:
-  void update(std::size_t index, const Parameter& p) override;
+  bool update(std::size_t index, const Parameter& p) override;
   void allocate_state(const std::vector<std::size_t>& sizes) override;
   void clear_state() override {
     first_moments_.clear();
     second_moments_.clear();
   }
+  std::vector<std::vector<float>> slots() const override;
+  void set_slots(std::vector<std::vector<float>> slots) override;
 
  private:
   AdamOptions options_;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace xdense {
@@ -22,6 +23,12 @@ class Rng {
 
   /// Restarts the sequence from `seed`.
   void seed(std::uint64_t seed) { engine_.seed(seed); }
+
+  /// The engine's full state as text (for checkpoints); restore it with set_state().
+  std::string state() const;
+
+  /// Restores a state from state(); throws InvalidArgument if `text` is not one.
+  void set_state(const std::string& text);
 
   /// Raw 64 random bits.
   std::uint64_t next() { return engine_(); }

@@ -68,6 +68,12 @@ struct FitOptions {
   /// Explicit validation data (overrides validation_split); both or neither.
   const Matrix* validation_x = nullptr;
   const Matrix* validation_y = nullptr;
+  /// Epochs already done (Keras's initial_epoch): training runs epochs
+  /// initial_epoch + 1 .. epochs. Used to resume from a checkpoint, whose random
+  /// engine state and optimizer state are restored beforehand.
+  std::size_t initial_epoch = 0;
+  /// Stop with TrainingDiverged as soon as a loss or weight is NaN or infinite.
+  bool stop_on_divergence = true;
   /// Reseeds the model's random engine before fitting (and before building, if
   /// the model is built by this call): same seed, same data -> identical weights.
   std::optional<std::uint64_t> seed;
@@ -127,8 +133,9 @@ class Sequential {
   std::vector<std::size_t> predict_classes(const Matrix& x, std::size_t batch_size = 32);
 
   /// One optimisation step on a batch; returns the batch loss. Buffers must have
-  /// room for x.rows samples (reserve()); fit() calls this in its loop.
-  double train_step(ConstMatrixView x, ConstMatrixView y);
+  /// room for x.rows samples (reserve()); fit() calls this in its loop. With
+  /// `check_finite`, a NaN/infinite loss or updated weight throws TrainingDiverged.
+  double train_step(ConstMatrixView x, ConstMatrixView y, bool check_finite = true);
 
   /// Makes room in every layer for batches of up to `rows` samples.
   void reserve(std::size_t rows);

@@ -1,0 +1,185 @@
+// Tests of include/xdense/checkpoint.hpp: a run stopped after some epochs and
+// resumed from its checkpoint ends bit-identical to an uninterrupted run; damaged
+// checkpoints are refused. Also the divergence guard that keeps the last good weights.
+
+#include "xdense/checkpoint.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "xdense/dense.hpp"
+#include "xdense/error.hpp"
+
+namespace xdense {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Data {
+  Matrix x, y;
+};
+
+Data circles_like(std::size_t n) {
+  Rng rng(9);
+  Data d{Matrix::from_shape({n, 2}), Matrix::from_shape({n, 1})};
+  for (std::size_t i = 0; i < n; ++i) {
+    d.x(i, 0) = static_cast<float>(rng.uniform(-1, 1));
+    d.x(i, 1) = static_cast<float>(rng.uniform(-1, 1));
+    d.y(i, 0) = d.x(i, 0) * d.x(i, 0) + d.x(i, 1) * d.x(i, 1) < 0.5f ? 1.0f : 0.0f;
+  }
+  return d;
+}
+
+Sequential make_model() {
+  Sequential model;
+  model.add(std::make_unique<Dense>(12)).add("tanh").add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.compile("binary_crossentropy", "adam");
+  return model;
+}
+
+std::vector<float> weights_of(const Sequential& model) {
+  std::vector<float> all;
+  for (const Parameter& p : model.parameters()) all.insert(all.end(), p.value, p.value + p.size);
+  return all;
+}
+
+FitOptions options(std::size_t epochs) {
+  FitOptions o;
+  o.epochs = epochs;
+  o.batch_size = 16;
+  o.validation_split = 0.2;
+  return o;
+}
+
+fs::path temp_file(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "xdense_checkpoint_test";
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+TEST(Checkpoint, ResumedRunIsBitIdenticalToUninterruptedRun) {
+  const Data d = circles_like(200);
+  Sequential straight = make_model();
+  FitOptions all = options(6);
+  all.seed = 5;
+  const History full = straight.fit(d.x, d.y, all);
+
+  Sequential first = make_model();
+  FitOptions part = options(3);
+  part.seed = 5;
+  const History early = first.fit(d.x, d.y, part);
+  ModelInfo info;
+  info.metadata.emplace_back("note", "test");
+  const fs::path file = temp_file("resume.xdc");
+  save_checkpoint(file.string(), first, info, capture_training_state(first, 3, early));
+
+  Checkpoint checkpoint = load_checkpoint(file.string());
+  restore_training_state(checkpoint);
+  EXPECT_EQ(checkpoint.state.epochs_done, 3u);
+  ASSERT_EQ(checkpoint.state.history.epochs.size(), 3u);
+  EXPECT_EQ(checkpoint.state.history.epochs[2].loss, early.epochs[2].loss);
+  EXPECT_EQ(checkpoint.saved.info.metadata, info.metadata);
+  EXPECT_EQ(checkpoint.saved.model.optimizer()->iterations(), first.optimizer()->iterations());
+
+  FitOptions rest = options(6);
+  rest.initial_epoch = 3;  // no seed: the restored engine continues the sequence
+  const History late = checkpoint.saved.model.fit(d.x, d.y, rest);
+  ASSERT_EQ(late.epochs.size(), 3u);
+  EXPECT_EQ(late.epochs.front().epoch, 4u);
+  EXPECT_EQ(late.epochs.back().loss, full.epochs.back().loss);
+  const std::vector<float> a = weights_of(straight), b = weights_of(checkpoint.saved.model);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
+}
+
+TEST(Checkpoint, DamagedFilesAreRefusedWithTheirName) {
+  const Data d = circles_like(50);
+  Sequential model = make_model();
+  const History h = model.fit(d.x, d.y, options(1));
+  const fs::path file = temp_file("good.xdc");
+  save_checkpoint(file.string(), model, {}, capture_training_state(model, 1, h));
+  std::ifstream in(file, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  auto expect_refused = [&](const std::string& bytes, const std::string& fragment) {
+    const fs::path bad = temp_file("bad.xdc");
+    std::ofstream(bad, std::ios::binary) << bytes;
+    try {
+      load_checkpoint(bad.string());
+      ADD_FAILURE() << "accepted a damaged checkpoint (" << fragment << ")";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+    }
+  };
+  for (std::size_t cut : {std::size_t{3}, std::size_t{20}, good.size() / 2, good.size() - 1}) {
+    expect_refused(good.substr(0, cut), cut < 8 ? "not an xdense checkpoint" : "");
+  }
+  std::string flipped = good;
+  flipped[good.size() / 3] = static_cast<char>(flipped[good.size() / 3] ^ 1);
+  expect_refused(flipped, "checksum");
+  std::string magic = good;
+  magic[0] = 'Z';
+  expect_refused(magic, "not an xdense checkpoint");
+  expect_refused("", "not an xdense checkpoint");
+  EXPECT_THROW(load_checkpoint(temp_file("missing.xdc").string()), DataError);
+}
+
+TEST(DivergenceGuard, StopsAtTheStepNamingEpochBatchAndLearningRate) {
+  const Data d = circles_like(64);
+  Sequential model;
+  model.add(std::make_unique<Dense>(8)).add("relu").add(std::make_unique<Dense>(1));
+  SGDOptions sgd;
+  sgd.learning_rate = 1e6f;  // explodes within a few steps on MSE
+  model.compile(make_loss("mse"), std::make_unique<SGD>(sgd));
+  FitOptions o = options(50);
+  o.validation_split = 0.0;
+  try {
+    model.fit(d.x, d.y, o);
+    FAIL() << "expected TrainingDiverged";
+  } catch (const TrainingDiverged& e) {
+    EXPECT_GE(e.epoch(), 1u);
+    EXPECT_GE(e.batch(), 1u);
+    const std::string message = e.what();
+    EXPECT_NE(message.find("learning rate"), std::string::npos) << message;
+    EXPECT_NE(message.find("epoch " + std::to_string(e.epoch())), std::string::npos) << message;
+  }
+  // It stops at the first bad step: the weights just went non-finite.
+  bool any_bad = false;
+  for (float w : weights_of(model)) any_bad |= !std::isfinite(w);
+  EXPECT_TRUE(any_bad);
+}
+
+TEST(DivergenceGuard, CanBeTurnedOff) {
+  const Data d = circles_like(64);
+  Sequential model;
+  model.add(std::make_unique<Dense>(8)).add("relu").add(std::make_unique<Dense>(1));
+  SGDOptions sgd;
+  sgd.learning_rate = 1e6f;
+  model.compile(make_loss("mse"), std::make_unique<SGD>(sgd));
+  FitOptions o = options(20);
+  o.validation_split = 0.0;
+  o.stop_on_divergence = false;
+  const History h = model.fit(d.x, d.y, o);
+  EXPECT_FALSE(std::isfinite(h.epochs.back().loss));
+}
+
+TEST(OptimizerState, RestoreRejectsSlotsOfAnotherModel) {
+  const Data d = circles_like(32);
+  Sequential a = make_model();
+  a.fit(d.x, d.y, options(1));
+  Sequential b;
+  b.add(std::make_unique<Dense>(3)).add(std::make_unique<Dense>(1)).add("sigmoid");
+  b.compile("binary_crossentropy", "adam");
+  b.build(2);
+  EXPECT_THROW(b.optimizer()->restore(a.optimizer()->state(), b.parameters()), ShapeError);
+}
+
+}  // namespace
+}  // namespace xdense
