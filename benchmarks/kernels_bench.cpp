@@ -1,0 +1,199 @@
+// kernels_bench: Google Benchmark micro-benchmarks of the pieces of a training step, to find
+// where the time goes. Shapes are those of the issue-5 workloads: the Fashion-MNIST MLP
+// 784-256-128-10 at batch 128 and the tiny 2-16-1 network at batch 32.
+//
+//   kernels_bench --benchmark_filter=Dense      # one family
+//   OPENBLAS_NUM_THREADS=1 kernels_bench        # the thread count matters for every sgemm
+
+#include <cblas.h>
+
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xdense/xdense.hpp>
+
+namespace {
+
+xdense::Matrix random_matrix(std::size_t rows, std::size_t cols, double low, double high, std::uint64_t seed) {
+  xdense::Rng rng(seed);
+  xdense::Matrix m = xdense::Matrix::from_shape({rows, cols});
+  for (float& v : m) v = static_cast<float>(rng.uniform(low, high));
+  return m;
+}
+
+// Arguments: batch, inputs, units.
+void layer_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"batch", "in", "out"});
+  for (auto shape : std::vector<std::vector<std::int64_t>>{
+           {128, 784, 256}, {128, 256, 128}, {128, 128, 10}, {32, 2, 16}, {32, 16, 1}}) {
+    b->Args(shape);
+  }
+}
+
+double gemm_flops(const benchmark::State& state) {
+  return 2.0 * static_cast<double>(state.range(0) * state.range(1) * state.range(2));
+}
+
+// The reference: one sgemm of the forward shape, (batch, in) . (in, out), beta 1.
+void BM_Sgemm(benchmark::State& state) {
+  const auto batch = static_cast<int>(state.range(0)), in = static_cast<int>(state.range(1)),
+             out = static_cast<int>(state.range(2));
+  const xdense::Matrix x = random_matrix(batch, in, 0, 1, 1), w = random_matrix(in, out, -0.1, 0.1, 2);
+  xdense::Matrix y = random_matrix(batch, out, 0, 1, 3);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out, in, 1.0f, x.data(), in, w.data(), out, 1.0f,
+                y.data(), out);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_Sgemm)->Apply(layer_shapes);
+
+struct DenseFixture {
+  explicit DenseFixture(const benchmark::State& state)
+      : batch(static_cast<std::size_t>(state.range(0))),
+        layer(static_cast<std::size_t>(state.range(2)), static_cast<std::size_t>(state.range(1))),
+        x(random_matrix(batch, static_cast<std::size_t>(state.range(1)), 0, 1, 4)),
+        dy(random_matrix(batch, static_cast<std::size_t>(state.range(2)), -1e-3, 1e-3, 5)) {
+    xdense::Rng rng(6);
+    layer.build(static_cast<std::size_t>(state.range(1)), rng);
+    layer.reserve(batch);
+  }
+  std::size_t batch;
+  xdense::Dense layer;
+  xdense::Matrix x, dy;
+};
+
+// y = x . W + b: the bias broadcast plus one sgemm.
+void BM_DenseForward(benchmark::State& state) {
+  DenseFixture f(state);
+  for (auto _ : state) benchmark::DoNotOptimize(f.layer.forward(xdense::view(f.x)).data);
+  state.counters["GFLOP/s"] = benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_DenseForward)->Apply(layer_shapes);
+
+// dW = x^T . dy, db = column sums of dy, dx = dy . W^T (two sgemms and a reduction).
+void BM_DenseBackward(benchmark::State& state) {
+  DenseFixture f(state);
+  f.layer.forward(xdense::view(f.x));
+  for (auto _ : state) benchmark::DoNotOptimize(f.layer.backward(xdense::view(f.dy), true).data);
+  state.counters["GFLOP/s"] = benchmark::Counter(2 * gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_DenseBackward)->Apply(layer_shapes);
+
+// Every built-in activation, forward and backward, on a (batch, units) block.
+struct ActivationFixture {
+  ActivationFixture(const benchmark::State& state, const std::string& name)
+      : rows(static_cast<std::size_t>(state.range(0))),
+        cols(static_cast<std::size_t>(state.range(1))),
+        activation(xdense::make_activation(name)),
+        x(random_matrix(rows, cols, -4, 4, 7)),
+        dy(random_matrix(rows, cols, -1, 1, 8)) {
+    xdense::Rng rng(1);
+    activation->build(cols, rng);
+    activation->reserve(rows);
+  }
+  std::size_t rows, cols;
+  std::unique_ptr<xdense::Activation> activation;
+  xdense::Matrix x, dy;
+};
+
+void activation_forward(benchmark::State& state, const std::string& name) {
+  ActivationFixture f(state, name);
+  for (auto _ : state) benchmark::DoNotOptimize(f.activation->forward(xdense::view(f.x)).data);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.rows * f.cols));
+}
+
+void activation_backward(benchmark::State& state, const std::string& name) {
+  ActivationFixture f(state, name);
+  f.activation->forward(xdense::view(f.x));
+  for (auto _ : state) benchmark::DoNotOptimize(f.activation->backward(xdense::view(f.dy), true).data);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.rows * f.cols));
+}
+
+// Softmax cross-entropy from logits with sparse labels, as Sequential computes it in a step.
+void BM_SoftmaxCrossEntropyValue(benchmark::State& state) {
+  const auto rows = static_cast<std::size_t>(state.range(0)), cols = static_cast<std::size_t>(state.range(1));
+  const xdense::CategoricalCrossEntropy loss(true);
+  const xdense::Matrix z = random_matrix(rows, cols, -4, 4, 9);
+  xdense::Matrix y = xdense::Matrix::from_shape({rows, 1});
+  for (std::size_t r = 0; r < rows; ++r) y(r, 0) = static_cast<float>(r % cols);
+  for (auto _ : state) benchmark::DoNotOptimize(loss.value_from_logits(xdense::view(z), xdense::view(y)));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * cols));
+}
+BENCHMARK(BM_SoftmaxCrossEntropyValue)->Args({128, 10});
+
+void BM_SoftmaxCrossEntropyGradient(benchmark::State& state) {
+  const auto rows = static_cast<std::size_t>(state.range(0)), cols = static_cast<std::size_t>(state.range(1));
+  const xdense::CategoricalCrossEntropy loss(true);
+  const xdense::Matrix z = random_matrix(rows, cols, -4, 4, 9);
+  xdense::Matrix y = xdense::Matrix::from_shape({rows, 1}), grad = xdense::Matrix::from_shape({rows, cols});
+  for (std::size_t r = 0; r < rows; ++r) y(r, 0) = static_cast<float>(r % cols);
+  for (auto _ : state) {
+    loss.gradient_from_logits(xdense::view(z), xdense::view(y), xdense::view(grad));
+    benchmark::DoNotOptimize(grad.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * cols));
+}
+BENCHMARK(BM_SoftmaxCrossEntropyGradient)->Args({128, 10});
+
+// One Adam step over `n` parameters in one array: 235,146 is the MLP, 65 the tiny network.
+void BM_AdamUpdate(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  xdense::Matrix w = random_matrix(1, n, -0.1, 0.1, 10), g = random_matrix(1, n, -1e-3, 1e-3, 11);
+  const std::vector<xdense::Parameter> parameters{{"w", w.data(), g.data(), n}};
+  xdense::Adam adam;
+  for (auto _ : state) {
+    adam.step(parameters);
+    benchmark::DoNotOptimize(w.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+BENCHMARK(BM_AdamUpdate)->Arg(65)->Arg(4096)->Arg(235146);
+
+// Whole steps, for scale: the MLP at batch 128 and the tiny network at batch 32.
+void train_step(benchmark::State& state, const std::vector<std::size_t>& units, const std::string& hidden,
+                const std::string& output, const std::string& loss, std::size_t batch) {
+  xdense::Sequential model(1);
+  for (std::size_t l = 1; l < units.size(); ++l) {
+    model.add(std::make_unique<xdense::Dense>(units[l])).add(l + 1 < units.size() ? hidden : output);
+  }
+  model.compile(loss, "adam");
+  model.build(units.front());
+  model.reserve(batch);
+  const xdense::Matrix x = random_matrix(batch, units.front(), 0, 1, 12);
+  xdense::Matrix y = xdense::Matrix::from_shape({batch, 1});
+  for (std::size_t r = 0; r < batch; ++r) y(r, 0) = static_cast<float>(r % std::max<std::size_t>(units.back(), 2));
+  for (auto _ : state) benchmark::DoNotOptimize(model.train_step(xdense::view(x), xdense::view(y)));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+}
+
+void BM_TrainStepMlp(benchmark::State& state) {
+  train_step(state, {784, 256, 128, 10}, "relu", "softmax", "sparse_categorical_crossentropy", 128);
+}
+BENCHMARK(BM_TrainStepMlp);
+
+void BM_TrainStepTiny(benchmark::State& state) {
+  train_step(state, {2, 16, 1}, "sigmoid", "sigmoid", "binary_crossentropy", 32);
+}
+BENCHMARK(BM_TrainStepTiny);
+
+const bool activations_registered = [] {
+  for (const std::string name : {"linear", "binary_step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"}) {
+    benchmark::RegisterBenchmark(("BM_ActivationForward/" + name).c_str(), activation_forward, name)
+        ->Args({128, 256});
+    benchmark::RegisterBenchmark(("BM_ActivationBackward/" + name).c_str(), activation_backward, name)
+        ->Args({128, 256});
+  }
+  return true;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();
