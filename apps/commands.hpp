@@ -10,7 +10,7 @@
 namespace xdense::cli {
 
 /// Exit codes of the tool (documented in README).
-enum ExitCode : int { exit_ok = 0, exit_internal_error = 1, exit_user_error = 2 };
+enum ExitCode : int { exit_ok = 0, exit_internal_error = 1, exit_user_error = 2, exit_diverged = 3 };
 
 /// Settings of `xdense demo`.
 struct DemoOptions {
@@ -36,6 +36,8 @@ struct TrainOptions {
   std::string init_weights;
   std::string output;
   std::string history;
+  std::string checkpoint_dir;  ///< save the full training state here after every epoch
+  std::string resume_dir;      ///< continue the run saved in this checkpoint folder
   bool quiet = false;
 };
 

@@ -69,6 +69,12 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
                                                         "  e.g. --init-weights weights/");
   command->add_option("--output", o.output, "Model file to write (atomically), e.g. --output model.xdm")->required();
   command->add_option("--history", o.history, "Per-epoch metrics as CSV, e.g. --history history.csv");
+  command->add_option("--checkpoint", o.checkpoint_dir,
+                      "Save the full training state (weights, optimizer, random state, history) to\n"
+                      "  DIR/checkpoint.xdc after every epoch, atomically, e.g. --checkpoint run1/");
+  command->add_option("--resume", o.resume_dir,
+                      "Continue the run checkpointed in DIR: repeat the same command and add --resume DIR\n"
+                      "  (--epochs may be raised); the result is bit-identical to an uninterrupted run");
   command->add_flag("--quiet", o.quiet, "Print nothing but errors");
 }
 
@@ -155,6 +161,9 @@ int main(int argc, char** argv) {
     if (summary_command->parsed()) return run_summary(summary);
     if (export_command->parsed()) return run_export(exported);
     if (demo_command->parsed()) return run_demo(demo);
+  } catch (const xdense::TrainingDiverged& e) {
+    std::cerr << "xdense: error: " << e.what() << "\n";
+    return exit_diverged;
   } catch (const xdense::Error& e) {
     std::cerr << "xdense: error: " << e.what() << "\n";
     return exit_user_error;

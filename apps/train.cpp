@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -17,6 +18,7 @@
 #include "progress.hpp"
 #include "xdense/xdense.hpp"
 #include "xdense/atomic_file.hpp"
+#include "xdense/checkpoint.hpp"
 #include "xdense/model_config.hpp"
 #include "xdense/model_file.hpp"
 #include "xdense/npy.hpp"
@@ -99,6 +101,22 @@ std::string history_csv(const History& history) {
   return out.str();
 }
 
+// The settings that shape a run, other than its length: a resumed run must repeat them.
+std::string run_settings(const TrainOptions& o) {
+  std::ostringstream s;
+  s << "data=" << o.data << " labels=" << o.labels << " label-column=" << o.label_column << " classes=" << o.classes
+    << " layers=" << o.layers << " model-config=" << o.model_config << " loss=" << o.loss
+    << " optimizer=" << o.optimizer << " lr=" << (o.learning_rate ? number(*o.learning_rate) : "default")
+    << " momentum=" << (o.momentum ? number(*o.momentum) : "default") << " nesterov=" << o.nesterov
+    << " beta1=" << (o.beta1 ? number(*o.beta1) : "default") << " beta2=" << (o.beta2 ? number(*o.beta2) : "default")
+    << " epsilon=" << (o.epsilon ? number(*o.epsilon) : "default") << " batch-size=" << o.batch_size
+    << " validation-split=" << (o.validation_split ? number(*o.validation_split) : "none") << " seed=" << o.seed
+    << " no-shuffle=" << o.no_shuffle << " standardize=" << o.standardize << " init-weights=" << o.init_weights;
+  return s.str();
+}
+
+std::string checkpoint_file(const std::string& dir) { return dir + "/checkpoint.xdc"; }
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
@@ -113,6 +131,7 @@ int run_train(const TrainOptions& o) {
     throw InvalidArgument("--validation-split: expected a fraction in (0, 1), received " + number(*o.validation_split));
   }
   if (o.layers.empty() == o.model_config.empty()) throw InvalidArgument("give exactly one of --layers and --model-config");
+
   if (!o.test_labels.empty() && o.test.empty()) throw InvalidArgument("--test-labels needs --test");
   // Fail before training, not after, when an output cannot be written there.
   for (const std::string* path : {&o.output, &o.history}) {
@@ -123,9 +142,34 @@ int run_train(const TrainOptions& o) {
     }
     if (std::filesystem::is_directory(*path)) throw DataError(*path + ": is a directory");
   }
+  if (!o.checkpoint_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(o.checkpoint_dir, error);
+    if (!std::filesystem::is_directory(o.checkpoint_dir)) {
+      throw DataError(o.checkpoint_dir + ": cannot create the checkpoint folder" +
+                      (error ? ": " + error.message() : std::string()));
+    }
+  }
+  std::optional<Checkpoint> resumed;
+  if (!o.resume_dir.empty()) {
+    const std::string file = checkpoint_file(o.resume_dir);
+    if (!std::filesystem::exists(file)) {
+      throw DataError(file + ": no checkpoint to resume from (was the run started with --checkpoint " +
+                      o.resume_dir + "?)");
+    }
+    resumed = load_checkpoint(file);
+    const std::string saved = metadata_value(resumed->saved.info, "run_settings");
+    if (saved != run_settings(o)) {
+      throw InvalidArgument("--resume " + o.resume_dir + ": the checkpoint was made with other settings; repeat "
+                            "the original command (only --epochs may change). Checkpoint: " + saved);
+    }
+    restore_training_state(*resumed);
+  }
 
   Sequential model(o.seed);
-  if (!o.layers.empty()) {
+  if (resumed) {
+    model = std::move(resumed->saved.model);  // weights, optimizer state and random state restored
+  } else if (!o.layers.empty()) {
     try {
       add_layers(model, o.layers);
     } catch (const InvalidArgument& e) {
@@ -140,7 +184,7 @@ int run_train(const TrainOptions& o) {
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(std::string("--loss: ") + e.what());
   }
-  model.compile(std::move(loss), make_configured_optimizer(o));
+  if (!resumed) model.compile(std::move(loss), make_configured_optimizer(o));
 
   // ---- data
   DataRequest request{o.data, o.labels, o.label_column, true, 0};
@@ -151,9 +195,13 @@ int run_train(const TrainOptions& o) {
     classes_note = o.classes;
   }
   if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
-  model.build(data.x.shape(1));  // checks the loss against the output layer
+  if (!resumed) model.build(data.x.shape(1));  // checks the loss against the output layer
+  if (model.input_units() != data.x.shape(1)) {
+    throw DataError(o.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the checkpoint's model expects " +
+                    std::to_string(model.input_units()));
+  }
   check_classes_fit_output(model, data.class_names.size(), data.class_names, o.data);
-  if (!o.init_weights.empty()) load_initial_weights(model, o.init_weights);
+  if (!o.init_weights.empty() && !resumed) load_initial_weights(model, o.init_weights);
 
   // Validation part: the last rows with --no-shuffle (Keras's rule), else a stratified
   // shuffled split drawn from the seed (sorted files such as iris stay usable).
@@ -201,28 +249,6 @@ int run_train(const TrainOptions& o) {
     if (standardizer) standardizer->transform_in_place(test->x);
   }
 
-  // ---- train
-  const bool interactive = !o.quiet && ::isatty(STDOUT_FILENO);
-  Progress progress(epochs, interactive);
-  FitOptions fit;
-  fit.epochs = epochs;
-  fit.batch_size = batch_size;
-  fit.shuffle = !o.no_shuffle;
-  fit.seed = o.seed;
-  if (validate) {
-    fit.validation_x = &x_val;
-    fit.validation_y = &val_targets;
-  }
-  if (!o.quiet) {
-    std::printf("Training on %zu samples%s, %zu features, %zu classes\n", x_train.shape(0),
-                validate ? (", validating on " + std::to_string(x_val.shape(0))).c_str() : "", x_train.shape(1),
-                data.class_names.size());
-    fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
-    fit.on_epoch_end = [&](const EpochLog& log) { progress.on_epoch_end(log); };
-  }
-  const History history = model.fit(x_train, train_targets, fit);
-  const EpochLog& last = history.epochs.back();
-
   ModelInfo info;
   info.class_names = data.class_names;
   info.feature_names = data.feature_names;
@@ -233,10 +259,60 @@ int run_train(const TrainOptions& o) {
   if (!classes_note.empty()) meta.emplace_back("classes", classes_note);
   meta.emplace_back("training_samples", std::to_string(x_train.shape(0)));
   if (validate) meta.emplace_back("validation_samples", std::to_string(x_val.shape(0)));
-  meta.emplace_back("epochs", std::to_string(o.epochs));
   meta.emplace_back("batch_size", std::to_string(o.batch_size));
   meta.emplace_back("seed", std::to_string(o.seed));
   meta.emplace_back("shuffle", o.no_shuffle ? "false" : "true");
+  meta.emplace_back("run_settings", run_settings(o));
+
+  // ---- train
+  const bool interactive = !o.quiet && ::isatty(STDOUT_FILENO);
+  Progress progress(epochs, interactive);
+  History history;
+  if (resumed) history = resumed->state.history;
+  const std::size_t done = history.epochs.size();
+  FitOptions fit;
+  fit.epochs = epochs;
+  fit.batch_size = batch_size;
+  fit.shuffle = !o.no_shuffle;
+  if (resumed) {
+    fit.initial_epoch = done;  // the random engine continues from the checkpoint: no reseeding
+  } else {
+    fit.seed = o.seed;
+  }
+  if (validate) {
+    fit.validation_x = &x_val;
+    fit.validation_y = &val_targets;
+  }
+  if (!o.quiet) {
+    if (resumed) std::printf("Resuming from %s after epoch %zu of %zu\n", o.resume_dir.c_str(), done, epochs);
+    std::printf("Training on %zu samples%s, %zu features, %zu classes\n", x_train.shape(0),
+                validate ? (", validating on " + std::to_string(x_val.shape(0))).c_str() : "", x_train.shape(1),
+                data.class_names.size());
+    fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
+  }
+  fit.on_epoch_end = [&](const EpochLog& log) {
+    history.epochs.push_back(log);
+    if (!o.quiet) progress.on_epoch_end(log);
+    if (!o.checkpoint_dir.empty()) {
+      save_checkpoint(checkpoint_file(o.checkpoint_dir), model, info, capture_training_state(model, log.epoch, history));
+    }
+  };
+  if (done < epochs) {
+    try {
+      model.fit(x_train, train_targets, fit);
+    } catch (const TrainingDiverged& e) {
+      std::string kept = o.checkpoint_dir.empty() || history.epochs.empty()
+                             ? std::string()
+                             : "; the checkpoint of epoch " + std::to_string(history.epochs.back().epoch) + " in " +
+                                   o.checkpoint_dir + " is kept";
+      throw TrainingDiverged(std::string(e.what()) + kept + "; " + o.output + " was not written", e.epoch(), e.batch());
+    }
+  } else if (!o.quiet) {
+    std::printf("The checkpoint already has %zu of %zu epochs: nothing to train\n", done, epochs);
+  }
+  const EpochLog& last = history.epochs.back();
+
+  meta.emplace_back("epochs", std::to_string(history.epochs.size()));
   meta.emplace_back("loss", number(last.loss));
   if (!std::isnan(last.accuracy)) meta.emplace_back("accuracy", number(last.accuracy));
   if (validate) {

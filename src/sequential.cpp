@@ -235,11 +235,11 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
   const bool finite_loss = std::isfinite(loss);
   const bool finite_weights = optimizer_->step(parameters_);
   if (check_finite && !(finite_loss && finite_weights)) {
-    throw TrainingDiverged(std::string("training diverged: the ") + (finite_loss ? "weights" : "loss") +
-                               " became NaN or infinite; the learning rate (" +
-                               std::to_string(optimizer_->learning_rate()) +
-                               ") is probably too high, or the inputs are not scaled",
-                           0, 0);
+    std::ostringstream message;
+    message << "training diverged: the " << (finite_loss ? "weights" : "loss")
+            << " became NaN or infinite; the learning rate (" << optimizer_->learning_rate()
+            << ") is probably too high, or the inputs are not scaled";
+    throw TrainingDiverged(message.str(), 0, 0);
   }
   return loss;
 }

@@ -390,3 +390,133 @@ TEST_F(Cli, HelpExplainsEverySubcommandWithAnExample) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- checkpoints
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "xdense/checkpoint.hpp"
+#include "xdense/error.hpp"
+
+namespace {
+
+// Starts `xdense ARGS...` in `dir` without waiting; output discarded.
+pid_t spawn(const fs::path& dir, const std::vector<std::string>& args) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(dir.c_str()) != 0) ::_exit(127);
+    std::FILE* null = std::fopen("/dev/null", "w");
+    if (null != nullptr) {
+      ::dup2(::fileno(null), 1);
+      ::dup2(::fileno(null), 2);
+    }
+    std::vector<char*> argv{const_cast<char*>(XDENSE_CLI)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(XDENSE_CLI, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::vector<std::string> split_args(const std::string& text) {
+  std::vector<std::string> args;
+  std::istringstream in(text);
+  for (std::string a; in >> a;) args.push_back(a);
+  return args;
+}
+
+// 20,000 samples of 32 features whose label is the sign of a product of two: big
+// enough that an epoch lasts a fraction of a second, so a kill lands mid-epoch.
+void write_large_npy(const fs::path& dir) {
+  const std::size_t n = 20000, f = 32;
+  std::vector<float> x(n * f), y(n);
+  std::uint64_t state = 12345;
+  for (float& v : x) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    v = static_cast<float>(state >> 40) / static_cast<float>(1 << 24) - 0.5f;
+  }
+  for (std::size_t i = 0; i < n; ++i) y[i] = x[i * f] * x[i * f + 1] > 0 ? 1.0f : 0.0f;
+  xdense::save_npy((dir / "x.npy").string(), x.data(), {n, f});
+  xdense::save_npy((dir / "y.npy").string(), y.data(), {n});
+}
+
+bool wait_for(const fs::path& file, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!fs::exists(file)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST_F(Cli, KilledRunResumesToABitIdenticalModel) {
+  write_large_npy(dir_);
+  const std::string run = "train --data x.npy --labels y.npy --layers 128:relu,128:relu,1:sigmoid --loss bce "
+                          "--optimizer adam --epochs 4 --batch-size 32 --validation-split 0.1 --standardize --quiet";
+  // Uninterrupted reference.
+  ASSERT_EQ(xdense(run + " --output straight.xdm").exit_code, 0);
+  ASSERT_EQ(xdense("export --model straight.xdm --npy straight").exit_code, 0);
+
+  // Same run, killed with SIGKILL shortly after its first checkpoint: mid-epoch 2.
+  const pid_t pid = spawn(dir_, split_args(run + " --output killed.xdm --checkpoint ck"));
+  ASSERT_TRUE(wait_for(path("ck/checkpoint.xdc"), std::chrono::seconds(120)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; make it longer";
+  EXPECT_FALSE(fs::exists(path("killed.xdm")));
+  const xdense::Checkpoint at_kill = xdense::load_checkpoint(path("ck/checkpoint.xdc").string());
+  EXPECT_LT(at_kill.state.epochs_done, 4u);
+
+  const CommandResult resumed = xdense(run + " --output killed.xdm --checkpoint ck --resume ck");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  ASSERT_EQ(xdense("export --model killed.xdm --npy resumed").exit_code, 0);
+  for (const char* file : {"dense_0_kernel.npy", "dense_1_kernel.npy", "dense_2_kernel.npy", "dense_2_bias.npy"}) {
+    EXPECT_EQ(read_file(path(std::string("straight/") + file)), read_file(path(std::string("resumed/") + file)))
+        << file << " differs after resuming from epoch " << at_kill.state.epochs_done;
+  }
+  // Other settings are refused rather than silently mixed.
+  std::string other = run;
+  other.replace(other.find("--batch-size 32"), 15, "--batch-size 64");
+  expect_user_error(other + " --output other.xdm --resume ck", {"--resume ck", "other settings"});
+}
+
+TEST_F(Cli, KillDuringCheckpointSavesNeverLeavesABrokenCheckpoint) {
+  // Tiny epochs: a checkpoint is written every few milliseconds, so kills land during saves.
+  const std::string run = "train --data " + data_dir + "/iris.csv --layers 64:relu,3:softmax --loss cce --optimizer adam "
+                          "--epochs 100000 --batch-size 150 --quiet --output never.xdm --checkpoint ck";
+  std::uint64_t state = 99;
+  for (int round = 0; round < 12; ++round) {
+    const pid_t pid = spawn(dir_, split_args(run));
+    if (round == 0) {
+      ASSERT_TRUE(wait_for(path("ck/checkpoint.xdc"), std::chrono::seconds(60)));
+    }
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    std::this_thread::sleep_for(std::chrono::microseconds(20000 + (state >> 40) % 30000));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_NO_THROW(xdense::load_checkpoint(path("ck/checkpoint.xdc").string())) << "round " << round;
+  }
+  EXPECT_FALSE(fs::exists(path("never.xdm")));
+}
+
+TEST_F(Cli, DivergingRunExitsWithCode3AndWritesNoModel) {
+  std::ofstream(path("keep.xdm")) << "previous";
+  const CommandResult run = xdense("train --data " + data_dir + "/breast_cancer.csv --layers 16:relu,1 --loss mse "
+                                   "--optimizer sgd --lr 1e6 --epochs 5 --batch-size 32 --output keep.xdm --quiet");
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_EQ(count_lines(run.err), 1u) << run.err;
+  for (const char* s : {"diverged", "epoch 1", "batch", "learning rate (1e+06)", "keep.xdm was not written"}) {
+    EXPECT_NE(run.err.find(s), std::string::npos) << s << " in " << run.err;
+  }
+  EXPECT_EQ(read_file(path("keep.xdm")), "previous");
+}
+
+}  // namespace
