@@ -31,7 +31,8 @@ fi
 bench=${build_dir:-$root/build-bench}/benchmarks/xdense_bench
 if [[ ! -x $bench ]]; then
   echo "compare.sh: $bench not found; build it first:" >&2
-  echo "  cmake -S $root -B $root/build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build $root/build-bench -j2 --target xdense_bench" >&2
+  echo "  cmake -S $root -B $root/build-bench -DCMAKE_BUILD_TYPE=Release" >&2
+  echo "  cmake --build $root/build-bench -j2 --target xdense_bench" >&2
   exit 1
 fi
 
@@ -77,31 +78,38 @@ ${CXX:-c++} -std=c++17 -O2 -I"$root/include" -c "$work/user.cpp" -o "$work/user.
 compile_seconds=$(awk -v start="$compile_start" -v end="$(date +%s.%N)" 'BEGIN { print end - start }')
 
 echo
+# Columns: 1 workload, 2 data, 3 threads, 4 unit, 5 median, 6 min, 7 cpu, 8 samples/s, 9 GFLOP/s,
+# 10 bound fraction, 11 peak RSS, 12 note. PyTorch's row per key is its fastest configuration.
 awk -F, -v have_torch="$have_torch" -v compile_seconds="$compile_seconds" '
-  FNR == 1 { next }                                   # headers
+  function accuracy(text) { return match(text, /test accuracy [0-9.]+/) ? substr(text, RSTART + 14, RLENGTH - 14) : "" }
+  FNR == 1 { next }
   FILENAME ~ /torch.csv$/ {
     key = $1 "," $2 "," $3
-    if (!(key in torch) || $5 + 0 < torch[key] + 0) { torch[key] = $5; torch_note[key] = $11 }
+    if (!(key in torch) || $5 + 0 < torch[key] + 0) { torch[key] = $5; torch_cpu[key] = $7; torch_note[key] = $12 }
     next
   }
-  { order[++n] = $1 "," $2 "," $3; unit[order[n]] = $4; xd[order[n]] = $5; xmin[order[n]] = $6
-    bound[order[n]] = $9; note[order[n]] = $11 }
+  { key = $1 "," $2 "," $3; order[++n] = key; unit[key] = $4; xd[key] = $5; xd_cpu[key] = $7; bound[key] = $10
+    note[key] = $12 }
   END {
-    printf "%-14s %-10s %3s %-4s %11s %11s %11s %7s  %s\n", "workload", "data", "thr", "unit", "xdense",
-           "PyTorch", "ratio", "bound", "PyTorch config / note"
+    printf "%-14s %-10s %3s %-4s %10s %10s %6s %6s %6s  %s\n", "workload", "data", "thr", "unit", "xdense",
+           "PyTorch", "ratio", "cpu", "bound", "PyTorch config; notes"
     for (i = 1; i <= n; ++i) {
       k = order[i]; split(k, f, ",")
-      t = (k in torch) ? sprintf("%.4g", torch[k]) : "-"
-      r = (k in torch && torch[k] > 0) ? sprintf("%.2f", xd[k] / torch[k]) : "-"
+      have = (k in torch) && torch[k] > 0
+      t = have ? sprintf("%.4g", torch[k]) : "-"
+      r = have ? sprintf("%.2f", xd[k] / torch[k]) : "-"
+      c = (have && torch_cpu[k] > 0) ? sprintf("%.2f", xd_cpu[k] / torch_cpu[k]) : "-"
       b = (bound[k] > 0) ? sprintf("%d%%", bound[k] * 100 + 0.5) : "-"
-      c = (k in torch) ? torch_note[k] : note[k]
-      sub(/^[^;]*; /, "", c)
-      sub(/; test accuracy.*/, "", c)
-      if (match(note[k], /test accuracy [0-9.]+/)) c = c "; test accuracy xdense " substr(note[k], RSTART + 14, RLENGTH - 14)
-      if (match(torch_note[k], /test accuracy [0-9.]+/)) c = c ", PyTorch " substr(torch_note[k], RSTART + 14, RLENGTH - 14)
-      printf "%-14s %-10s %3s %-4s %11.4g %11s %11s %7s  %s\n", f[1], f[2], f[3], unit[k], xd[k], t, r, b, c
+      text = (k in torch) ? torch_note[k] : note[k]
+      sub(/^[^;]*; /, "", text)
+      sub(/; test accuracy.*/, "", text)
+      if (accuracy(note[k]) != "") text = text "; test accuracy xdense " accuracy(note[k])
+      if (accuracy(torch_note[k]) != "") text = text ", PyTorch " accuracy(torch_note[k])
+      printf "%-14s %-10s %3s %-4s %10.4g %10s %6s %6s %6s  %s\n", f[1], f[2], f[3], unit[k], xd[k], t, r, c, b, text
     }
-    printf "%-14s %-10s %3s %-4s %11.3g %11s %11s %7s  %s\n", "compile_user", "-", 1, "s", compile_seconds, "-",
-           "-", "-", "c++ -O2 of a file including <xdense/xdense.hpp>"
-    if (have_torch != "yes") print "\nPyTorch not available: ratios not computed."
+    printf "%-14s %-10s %3s %-4s %10.3g %10s %6s %6s %6s  %s\n", "compile_user", "-", 1, "s", compile_seconds,
+           "-", "-", "-", "-", "c++ -O2 of a file including <xdense/xdense.hpp>"
+    print "\nratio = xdense / PyTorch wall-time medians (below 1: xdense faster or leaner); cpu = the same for"
+    print "process CPU time; bound = sgemm-only time / xdense time."
+    if (have_torch != "yes") print "PyTorch not available: ratios not computed."
   }' "$work/torch.csv" "$work/xdense.csv"

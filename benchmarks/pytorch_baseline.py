@@ -108,6 +108,7 @@ def mlp_epoch(data):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     times = []
+    cpu = time.process_time()
     for _ in range(ARGS.repeats):
         start = time.perf_counter()
         order = torch.randperm(n)
@@ -123,26 +124,30 @@ def mlp_epoch(data):
             loss_sum += loss.item() * len(index)
             correct += (out.argmax(1) == yb).sum().item()
         times.append(time.perf_counter() - start)
+    cpu = (time.process_time() - cpu) / ARGS.repeats
     note = f"{n} samples; {CONFIG}"
     if data["name"] == "fashion" and "x_test" in data:
         with torch.no_grad():
             accuracy = (model(data["x_test"]).argmax(1) == data["y_test"]).float().mean().item()
         note += f"; test accuracy {accuracy:.4f} after {ARGS.repeats} epochs"
-    return row("mlp_epoch", data["name"], "s", times, n, note)
+    return row("mlp_epoch", data["name"], "s", times, cpu, n, note)
 
 
 def inference(data):
     x = data["x_test"]
     model = make_mlp()
     times = []
+    repeats = max(ARGS.repeats, 5)
     with torch.no_grad():
         torch.softmax(model(x), 1)
-        for _ in range(max(ARGS.repeats, 5)):
+        cpu = time.process_time()
+        for _ in range(repeats):
             start = time.perf_counter()
             torch.softmax(model(x), 1)
             times.append(time.perf_counter() - start)
+        cpu = (time.process_time() - cpu) / repeats
     name = "inference_10k" if x.shape[0] == 10000 else "inference"
-    return row(name, data["name"], "s", times, x.shape[0], f"{x.shape[0]} images, one batch; {CONFIG}")
+    return row(name, data["name"], "s", times, cpu, x.shape[0], f"{x.shape[0]} images, one batch; {CONFIG}")
 
 
 def tiny_step():
@@ -163,12 +168,15 @@ def tiny_step():
 
     run()
     times = []
-    for _ in range(max(ARGS.repeats, 5)):
+    repeats = max(ARGS.repeats, 5)
+    cpu = time.process_time()
+    for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append((time.perf_counter() - start) / steps * 1e6)
+    cpu = (time.process_time() - cpu) / repeats / steps * 1e6
     # samples/s = 32 samples per step / (median us * 1e-6)
-    return row("tiny_step", "synthetic", "us", times, 32e6, f"one batch of 32; {CONFIG}")
+    return row("tiny_step", "synthetic", "us", times, cpu, 32e6, f"one batch of 32; {CONFIG}")
 
 
 def train_rss(data_name):
@@ -181,7 +189,8 @@ def train_rss(data_name):
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0  # KiB -> MiB
     return {"workload": "train_rss", "data": data_name, "threads": 1, "unit": "MB", "median": rss, "min": rss,
-            "samples_per_s": ARGS.samples / seconds, "note": "fresh process: import + load + 1 epoch at 1 thread"}
+            "cpu": 0.0, "samples_per_s": ARGS.samples / seconds,
+            "note": "fresh process: import + load + 1 epoch at 1 thread"}
 
 
 def rss_child():
@@ -190,10 +199,11 @@ def rss_child():
     mlp_epoch(data)
 
 
-def row(workload, data_name, unit, values, samples, note):
+def row(workload, data_name, unit, values, cpu, samples, note):
+    """A result row; `cpu` is the mean process CPU time per repetition, in `unit`."""
     median = statistics.median(values)
     return {"workload": workload, "data": data_name, "threads": CORES, "unit": unit, "median": median,
-            "min": min(values), "samples_per_s": samples / median, "note": note}
+            "min": min(values), "cpu": cpu, "samples_per_s": samples / median, "note": note}
 
 
 # ------------------------------------------------------------------ main
@@ -216,8 +226,8 @@ def main():
         rows.append(tiny_step())
     if "rss" in ARGS.workloads:
         rows.append(train_rss(sets[-1]["name"]))
-    columns = ["workload", "data", "threads", "unit", "median", "min", "samples_per_s", "gflop_s", "bound_fraction",
-               "peak_rss_mb", "note"]
+    columns = ["workload", "data", "threads", "unit", "median", "min", "cpu", "samples_per_s", "gflop_s",
+               "bound_fraction", "peak_rss_mb", "note"]
     if not ARGS.no_header:
         print(",".join(columns) if ARGS.csv else f"PyTorch {torch.__version__}, {CONFIG}")
     for r in rows:
@@ -228,7 +238,7 @@ def main():
             print(",".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in columns))
         else:
             print(f"{r['workload']:<14} {r['data']:<10} {r['threads']:>3} {r['median']:>11.4g} {r['min']:>11.4g} "
-                  f"{r['unit']:<4} {r['samples_per_s']:>12.4g}  {r['note']}")
+                  f"{r['cpu']:>11.4g} {r['unit']:<4} {r['samples_per_s']:>12.4g}  {r['note']}")
 
 
 if __name__ == "__main__":

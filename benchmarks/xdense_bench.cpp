@@ -46,6 +46,15 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// User + system CPU time of the whole process (all threads), in seconds. On a shared machine the
+// wall time includes waiting for a core; the CPU time does not (but counts busy-waiting threads).
+double cpu_seconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 // ------------------------------------------------------------------ options
 
 struct Options {
@@ -197,8 +206,9 @@ struct Row {
   std::string workload;
   std::string data;
   int threads = 1;
-  std::string unit;   // of median and min
-  Stats time;         // in `unit`
+  std::string unit;   // of median, min and cpu
+  Stats time;         // wall time, in `unit`
+  double cpu = 0.0;   // mean process CPU time per repetition, in `unit`
   double samples_per_second = 0.0;
   double gflops = 0.0;          // achieved, sgemm FLOPs / median time
   double bound_fraction = 0.0;  // sgemm-only time / median time (1 = at the bound); 0 = not measured
@@ -208,21 +218,22 @@ struct Row {
 
 void print_rows(const std::vector<Row>& rows, bool csv) {
   if (csv) {
-    std::printf("workload,data,threads,unit,median,min,samples_per_s,gflop_s,bound_fraction,peak_rss_mb,note\n");
+    std::printf("workload,data,threads,unit,median,min,cpu,samples_per_s,gflop_s,bound_fraction,peak_rss_mb,note\n");
     for (const Row& r : rows) {
-      std::printf("%s,%s,%d,%s,%.6g,%.6g,%.6g,%.4g,%.3f,%.1f,%s\n", r.workload.c_str(), r.data.c_str(), r.threads,
-                  r.unit.c_str(), r.time.median, r.time.min, r.samples_per_second, r.gflops, r.bound_fraction,
-                  r.rss_mb, r.note.c_str());
+      std::printf("%s,%s,%d,%s,%.6g,%.6g,%.6g,%.6g,%.4g,%.3f,%.1f,%s\n", r.workload.c_str(), r.data.c_str(),
+                  r.threads, r.unit.c_str(), r.time.median, r.time.min, r.cpu, r.samples_per_second, r.gflops,
+                  r.bound_fraction, r.rss_mb, r.note.c_str());
     }
     return;
   }
-  std::printf("%-14s %-10s %3s %11s %11s %-7s %12s %8s %7s %8s  %s\n", "workload", "data", "thr", "median", "min",
-              "unit", "samples/s", "GFLOP/s", "bound", "peakMB", "note");
+  std::printf("%-14s %-10s %3s %11s %11s %11s %-5s %11s %8s %6s %7s  %s\n", "workload", "data", "thr", "median",
+              "min", "cpu", "unit", "samples/s", "GFLOP/s", "bound", "peakMB", "note");
   for (const Row& r : rows) {
-    std::printf("%-14s %-10s %3d %11.4g %11.4g %-7s %12.4g %8.3g %7s %8.1f  %s\n", r.workload.c_str(),
-                r.data.c_str(), r.threads, r.time.median, r.time.min, r.unit.c_str(), r.samples_per_second,
-                r.gflops, r.bound_fraction > 0 ? (std::to_string(static_cast<int>(r.bound_fraction * 100 + 0.5)) + "%").c_str() : "-",
-                r.rss_mb, r.note.c_str());
+    const std::string bound =
+        r.bound_fraction > 0 ? std::to_string(static_cast<int>(r.bound_fraction * 100 + 0.5)) + "%" : "-";
+    std::printf("%-14s %-10s %3d %11.4g %11.4g %11.4g %-5s %11.4g %8.3g %6s %7.1f  %s\n", r.workload.c_str(),
+                r.data.c_str(), r.threads, r.time.median, r.time.min, r.cpu, r.unit.c_str(), r.samples_per_second,
+                r.gflops, bound.c_str(), r.rss_mb, r.note.c_str());
   }
 }
 
@@ -326,7 +337,9 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
   SgemmWork work(mlp_units, mlp_batch);
   work.epoch(samples / 4, true);  // warm-up
   std::vector<double> bound_times;
+  double cpu = cpu_seconds();
   for (int r = 0; r < o.repeats; ++r) bound_times.push_back(work.epoch(samples, true));
+  const double bound_cpu = (cpu_seconds() - cpu) / o.repeats;
   const Stats bound = stats_of(bound_times);
 
   xdense::Sequential model = make_mlp();
@@ -334,7 +347,9 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
   fit.epochs = static_cast<std::size_t>(o.repeats);
   fit.batch_size = mlp_batch;
   fit.seed = 1;
+  cpu = cpu_seconds();
   const xdense::History history = model.fit(data.x_train, data.y_train, fit);
+  const double epoch_cpu = (cpu_seconds() - cpu) / o.repeats;
   std::vector<double> epoch_times;
   for (const auto& e : history.epochs) epoch_times.push_back(e.seconds);
   const Stats epoch = stats_of(epoch_times);
@@ -347,10 +362,10 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
     std::snprintf(text, sizeof text, "; test accuracy %.4f after %d epochs", test.accuracy, o.repeats);
     note += text;
   }
-  Row real{"mlp_epoch", data.name, threads, "s", epoch, samples / epoch.median, flops / epoch.median / 1e9,
-           bound.median / epoch.median, peak_rss_mb(), note};
-  Row limit{"sgemm_bound", data.name, threads, "s", bound, samples / bound.median, flops / bound.median / 1e9,
-            1.0, peak_rss_mb(), "the epoch's sgemm calls alone"};
+  Row real{"mlp_epoch", data.name, threads, "s", epoch, epoch_cpu, samples / epoch.median,
+           flops / epoch.median / 1e9, bound.median / epoch.median, peak_rss_mb(), note};
+  Row limit{"sgemm_bound", data.name, threads, "s", bound, bound_cpu, samples / bound.median,
+            flops / bound.median / 1e9, 1.0, peak_rss_mb(), "the epoch's sgemm calls alone"};
   return {limit, real};
 }
 
@@ -363,16 +378,19 @@ std::vector<Row> inference(const Data& data, int threads, const Options& o) {
   xdense::Sequential model = make_mlp();
   model.predict(data.x_test, samples);  // warm-up: buffers sized for the whole set
   const int repeats = std::max(o.repeats, 5);
+  double cpu = 0.0;
   for (int r = 0; r < repeats; ++r) {
     bound_times.push_back(work.epoch(samples, false));
+    const double cpu_start = cpu_seconds();
     const auto start = Clock::now();
     const xdense::Matrix p = model.predict(data.x_test, samples);
     times.push_back(seconds_since(start));
+    cpu += (cpu_seconds() - cpu_start) / repeats;
   }
   const Stats t = stats_of(times), bound = stats_of(bound_times);
   const double flops = inference_flops(mlp_units, samples);
   const std::string name = samples == 10000 ? "inference_10k" : "inference";
-  return {{name, data.name, threads, "s", t, samples / t.median, flops / t.median / 1e9, bound.median / t.median,
+  return {{name, data.name, threads, "s", t, cpu, samples / t.median, flops / t.median / 1e9, bound.median / t.median,
            peak_rss_mb(), std::to_string(samples) + " images, one predict() batch"}};
 }
 
@@ -395,10 +413,13 @@ std::vector<Row> tiny_step(const Options& o) {
   }
   std::vector<double> times, bound_times;
   const int repeats = std::max(o.repeats, 5);
+  double cpu = 0.0;
   for (int r = 0; r < repeats; ++r) {
+    const double cpu_start = cpu_seconds();
     auto start = Clock::now();
     for (std::size_t s = 0; s < steps; ++s) model.train_step(xdense::view(x), xdense::view(y));
     times.push_back(seconds_since(start) / static_cast<double>(steps) * 1e6);
+    cpu += (cpu_seconds() - cpu_start) / static_cast<double>(steps) * 1e6 / repeats;
     start = Clock::now();
     for (std::size_t s = 0; s < steps; ++s) work.step(batch, true);
     bound_times.push_back(seconds_since(start) / static_cast<double>(steps) * 1e6);
@@ -407,7 +428,7 @@ std::vector<Row> tiny_step(const Options& o) {
   const double flops = train_flops(tiny_units, batch);
   char note[96];
   std::snprintf(note, sizeof note, "train_step on one batch of %zu; sgemm calls alone %.3g us", batch, bound.median);
-  return {{"tiny_step", "synthetic", 1, "us", t, batch / t.median * 1e6, flops / t.median / 1e3,
+  return {{"tiny_step", "synthetic", 1, "us", t, cpu, batch / t.median * 1e6, flops / t.median / 1e3,
            bound.median / t.median, peak_rss_mb(), note}};
 }
 
@@ -441,7 +462,7 @@ std::vector<Row> train_rss(const Options& o, const std::string& data_name) {
   char note[128];
   std::snprintf(note, sizeof note, "fresh process: load + 1 epoch at 1 thread; float32 training set %.0f MB",
                 dataset_mb);
-  return {{"train_rss", data_name, 1, "MB", {rss, rss}, o.samples / seconds, 0.0, 0.0, rss, note}};
+  return {{"train_rss", data_name, 1, "MB", {rss, rss}, 0.0, o.samples / seconds, 0.0, 0.0, rss, note}};
 }
 
 // The child of train_rss: load (or make) the training set, train one epoch, exit.
@@ -556,9 +577,8 @@ void profile_mlp(const Data& data, int threads, const Options& o) {
 
 // ------------------------------------------------------------------ main
 
-int run(const Options& o) {
-  if (o.rss_child) return rss_child(o);
-
+// Synthetic data always; Fashion-MNIST too when installed (its first o.samples training rows).
+std::vector<Data> data_sets(const Options& o) {
   std::vector<Data> sets;
   sets.push_back(synthetic_fashion(o.samples, o.quick ? 1000 : 10000));
   if (std::optional<Data> fashion = load_fashion(o)) {
@@ -571,6 +591,15 @@ int run(const Options& o) {
     std::printf("Fashion-MNIST: not used (%s; install dataset-fashion-mnist or pass --fashion-dir)\n",
                 o.fashion ? ("not found in " + o.fashion_dir).c_str() : "--no-fashion");
   }
+  return sets;
+}
+
+int run(const Options& o) {
+  if (o.rss_child) return rss_child(o);
+
+  // The data sets are made or loaded only for the workloads that read them in this process.
+  const bool need_data = wants(o, "mlp") || wants(o, "inference") || o.profile;
+  const std::vector<Data> sets = need_data ? data_sets(o) : std::vector<Data>{};
   if (!o.csv) {
     std::printf("xdense_bench: OpenBLAS %s, core %s; %u hardware threads; %d repeats%s\n", openblas_get_config(),
                 openblas_get_corename(), std::max(1u, std::thread::hardware_concurrency()), o.repeats,
@@ -585,7 +614,8 @@ int run(const Options& o) {
     }
   }
   if (wants(o, "tiny")) add(tiny_step(o));
-  if (wants(o, "rss")) add(train_rss(o, sets.back().name));
+  const bool fashion_installed = o.fashion && readable(o.fashion_dir + "/train-images-idx3-ubyte.gz");
+  if (wants(o, "rss")) add(train_rss(o, fashion_installed ? "fashion" : "synthetic"));
   print_rows(rows, o.csv);
   if (o.profile) {
     for (int threads : o.threads) profile_mlp(sets.back(), threads, o);
