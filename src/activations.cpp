@@ -5,16 +5,12 @@
 #include <cmath>
 #include <sstream>
 
+#include "vector_math.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
 
-float sigmoid(float x) {
-  // For x < 0 use e^x / (1 + e^x) so that e^-x never overflows.
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
-}
+float sigmoid(float x) { return detail::sigmoid_approx(x); }
 
 // Each loop below is one pass over the block; x, y, dy, dx are contiguous.
 
@@ -41,7 +37,7 @@ void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView 
 
 void Sigmoid::activate(ConstMatrixView x, MatrixView y) const {
   const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = sigmoid(x.data[i]);
+  for (std::size_t i = 0; i < n; ++i) y.data[i] = detail::sigmoid_approx(x.data[i]);
 }
 
 void Sigmoid::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
@@ -51,7 +47,7 @@ void Sigmoid::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy,
 
 void Tanh::activate(ConstMatrixView x, MatrixView y) const {
   const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = std::tanh(x.data[i]);
+  for (std::size_t i = 0; i < n; ++i) y.data[i] = detail::tanh_approx(x.data[i]);
 }
 
 void Tanh::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
@@ -101,7 +97,7 @@ void Softmax::activate(ConstMatrixView x, MatrixView y) const {
     const float m = *std::max_element(in, in + x.cols);
     float sum = 0.0f;
     for (std::size_t c = 0; c < x.cols; ++c) {
-      out[c] = std::exp(in[c] - m);
+      out[c] = detail::exp_approx(in[c] - m);
       sum += out[c];
     }
     const float inverse = 1.0f / sum;

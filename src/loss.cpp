@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vector_math.hpp"
 #include "xdense/activations.hpp"
 #include "xdense/error.hpp"
 
@@ -118,7 +119,7 @@ void BinaryCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView
   check_same_shape(*this, z, y);
   // dL/dz = (sigmoid(z) - y) / N
   const float scale = 1.0f / static_cast<float>(z.size());
-  for (std::size_t i = 0; i < z.size(); ++i) grad.data[i] = scale * (sigmoid(z.data[i]) - y.data[i]);
+  for (std::size_t i = 0; i < z.size(); ++i) grad.data[i] = scale * (detail::sigmoid_approx(z.data[i]) - y.data[i]);
 }
 
 void BinaryCrossEntropy::check_output(std::size_t, const Activation* output) const {
@@ -260,7 +261,7 @@ void CategoricalCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatri
     const float m = *std::max_element(zr, zr + z.cols);
     float exp_sum = 0.0f;
     for (std::size_t c = 0; c < z.cols; ++c) {
-      gr[c] = std::exp(zr[c] - m);
+      gr[c] = detail::exp_approx(zr[c] - m);
       exp_sum += gr[c];
     }
     float target_sum = 1.0f;
