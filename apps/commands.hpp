@@ -62,7 +62,18 @@ struct ExportOptions {
   std::string model, npy_dir;
 };
 
+/// Settings of `xdense tutorial`.
+struct TutorialOptions {
+  std::string out_dir;
+  bool quick = false;
+  std::uint64_t seed = 42;
+  std::string data_dir = "data";
+  std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
+  std::string only;  ///< comma-separated parts (values, classifiers, shootout); empty = all
+};
+
 int run_demo(const DemoOptions& options);
+int run_tutorial(const TutorialOptions& options);
 int run_train(const TrainOptions& options);
 int run_evaluate(const EvaluateOptions& options);
 int run_predict(const PredictOptions& options);

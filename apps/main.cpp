@@ -97,6 +97,25 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo_command->add_flag("--quiet", demo.quiet, "Print only the results, not per-epoch progress");
 
+  TutorialOptions tutorial;
+  CLI::App* tutorial_command = app.add_subcommand(
+      "tutorial", "Reproduce the activation-function tutorial: values, graphs, the two classifiers,\n"
+                  "  an activation shoot-out, and REPORT.md testing the tutorial's claims\n"
+                  "  example: xdense tutorial --quick --out tutorial-output");
+  tutorial_command->add_option("--out", tutorial.out_dir, "Folder to write into (created if missing)")->required();
+  tutorial_command->add_flag("--quick", tutorial.quick, "Smaller data and budgets: seconds instead of a minute or two");
+  tutorial_command->add_option("--seed", tutorial.seed, "Seed of every random draw: same seed, same numbers")
+      ->check(non_negative_integer)
+      ->capture_default_str();
+  tutorial_command->add_option("--data-dir", tutorial.data_dir, "Folder holding breast_cancer.csv and iris.csv\n"
+                                                                "  (used when Fashion-MNIST is not installed)")
+      ->capture_default_str();
+  tutorial_command->add_option("--fashion-mnist-dir", tutorial.fashion_dir,
+                               "Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)")
+      ->capture_default_str();
+  tutorial_command->add_option("--only", tutorial.only, "Run only these parts: values, classifiers, shootout\n"
+                                                        "  e.g. --only values,shootout");
+
   TrainOptions train;
   CLI::App* train_command = nullptr;
   CLI::Option *lr = nullptr, *momentum = nullptr, *beta1 = nullptr, *beta2 = nullptr, *epsilon = nullptr, *split = nullptr;
@@ -140,7 +159,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       std::cerr << "xdense: error: unknown command '" << argv[1]
-                << "' (expected one of: train, evaluate, predict, summary, export, demo; see xdense --help)\n";
+                << "' (expected one of: train, evaluate, predict, summary, export, demo, tutorial; see xdense --help)\n";
       return exit_user_error;
     }
     std::cerr << "xdense: error: " << e.what() << " (see xdense --help)\n";
@@ -161,6 +180,7 @@ int main(int argc, char** argv) {
     if (summary_command->parsed()) return run_summary(summary);
     if (export_command->parsed()) return run_export(exported);
     if (demo_command->parsed()) return run_demo(demo);
+    if (tutorial_command->parsed()) return run_tutorial(tutorial);
   } catch (const xdense::TrainingDiverged& e) {
     std::cerr << "xdense: error: " << e.what() << "\n";
     return exit_diverged;
