@@ -77,7 +77,7 @@ Figure learning_curve_figure(const ClassifierResult& c) {
 }
 
 ClassifierResult train_classifier(const std::string& key, const std::string& title, Task task, const Plan& plan,
-                                  const Settings& settings, ProgressLine& progress) {
+                                  const Settings& settings, Plotter& plotter, ProgressLine& progress) {
   const std::size_t classes = task.class_names.size();
   const bool binary = classes == 2;
   const std::size_t outputs = binary ? 1 : classes;
@@ -100,6 +100,7 @@ ClassifierResult train_classifier(const std::string& key, const std::string& tit
   options.validation_x = &task.validation.x;
   options.validation_y = &task.validation.y;
   options.on_epoch_end = [&](const EpochLog& e) {
+    plotter.poll();
     progress.detail("epoch " + std::to_string(e.epoch) + "/" + std::to_string(plan.epochs) + "  loss " +
                     fixed(e.loss, 4) + "  val_accuracy " + fixed(e.val_accuracy, 4));
   };
@@ -176,7 +177,7 @@ std::vector<ClassifierResult> run_classifiers(const Settings& settings, Plotter&
   for (const Job& job : jobs) {
     progress.begin(std::string(job.title) + ": " + (loader.fashion() ? job.fashion_data : job.csv_data));
     results.push_back(train_classifier(job.key, job.title, (loader.*job.load)(),
-                                       job.plan(loader.fashion(), settings.quick), settings, progress));
+                                       job.plan(loader.fashion(), settings.quick), settings, plotter, progress));
     progress.end("test accuracy " + fixed(results.back().test.accuracy, 4));
     plotter.add(learning_curve_figure(results.back()));
   }

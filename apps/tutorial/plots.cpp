@@ -69,18 +69,34 @@ Plotter::Plotter(std::string dir) : dir_(std::move(dir)), gnuplot_(find_on_path(
 
 Plotter::~Plotter() {
   // Do not leave children behind if the run stops early (an exception unwinds past finish()).
-  while (!running_.empty()) reap_one();
+  queued_.clear();
+  while (!running_.empty() && reap(true)) {
+  }
 }
 
 void Plotter::add(const Figure& figure) {
   for (const auto& [file, contents] : figure.data) write_file_atomically(dir_ + "/" + file, contents);
   write_file_atomically(dir_ + "/" + figure.name + ".gp", script_header(figure.name) + figure.script);
   figures_.push_back(figure);
-  if (can_render()) start(figure.name);
+  if (!can_render()) return;
+  queued_.push_back(figure.name);
+  pump(false);
+}
+
+void Plotter::pump(bool block) {
+  for (;;) {
+    while (!running_.empty() && reap(false)) {
+    }
+    while (!queued_.empty() && running_.size() < max_parallel_renders) {
+      start(queued_.front());
+      queued_.pop_front();
+    }
+    if (!block || (running_.empty() && queued_.empty())) return;
+    if (!reap(true)) return;  // no child left to wait for
+  }
 }
 
 void Plotter::start(const std::string& name) {
-  while (running_.size() >= max_parallel_renders) reap_one();
   const std::string part = name + ".png.part";
   const std::string outfile = "outfile=" + gnuplot_quote(part);
   const std::string script = name + ".gp";
@@ -109,15 +125,16 @@ void Plotter::start(const std::string& name) {
   running_.push_back({pid, name});
 }
 
-void Plotter::reap_one() {
+bool Plotter::reap(bool block) {
   int status = 0;
   pid_t pid;
   do {
-    pid = ::waitpid(-1, &status, 0);
+    pid = ::waitpid(-1, &status, block ? 0 : WNOHANG);
   } while (pid < 0 && errno == EINTR);
-  if (pid < 0) {  // no children left: forget the jobs rather than wait forever
+  if (pid == 0) return false;  // nothing finished yet
+  if (pid < 0) {               // no children left: forget the jobs rather than wait forever
     running_.clear();
-    return;
+    return false;
   }
   for (auto it = running_.begin(); it != running_.end(); ++it) {
     if (it->pid != pid) continue;
@@ -138,12 +155,13 @@ void Plotter::reap_one() {
     }
     std::error_code ignored;
     fs::remove(log, ignored);
-    return;
+    return true;
   }
+  return true;  // some other child of this process
 }
 
 std::vector<std::string> Plotter::finish() {
-  while (!running_.empty()) reap_one();
+  pump(true);
   return failures_;
 }
 

@@ -2,10 +2,11 @@
 // Figures through gnuplot (Debian's gnuplot-nox), driven from C++: each figure's
 // data and script are saved beside its PNG so a user can restyle and re-render it
 // with `gnuplot NAME.gp`. Rendering runs in the background, two at a time, while
-// the tutorial keeps training.
+// the tutorial keeps training: adding a figure never waits for gnuplot.
 
 #include <sys/types.h>
 
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,9 @@ class Plotter {
   /// Writes the figure's data and script (atomically) and starts rendering its PNG.
   void add(const Figure& figure);
 
+  /// Collects finished renders and starts queued ones, without waiting: call it now and then.
+  void poll() { pump(false); }
+
   /// Waits for every render; returns one message per figure that failed.
   std::vector<std::string> finish();
 
@@ -49,12 +53,16 @@ class Plotter {
     std::string name;
   };
   void start(const std::string& name);
-  void reap_one();
+  /// Collects one finished render; waits for one when `block`. False when none was collected.
+  bool reap(bool block);
+  /// Collects finished renders and starts queued ones; with `block`, until none is left.
+  void pump(bool block);
 
   std::string dir_;
   std::string gnuplot_;
   std::vector<Figure> figures_;
   std::vector<Job> running_;
+  std::deque<std::string> queued_;
   std::vector<std::string> failures_;
 };
 

@@ -597,6 +597,7 @@ ShootoutResult run_shootout(const Settings& settings, Plotter& plotter, Progress
   for (const auto& activation : activations) {
     progress.detail(activation);
     result.circles.push_back(run_circles(activation, data, plan, seed, plotter));
+    plotter.poll();
   }
   std::string outcome;
   for (const auto& run : result.circles) outcome += (outcome.empty() ? "" : ", ") + run.activation + " " + fixed(run.test_accuracy, 2);
@@ -610,6 +611,7 @@ ShootoutResult run_shootout(const Settings& settings, Plotter& plotter, Progress
   for (const auto& activation : activations) {
     progress.detail(activation);
     result.deep.push_back(run_deep(activation, data, plan, seed));
+    plotter.poll();
   }
   progress.end("done");
   plotter.add(gradient_figure(result.deep, plan.deep_depth, plan.deep_width));
@@ -619,6 +621,7 @@ ShootoutResult run_shootout(const Settings& settings, Plotter& plotter, Progress
     for (const char* activation : {"relu", "leaky_relu"}) {
       progress.detail(std::string(activation) + ", lr " + number(lr));
       result.dying.push_back(run_dying(activation, lr, data, plan, seed));
+      plotter.poll();
     }
   }
   const DyingRun& relu = result.dying[result.dying.size() - 2];
