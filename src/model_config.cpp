@@ -80,6 +80,21 @@ namespace {
 
 using nlohmann::json;
 
+/// Deepest nesting of arrays and objects accepted. A config needs 4 levels; the limit keeps a
+/// hostile file (e.g. 100,000 nested brackets) from exhausting the stack of recursive json code.
+constexpr std::size_t max_json_depth = 32;
+
+/// Most units a Dense layer may declare, as in model files: anything larger is not a real model.
+constexpr long long max_units = 1LL << 31;
+
+/// A JSON value for an error message, cut to a readable length.
+std::string shown(const json& value) {
+  constexpr std::size_t max_shown = 60;
+  std::string text = value.dump();
+  if (text.size() > max_shown) text = text.substr(0, max_shown - 3) + "...";
+  return text;
+}
+
 [[noreturn]] void fail(const std::string& source, const std::string& path, const std::string& message) {
   throw InvalidArgument(source + ": " + path + ": " + message);
 }
@@ -98,7 +113,7 @@ void check_keys(const json& object, const std::set<std::string>& allowed, const 
 std::string get_string(const json& object, const std::string& key, const std::string& source,
                        const std::string& path) {
   const json& value = object.at(key);
-  if (!value.is_string()) fail(source, path + "." + key, "expected a string, received " + value.dump());
+  if (!value.is_string()) fail(source, path + "." + key, "expected a string, received " + shown(value));
   return value.get<std::string>();
 }
 
@@ -112,26 +127,27 @@ std::unique_ptr<Activation> activation_or_fail(const std::string& spec, const st
 }
 
 void add_layer(Sequential& model, const json& layer, const std::string& source, const std::string& path) {
-  if (!layer.is_object()) fail(source, path, "expected an object, received " + layer.dump());
+  if (!layer.is_object()) fail(source, path, "expected an object, received " + shown(layer));
   check_keys(layer, {"class_name", "config"}, source, path);
   if (!layer.contains("class_name")) fail(source, path, "missing \"class_name\"");
   const std::string class_name = get_string(layer, "class_name", source, path);
   const json config = layer.contains("config") ? layer.at("config") : json::object();
   const std::string config_path = path + ".config";
-  if (!config.is_object()) fail(source, config_path, "expected an object, received " + config.dump());
+  if (!config.is_object()) fail(source, config_path, "expected an object, received " + shown(config));
 
   if (class_name == "Dense") {
     check_keys(config, {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "name"},
                source, config_path);
     if (!config.contains("units")) fail(source, config_path, "missing \"units\"");
     const json& units = config.at("units");
-    if (!units.is_number_integer() || units.get<long long>() <= 0) {
-      fail(source, config_path + ".units", "expected a positive integer, received " + units.dump());
+    if (!units.is_number_integer() || units.get<long long>() <= 0 || units.get<long long>() > max_units) {
+      fail(source, config_path + ".units",
+           "expected a positive integer of at most 2^31, received " + shown(units));
     }
     DenseOptions options;
     if (config.contains("use_bias")) {
       if (!config.at("use_bias").is_boolean()) {
-        fail(source, config_path + ".use_bias", "expected true or false, received " + config.at("use_bias").dump());
+        fail(source, config_path + ".use_bias", "expected true or false, received " + shown(config.at("use_bias")));
       }
       options.use_bias = config.at("use_bias").get<bool>();
     }
@@ -163,7 +179,7 @@ void add_layer(Sequential& model, const json& layer, const std::string& source, 
     for (const char* key : {"negative_slope", "alpha"}) {
       if (!config.contains(key)) continue;
       if (!config.at(key).is_number()) {
-        fail(source, config_path + "." + key, "expected a number, received " + config.at(key).dump());
+        fail(source, config_path + "." + key, "expected a number, received " + shown(config.at(key)));
       }
       std::ostringstream s;
       s.precision(std::numeric_limits<float>::max_digits10);
@@ -184,8 +200,17 @@ void add_layer(Sequential& model, const json& layer, const std::string& source, 
 
 void add_layers_from_json(Sequential& model, const std::string& json_text, const std::string& source) {
   json document;
+  // Refuses deep nesting while parsing, before anything recursive runs over the document.
+  const json::parser_callback_t limit_depth = [&](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        static_cast<std::size_t>(depth) >= max_json_depth) {
+      throw InvalidArgument(source + ": invalid JSON: nested deeper than " + std::to_string(max_json_depth) +
+                            " levels");
+    }
+    return true;
+  };
   try {
-    document = json::parse(json_text);
+    document = json::parse(json_text, limit_depth);
   } catch (const json::parse_error& e) {
     throw InvalidArgument(source + ": invalid JSON: " + e.what());
   }
@@ -198,7 +223,7 @@ void add_layers_from_json(Sequential& model, const std::string& json_text, const
   } else if (document.contains("config")) {
     check_keys(document, {"class_name", "config", "keras_version", "backend"}, source, "(top level)");
     if (document.contains("class_name") && document.at("class_name") != "Sequential") {
-      fail(source, "class_name", "expected \"Sequential\", received " + document.at("class_name").dump());
+      fail(source, "class_name", "expected \"Sequential\", received " + shown(document.at("class_name")));
     }
     const json& config = document.at("config");
     if (!config.is_object() || !config.contains("layers")) fail(source, "config", "missing \"layers\"");

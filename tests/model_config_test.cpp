@@ -1,0 +1,90 @@
+#include "xdense/model_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "xdense/activations.hpp"
+#include "xdense/dense.hpp"
+#include "xdense/error.hpp"
+#include "xdense/sequential.hpp"
+
+namespace xdense {
+namespace {
+
+/// The message of the InvalidArgument that add_layers_from_json throws for `text`.
+std::string json_error(const std::string& text) {
+  Sequential model;
+  try {
+    add_layers_from_json(model, text, "model.json");
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InvalidArgument for " << text.substr(0, 80);
+  return {};
+}
+
+TEST(ModelConfig, LayerSpecAddsDenseAndActivationLayers) {
+  Sequential model;
+  add_layers(model, "8:relu, 3:leaky_relu(0.1),1");
+  ASSERT_EQ(model.layer_count(), 5u);
+  EXPECT_EQ(model.layer(0).type_name(), "Dense");
+  EXPECT_EQ(model.layer(1).type_name(), "ReLU");
+  EXPECT_FLOAT_EQ(dynamic_cast<const LeakyReLU&>(model.layer(3)).negative_slope(), 0.1f);
+  EXPECT_EQ(model.layer(4).type_name(), "Dense");
+}
+
+TEST(ModelConfig, KerasJsonAddsItsLayers) {
+  Sequential model;
+  add_layers_from_json(model,
+                       R"({"class_name": "Sequential", "config": {"layers": [
+                             {"class_name": "Dense", "config": {"units": 4, "activation": "tanh"}},
+                             {"class_name": "LeakyReLU", "config": {"negative_slope": 0.2}},
+                             {"class_name": "Dense", "config": {"units": 2, "use_bias": false}},
+                             {"class_name": "Activation", "config": {"activation": "softmax"}}]}})",
+                       "model.json");
+  ASSERT_EQ(model.layer_count(), 5u);
+  EXPECT_EQ(model.layer(1).type_name(), "Tanh");
+  EXPECT_FALSE(dynamic_cast<const Dense&>(model.layer(3)).options().use_bias);
+  EXPECT_EQ(model.layer(4).type_name(), "Softmax");
+}
+
+// Regression (found by tests/fuzz/fuzz_model_config): 200,000 nested brackets overflowed the stack
+// in the recursive json dump of the error message. Deep nesting is now refused while parsing.
+TEST(ModelConfig, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
+  const std::size_t depth = 200000;
+  const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+  for (const std::string& text : {R"({"layers": [)" + nested + "]}",
+                                  R"({"layers": [{"class_name": "Dense", "config": {"units": )" + nested + "}}]}",
+                                  nested}) {
+    EXPECT_NE(json_error(text).find("nested deeper than 32 levels"), std::string::npos);
+  }
+}
+
+TEST(ModelConfig, NestingWithinTheLimitIsAnOrdinaryError) {
+  const std::string nested = std::string(20, '[') + std::string(20, ']');
+  const std::string message = json_error(R"({"layers": [)" + nested + "]}");
+  EXPECT_NE(message.find("layers[0]: expected an object"), std::string::npos) << message;
+}
+
+TEST(ModelConfig, LongValuesAreCutInMessages) {
+  const std::string long_name(100000, 'x');
+  const std::string message = json_error(R"({"layers": [")" + long_name + R"("]})");
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 300);
+  EXPECT_NE(message.find("xxx..."), std::string::npos) << message;
+}
+
+TEST(ModelConfig, AbsurdUnitsAreRefusedBeforeBuilding) {
+  for (const char* units : {"2147483649", "1099511627776", "18446744073709551615", "0", "-3", "2.5"}) {
+    const std::string message =
+        json_error(std::string(R"({"layers": [{"class_name": "Dense", "config": {"units": )") + units + "}}]}");
+    EXPECT_NE(message.find("layers[0].config.units: expected a positive integer of at most 2^31"), std::string::npos)
+        << message;
+  }
+  Sequential model;
+  add_layers_from_json(model, R"({"layers": [{"class_name": "Dense", "config": {"units": 2147483648}}]})", "m.json");
+  EXPECT_EQ(model.layer_count(), 1u);  // the limit itself is accepted (nothing is allocated before build)
+}
+
+}  // namespace
+}  // namespace xdense
