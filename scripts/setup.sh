@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev                    # JSON model configs and --json output
   dataset-fashion-mnist                 # Fashion-MNIST IDX files for examples and the tutorial
   gnuplot-nox                           # the tutorial's figures (PNG through the pngcairo terminal)
+  clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz-smoke.sh)
 )
 
 missing=()
