@@ -53,8 +53,7 @@ void ElementwiseActivation::activate(ConstMatrixView x, MatrixView y) const {
   for (std::size_t i = 0; i < n; ++i) y.data[i] = value(x.data[i]);
 }
 
-void ElementwiseActivation::derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy,
-                                       MatrixView dx) const {
+void ElementwiseActivation::derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
   const std::size_t n = x.size();
   for (std::size_t i = 0; i < n; ++i) dx.data[i] = dy.data[i] * gradient(x.data[i], y.data[i]);
 }
@@ -106,35 +105,37 @@ void add(Registry& r, const std::string& name, ActivationFactory factory, const 
 void add_built_ins(Registry& built_in) {
   add(built_in, "linear", no_argument_factory<Linear>("linear"), {"identity"});
   add(built_in, "binary_step",
-        [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-          if (args.empty()) return std::make_unique<BinaryStep>();
-          const std::string option = lowercase(args[0]);
-          if (args.size() == 1 && (option == "ste" || option == "straight_through")) {
-            return std::make_unique<BinaryStep>(true);
-          }
-          throw InvalidArgument("activation 'binary_step' accepts the single argument 'ste' "
-                                "(straight-through estimator), received '" + args[0] + "'");
-        },
-        {"step", "heaviside"});
-  add(built_in, "binary_step_ste",
-        [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-          expect_no_arguments("binary_step_ste", args);
+      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+        if (args.empty()) return std::make_unique<BinaryStep>();
+        const std::string option = lowercase(args[0]);
+        if (args.size() == 1 && (option == "ste" || option == "straight_through")) {
           return std::make_unique<BinaryStep>(true);
-        },
-        {});
+        }
+        throw InvalidArgument(
+            "activation 'binary_step' accepts the single argument 'ste' "
+            "(straight-through estimator), received '" +
+            args[0] + "'");
+      },
+      {"step", "heaviside"});
+  add(built_in, "binary_step_ste",
+      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+        expect_no_arguments("binary_step_ste", args);
+        return std::make_unique<BinaryStep>(true);
+      },
+      {});
   add(built_in, "sigmoid", no_argument_factory<Sigmoid>("sigmoid"), {"logistic"});
   add(built_in, "tanh", no_argument_factory<Tanh>("tanh"), {});
   add(built_in, "relu", no_argument_factory<ReLU>("relu"), {});
   add(built_in, "leaky_relu",
-        [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-          if (args.empty()) return std::make_unique<LeakyReLU>();
-          if (args.size() != 1) {
-            throw InvalidArgument("activation 'leaky_relu' takes one argument (the slope), received " +
-                                  std::to_string(args.size()));
-          }
-          return std::make_unique<LeakyReLU>(parse_activation_argument("leaky_relu", args[0]));
-        },
-        {"leakyrelu", "lrelu"});
+      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+        if (args.empty()) return std::make_unique<LeakyReLU>();
+        if (args.size() != 1) {
+          throw InvalidArgument("activation 'leaky_relu' takes one argument (the slope), received " +
+                                std::to_string(args.size()));
+        }
+        return std::make_unique<LeakyReLU>(parse_activation_argument("leaky_relu", args[0]));
+      },
+      {"leakyrelu", "lrelu"});
   add(built_in, "softmax", no_argument_factory<Softmax>("softmax"), {});
 }
 
@@ -152,7 +153,8 @@ Registry& registry() {
 void register_activation(const std::string& name, ActivationFactory factory, const std::vector<std::string>& aliases) {
   const std::string canonical = lowercase(trim(name));
   if (canonical.empty() || canonical.find_first_of("(), ") != std::string::npos) {
-    throw InvalidArgument("register_activation: expected a name without spaces or parentheses, received '" + name + "'");
+    throw InvalidArgument("register_activation: expected a name without spaces or parentheses, received '" + name +
+                          "'");
   }
   if (!factory) throw InvalidArgument("register_activation: empty factory for '" + name + "'");
   Registry& r = registry();

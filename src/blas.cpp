@@ -16,9 +16,9 @@ constexpr std::size_t small_product = 16 * 1024;
 // dimensions with unit stride runs innermost so it vectorises; tiny layers have
 // n = 1 (one output unit) or k = 1, where the usual i-p-j order would leave
 // length-1 inner loops.
-void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* __restrict a,
-                 std::size_t a_row, std::size_t a_col, const float* __restrict b, std::size_t b_row,
-                 std::size_t b_col, float* __restrict c) {
+void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* __restrict a, std::size_t a_row,
+                 std::size_t a_col, const float* __restrict b, std::size_t b_row, std::size_t b_col,
+                 float* __restrict c) {
   if (b_col == 1 && n >= k && n >= m) {  // rows of C: c(i,:) += A(i,p) B(p,:)
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t p = 0; p < k; ++p) {
@@ -48,8 +48,8 @@ void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const
 
 }  // namespace
 
-void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
-           const float* a, const float* b, float beta, float* c) {
+void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+           const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
   if (m * n * k <= small_product) {
     for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
@@ -61,8 +61,8 @@ void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t
   const int lda = static_cast<int>(trans_a ? m : k);
   const int ldb = static_cast<int>(trans_b ? k : n);
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
-              lda > 0 ? lda : 1, b, ldb > 0 ? ldb : 1, beta, c, static_cast<int>(n));
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda > 0 ? lda : 1, b,
+              ldb > 0 ? ldb : 1, beta, c, static_cast<int>(n));
 }
 
 }  // namespace xdense::blas

@@ -24,8 +24,12 @@ constexpr char magic[8] = {'X', 'D', 'N', 'S', 'C', 'K', 'P', 'T'};
 class Writer {
  public:
   void raw(const void* data, std::size_t n) { bytes_.append(static_cast<const char*>(data), n); }
-  void u32(std::uint32_t v) { for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<char>(v >> (8 * i))); }
-  void u64(std::uint64_t v) { for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<char>(v >> (8 * i))); }
+  void u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<char>(v >> (8 * i)));
+  }
+  void u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<char>(v >> (8 * i)));
+  }
   void f32s(const float* values, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
       std::uint32_t bits;

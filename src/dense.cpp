@@ -48,13 +48,14 @@ void Dense::set_weights(const Matrix& kernel, const Vector& bias) {
   if (kernel.shape(1) != units_ || bias.shape(0) != units_ || (input_units_ != 0 && in != input_units_)) {
     throw ShapeError("Dense::set_weights: expected kernel (" +
                      (input_units_ ? std::to_string(input_units_) : std::string("inputs")) + ", " +
-                     std::to_string(units_) + ") and bias (" + std::to_string(units_) +
-                     "), received kernel " + shape_string(kernel.shape(0), kernel.shape(1)) + " and bias (" +
-                     std::to_string(bias.shape(0)) + ")");
+                     std::to_string(units_) + ") and bias (" + std::to_string(units_) + "), received kernel " +
+                     shape_string(kernel.shape(0), kernel.shape(1)) + " and bias (" + std::to_string(bias.shape(0)) +
+                     ")");
   }
   if (!options_.use_bias && std::any_of(bias.begin(), bias.end(), [](float b) { return b != 0.0f; })) {
-    throw InvalidArgument("Dense::set_weights: the layer has use_bias=false, expected an all-zero bias, "
-                          "received non-zero values");
+    throw InvalidArgument(
+        "Dense::set_weights: the layer has use_bias=false, expected an all-zero bias, "
+        "received non-zero values");
   }
   if (!built_) allocate(in);
   // Copy into the existing buffers: optimizers hold pointers to them.
@@ -82,12 +83,11 @@ ConstMatrixView Dense::forward(ConstMatrixView x) {
 ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
   if (!built_) throw StateError("Dense: backward() called before build()");
   if (dy.cols != units_ || dy.rows != input_.rows) {
-    throw ShapeError("Dense::backward: expected dL/dy of shape " + shape_string(input_.rows, units_) +
-                     ", received " + shape_string(dy.rows, dy.cols));
+    throw ShapeError("Dense::backward: expected dL/dy of shape " + shape_string(input_.rows, units_) + ", received " +
+                     shape_string(dy.rows, dy.cols));
   }
   // dW = x^T . dy : (in, batch) . (batch, units)
-  blas::sgemm(true, false, input_units_, units_, dy.rows, 1.0f, input_.data, dy.data, 0.0f,
-              kernel_gradient_.data());
+  blas::sgemm(true, false, input_units_, units_, dy.rows, 1.0f, input_.data, dy.data, 0.0f, kernel_gradient_.data());
   // db = sum over the batch of dy
   float* db = bias_gradient_.data();
   std::fill(db, db + units_, 0.0f);

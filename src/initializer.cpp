@@ -34,8 +34,8 @@ void check_initializer(const std::string& name) {
   throw InvalidArgument("unknown initializer '" + name + "' (expected one of: " + known + ")");
 }
 
-void initialize(const std::string& name, float* values, std::size_t count, std::size_t fan_in,
-                std::size_t fan_out, Rng& rng) {
+void initialize(const std::string& name, float* values, std::size_t count, std::size_t fan_in, std::size_t fan_out,
+                Rng& rng) {
   check_initializer(name);
   const double in = static_cast<double>(std::max<std::size_t>(fan_in, 1));
   const double sum = static_cast<double>(std::max<std::size_t>(fan_in + fan_out, 1));

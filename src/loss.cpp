@@ -124,8 +124,9 @@ void BinaryCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView
 
 void BinaryCrossEntropy::check_output(std::size_t, const Activation* output) const {
   if (output != nullptr && dynamic_cast<const Softmax*>(output) != nullptr) {
-    throw InvalidArgument("binary_crossentropy: expected a sigmoid output layer, received softmax "
-                          "(use categorical_crossentropy with softmax)");
+    throw InvalidArgument(
+        "binary_crossentropy: expected a sigmoid output layer, received softmax "
+        "(use categorical_crossentropy with softmax)");
   }
 }
 
@@ -148,7 +149,8 @@ void CategoricalCrossEntropy::check_output(std::size_t units, const Activation* 
                           std::to_string(units) + " unit (use binary_crossentropy with a 1-unit sigmoid)");
   }
   if (output != nullptr && dynamic_cast<const Sigmoid*>(output) != nullptr) {
-    throw InvalidArgument(name() + ": expected a softmax output layer, received sigmoid "
+    throw InvalidArgument(name() +
+                          ": expected a softmax output layer, received sigmoid "
                           "(use binary_crossentropy with sigmoid)");
   }
 }

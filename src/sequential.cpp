@@ -45,12 +45,11 @@ std::string snake_case(const std::string& type) {
   std::string out;
   for (std::size_t i = 0; i < type.size(); ++i) {
     const char c = type[i];
-    if (c == '(' ) break;
+    if (c == '(') break;
     if (std::isupper(static_cast<unsigned char>(c))) {
       const bool after_lower = i > 0 && std::islower(static_cast<unsigned char>(type[i - 1]));
       const bool before_lower = i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]));
-      if (i > 0 && (after_lower || (before_lower && std::isupper(static_cast<unsigned char>(type[i - 1])))))
-        out += '_';
+      if (i > 0 && (after_lower || (before_lower && std::isupper(static_cast<unsigned char>(type[i - 1]))))) out += '_';
       out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     } else {
       out += c;
@@ -64,12 +63,17 @@ std::string snake_case(const std::string& type) {
 std::vector<double> History::values(const std::string& metric) const {
   std::vector<double> series;
   for (const EpochLog& e : epochs) {
-    if (metric == "loss") series.push_back(e.loss);
-    else if (metric == "accuracy") series.push_back(e.accuracy);
-    else if (metric == "val_loss") series.push_back(e.val_loss);
-    else if (metric == "val_accuracy") series.push_back(e.val_accuracy);
-    else throw InvalidArgument("History::values: unknown metric '" + metric +
-                               "' (expected loss, accuracy, val_loss or val_accuracy)");
+    if (metric == "loss")
+      series.push_back(e.loss);
+    else if (metric == "accuracy")
+      series.push_back(e.accuracy);
+    else if (metric == "val_loss")
+      series.push_back(e.val_loss);
+    else if (metric == "val_accuracy")
+      series.push_back(e.val_accuracy);
+    else
+      throw InvalidArgument("History::values: unknown metric '" + metric +
+                            "' (expected loss, accuracy, val_loss or val_accuracy)");
   }
   return series;
 }
@@ -270,8 +274,7 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     train_samples = static_cast<std::size_t>(static_cast<double>(samples) * (1.0 - options.validation_split));
     if (train_samples == 0 || train_samples == samples) {
       throw InvalidArgument("Sequential::fit: validation_split=" + std::to_string(options.validation_split) +
-                            " leaves an empty training or validation set for " + std::to_string(samples) +
-                            " samples");
+                            " leaves an empty training or validation set for " + std::to_string(samples) + " samples");
     }
   }
   Matrix validation_x, validation_y;
@@ -420,9 +423,11 @@ std::string Sequential::summary() const {
   const std::string rule(name_width + shape_width + params_width, '_');
   const std::string double_rule(name_width + shape_width + params_width, '=');
   std::ostringstream out;
-  out << "Model: \"sequential\"\n" << rule << "\n"
+  out << "Model: \"sequential\"\n"
+      << rule << "\n"
       << std::left << std::setw(name_width) << " Layer (type)" << std::setw(shape_width) << "Output Shape"
-      << "Param #\n" << double_rule << "\n";
+      << "Param #\n"
+      << double_rule << "\n";
   // Propagate known widths so an unbuilt model still shows what it can.
   std::size_t units = built_ ? input_units() : 0;
   if (!built_ && !layers_.empty() && layers_.front()->input_units() != 0) units = layers_.front()->input_units();

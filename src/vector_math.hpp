@@ -18,9 +18,9 @@ namespace xdense::detail {
 
 inline float exp_approx(float x) {
   constexpr float log2e = 1.44269504088896341f;
-  constexpr float ln2_high = 0.693359375f;     // few significant bits: n * ln2_high is exact
+  constexpr float ln2_high = 0.693359375f;  // few significant bits: n * ln2_high is exact
   constexpr float ln2_low = -2.12194440e-4f;
-  constexpr float round_magic = 12582912.0f;   // 1.5 * 2^23: adding it rounds to an integer
+  constexpr float round_magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float keep = x >= -104.0f ? 1.0f : 0.0f;
   x = x < -104.0f ? -104.0f : (x > 88.72f ? 88.72f : x);
   const float n = (x * log2e + round_magic) - round_magic;  // round to nearest

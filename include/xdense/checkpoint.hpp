@@ -16,10 +16,10 @@ namespace xdense {
 
 /// The part of a training run that is not the model itself.
 struct TrainingState {
-  std::size_t epochs_done = 0;   ///< completed epochs (fit's initial_epoch when resuming)
-  std::string rng_state;         ///< Rng::state() after the last completed epoch
-  OptimizerState optimizer;      ///< moments / velocities and step count
-  History history;               ///< epochs 1..epochs_done
+  std::size_t epochs_done = 0;  ///< completed epochs (fit's initial_epoch when resuming)
+  std::string rng_state;        ///< Rng::state() after the last completed epoch
+  OptimizerState optimizer;     ///< moments / velocities and step count
+  History history;              ///< epochs 1..epochs_done
 };
 
 /// A checkpoint as loaded.

@@ -24,7 +24,7 @@ std::vector<std::string> initializer_names();
 void check_initializer(const std::string& name);
 
 /// Fills `values[0..count)` using initializer `name` for a weight with the given fans.
-void initialize(const std::string& name, float* values, std::size_t count, std::size_t fan_in,
-                std::size_t fan_out, Rng& rng);
+void initialize(const std::string& name, float* values, std::size_t count, std::size_t fan_in, std::size_t fan_out,
+                Rng& rng);
 
 }  // namespace xdense

@@ -16,10 +16,10 @@ class Rng;
 /// The pointers stay valid for the life of the layer once it is built: layers
 /// never reallocate parameter storage after build().
 struct Parameter {
-  std::string name;          ///< e.g. "kernel", "bias"
-  float* value = nullptr;    ///< the parameter's values
-  float* gradient = nullptr; ///< dL/dvalue from the last backward()
-  std::size_t size = 0;      ///< number of floats in each of value and gradient
+  std::string name;           ///< e.g. "kernel", "bias"
+  float* value = nullptr;     ///< the parameter's values
+  float* gradient = nullptr;  ///< dL/dvalue from the last backward()
+  std::size_t size = 0;       ///< number of floats in each of value and gradient
 };
 
 /// A differentiable map from (batch, input_units) to (batch, output_units).

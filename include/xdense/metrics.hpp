@@ -10,10 +10,10 @@ namespace xdense {
 
 /// Precision, recall and F1 of one class, as scikit-learn's classification_report.
 struct ClassScores {
-  double precision = 0.0;  ///< TP / (TP + FP); 0 when nothing was predicted as this class
-  double recall = 0.0;     ///< TP / (TP + FN); 0 when the class does not occur
-  double f1 = 0.0;         ///< harmonic mean of precision and recall; 0 when both are 0
-  std::size_t support = 0; ///< samples whose true class is this one
+  double precision = 0.0;   ///< TP / (TP + FP); 0 when nothing was predicted as this class
+  double recall = 0.0;      ///< TP / (TP + FN); 0 when the class does not occur
+  double f1 = 0.0;          ///< harmonic mean of precision and recall; 0 when both are 0
+  std::size_t support = 0;  ///< samples whose true class is this one
 };
 
 /// Confusion matrix and per-class scores.
@@ -22,7 +22,7 @@ struct ClassificationReport {
   std::vector<std::vector<std::size_t>> confusion;
   std::vector<ClassScores> per_class;
   double accuracy = 0.0;
-  double macro_f1 = 0.0;   ///< unweighted mean of the per-class F1
+  double macro_f1 = 0.0;  ///< unweighted mean of the per-class F1
   std::size_t samples = 0;
 };
 

@@ -32,22 +32,22 @@ class Activation;
 /// Metrics of one epoch. Values not computed (no validation data, no accuracy
 /// metric) are NaN.
 struct EpochLog {
-  std::size_t epoch = 0;     ///< 1-based
-  double loss = 0.0;         ///< mean training loss over the epoch's batches (weighted by batch size)
-  double accuracy = 0.0;     ///< training accuracy measured during the epoch
+  std::size_t epoch = 0;  ///< 1-based
+  double loss = 0.0;      ///< mean training loss over the epoch's batches (weighted by batch size)
+  double accuracy = 0.0;  ///< training accuracy measured during the epoch
   double val_loss = 0.0;
   double val_accuracy = 0.0;
-  double seconds = 0.0;      ///< wall time of the epoch
+  double seconds = 0.0;  ///< wall time of the epoch
 };
 
 /// Progress within an epoch, passed to FitOptions::on_batch_end.
 struct BatchLog {
-  std::size_t epoch = 0;          ///< 1-based
-  std::size_t batch = 0;          ///< 1-based index of the batch just trained
-  std::size_t batches = 0;        ///< batches per epoch
-  double loss = 0.0;              ///< loss of this batch
-  double mean_loss = 0.0;         ///< mean loss over the epoch so far
-  double mean_accuracy = 0.0;     ///< accuracy over the epoch so far (NaN without the metric)
+  std::size_t epoch = 0;       ///< 1-based
+  std::size_t batch = 0;       ///< 1-based index of the batch just trained
+  std::size_t batches = 0;     ///< batches per epoch
+  double loss = 0.0;           ///< loss of this batch
+  double mean_loss = 0.0;      ///< mean loss over the epoch so far
+  double mean_accuracy = 0.0;  ///< accuracy over the epoch so far (NaN without the metric)
 };
 
 /// Per-epoch record returned by fit().
@@ -61,7 +61,7 @@ struct History {
 struct FitOptions {
   std::size_t epochs = 1;
   std::size_t batch_size = 32;
-  bool shuffle = true;               ///< reshuffle the training rows every epoch
+  bool shuffle = true;  ///< reshuffle the training rows every epoch
   /// Fraction of the samples held out for validation: the LAST rows of x, y,
   /// taken before shuffling, as Keras does. Shuffle beforehand if the data is sorted.
   double validation_split = 0.0;
