@@ -73,14 +73,15 @@ int main() {
   return static_cast<int>(model.layer_count()) - 2;
 }
 EOF
-compile_start=$(date +%s.%N)
-${CXX:-c++} -std=c++17 -O2 -I"$root/include" -c "$work/user.cpp" -o "$work/user.o"
-compile_seconds=$(awk -v start="$compile_start" -v end="$(date +%s.%N)" 'BEGIN { print end - start }')
+TIMEFORMAT='%R %U %S'
+{ time ${CXX:-c++} -std=c++17 -O2 -I"$root/include" -c "$work/user.cpp" -o "$work/user.o"; } 2>"$work/compile.time"
+read -r compile_seconds compile_user compile_system <"$work/compile.time"
+compile_cpu=$(awk -v u="$compile_user" -v s="$compile_system" 'BEGIN { print u + s }')
 
 echo
 # Columns: 1 workload, 2 data, 3 threads, 4 unit, 5 median, 6 min, 7 cpu, 8 samples/s, 9 GFLOP/s,
 # 10 bound fraction, 11 peak RSS, 12 note. PyTorch's row per key is its fastest configuration.
-awk -F, -v have_torch="$have_torch" -v compile_seconds="$compile_seconds" '
+awk -F, -v have_torch="$have_torch" -v compile_seconds="$compile_seconds" -v compile_cpu="$compile_cpu" '
   function accuracy(text) { return match(text, /test accuracy [0-9.]+/) ? substr(text, RSTART + 14, RLENGTH - 14) : "" }
   FNR == 1 { next }
   FILENAME ~ /torch.csv$/ {
@@ -108,7 +109,7 @@ awk -F, -v have_torch="$have_torch" -v compile_seconds="$compile_seconds" '
       printf "%-14s %-10s %3s %-4s %10.4g %10s %6s %6s %6s  %s\n", f[1], f[2], f[3], unit[k], xd[k], t, r, c, b, text
     }
     printf "%-14s %-10s %3s %-4s %10.3g %10s %6s %6s %6s  %s\n", "compile_user", "-", 1, "s", compile_seconds,
-           "-", "-", "-", "-", "c++ -O2 of a file including <xdense/xdense.hpp>"
+           "-", "-", "-", "-", "c++ -O2 of a file including <xdense/xdense.hpp>; CPU " compile_cpu " s"
     print "\nratio = xdense / PyTorch wall-time medians (below 1: xdense faster or leaner); cpu = the same for"
     print "process CPU time; bound = sgemm-only time / xdense time."
     if (have_torch != "yes") print "PyTorch not available: ratios not computed."

@@ -14,6 +14,7 @@
 
 #include <cblas.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -432,7 +433,9 @@ std::vector<Row> tiny_step(const Options& o) {
            bound.median / t.median, peak_rss_mb(), note}};
 }
 
-// Runs this program again as a fresh process training one epoch; its peak RSS, from wait4().
+// Runs this program again as a fresh process training one epoch; the child reports its own peak RSS
+// (VmHWM of its new address space) on a pipe. Not wait4()'s ru_maxrss: that keeps the high-water mark
+// from before exec(), i.e. this parent's, data sets included.
 std::vector<Row> train_rss(const Options& o, const std::string& data_name) {
   std::vector<std::string> args{"/proc/self/exe", "--rss-child", "--samples", std::to_string(o.samples)};
   if (data_name == "fashion") {
@@ -444,20 +447,28 @@ std::vector<Row> train_rss(const Options& o, const std::string& data_name) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(stdout);
+  int report[2];
+  if (pipe(report) != 0) throw std::runtime_error("train_rss: pipe failed");
   const auto start = Clock::now();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("train_rss: fork failed");
   if (pid == 0) {
+    dup2(report[1], STDOUT_FILENO);
+    close(report[0]);
+    close(report[1]);
     execv("/proc/self/exe", argv.data());
     _exit(127);
   }
+  close(report[1]);
+  char text[64] = {};
+  const ssize_t length = read(report[0], text, sizeof text - 1);
+  close(report[0]);
   int status = 0;
-  struct rusage usage {};
-  if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || length <= 0) {
     throw std::runtime_error("train_rss: the child process failed");
   }
   const double seconds = seconds_since(start);
-  const double rss = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
+  const double rss = std::strtod(text, nullptr);
   const double dataset_mb = static_cast<double>(o.samples) * 785 * sizeof(float) / (1024.0 * 1024.0);
   char note[128];
   std::snprintf(note, sizeof note, "fresh process: load + 1 epoch at 1 thread; float32 training set %.0f MB",
@@ -486,6 +497,7 @@ int rss_child(const Options& o) {
   xdense::FitOptions fit;
   fit.batch_size = mlp_batch;
   model.fit(x, y, fit);
+  std::printf("%.1f\n", peak_rss_mb());
   return 0;
 }
 
