@@ -48,8 +48,8 @@ void BM_Sgemm(benchmark::State& state) {
                 y.data(), out);
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_Sgemm)->Apply(layer_shapes);
 
@@ -72,8 +72,8 @@ struct DenseFixture {
 void BM_DenseForward(benchmark::State& state) {
   DenseFixture f(state);
   for (auto _ : state) benchmark::DoNotOptimize(f.layer.forward(xdense::view(f.x)).data);
-  state.counters["GFLOP/s"] = benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_DenseForward)->Apply(layer_shapes);
 
@@ -186,8 +186,7 @@ BENCHMARK(BM_TrainStepTiny);
 
 const bool activations_registered = [] {
   for (const std::string name : {"linear", "binary_step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"}) {
-    benchmark::RegisterBenchmark(("BM_ActivationForward/" + name).c_str(), activation_forward, name)
-        ->Args({128, 256});
+    benchmark::RegisterBenchmark(("BM_ActivationForward/" + name).c_str(), activation_forward, name)->Args({128, 256});
     benchmark::RegisterBenchmark(("BM_ActivationBackward/" + name).c_str(), activation_backward, name)
         ->Args({128, 256});
   }

@@ -26,6 +26,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -67,8 +68,8 @@ struct Options {
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   std::vector<int> threads{1, 2};
   std::vector<std::string> workloads{"mlp", "tiny", "inference", "rss"};
-  int repeats = 0;           // 0: 5, or 2 with --quick
-  std::size_t samples = 0;   // training samples per epoch; 0: 60,000, or 6,000 with --quick
+  int repeats = 0;          // 0: 5, or 2 with --quick
+  std::size_t samples = 0;  // training samples per epoch; 0: 60,000, or 6,000 with --quick
 };
 
 const char* usage =
@@ -94,22 +95,29 @@ long parse_positive(const std::string& option, const std::string& text) {
 
 Options parse_options(int argc, char** argv) {
   Options o;
+  bool no_fashion = false;
+  const std::map<std::string, bool*> switches{{"--quick", &o.quick},
+                                              {"--no-fashion", &no_fashion},
+                                              {"--csv", &o.csv},
+                                              {"--profile", &o.profile},
+                                              {"--rss-child", &o.rss_child}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) throw std::invalid_argument(arg + ": expected a value");
       return argv[++i];
     };
-    if (arg == "--quick") o.quick = true;
-    else if (arg == "--no-fashion") o.fashion = false;
-    else if (arg == "--csv") o.csv = true;
-    else if (arg == "--profile") o.profile = true;
-    else if (arg == "--rss-child") o.rss_child = true;
-    else if (arg == "--fashion-dir") o.fashion_dir = value();
-    else if (arg == "--repeats") o.repeats = static_cast<int>(parse_positive(arg, value()));
-    else if (arg == "--samples") o.samples = static_cast<std::size_t>(parse_positive(arg, value()));
-    else if (arg == "--workloads") o.workloads = split_commas(value());
-    else if (arg == "--threads") {
+    if (const auto s = switches.find(arg); s != switches.end()) {
+      *s->second = true;
+    } else if (arg == "--fashion-dir") {
+      o.fashion_dir = value();
+    } else if (arg == "--repeats") {
+      o.repeats = static_cast<int>(parse_positive(arg, value()));
+    } else if (arg == "--samples") {
+      o.samples = static_cast<std::size_t>(parse_positive(arg, value()));
+    } else if (arg == "--workloads") {
+      o.workloads = split_commas(value());
+    } else if (arg == "--threads") {
       o.threads.clear();
       for (const auto& t : split_commas(value())) o.threads.push_back(static_cast<int>(parse_positive(arg, t)));
     } else if (arg == "--help" || arg == "-h") {
@@ -119,6 +127,7 @@ Options parse_options(int argc, char** argv) {
       throw std::invalid_argument("unknown option '" + arg + "'\n" + usage);
     }
   }
+  o.fashion = !no_fashion;
   if (o.repeats == 0) o.repeats = o.quick ? 2 : 5;
   if (o.samples == 0) o.samples = o.quick ? 6000 : 60000;
   return o;
@@ -207,9 +216,9 @@ struct Row {
   std::string workload;
   std::string data;
   int threads = 1;
-  std::string unit;   // of median, min and cpu
-  Stats time;         // wall time, in `unit`
-  double cpu = 0.0;   // mean process CPU time per repetition, in `unit`
+  std::string unit;  // of median, min and cpu
+  Stats time;        // wall time, in `unit`
+  double cpu = 0.0;  // mean process CPU time per repetition, in `unit`
   double samples_per_second = 0.0;
   double gflops = 0.0;          // achieved, sgemm FLOPs / median time
   double bound_fraction = 0.0;  // sgemm-only time / median time (1 = at the bound); 0 = not measured
@@ -217,18 +226,36 @@ struct Row {
   std::string note;
 };
 
+// A timed row: `time`, `cpu` and `bound` (the sgemm-only time) are in units of `unit_seconds`;
+// one repetition processes `samples` samples with `flops` sgemm FLOPs.
+Row timed_row(std::string workload, std::string data, int threads, std::string unit, double unit_seconds, Stats time,
+              double cpu, Stats bound, double samples, double flops, std::string note) {
+  const double seconds = time.median * unit_seconds;
+  return {std::move(workload),
+          std::move(data),
+          threads,
+          std::move(unit),
+          time,
+          cpu,
+          samples / seconds,
+          flops / seconds / 1e9,
+          bound.median / time.median,
+          peak_rss_mb(),
+          std::move(note)};
+}
+
 void print_rows(const std::vector<Row>& rows, bool csv) {
   if (csv) {
     std::printf("workload,data,threads,unit,median,min,cpu,samples_per_s,gflop_s,bound_fraction,peak_rss_mb,note\n");
     for (const Row& r : rows) {
-      std::printf("%s,%s,%d,%s,%.6g,%.6g,%.6g,%.6g,%.4g,%.3f,%.1f,%s\n", r.workload.c_str(), r.data.c_str(),
-                  r.threads, r.unit.c_str(), r.time.median, r.time.min, r.cpu, r.samples_per_second, r.gflops,
-                  r.bound_fraction, r.rss_mb, r.note.c_str());
+      std::printf("%s,%s,%d,%s,%.6g,%.6g,%.6g,%.6g,%.4g,%.3f,%.1f,%s\n", r.workload.c_str(), r.data.c_str(), r.threads,
+                  r.unit.c_str(), r.time.median, r.time.min, r.cpu, r.samples_per_second, r.gflops, r.bound_fraction,
+                  r.rss_mb, r.note.c_str());
     }
     return;
   }
-  std::printf("%-14s %-10s %3s %11s %11s %11s %-5s %11s %8s %6s %7s  %s\n", "workload", "data", "thr", "median",
-              "min", "cpu", "unit", "samples/s", "GFLOP/s", "bound", "peakMB", "note");
+  std::printf("%-14s %-10s %3s %11s %11s %11s %-5s %11s %8s %6s %7s  %s\n", "workload", "data", "thr", "median", "min",
+              "cpu", "unit", "samples/s", "GFLOP/s", "bound", "peakMB", "note");
   for (const Row& r : rows) {
     const std::string bound =
         r.bound_fraction > 0 ? std::to_string(static_cast<int>(r.bound_fraction * 100 + 0.5)) + "%" : "-";
@@ -363,11 +390,10 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
     std::snprintf(text, sizeof text, "; test accuracy %.4f after %d epochs", test.accuracy, o.repeats);
     note += text;
   }
-  Row real{"mlp_epoch", data.name, threads, "s", epoch, epoch_cpu, samples / epoch.median,
-           flops / epoch.median / 1e9, bound.median / epoch.median, peak_rss_mb(), note};
-  Row limit{"sgemm_bound", data.name, threads, "s", bound, bound_cpu, samples / bound.median,
-            flops / bound.median / 1e9, 1.0, peak_rss_mb(), "the epoch's sgemm calls alone"};
-  return {limit, real};
+  const double samples_epoch = static_cast<double>(samples);
+  return {timed_row("sgemm_bound", data.name, threads, "s", 1.0, bound, bound_cpu, bound, samples_epoch, flops,
+                    "the epoch's sgemm calls alone"),
+          timed_row("mlp_epoch", data.name, threads, "s", 1.0, epoch, epoch_cpu, bound, samples_epoch, flops, note)};
 }
 
 std::vector<Row> inference(const Data& data, int threads, const Options& o) {
@@ -391,8 +417,8 @@ std::vector<Row> inference(const Data& data, int threads, const Options& o) {
   const Stats t = stats_of(times), bound = stats_of(bound_times);
   const double flops = inference_flops(mlp_units, samples);
   const std::string name = samples == 10000 ? "inference_10k" : "inference";
-  return {{name, data.name, threads, "s", t, cpu, samples / t.median, flops / t.median / 1e9, bound.median / t.median,
-           peak_rss_mb(), std::to_string(samples) + " images, one predict() batch"}};
+  return {timed_row(name, data.name, threads, "s", 1.0, t, cpu, bound, static_cast<double>(samples), flops,
+                    std::to_string(samples) + " images, one predict() batch")};
 }
 
 std::vector<Row> tiny_step(const Options& o) {
@@ -429,8 +455,7 @@ std::vector<Row> tiny_step(const Options& o) {
   const double flops = train_flops(tiny_units, batch);
   char note[96];
   std::snprintf(note, sizeof note, "train_step on one batch of %zu; sgemm calls alone %.3g us", batch, bound.median);
-  return {{"tiny_step", "synthetic", 1, "us", t, cpu, batch / t.median * 1e6, flops / t.median / 1e3,
-           bound.median / t.median, peak_rss_mb(), note}};
+  return {timed_row("tiny_step", "synthetic", 1, "us", 1e-6, t, cpu, bound, batch, flops, note)};
 }
 
 // Runs this program again as a fresh process training one epoch; the child reports its own peak RSS
