@@ -1,3 +1,4 @@
+#include "xdense/atomic_file.hpp"
 #include "xdense/model_file.hpp"
 
 #include <fcntl.h>
@@ -276,78 +277,6 @@ std::vector<unsigned char> encode(Sequential& model, const ModelInfo& info) {
   return std::move(bytes);
 }
 
-// --- atomic write ------------------------------------------------------------------------
-
-/// The temporary file of a save: closed and removed on destruction unless committed.
-class TemporaryFile {
- public:
-  TemporaryFile(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  ~TemporaryFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(name_.c_str());
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-
-  int fd() const { return fd_; }
-  const std::string& name() const { return name_; }
-  /// Closes the descriptor; returns false (errno set) on failure.
-  bool close() {
-    const int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0;
-  }
-  void commit() { committed_ = true; }
-
- private:
-  int fd_;
-  std::string name_;
-  bool committed_ = false;
-};
-
-std::string folder_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-void write_atomically(const std::string& path, const std::vector<unsigned char>& bytes) {
-  std::string pattern = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(pattern.data());
-  if (fd < 0) {
-    throw DataError(path + ": cannot create a temporary file in '" + folder_of(path) + "': " + system_message(errno));
-  }
-  TemporaryFile temp(fd, pattern);
-  // mkstemp creates the file 0600; keep the mode of the file being replaced, else rw-r--r--.
-  struct stat existing;
-  const bool replaces = ::stat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode);
-  ::fchmod(fd, replaces ? (existing.st_mode & 07777) : 0644);
-
-  const auto fail = [&](const std::string& action) {
-    throw DataError(path + ": cannot " + action + " temporary file '" + temp.name() + "': " + system_message(errno));
-  };
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("fsync");
-  if (!temp.close()) fail("close");
-  if (::rename(temp.name().c_str(), path.c_str()) != 0) {
-    throw DataError(path + ": cannot replace it with temporary file '" + temp.name() + "': " + system_message(errno));
-  }
-  temp.commit();
-  // Make the rename itself durable; a failure here leaves a complete file either way.
-  const int folder = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (folder >= 0) {
-    ::fsync(folder);
-    ::close(folder);
-  }
-}
 
 // --- decoding ----------------------------------------------------------------------------
 
@@ -535,7 +464,10 @@ struct DenseRecord {
 void save_model(const std::string& path, Sequential& model, const ModelInfo& info) {
   if (!model.built()) throw StateError("save_model: the model is not built; call build() or fit() first");
   if (!model.compiled()) throw StateError("save_model: the model is not compiled; call compile() first");
-  write_atomically(path, encode(model, info));
+  const std::vector<unsigned char> bytes = encode(model, info);
+  AtomicFileWriter out(path);
+  out.write(bytes.data(), bytes.size());
+  out.commit();
 }
 
 SavedModel load_model(const std::string& path) { return decode_model(read_verified(path), path); }

@@ -1,3 +1,4 @@
+#include "xdense/atomic_file.hpp"
 #include "xdense/npy.hpp"
 
 #include <fcntl.h>
@@ -241,66 +242,6 @@ double decode(const unsigned char* p, DType dtype) {
   }
 }
 
-/// A temporary file "path.tmp-XXXXXX" next to `path`, renamed onto `path` by commit() and removed
-/// if destroyed before that: readers of `path` see the old file or the complete new one.
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::string& path) : path_(path) {
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    std::random_device seed;
-    std::mt19937 random(seed());
-    std::uniform_int_distribution<std::size_t> pick(0, sizeof alphabet - 2);
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      temp_path_ = path + ".tmp-";
-      for (int i = 0; i < 6; ++i) temp_path_ += alphabet[pick(random)];
-      // 0666 and O_EXCL, unlike mkstemp's 0600: the file gets the permissions the umask gives.
-      fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ >= 0) return;
-      if (errno != EEXIST) break;
-    }
-    fail("cannot create temporary file '" + temp_path_ + "'", errno);
-  }
-
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_path_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(const void* data, std::size_t size) {
-    const auto* bytes = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t written = ::write(fd_, bytes, std::min<std::size_t>(size, std::size_t{1} << 30));
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        fail("write failed", errno);
-      }
-      bytes += written;
-      size -= static_cast<std::size_t>(written);
-    }
-  }
-
-  /// Flushes the data to disk and renames the temporary file onto the path.
-  void commit() {
-    if (::fsync(fd_) != 0) fail("fsync failed", errno);
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("close failed", errno);
-    if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) fail("cannot rename the temporary file into place", errno);
-    committed_ = true;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what, int error) const {
-    throw DataError(path_ + ": cannot write file: " + what + ": " + errno_text(error));
-  }
-
-  std::string path_;
-  std::string temp_path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 /// The .npy v1.0 header for a C-order '<f4' array, byte for byte as NumPy writes it
 /// (numpy/lib/format.py, _write_array_header and _wrap_header).
@@ -458,7 +399,7 @@ void save_npy(const std::string& path, const float* data, const std::vector<std:
     throw InvalidArgument("save_npy: data is null for shape " + shape_repr(dims));
   }
 
-  AtomicFile out(path);
+  AtomicFileWriter out(path);
   const std::string header = npy_header(dims);
   out.write(header.data(), header.size());
   // Little-endian float32 whatever the host's byte order.
