@@ -211,7 +211,7 @@ void add_layers_from_json(Sequential& model, const std::string& json_text, const
   };
   try {
     document = json::parse(json_text, limit_depth);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     throw InvalidArgument(source + ": invalid JSON: " + e.what());
   }
   if (!document.is_object()) throw InvalidArgument(source + ": expected a JSON object at the top level");

@@ -67,6 +67,17 @@ TEST(ModelConfig, NestingWithinTheLimitIsAnOrdinaryError) {
   EXPECT_NE(message.find("layers[0]: expected an object"), std::string::npos) << message;
 }
 
+// Regression (found by tests/fuzz/fuzz_model_config): a number beyond double's range made the json
+// parser throw its out_of_range exception, which escaped as a non-xdense error.
+TEST(ModelConfig, NumbersBeyondDoubleRangeAreInvalidJson) {
+  for (const char* units : {"-1e400", "1e400"}) {
+    const std::string message =
+        json_error(std::string(R"({"layers": [{"class_name": "Dense", "config": {"units": )") + units + "}}]}");
+    EXPECT_NE(message.find("model.json: invalid JSON: "), std::string::npos) << message;
+    EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
+  }
+}
+
 TEST(ModelConfig, LongValuesAreCutInMessages) {
   const std::string long_name(100000, 'x');
   const std::string message = json_error(R"({"layers": [")" + long_name + R"("]})");
