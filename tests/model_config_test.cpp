@@ -49,8 +49,9 @@ TEST(ModelConfig, KerasJsonAddsItsLayers) {
   EXPECT_EQ(model.layer(4).type_name(), "Softmax");
 }
 
-// Regression (found by tests/fuzz/fuzz_model_config): 200,000 nested brackets overflowed the stack
-// in the recursive json dump of the error message. Deep nesting is now refused while parsing.
+// Regression (found with a hand-written input for tests/fuzz/fuzz_model_config, whose inputs are too
+// short to reach it): 200,000 nested brackets overflowed the stack in the recursive json dump of the
+// error message. Deep nesting is now refused while parsing.
 TEST(ModelConfig, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
   const std::size_t depth = 200000;
   const std::string nested = std::string(depth, '[') + std::string(depth, ']');
