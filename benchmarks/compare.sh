@@ -5,18 +5,22 @@
 # (torch 2, OpenBLAS 2) and (torch 2, OpenBLAS 1). Without python3-torch it says so and prints
 # xdense's figures alone. Also times the compilation of a user file including <xdense/xdense.hpp>.
 #
-#   benchmarks/compare.sh [--build-dir DIR] [xdense_bench options: --quick --no-fashion --repeats N ...]
+#   benchmarks/compare.sh [--build-dir DIR] [--rounds N] [xdense_bench options: --quick --no-fashion --repeats N ...]
 #
-# The machine is shared and noisy: compare ratios from one invocation, not figures across runs.
+# The machine is shared and noisy: compare ratios from one invocation, not figures across runs. With
+# --rounds N both sides run N times, alternating, and each keeps its best (lowest) median per workload,
+# which discounts load spikes that hit one side only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build_dir=""
+rounds=1
 bench_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --threads|--workloads|--csv|--profile)
       echo "compare.sh: $1 is chosen by this script" >&2; exit 2 ;;
     *) bench_args+=("$1"); shift ;;
@@ -42,27 +46,26 @@ trap 'rm -rf "$work"' EXIT
 python=/usr/bin/python3
 [[ -x $python ]] || python=$(command -v python3 || true)
 
-echo "== xdense ($bench ${bench_args[*]:-})"
-"$bench" --csv --threads 1,2 "${bench_args[@]}" >"$work/xdense.csv"
-
 have_torch=no
-if [[ -n $python ]] && "$python" -c 'import torch' 2>/dev/null; then
-  have_torch=yes
+if [[ -n $python ]] && "$python" -c 'import torch' 2>/dev/null; then have_torch=yes; fi
+[[ $have_torch == yes ]] ||
+  echo "== PyTorch: not available (no python3 with torch; apt-get install python3-torch): xdense's figures only"
+
+for ((round = 1; round <= rounds; ++round)); do
+  echo "== round $round of $rounds: xdense ($bench ${bench_args[*]:-})"
+  "$bench" --csv --threads 1,2 "${bench_args[@]}" >>"$work/xdense.csv"
+  [[ $have_torch == yes ]] || continue
   # Python's own options share xdense_bench's names: --quick --no-fashion --fashion-dir --repeats --samples.
-  header=()
   for config in "1 1" "1 2" "2 2" "2 1"; do
     read -r torch_threads blas_threads <<<"$config"
-    echo "== PyTorch: torch $torch_threads thread(s), OpenBLAS $blas_threads thread(s)"
+    echo "== round $round of $rounds: PyTorch, torch $torch_threads thread(s), OpenBLAS $blas_threads thread(s)"
     workloads=mlp,inference
     [[ $config == "1 1" ]] && workloads=mlp,inference,tiny,rss
     OPENBLAS_NUM_THREADS=$blas_threads OMP_NUM_THREADS=$torch_threads \
-      "$python" "$here/pytorch_baseline.py" --csv "${header[@]}" --torch-threads "$torch_threads" \
+      "$python" "$here/pytorch_baseline.py" --csv --torch-threads "$torch_threads" \
       --blas-threads "$blas_threads" --workloads "$workloads" "${bench_args[@]}" >>"$work/torch.csv"
-    header=(--no-header)
   done
-else
-  echo "== PyTorch: not available (no python3 with torch; apt-get install python3-torch): xdense's figures only"
-fi
+done
 
 # Compile time of a user's file that includes the umbrella header (the issue's target: < 3 s).
 cat >"$work/user.cpp" <<'EOF'
@@ -80,17 +83,23 @@ compile_cpu=$(awk -v u="$compile_user" -v s="$compile_system" 'BEGIN { print u +
 
 echo
 # Columns: 1 workload, 2 data, 3 threads, 4 unit, 5 median, 6 min, 7 cpu, 8 samples/s, 9 GFLOP/s,
-# 10 bound fraction, 11 peak RSS, 12 note. PyTorch's row per key is its fastest configuration.
+# 10 bound fraction, 11 peak RSS, 12 note. Per key, each side keeps its lowest median over rounds (and, for
+# PyTorch, over its thread configurations).
 awk -F, -v have_torch="$have_torch" -v compile_seconds="$compile_seconds" -v compile_cpu="$compile_cpu" '
   function accuracy(text) { return match(text, /test accuracy [0-9.]+/) ? substr(text, RSTART + 14, RLENGTH - 14) : "" }
-  FNR == 1 { next }
+  $1 == "workload" { next }                           # headers
   FILENAME ~ /torch.csv$/ {
     key = $1 "," $2 "," $3
     if (!(key in torch) || $5 + 0 < torch[key] + 0) { torch[key] = $5; torch_cpu[key] = $7; torch_note[key] = $12 }
     next
   }
-  { key = $1 "," $2 "," $3; order[++n] = key; unit[key] = $4; xd[key] = $5; xd_cpu[key] = $7; bound[key] = $10
-    note[key] = $12 }
+  {
+    key = $1 "," $2 "," $3
+    if (!(key in xd)) order[++n] = key
+    if (!(key in xd) || $5 + 0 < xd[key] + 0) {
+      unit[key] = $4; xd[key] = $5; xd_cpu[key] = $7; bound[key] = $10; note[key] = $12
+    }
+  }
   END {
     printf "%-14s %-10s %3s %-4s %10s %10s %6s %6s %6s  %s\n", "workload", "data", "thr", "unit", "xdense",
            "PyTorch", "ratio", "cpu", "bound", "PyTorch config; notes"
