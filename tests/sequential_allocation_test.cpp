@@ -17,14 +17,15 @@ namespace {
 std::atomic<std::size_t> allocations{0};
 }
 
-void* operator new(std::size_t size) {
+// All replacements stay out of line: when GCC inlines one side (more so with -fsanitize=address)
+// it sees malloc() paired with operator delete, or `new T` with free(), and warns
+// -Wmismatched-new-delete, though both sides are these replacements.
+[[gnu::noinline]] void* operator new(std::size_t size) {
   ++allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
-// Not inlined: GCC (with -fsanitize=address) otherwise sees `new T` paired with free() and warns
-// -Wmismatched-new-delete, though both sides are the replacements above.
+[[gnu::noinline]] void* operator new[](std::size_t size) { return operator new(size); }
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
