@@ -355,8 +355,8 @@ def make_training():
                            "w -= lr sqrt(1 - b2^t)/(1 - b1^t) m / (sqrt(v) + eps)",
                  "torch_optim_adam_max_abs_difference": max_difference(snapshots, torch_snapshots),
                  "torch_optim_adam_note": "largest |w_keras - w_torch| over the snapshots when torch.optim.Adam "
-                                          "runs with eps = 1e-7 (torch adds eps to sqrt(v_hat), i.e. Keras's eps "
-                                          "times 1/sqrt(1 - b2^t))",
+                                          "runs with eps = 1e-7: torch adds eps to sqrt(v_hat) = sqrt(v) / "
+                                          "sqrt(1 - b2^t), which is Keras's update with eps * sqrt(1 - b2^t)",
                  "losses": losses, "snapshots": snapshots})
 
     layers = [{"inputs": i, "units": u, "activation": a} for i, u, a in LAYERS]
