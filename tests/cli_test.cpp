@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "cli_support.hpp"
 #include <nlohmann/json.hpp>
 
 #include "xdense/npy.hpp"
@@ -24,24 +26,9 @@ namespace fs = std::filesystem;
 const std::string data_dir = XDENSE_DATA_DIR;
 const std::string fashion = "/usr/share/datasets/fashion-mnist";
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::size_t count_lines(const std::string& text) {
-  std::size_t n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
+using xdense::testing::CommandResult;
+using xdense::testing::count_lines;
+using xdense::testing::read_file;
 
 class Cli : public ::testing::Test {
  protected:

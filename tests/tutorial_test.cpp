@@ -25,6 +25,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli_support.hpp"
+
 #include "xdense/activation.hpp"
 #include "xdense/random.hpp"
 
@@ -34,24 +36,9 @@ namespace fs = std::filesystem;
 
 const std::string data_dir = XDENSE_DATA_DIR;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::size_t count_lines(const std::string& text) {
-  std::size_t n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
+using xdense::testing::CommandResult;
+using xdense::testing::count_lines;
+using xdense::testing::read_file;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
