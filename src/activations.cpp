@@ -5,14 +5,83 @@
 #include <cmath>
 #include <sstream>
 
+#include "cpu_dispatch.hpp"
 #include "vector_math.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
+namespace {
+
+// The passes over whole (batch, units) blocks, each one loop over contiguous memory,
+// compiled for AVX2 and for the baseline (cpu_dispatch.hpp). Each element is loaded
+// unconditionally and picked with a select, so the loops vectorise; a local copy of
+// a slope cannot alias the stores. y may be x, and dx may be dy (in-place use).
+
+XDENSE_VECTOR_CLONES void step_values(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? 1.0f : 0.0f;
+}
+
+XDENSE_VECTOR_CLONES void hard_tanh_gradients(const float* x, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = std::abs(x[i]) <= 1.0f ? g : 0.0f;
+  }
+}
+
+XDENSE_VECTOR_CLONES void sigmoid_values(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = detail::sigmoid_approx(x[i]);
+}
+
+XDENSE_VECTOR_CLONES void sigmoid_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+XDENSE_VECTOR_CLONES void tanh_values(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = detail::tanh_approx(x[i]);
+}
+
+XDENSE_VECTOR_CLONES void tanh_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+// The backward passes of ReLU and leaky ReLU take the slope for x > 0, so the
+// gradient at 0 is the left one, as in Keras and PyTorch.
+XDENSE_VECTOR_CLONES void leaky_values(const float* x, float* y, std::size_t n, float slope) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = v >= 0.0f ? v : slope * v;
+  }
+}
+
+XDENSE_VECTOR_CLONES void relu_values(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = v > 0.0f ? v : 0.0f;
+  }
+}
+
+XDENSE_VECTOR_CLONES void leaky_gradients(const float* x, const float* dy, float* dx, std::size_t n, float slope) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = x[i] > 0.0f ? g : slope * g;
+  }
+}
+
+XDENSE_VECTOR_CLONES void relu_gradients(const float* x, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = x[i] > 0.0f ? g : 0.0f;
+  }
+}
+
+// y = e^(x - shift), the numerators of a softmax row.
+XDENSE_VECTOR_CLONES void exp_shifted(const float* x, float* y, std::size_t n, float shift) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = detail::exp_nonpositive(x[i] - shift);
+}
+
+}  // namespace
 
 float sigmoid(float x) { return detail::sigmoid_approx(x); }
-
-// Each loop below is one pass over the block; x, y, dy, dx are contiguous.
 
 void Linear::activate(ConstMatrixView x, MatrixView y) const { std::copy(x.data, x.data + x.size(), y.data); }
 
@@ -21,8 +90,7 @@ void Linear::derivative(ConstMatrixView, ConstMatrixView, ConstMatrixView dy, Ma
 }
 
 void BinaryStep::activate(ConstMatrixView x, MatrixView y) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = x.data[i] >= 0.0f ? 1.0f : 0.0f;
+  step_values(x.data, y.data, x.size());
 }
 
 void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
@@ -32,37 +100,31 @@ void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView 
     return;
   }
   // Straight-through estimator: treat the step as hard-tanh in the backward pass.
-  for (std::size_t i = 0; i < n; ++i) dx.data[i] = std::abs(x.data[i]) <= 1.0f ? dy.data[i] : 0.0f;
+  hard_tanh_gradients(x.data, dy.data, dx.data, n);
 }
 
 void Sigmoid::activate(ConstMatrixView x, MatrixView y) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = detail::sigmoid_approx(x.data[i]);
+  sigmoid_values(x.data, y.data, x.size());
 }
 
 void Sigmoid::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
-  const std::size_t n = y.size();
-  for (std::size_t i = 0; i < n; ++i) dx.data[i] = dy.data[i] * y.data[i] * (1.0f - y.data[i]);
+  sigmoid_gradients(y.data, dy.data, dx.data, y.size());
 }
 
 void Tanh::activate(ConstMatrixView x, MatrixView y) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = detail::tanh_approx(x.data[i]);
+  tanh_values(x.data, y.data, x.size());
 }
 
 void Tanh::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
-  const std::size_t n = y.size();
-  for (std::size_t i = 0; i < n; ++i) dx.data[i] = dy.data[i] * (1.0f - y.data[i] * y.data[i]);
+  tanh_gradients(y.data, dy.data, dx.data, y.size());
 }
 
 void ReLU::activate(ConstMatrixView x, MatrixView y) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = x.data[i] > 0.0f ? x.data[i] : 0.0f;
+  relu_values(x.data, y.data, x.size());
 }
 
 void ReLU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) dx.data[i] = x.data[i] > 0.0f ? dy.data[i] : 0.0f;
+  relu_gradients(x.data, dy.data, dx.data, x.size());
 }
 
 LeakyReLU::LeakyReLU(float negative_slope) : slope_(negative_slope) {
@@ -81,13 +143,11 @@ std::string LeakyReLU::spec() const {
 }
 
 void LeakyReLU::activate(ConstMatrixView x, MatrixView y) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) y.data[i] = x.data[i] >= 0.0f ? x.data[i] : slope_ * x.data[i];
+  leaky_values(x.data, y.data, x.size(), slope_);
 }
 
 void LeakyReLU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) dx.data[i] = x.data[i] > 0.0f ? dy.data[i] : slope_ * dy.data[i];
+  leaky_gradients(x.data, dy.data, dx.data, x.size(), slope_);
 }
 
 void Softmax::activate(ConstMatrixView x, MatrixView y) const {
@@ -95,11 +155,9 @@ void Softmax::activate(ConstMatrixView x, MatrixView y) const {
     const float* in = x.row(r);
     float* out = y.row(r);
     const float m = *std::max_element(in, in + x.cols);
+    exp_shifted(in, out, x.cols, m);  // separate from the sum, so the exps vectorise
     float sum = 0.0f;
-    for (std::size_t c = 0; c < x.cols; ++c) {
-      out[c] = detail::exp_approx(in[c] - m);
-      sum += out[c];
-    }
+    for (std::size_t c = 0; c < x.cols; ++c) sum += out[c];
     const float inverse = 1.0f / sum;
     for (std::size_t c = 0; c < x.cols; ++c) out[c] *= inverse;
   }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "cpu_dispatch.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -34,6 +35,52 @@ void check_unit_interval(const std::string& who, const std::string& what, float 
   }
 }
 
+// The update loops, compiled for AVX2 and for the baseline (cpu_dispatch.hpp). Each
+// returns non-zero when an updated weight is NaN or infinite; w, g and the state
+// arrays never overlap (the state is the optimizer's own).
+
+XDENSE_VECTOR_CLONES std::uint32_t sgd_update(float* __restrict w, const float* __restrict g, std::size_t n, float lr) {
+  std::uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    w[i] -= lr * g[i];
+    bad |= non_finite(w[i]);
+  }
+  return bad;
+}
+
+XDENSE_VECTOR_CLONES std::uint32_t momentum_update(float* __restrict w, const float* __restrict g,
+                                                   float* __restrict v, std::size_t n, float lr, float momentum,
+                                                   bool nesterov) {
+  std::uint32_t bad = 0;
+  if (nesterov) {
+    for (std::size_t i = 0; i < n; ++i) {
+      v[i] = momentum * v[i] - lr * g[i];
+      w[i] += momentum * v[i] - lr * g[i];
+      bad |= non_finite(w[i]);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      v[i] = momentum * v[i] - lr * g[i];
+      w[i] += v[i];
+      bad |= non_finite(w[i]);
+    }
+  }
+  return bad;
+}
+
+XDENSE_VECTOR_CLONES std::uint32_t adam_update(float* __restrict w, const float* __restrict g, float* __restrict m,
+                                               float* __restrict v, std::size_t n, float beta1, float beta2,
+                                               float step_size, float epsilon) {
+  std::uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * (1.0f - beta1);
+    v[i] += (g[i] * g[i] - v[i]) * (1.0f - beta2);
+    w[i] -= step_size * m[i] / (std::sqrt(v[i]) + epsilon);
+    bad |= non_finite(w[i]);
+  }
+  return bad;
+}
+
 }  // namespace
 
 bool Optimizer::step(const std::vector<Parameter>& parameters) {
@@ -50,6 +97,7 @@ bool Optimizer::step(const std::vector<Parameter>& parameters) {
     }
   }
   ++iterations_;
+  begin_step();
   bool finite = true;
   for (std::size_t i = 0; i < parameters.size(); ++i) finite &= update(i, parameters[i]);
   return finite;
@@ -101,33 +149,9 @@ void SGD::allocate_state(const std::vector<std::size_t>& sizes) {
 }
 
 bool SGD::update(std::size_t index, const Parameter& p) {
-  const float lr = options_.learning_rate;
-  float* w = p.value;
-  const float* g = p.gradient;
-  std::uint32_t bad = 0;
-  if (options_.momentum == 0.0f) {
-    for (std::size_t i = 0; i < p.size; ++i) {
-      w[i] -= lr * g[i];
-      bad |= non_finite(w[i]);
-    }
-    return bad == 0;
-  }
-  const float m = options_.momentum;
-  float* v = velocities_[index].data();
-  if (options_.nesterov) {
-    for (std::size_t i = 0; i < p.size; ++i) {
-      v[i] = m * v[i] - lr * g[i];
-      w[i] += m * v[i] - lr * g[i];
-      bad |= non_finite(w[i]);
-    }
-  } else {
-    for (std::size_t i = 0; i < p.size; ++i) {
-      v[i] = m * v[i] - lr * g[i];
-      w[i] += v[i];
-      bad |= non_finite(w[i]);
-    }
-  }
-  return bad == 0;
+  if (options_.momentum == 0.0f) return sgd_update(p.value, p.gradient, p.size, options_.learning_rate) == 0;
+  return momentum_update(p.value, p.gradient, velocities_[index].data(), p.size, options_.learning_rate,
+                         options_.momentum, options_.nesterov) == 0;
 }
 
 // ---------------------------------------------------------------- Adam
@@ -152,26 +176,16 @@ void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
   }
 }
 
-bool Adam::update(std::size_t index, const Parameter& p) {
+void Adam::begin_step() {
+  // Bias correction folded into the step size, once per step, in double.
   const double t = static_cast<double>(iterations_);
-  const float b1 = options_.beta1;
-  const float b2 = options_.beta2;
-  const float eps = options_.epsilon;
-  // Bias correction folded into the step size, computed once per step in double.
-  const float lr_t = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - std::pow(double(b2), t)) /
-                                        (1.0 - std::pow(double(b1), t)));
-  float* w = p.value;
-  const float* g = p.gradient;
-  float* m = first_moments_[index].data();
-  float* v = second_moments_[index].data();
-  std::uint32_t bad = 0;
-  for (std::size_t i = 0; i < p.size; ++i) {
-    m[i] += (g[i] - m[i]) * (1.0f - b1);
-    v[i] += (g[i] * g[i] - v[i]) * (1.0f - b2);
-    w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
-    bad |= non_finite(w[i]);
-  }
-  return bad == 0;
+  step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - std::pow(double(options_.beta2), t)) /
+                                  (1.0 - std::pow(double(options_.beta1), t)));
+}
+
+bool Adam::update(std::size_t index, const Parameter& p) {
+  return adam_update(p.value, p.gradient, first_moments_[index].data(), second_moments_[index].data(), p.size,
+                     options_.beta1, options_.beta2, step_size_, options_.epsilon) == 0;
 }
 
 std::vector<std::vector<float>> Adam::slots() const {

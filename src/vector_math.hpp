@@ -16,13 +16,18 @@
 
 namespace xdense::detail {
 
-inline float exp_approx(float x) {
+constexpr float round_magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+
+// e^x = 2^n e^r for x already clamped to [-104, 88.72]: n = round(x / ln2) and e^r.
+struct ExpParts {
+  float n;
+  float exp_r;
+};
+
+inline ExpParts exp_parts(float x) {
   constexpr float log2e = 1.44269504088896341f;
   constexpr float ln2_high = 0.693359375f;  // few significant bits: n * ln2_high is exact
   constexpr float ln2_low = -2.12194440e-4f;
-  constexpr float round_magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float keep = x >= -104.0f ? 1.0f : 0.0f;
-  x = x < -104.0f ? -104.0f : (x > 88.72f ? 88.72f : x);
   const float n = (x * log2e + round_magic) - round_magic;  // round to nearest
   const float r = (x - n * ln2_high) - n * ln2_low;
   const float r2 = r * r;
@@ -32,21 +37,40 @@ inline float exp_approx(float x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = p * r2 + r + 1.0f;
-  const float n1 = (n * 0.5f + round_magic) - round_magic;  // n1, n2 in [-75, 64]
-  const float n2 = n - n1;
-  const std::int32_t bits1 = (static_cast<std::int32_t>(n1) + 127) << 23;
-  const std::int32_t bits2 = (static_cast<std::int32_t>(n2) + 127) << 23;
-  float scale1, scale2;
-  std::memcpy(&scale1, &bits1, sizeof scale1);
-  std::memcpy(&scale2, &bits2, sizeof scale2);
-  return er * scale1 * scale2 * keep;
+  return {n, p * r2 + r + 1.0f};
+}
+
+// 2^e as a float, for an integral e in [-126, 127].
+inline float power_of_two(float e) {
+  const std::int32_t bits = (static_cast<std::int32_t>(e) + 127) << 23;
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+inline float exp_approx(float x) {
+  const float keep = x >= -104.0f ? 1.0f : 0.0f;
+  x = x < -104.0f ? -104.0f : (x > 88.72f ? 88.72f : x);
+  const ExpParts parts = exp_parts(x);
+  const float n1 = (parts.n * 0.5f + round_magic) - round_magic;  // n1, n2 in [-75, 64]
+  const float n2 = parts.n - n1;
+  return parts.exp_r * power_of_two(n1) * power_of_two(n2) * keep;
+}
+
+// exp_approx for x <= 0 (or NaN), where it is cheaper: the sigmoid's e^-|x| and the
+// softmax's e^(x - max). 2^n for n in [-150, 0] is applied as 2^(n+64), a normal
+// float, then 2^-64: one rounding, as in exp_approx, so the results are the same.
+// Below -104 the clamped value rounds to 0 by itself.
+inline float exp_nonpositive(float x) {
+  x = x < -104.0f ? -104.0f : x;
+  const ExpParts parts = exp_parts(x);
+  return parts.exp_r * power_of_two(parts.n + 64.0f) * 5.42101086e-20f;  // 2^-64
 }
 
 // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: no overflow, full relative
 // precision on both sides.
 inline float sigmoid_approx(float x) {
-  const float e = exp_approx(x >= 0.0f ? -x : x);
+  const float e = exp_nonpositive(x >= 0.0f ? -x : x);
   const float inverse = 1.0f / (1.0f + e);
   return x >= 0.0f ? inverse : e * inverse;
 }
@@ -65,6 +89,31 @@ inline float tanh_approx(float x) {
   const float large = 1.0f - 2.0f / (exp_approx(2.0f * a) + 1.0f);
   const float signed_large = x < 0.0f ? -large : large;
   return a < 0.625f ? small : signed_large;
+}
+
+// log(1 + e) for e in [0, 1] (the softplus term log(1 + e^-|z|) of a loss from
+// logits), by Cephes logf's reduction and polynomial: with f = e below sqrt(2) - 1,
+// log(1 + f) = f - f^2/2 + f^3 P(f), and f is e itself, so no rounding of 1 + e is
+// lost; above, 1 + e = 2 (1 + f) with f = (e - 1) / 2 in [-0.29, 0], and ln 2 is
+// added in two parts as in exp_approx. About 1-2 ulp.
+inline float log1p_unit(float e) {
+  const bool halve = e > 0.41421356f;
+  const float f = halve ? (e - 1.0f) * 0.5f : e;
+  const float k = halve ? 1.0f : 0.0f;
+  const float f2 = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float y = p * f * f2;
+  y += -2.12194440e-4f * k;
+  y += -0.5f * f2;
+  return (f + y) + 0.693359375f * k;
 }
 
 }  // namespace xdense::detail

@@ -50,6 +50,9 @@ class Optimizer {
   virtual float learning_rate() const = 0;
 
  protected:
+  /// Called once per step(), after the step count is incremented and before the
+  /// update() calls: the place for work shared by all parameters (Adam's step size).
+  virtual void begin_step() {}
   /// Updates parameter `index` (value, gradient, state all of `p.size` floats);
   /// returns false if an updated value is NaN or infinite.
   virtual bool update(std::size_t index, const Parameter& p) = 0;
@@ -126,9 +129,11 @@ class Adam final : public Optimizer {
   }
   std::vector<std::vector<float>> slots() const override;
   void set_slots(std::vector<std::vector<float>> slots) override;
+  void begin_step() override;
 
  private:
   AdamOptions options_;
+  float step_size_ = 0.0f;  // lr_t of the current step
   std::vector<std::vector<float>> first_moments_;
   std::vector<std::vector<float>> second_moments_;
 };
