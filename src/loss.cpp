@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu_dispatch.hpp"
 #include "vector_math.hpp"
 #include "xdense/activations.hpp"
 #include "xdense/error.hpp"
@@ -33,9 +34,42 @@ double clip_probability(double p) { return std::min(std::max(p, probability_epsi
 // Class index stored in a sparse target (validated beforehand by check_targets).
 std::size_t class_of(ConstMatrixView targets, std::size_t row) { return static_cast<std::size_t>(targets.data[row]); }
 
+// Binary cross-entropy from logits in one float pass over n elements, compiled for AVX2
+// and for the baseline (cpu_dispatch.hpp): grad = scale (sigmoid(z) - y) and returns
+// sum of max(z, 0) - z y + log(1 + e^-|z|), the terms summed in eight double lanes.
+XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const float* y, float* grad, std::size_t n,
+                                                      float scale) {
+  double lanes[8] = {};
+  for (std::size_t first = 0; first < n; first += 8) {
+    const std::size_t count = n - first < 8 ? n - first : 8;
+    float terms[8] = {};
+    for (std::size_t l = 0; l < count; ++l) {
+      const float v = z[first + l];
+      const float t = y[first + l];
+      const float e = detail::exp_nonpositive(v >= 0.0f ? -v : v);  // e^-|z|
+      const float inverse = 1.0f / (1.0f + e);
+      const float probability = v >= 0.0f ? inverse : e * inverse;  // sigmoid(z)
+      grad[first + l] = scale * (probability - t);
+      terms[l] = (v > 0.0f ? v : 0.0f) - v * t + detail::log1p_unit(e);
+    }
+    for (std::size_t l = 0; l < 8; ++l) lanes[l] += terms[l];
+  }
+  return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+}
+
+// e^(z - shift) for one row of a softmax, vectorised (the sum is taken apart).
+XDENSE_VECTOR_CLONES void exp_shifted(const float* z, float* out, std::size_t n, float shift) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = detail::exp_nonpositive(z[i] - shift);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Loss defaults
+
+double Loss::value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const {
+  gradient_from_logits(logits, targets, grad);
+  return value_from_logits(logits, targets);
+}
 
 double Loss::value_from_logits(ConstMatrixView, ConstMatrixView) const {
   throw StateError(name() + ": cannot be computed from logits");
@@ -116,10 +150,17 @@ double BinaryCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView 
 }
 
 void BinaryCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
+  value_and_gradient_from_logits(z, y, grad);
+}
+
+double BinaryCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z, ConstMatrixView y,
+                                                          MatrixView grad) const {
   check_same_shape(*this, z, y);
   // dL/dz = (sigmoid(z) - y) / N
-  const float scale = 1.0f / static_cast<float>(z.size());
-  for (std::size_t i = 0; i < z.size(); ++i) grad.data[i] = scale * (detail::sigmoid_approx(z.data[i]) - y.data[i]);
+  const std::size_t n = z.size();
+  if (n == 0) return 0.0;
+  const double sum = binary_cross_entropy_pass(z.data, y.data, grad.data, n, 1.0f / static_cast<float>(n));
+  return sum / static_cast<double>(n);
 }
 
 void BinaryCrossEntropy::check_output(std::size_t, const Activation* output) const {
@@ -252,31 +293,43 @@ double CategoricalCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrix
 }
 
 void CategoricalCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
+  value_and_gradient_from_logits(z, y, grad);
+}
+
+double CategoricalCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z, ConstMatrixView y,
+                                                               MatrixView grad) const {
   check_rows(*this, z, y);
   const bool sparse = sparse_targets(y, z.cols);
   if (!sparse) check_same_shape(*this, z, y);
-  // dL/dz_j = (softmax(z)_j * sum_k y_k - y_j) / batch
+  // dL/dz_j = (softmax(z)_j * sum_k y_k - y_j) / batch; the loss per row is
+  // sum_k y_k (lse - z_k) with lse = logsumexp(z) = m + log sum_k e^(z_k - m), m = max z.
   const float inverse_batch = 1.0f / static_cast<float>(z.rows);
+  double sum = 0.0;
   for (std::size_t r = 0; r < z.rows; ++r) {
     const float* zr = z.row(r);
     float* gr = grad.row(r);
     const float m = *std::max_element(zr, zr + z.cols);
+    exp_shifted(zr, gr, z.cols, m);
     float exp_sum = 0.0f;
-    for (std::size_t c = 0; c < z.cols; ++c) {
-      gr[c] = detail::exp_approx(zr[c] - m);
-      exp_sum += gr[c];
+    for (std::size_t c = 0; c < z.cols; ++c) exp_sum += gr[c];
+    const double lse = double(m) + std::log(double(exp_sum));
+    if (sparse) {
+      const std::size_t target = class_of(y, r);
+      sum += lse - zr[target];
+      const float scale = 1.0f / exp_sum;
+      for (std::size_t c = 0; c < z.cols; ++c) gr[c] = (gr[c] * scale - (c == target ? 1.0f : 0.0f)) * inverse_batch;
+      continue;
     }
-    float target_sum = 1.0f;
-    if (!sparse) {
-      target_sum = 0.0f;
-      for (std::size_t c = 0; c < z.cols; ++c) target_sum += y.row(r)[c];
+    const float* yr = y.row(r);
+    float target_sum = 0.0f;
+    for (std::size_t c = 0; c < z.cols; ++c) {
+      target_sum += yr[c];
+      sum += yr[c] * (lse - zr[c]);
     }
     const float scale = target_sum / exp_sum;
-    for (std::size_t c = 0; c < z.cols; ++c) {
-      const float t = sparse ? (class_of(y, r) == c ? 1.0f : 0.0f) : y.row(r)[c];
-      gr[c] = (gr[c] * scale - t) * inverse_batch;
-    }
+    for (std::size_t c = 0; c < z.cols; ++c) gr[c] = (gr[c] * scale - yr[c]) * inverse_batch;
   }
+  return z.rows ? sum / static_cast<double>(z.rows) : 0.0;
 }
 
 // ---------------------------------------------------------------- registry

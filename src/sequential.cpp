@@ -223,8 +223,7 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
   if (fused_output_ != nullptr) {
     // dL/dz from the logits directly: the output activation's backward is skipped.
     const ConstMatrixView logits = fused_output_->last_input();
-    loss = loss_->value_from_logits(logits, y);
-    loss_->gradient_from_logits(logits, y, gradient);
+    loss = loss_->value_and_gradient_from_logits(logits, y, gradient);
     backward_from = layers_.size() - 1;
   } else {
     loss = loss_->value(output, y);

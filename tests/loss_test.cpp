@@ -13,6 +13,7 @@
 #include "gradient_check.hpp"
 #include "xdense/activations.hpp"
 #include "xdense/error.hpp"
+#include "xdense/random.hpp"
 
 // Expected values are computed here in long double from the Keras formulas, written
 // out next to each reference function, never by calling back into xdense:
@@ -458,6 +459,51 @@ TEST(LossSparseCategoricalCrossEntropy, MatchesCategoricalWithIndices) {
 }
 
 // ---- fusion and compatibility checks ----------------------------------------------------------
+
+// ---- the training step's one-pass loss and gradient -----------------------------------------
+
+// value_and_gradient_from_logits() (what Sequential::train_step calls) gives the same
+// gradient bits as gradient_from_logits() and the loss of value_from_logits() up to
+// float rounding of each term (it sums float terms in double; the reference is double).
+TEST(LossFromLogitsInOnePass, AgreesWithTheSeparateCalls) {
+  Rng rng(77);
+  for (std::size_t rows : {1, 7, 8, 32, 129}) {
+    for (std::size_t units : {1, 3, 10}) {
+      Matrix z = Matrix::from_shape({rows, units});
+      for (float& v : z) v = static_cast<float>(rng.normal() * 6.0);
+      z.data()[0] = rows > 1 ? 1e4f : z.data()[0];  // far out: finite, exact
+      Matrix dense_targets = Matrix::from_shape({rows, units});
+      Matrix class_targets = Matrix::from_shape({rows, 1});
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t target = rng.below(units);
+        class_targets(r, 0) = static_cast<float>(target);
+        for (std::size_t c = 0; c < units; ++c) {
+          dense_targets(r, c) = units == 1 ? static_cast<float>(rng.uniform(0.0, 1.0)) : (c == target ? 1.0f : 0.0f);
+        }
+      }
+      const BinaryCrossEntropy bce;
+      const CategoricalCrossEntropy cce;
+      std::vector<std::pair<const Loss*, const Matrix*>> cases{{&bce, &dense_targets}};
+      if (units > 1) cases = {{&cce, &dense_targets}, {&cce, &class_targets}};
+      for (const auto& [loss, targets] : cases) {
+        const std::string what = loss->name() + " rows " + std::to_string(rows) + " units " +
+                                 std::to_string(units) + (targets->shape(1) == 1 ? " sparse" : "");
+        Matrix one_pass = zeros_like(z), separate = zeros_like(z);
+        const double value = loss->value_and_gradient_from_logits(view(z), view(*targets), view(one_pass));
+        loss->gradient_from_logits(view(z), view(*targets), view(separate));
+        const double reference = loss->value_from_logits(view(z), view(*targets));
+        EXPECT_NEAR(value, reference, 4e-7 * std::fabs(reference) + 1e-7) << what;
+        for (std::size_t i = 0; i < z.size(); ++i) ASSERT_EQ(one_pass.data()[i], separate.data()[i]) << what << " " << i;
+      }
+    }
+  }
+}
+
+TEST(LossFromLogitsInOnePass, LossesWithoutLogitsFormThrow) {
+  const Matrix z = {{0.5f}};
+  Matrix g = zeros_like(z);
+  EXPECT_THROW(MeanSquaredError().value_and_gradient_from_logits(view(z), view(z), view(g)), StateError);
+}
 
 TEST(LossChecks, FusesOnlySigmoidWithBceAndSoftmaxWithCce) {
   const BinaryCrossEntropy bce;

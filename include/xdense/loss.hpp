@@ -43,6 +43,13 @@ class Loss {
   /// grad = dL/dz (only when fuses_with() is true).
   virtual void gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const;
 
+  /// A training step's pass: grad = dL/dz as gradient_from_logits(), and returns the
+  /// mean loss, from the same exponentials in float arithmetic (within a few float
+  /// roundings of value_from_logits(), which sums in double; Keras computes in float
+  /// throughout). Default: the two calls.
+  virtual double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets,
+                                                MatrixView grad) const;
+
   /// Throws InvalidArgument when the loss cannot go with a model whose last layer
   /// has `units` outputs and is `output` (nullptr if it is not an activation).
   virtual void check_output(std::size_t units, const Activation* output) const;
@@ -71,6 +78,8 @@ class BinaryCrossEntropy final : public Loss {
   bool fuses_with(const Activation& output) const override;
   double value_from_logits(ConstMatrixView logits, ConstMatrixView targets) const override;
   void gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const override;
+  double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets,
+                                        MatrixView grad) const override;
   void check_output(std::size_t units, const Activation* output) const override;
   void check_targets(ConstMatrixView targets, std::size_t units) const override;
 };
@@ -90,6 +99,8 @@ class CategoricalCrossEntropy final : public Loss {
   bool fuses_with(const Activation& output) const override;
   double value_from_logits(ConstMatrixView logits, ConstMatrixView targets) const override;
   void gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const override;
+  double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets,
+                                        MatrixView grad) const override;
   void check_output(std::size_t units, const Activation* output) const override;
   void check_targets(ConstMatrixView targets, std::size_t units) const override;
 
