@@ -2,6 +2,11 @@
 
 #include <cblas.h>
 
+#include <cstring>
+
+#include "cpu_dispatch.hpp"
+#include "simd.hpp"
+
 namespace xdense::blas {
 namespace {
 
@@ -10,34 +15,134 @@ namespace {
 // dominates tiny layers such as 2-16-1.
 constexpr std::size_t small_product = 16 * 1024;
 
-// C(m,n) += alpha * sum_p A(i,p) B(p,j) for small shapes, with A(i,p) at
-// a[i*a_row + p*a_col] and B(p,j) at b[p*b_row + j*b_col] (row-major storage, a
-// transposed operand just swaps its strides). The loop over the longest of the
-// dimensions with unit stride runs innermost so it vectorises; tiny layers have
-// n = 1 (one output unit) or k = 1, where the usual i-p-j order would leave
-// length-1 inner loops.
-void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* __restrict a, std::size_t a_row,
-                 std::size_t a_col, const float* __restrict b, std::size_t b_row, std::size_t b_col,
-                 float* __restrict c) {
-  if (b_col == 1 && n >= k && n >= m) {  // rows of C: c(i,:) += A(i,p) B(p,:)
-    for (std::size_t i = 0; i < m; ++i)
+using detail::Float8;
+using detail::load8;
+using detail::ones8;
+using detail::store8;
+using detail::sum8;
+
+// sum_p a[p] b[p] in eight interleaved partial sums, added up in a fixed order (so
+// the result does not depend on the vector width), then the tail.
+inline float dot(const float* a, const float* b, std::size_t k) {
+  std::size_t p = 0;
+  float sum = 0.0f;
+  if (k >= 8) {
+    Float8 lanes = load8(a) * load8(b);
+    for (p = 8; p + 8 <= k; p += 8) lanes += load8(a + p) * load8(b + p);
+    sum = sum8(lanes);
+  }
+  for (; p < k; ++p) sum += a[p] * b[p];
+  return sum;
+}
+
+// What C holds before the products are added: a row broadcast to every row (a bias),
+// or beta C with beta 0 (zeros, whatever C held, as BLAS) or 1.
+struct Start {
+  const float* row = nullptr;
+  float beta = 0.0f;
+};
+
+constexpr float zeros[16] = {};
+
+// C(m,n) = start + alpha A(m,k) B(k,n) with B's rows contiguous (B(p,j) at
+// b[p*b_row + j]), A(i,p) at a[i*a_row + p*a_col]. Each row of C is done in chunks
+// of 16 then 8 columns held in registers while the k products accumulate into them
+// (in order of p); accumulating in memory instead would chain every step through a
+// store and a reload. Columns past the last multiple of 8 are done one by one.
+inline void rows_of_c(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t a_row,
+                      std::size_t a_col, const float* b, std::size_t b_row, Start start, float* __restrict c) {
+  for (std::size_t i = 0; i < m; ++i) {
+    float* ci = c + i * n;
+    const float* ai = a + i * a_row;
+    auto from = [&](std::size_t j) {  // where column j's starting value is
+      return start.row != nullptr ? start.row + j : (start.beta == 0.0f ? zeros : ci + j);
+    };
+    std::size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+      const float* f = from(j);
+      Float8 low = load8(f), high = load8(f + 8);
       for (std::size_t p = 0; p < k; ++p) {
-        const float aip = alpha * a[i * a_row + p * a_col];
-        for (std::size_t j = 0; j < n; ++j) c[i * n + j] += aip * b[p * b_row + j];
+        const Float8 aip = ones8 * (alpha * ai[p * a_col]);
+        const float* bp = b + p * b_row + j;
+        low += aip * load8(bp);
+        high += aip * load8(bp + 8);
       }
-  } else if (a_col == 1 && b_row == 1 && k >= 4) {  // dot products along contiguous p
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        float sum = 0.0f;
-        for (std::size_t p = 0; p < k; ++p) sum += a[i * a_row + p] * b[p + j * b_col];
-        c[i * n + j] += alpha * sum;
-      }
-  } else if (n == 1 && a_row == 1) {  // one column: c(:) += A(:,p) b(p), contiguous in i
-    for (std::size_t p = 0; p < k; ++p) {
-      const float bp = alpha * b[p * b_row];
-      for (std::size_t i = 0; i < m; ++i) c[i] += a[i + p * a_col] * bp;
+      store8(ci + j, low);
+      store8(ci + j + 8, high);
     }
-  } else {  // general order, unit stride in C's rows
+    if (j + 8 <= n) {
+      Float8 acc = load8(from(j));
+      for (std::size_t p = 0; p < k; ++p) acc += ones8 * (alpha * ai[p * a_col]) * load8(b + p * b_row + j);
+      store8(ci + j, acc);
+      j += 8;
+    }
+    for (; j < n; ++j) {
+      float acc = *from(j);
+      for (std::size_t p = 0; p < k; ++p) acc += (alpha * ai[p * a_col]) * b[p * b_row + j];
+      ci[j] = acc;
+    }
+  }
+}
+
+// C(m,n) = start + alpha * sum_p A(i,p) B(p,j) for small shapes, with A(i,p) at
+// a[i*a_row + p*a_col] and B(p,j) at b[p*b_row + j*b_col] (row-major storage, a
+// transposed operand just swaps its strides). Each case runs along a unit-stride
+// axis so that it vectorises; tiny layers have n = 1 (one output unit) or k = 1,
+// where a fixed i-p-j order would leave length-1 inner loops.
+// Compiled for AVX2 and for the baseline (cpu_dispatch.hpp).
+XDENSE_VECTOR_CLONES void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                                      std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
+                                      std::size_t b_col, Start start, float* __restrict c) {
+  if (start.row == nullptr && start.beta != 0.0f && start.beta != 1.0f) {
+    for (std::size_t i = 0; i < m * n; ++i) c[i] *= start.beta;
+    start.beta = 1.0f;
+  }
+  const bool one_column_of_a_transposed = n == 1 && a_row == 1;
+  const bool dot_products = a_col == 1 && b_row == 1 && (n < 8 || b_col != 1);
+  if (!one_column_of_a_transposed && !dot_products && b_col == 1) {
+    rows_of_c(m, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    return;
+  }
+  // C(i,j)'s starting value.
+  auto start_of = [&](std::size_t i, std::size_t j) {
+    return start.row != nullptr ? start.row[j] : (start.beta == 0.0f ? 0.0f : c[i * n + j]);
+  };
+  if (one_column_of_a_transposed) {
+    // c^T (1,m) = start + alpha b^T (1,k) A^T (k,m), rows of A^T contiguous.
+    if (start.row != nullptr || start.beta == 0.0f) {
+      const float value = start_of(0, 0);  // the same for every row
+      for (std::size_t i = 0; i < m; ++i) c[i] = value;
+    }
+    rows_of_c(1, m, k, alpha, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, c);
+  } else if (dot_products) {
+    // Dot products of contiguous rows of A and columns of B: one output unit, or B^T
+    // stored. Eight rows at a time: their eight-lane partial sums are added up together
+    // (sum8_of_eight), in the order dot() uses for a row on its own.
+    const std::size_t k8 = k - k % 8;
+    for (std::size_t j = 0; j < n; ++j) {
+      const float* bj = b + j * b_col;
+      std::size_t i = 0;
+      for (; k8 > 0 && i + 8 <= m; i += 8) {
+        Float8 lanes[8];
+        for (std::size_t r = 0; r < 8; ++r) {
+          const float* ar = a + (i + r) * a_row;
+          Float8 acc = load8(ar) * load8(bj);
+          for (std::size_t p = 8; p < k8; p += 8) acc += load8(ar + p) * load8(bj + p);
+          lanes[r] = acc;
+        }
+        const Float8 sums = detail::sum8_of_eight(lanes);
+        for (std::size_t r = 0; r < 8; ++r) {
+          const float* ar = a + (i + r) * a_row;
+          float sum = sums[r];
+          for (std::size_t p = k8; p < k; ++p) sum += ar[p] * bj[p];
+          c[(i + r) * n + j] = start_of(i + r, j) + alpha * sum;
+        }
+      }
+      for (; i < m; ++i) c[i * n + j] = start_of(i, j) + alpha * dot(a + i * a_row, bj, k);
+    }
+  } else {  // both transposed (not used by Dense): general order, unit stride in C's rows
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) c[i * n + j] = start_of(i, j);
     for (std::size_t p = 0; p < k; ++p)
       for (std::size_t i = 0; i < m; ++i) {
         const float aip = alpha * a[i * a_row + p * a_col];
@@ -46,16 +151,18 @@ void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const
   }
 }
 
-}  // namespace
-
-void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-           const float* b, float beta, float* c) {
+void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+             const float* b, Start start, float* c) {
   if (m == 0 || n == 0) return;
   if (m * n * k <= small_product) {
-    for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0f ? 0.0f : beta * c[i];
     // Strides of A(i,p) and B(p,j) in their row-major storage: (m,k) or, transposed, (k,m).
-    small_sgemm(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, b, trans_b ? 1 : n, trans_b ? k : 1, c);
+    small_sgemm(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, b, trans_b ? 1 : n, trans_b ? k : 1, start, c);
     return;
+  }
+  float beta = start.beta;
+  if (start.row != nullptr) {
+    for (std::size_t i = 0; i < m; ++i) std::memcpy(c + i * n, start.row, n * sizeof(float));
+    beta = 1.0f;
   }
   // Leading dimensions of the row-major operands as stored.
   const int lda = static_cast<int>(trans_a ? m : k);
@@ -63,6 +170,33 @@ void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda > 0 ? lda : 1, b,
               ldb > 0 ? ldb : 1, beta, c, static_cast<int>(n));
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+           const float* b, float beta, float* c) {
+  product(trans_a, trans_b, m, n, k, alpha, a, b, Start{nullptr, beta}, c);
+}
+
+void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+                    const float* b, const float* row, float* c) {
+  product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{row, 0.0f}, c);
+}
+
+XDENSE_VECTOR_CLONES void column_sums(const float* x, std::size_t rows, std::size_t cols, float* __restrict sums) {
+  if (cols == 1) {  // one contiguous column: eight partial sums, as dot()
+    Float8 lanes = ones8 * 0.0f;
+    std::size_t r = 0;
+    for (; r + 8 <= rows; r += 8) lanes += load8(x + r);
+    float total = sum8(lanes);
+    for (; r < rows; ++r) total += x[r];
+    sums[0] = total;
+    return;
+  }
+  // sums (1,cols) = 1 (1,rows) . x (rows,cols), summed over the rows in order
+  const float one = 1.0f;
+  rows_of_c(1, cols, rows, 1.0f, &one, 0, 0, x, cols, Start{}, sums);
 }
 
 }  // namespace xdense::blas

@@ -11,4 +11,12 @@ namespace xdense::blas {
 void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            const float* b, float beta, float* c);
 
+/// C (m,n) = op(A) (m,k) . op(B) (k,n) + `row` (n) added to every row: a dense layer's
+/// x W + b, with the bias as the product's starting value (no pass of its own).
+void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+                    const float* b, const float* row, float* c);
+
+/// sums[c] = sum over the rows of x (rows,cols), row-major: a bias gradient.
+void column_sums(const float* x, std::size_t rows, std::size_t cols, float* sums);
+
 }  // namespace xdense::blas

@@ -73,10 +73,9 @@ ConstMatrixView Dense::forward(ConstMatrixView x) {
   check_columns(x, input_units_);
   input_ = x;
   MatrixView y = output_.view(x.rows);
-  // y = b broadcast over rows, then y += x . W (sgemm with beta = 1): the bias add
-  // rides along the matrix product instead of needing its own pass.
-  for (std::size_t r = 0; r < y.rows; ++r) std::copy(bias_.begin(), bias_.end(), y.row(r));
-  blas::sgemm(false, false, x.rows, units_, input_units_, 1.0f, x.data, kernel_.data(), 1.0f, y.data);
+  // y = x . W + b: the product starts from b in every row (for sgemm: b copied in,
+  // then beta = 1), so the bias add needs no pass of its own.
+  blas::sgemm_plus_row(false, false, x.rows, units_, input_units_, x.data, kernel_.data(), bias_.data(), y.data);
   return y;
 }
 
@@ -88,15 +87,8 @@ ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
   }
   // dW = x^T . dy : (in, batch) . (batch, units)
   blas::sgemm(true, false, input_units_, units_, dy.rows, 1.0f, input_.data, dy.data, 0.0f, kernel_gradient_.data());
-  // db = sum over the batch of dy
-  float* db = bias_gradient_.data();
-  std::fill(db, db + units_, 0.0f);
-  if (options_.use_bias) {
-    for (std::size_t r = 0; r < dy.rows; ++r) {
-      const float* g = dy.row(r);
-      for (std::size_t c = 0; c < units_; ++c) db[c] += g[c];
-    }
-  }
+  // db = sum over the batch of dy (stays 0 without a bias)
+  if (options_.use_bias) blas::column_sums(dy.data, dy.rows, units_, bias_gradient_.data());
   if (!need_input_gradient) return {};
   // dx = dy . W^T : (batch, units) . (units, in)
   MatrixView dx = input_gradient_.view(dy.rows);

@@ -122,6 +122,65 @@ TEST(Dense, BackwardEqualsNaiveFormulas) {
   }
 }
 
+// Every path of the matrix products behind Dense: products of up to 16k multiply-adds
+// take the vectorised small path (chunks of 16 and 8 columns and a scalar tail, one
+// output column, dot products eight rows at a time plus leftover rows, k below and
+// above 8), larger ones OpenBLAS. Each shape is checked on all three products of a
+// training step, twice (a second forward/backward must overwrite, not accumulate).
+TEST(Dense, ForwardAndBackwardMatchNaiveLoopsOverShapes) {
+  const std::size_t sizes[] = {1, 2, 7, 8, 9, 16, 17, 33};
+  std::uint64_t seed = 500;
+  for (std::size_t batch : {1, 5, 8, 32, 41})
+    for (std::size_t in : sizes)
+      for (std::size_t units : sizes) {
+        const Matrix x = random_matrix(batch, in, -1.0, 1.0, ++seed);
+        const Matrix kernel = random_matrix(in, units, -1.0, 1.0, ++seed);
+        const Vector bias = random_vector(units, -1.0, 1.0, ++seed);
+        const Matrix dy = random_matrix(batch, units, -1.0, 1.0, ++seed);
+        Dense layer(units);
+        layer.set_weights(kernel, bias);
+        const std::string shape = "batch " + std::to_string(batch) + ", " + std::to_string(in) + " -> " +
+                                  std::to_string(units);
+        // Sums of up to 41 O(1) float products: a few float roundings of O(10).
+        const double tol = 1e-5 * (1.0 + std::max({batch, in, units}));
+        for (int pass = 0; pass < 2; ++pass) {
+          const Matrix y = to_matrix(layer.forward(view(x)));
+          const std::vector<double> expected = naive_forward(x, kernel, bias);
+          for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y.data()[i], expected[i], tol) << shape << " y " << i;
+          const Matrix dx = to_matrix(layer.backward(view(dy)));
+          for (std::size_t i = 0; i < in; ++i)
+            for (std::size_t j = 0; j < units; ++j) {
+              double sum = 0.0;
+              for (std::size_t b = 0; b < batch; ++b) sum += double(x(b, i)) * double(dy(b, j));
+              ASSERT_NEAR(layer.kernel_gradient()(i, j), sum, tol) << shape << " dW " << i << "," << j;
+            }
+          for (std::size_t j = 0; j < units; ++j) {
+            double sum = 0.0;
+            for (std::size_t b = 0; b < batch; ++b) sum += dy(b, j);
+            ASSERT_NEAR(layer.bias_gradient()(j), sum, tol) << shape << " db " << j;
+          }
+          for (std::size_t b = 0; b < batch; ++b)
+            for (std::size_t i = 0; i < in; ++i) {
+              double sum = 0.0;
+              for (std::size_t j = 0; j < units; ++j) sum += double(dy(b, j)) * double(kernel(i, j));
+              ASSERT_NEAR(dx(b, i), sum, tol) << shape << " dx " << b << "," << i;
+            }
+        }
+      }
+}
+
+// A large layer goes through OpenBLAS (bias copied in, then beta = 1).
+TEST(Dense, LargeLayerMatchesNaiveLoops) {
+  const Matrix x = random_matrix(64, 300, -1.0, 1.0, 901);
+  const Matrix kernel = random_matrix(300, 40, -0.1, 0.1, 903);
+  const Vector bias = random_vector(40, -1.0, 1.0, 905);
+  Dense layer(40);
+  layer.set_weights(kernel, bias);
+  const Matrix y = to_matrix(layer.forward(view(x)));
+  const std::vector<double> expected = naive_forward(x, kernel, bias);
+  for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y.data()[i], expected[i], 1e-4) << i;
+}
+
 TEST(Dense, BackwardOverwritesRatherThanAccumulates) {
   // Two backward passes with the same dy give the same gradients (no +=).
   Fixture f;
