@@ -89,9 +89,7 @@ void Linear::derivative(ConstMatrixView, ConstMatrixView, ConstMatrixView dy, Ma
   std::copy(dy.data, dy.data + dy.size(), dx.data);
 }
 
-void BinaryStep::activate(ConstMatrixView x, MatrixView y) const {
-  step_values(x.data, y.data, x.size());
-}
+void BinaryStep::activate(ConstMatrixView x, MatrixView y) const { step_values(x.data, y.data, x.size()); }
 
 void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   const std::size_t n = x.size();
@@ -103,25 +101,19 @@ void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView 
   hard_tanh_gradients(x.data, dy.data, dx.data, n);
 }
 
-void Sigmoid::activate(ConstMatrixView x, MatrixView y) const {
-  sigmoid_values(x.data, y.data, x.size());
-}
+void Sigmoid::activate(ConstMatrixView x, MatrixView y) const { sigmoid_values(x.data, y.data, x.size()); }
 
 void Sigmoid::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
   sigmoid_gradients(y.data, dy.data, dx.data, y.size());
 }
 
-void Tanh::activate(ConstMatrixView x, MatrixView y) const {
-  tanh_values(x.data, y.data, x.size());
-}
+void Tanh::activate(ConstMatrixView x, MatrixView y) const { tanh_values(x.data, y.data, x.size()); }
 
 void Tanh::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
   tanh_gradients(y.data, dy.data, dx.data, y.size());
 }
 
-void ReLU::activate(ConstMatrixView x, MatrixView y) const {
-  relu_values(x.data, y.data, x.size());
-}
+void ReLU::activate(ConstMatrixView x, MatrixView y) const { relu_values(x.data, y.data, x.size()); }
 
 void ReLU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   relu_gradients(x.data, dy.data, dx.data, x.size());
@@ -142,9 +134,7 @@ std::string LeakyReLU::spec() const {
   return "leaky_relu(" + std::string(text, result.ptr) + ")";
 }
 
-void LeakyReLU::activate(ConstMatrixView x, MatrixView y) const {
-  leaky_values(x.data, y.data, x.size(), slope_);
-}
+void LeakyReLU::activate(ConstMatrixView x, MatrixView y) const { leaky_values(x.data, y.data, x.size(), slope_); }
 
 void LeakyReLU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   leaky_gradients(x.data, dy.data, dx.data, x.size(), slope_);

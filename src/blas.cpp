@@ -23,7 +23,7 @@ using detail::sum8;
 
 // sum_p a[p] b[p] in eight interleaved partial sums, added up in a fixed order (so
 // the result does not depend on the vector width), then the tail.
-inline float dot(const float* a, const float* b, std::size_t k) {
+XDENSE_KERNEL_INLINE float dot(const float* a, const float* b, std::size_t k) {
   std::size_t p = 0;
   float sum = 0.0f;
   if (k >= 8) {
@@ -44,44 +44,64 @@ struct Start {
 
 constexpr float zeros[16] = {};
 
-// C(m,n) = start + alpha A(m,k) B(k,n) with B's rows contiguous (B(p,j) at
-// b[p*b_row + j]), A(i,p) at a[i*a_row + p*a_col]. Each row of C is done in chunks
-// of 16 then 8 columns held in registers while the k products accumulate into them
-// (in order of p); accumulating in memory instead would chain every step through a
-// store and a reload. Columns past the last multiple of 8 are done one by one.
-inline void rows_of_c(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t a_row,
-                      std::size_t a_col, const float* b, std::size_t b_row, Start start, float* __restrict c) {
-  for (std::size_t i = 0; i < m; ++i) {
-    float* ci = c + i * n;
-    const float* ai = a + i * a_row;
-    auto from = [&](std::size_t j) {  // where column j's starting value is
-      return start.row != nullptr ? start.row + j : (start.beta == 0.0f ? zeros : ci + j);
-    };
-    std::size_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-      const float* f = from(j);
-      Float8 low = load8(f), high = load8(f + 8);
-      for (std::size_t p = 0; p < k; ++p) {
-        const Float8 aip = ones8 * (alpha * ai[p * a_col]);
-        const float* bp = b + p * b_row + j;
-        low += aip * load8(bp);
-        high += aip * load8(bp + 8);
-      }
-      store8(ci + j, low);
-      store8(ci + j + 8, high);
-    }
-    if (j + 8 <= n) {
-      Float8 acc = load8(from(j));
-      for (std::size_t p = 0; p < k; ++p) acc += ones8 * (alpha * ai[p * a_col]) * load8(b + p * b_row + j);
-      store8(ci + j, acc);
-      j += 8;
-    }
-    for (; j < n; ++j) {
-      float acc = *from(j);
-      for (std::size_t p = 0; p < k; ++p) acc += (alpha * ai[p * a_col]) * b[p * b_row + j];
-      ci[j] = acc;
+// Where C(i, j..)'s starting values are: the start row, zeros, or C itself (beta 1).
+XDENSE_KERNEL_INLINE const float* start_values(Start start, const float* c, std::size_t i, std::size_t j,
+                                               std::size_t n) {
+  return start.row != nullptr ? start.row + j : (start.beta == 0.0f ? zeros : c + i * n + j);
+}
+
+// Rows i..i+R-1, columns j..j+8V-1 of C = start + alpha A B, held in R x V registers
+// while the k products accumulate into them in order of p: R rows share each load of
+// B, and R x V independent sums hide the multiply-add latency.
+template <std::size_t R, std::size_t V>
+XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n, std::size_t k, float alpha,
+                                     const float* a, std::size_t a_row, std::size_t a_col, const float* b,
+                                     std::size_t b_row, Start start, float* __restrict c) {
+  Float8 acc[R][V];
+  for (std::size_t r = 0; r < R; ++r) {
+    const float* from = start_values(start, c, i + r, j, n);
+    for (std::size_t v = 0; v < V; ++v) acc[r][v] = load8(from + 8 * v);
+  }
+  for (std::size_t p = 0; p < k; ++p) {
+    Float8 bp[V];
+    for (std::size_t v = 0; v < V; ++v) bp[v] = load8(b + p * b_row + j + 8 * v);
+    for (std::size_t r = 0; r < R; ++r) {
+      const Float8 arp = ones8 * (alpha * a[(i + r) * a_row + p * a_col]);
+      for (std::size_t v = 0; v < V; ++v) acc[r][v] += arp * bp[v];
     }
   }
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < V; ++v) store8(c + (i + r) * n + j + 8 * v, acc[r][v]);
+}
+
+// C(m,n) = start + alpha A(m,k) B(k,n) with B's rows contiguous (B(p,j) at
+// b[p*b_row + j]), A(i,p) at a[i*a_row + p*a_col]: blocks of 4 rows x 16 columns
+// (then 2 rows, 1 row, then 8 columns) in registers; accumulating in memory instead would
+// chain every step through a store and a reload. Columns past the last multiple of
+// 8 are done one by one. Every C(i,j) is its start plus the products in order of p,
+// whichever block it falls in.
+XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                                    std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
+                                    Start start, float* __restrict c) {
+  std::size_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    std::size_t i = 0;
+    for (; i + 4 <= m; i += 4) block_of_c<4, 2>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    for (; i + 2 <= m; i += 2) block_of_c<2, 2>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    for (; i < m; ++i) block_of_c<1, 2>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+  }
+  if (j + 8 <= n) {
+    std::size_t i = 0;
+    for (; i + 4 <= m; i += 4) block_of_c<4, 1>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    for (; i < m; ++i) block_of_c<1, 1>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    j += 8;
+  }
+  for (; j < n; ++j)
+    for (std::size_t i = 0; i < m; ++i) {
+      float acc = *start_values(start, c, i, j, n);
+      for (std::size_t p = 0; p < k; ++p) acc += (alpha * a[i * a_row + p * a_col]) * b[p * b_row + j];
+      c[i * n + j] = acc;
+    }
 }
 
 // C(m,n) = start + alpha * sum_p A(i,p) B(p,j) for small shapes, with A(i,p) at

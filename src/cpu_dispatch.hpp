@@ -20,3 +20,12 @@
 #else
 #define XDENSE_VECTOR_CLONES
 #endif
+
+// XDENSE_KERNEL_INLINE: for helpers of the cloned kernels. They must be inlined into
+// each clone to be compiled for its instruction set; an out-of-line copy would be
+// baseline code (and pass vector arguments through memory).
+#if defined(__GNUC__)
+#define XDENSE_KERNEL_INLINE inline __attribute__((always_inline))
+#else
+#define XDENSE_KERNEL_INLINE inline
+#endif

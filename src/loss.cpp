@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "cpu_dispatch.hpp"
 #include "vector_math.hpp"
@@ -34,25 +35,42 @@ double clip_probability(double p) { return std::min(std::max(p, probability_epsi
 // Class index stored in a sparse target (validated beforehand by check_targets).
 std::size_t class_of(ConstMatrixView targets, std::size_t row) { return static_cast<std::size_t>(targets.data[row]); }
 
-// Binary cross-entropy from logits in one float pass over n elements, compiled for AVX2
-// and for the baseline (cpu_dispatch.hpp): grad = scale (sigmoid(z) - y) and returns
-// sum of max(z, 0) - z y + log(1 + e^-|z|), the terms summed in eight double lanes.
+// Binary cross-entropy from logits for eight elements: grad = scale (sigmoid(z) - y)
+// and term = max(z, 0) - z y + log(1 + e^-|z|), from one e^-|z|. A fixed count, so
+// the loop vectorises.
+XDENSE_KERNEL_INLINE void binary_cross_entropy_of_eight(const float* z, const float* y, float* grad, float* term,
+                                                        float scale) {
+  for (std::size_t l = 0; l < 8; ++l) {
+    const float v = z[l];
+    const float t = y[l];
+    const float e = detail::exp_nonpositive(v >= 0.0f ? -v : v);  // e^-|z|
+    const float inverse = 1.0f / (1.0f + e);
+    const float probability = v >= 0.0f ? inverse : e * inverse;  // sigmoid(z)
+    grad[l] = scale * (probability - t);
+    term[l] = (v > 0.0f ? v : 0.0f) - v * t + detail::log1p_unit(e);
+  }
+}
+
+// The same over n elements, compiled for AVX2 and for the baseline (cpu_dispatch.hpp);
+// returns the sum of the terms, added in eight double lanes. The last, partial block
+// goes through a zero-padded copy.
 XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const float* y, float* grad, std::size_t n,
                                                       float scale) {
   double lanes[8] = {};
-  for (std::size_t first = 0; first < n; first += 8) {
-    const std::size_t count = n - first < 8 ? n - first : 8;
-    float terms[8] = {};
-    for (std::size_t l = 0; l < count; ++l) {
-      const float v = z[first + l];
-      const float t = y[first + l];
-      const float e = detail::exp_nonpositive(v >= 0.0f ? -v : v);  // e^-|z|
-      const float inverse = 1.0f / (1.0f + e);
-      const float probability = v >= 0.0f ? inverse : e * inverse;  // sigmoid(z)
-      grad[first + l] = scale * (probability - t);
-      terms[l] = (v > 0.0f ? v : 0.0f) - v * t + detail::log1p_unit(e);
-    }
+  float terms[8];
+  std::size_t first = 0;
+  for (; first + 8 <= n; first += 8) {
+    binary_cross_entropy_of_eight(z + first, y + first, grad + first, terms, scale);
     for (std::size_t l = 0; l < 8; ++l) lanes[l] += terms[l];
+  }
+  if (first < n) {
+    const std::size_t count = n - first;
+    float z_tail[8] = {}, y_tail[8] = {}, grad_tail[8];
+    std::memcpy(z_tail, z + first, count * sizeof(float));
+    std::memcpy(y_tail, y + first, count * sizeof(float));
+    binary_cross_entropy_of_eight(z_tail, y_tail, grad_tail, terms, scale);
+    std::memcpy(grad + first, grad_tail, count * sizeof(float));
+    for (std::size_t l = 0; l < count; ++l) lanes[l] += terms[l];
   }
   return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
 }
@@ -153,8 +171,7 @@ void BinaryCrossEntropy::gradient_from_logits(ConstMatrixView z, ConstMatrixView
   value_and_gradient_from_logits(z, y, grad);
 }
 
-double BinaryCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z, ConstMatrixView y,
-                                                          MatrixView grad) const {
+double BinaryCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z, ConstMatrixView y, MatrixView grad) const {
   check_same_shape(*this, z, y);
   // dL/dz = (sigmoid(z) - y) / N
   const std::size_t n = z.size();

@@ -48,9 +48,8 @@ XDENSE_VECTOR_CLONES std::uint32_t sgd_update(float* __restrict w, const float* 
   return bad;
 }
 
-XDENSE_VECTOR_CLONES std::uint32_t momentum_update(float* __restrict w, const float* __restrict g,
-                                                   float* __restrict v, std::size_t n, float lr, float momentum,
-                                                   bool nesterov) {
+XDENSE_VECTOR_CLONES std::uint32_t momentum_update(float* __restrict w, const float* __restrict g, float* __restrict v,
+                                                   std::size_t n, float lr, float momentum, bool nesterov) {
   std::uint32_t bad = 0;
   if (nesterov) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -177,10 +176,24 @@ void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
 }
 
 void Adam::begin_step() {
-  // Bias correction folded into the step size, once per step, in double.
-  const double t = static_cast<double>(iterations_);
-  step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - std::pow(double(options_.beta2), t)) /
-                                  (1.0 - std::pow(double(options_.beta1), t)));
+  // Bias correction folded into the step size, once per step, in double. beta^t is
+  // kept as a running product (two multiplications a step instead of two pow()
+  // calls); it is always the product of t factors from 1, rebuilt that way when t
+  // did not simply advance (first step, reset, restore), so it depends on t alone
+  // and a resumed run computes the same step sizes as an uninterrupted one.
+  const std::size_t t = iterations_;
+  if (powers_step_ + 1 != t) {
+    beta1_power_ = 1.0;
+    beta2_power_ = 1.0;
+    for (powers_step_ = 0; powers_step_ + 1 < t; ++powers_step_) {
+      beta1_power_ *= double(options_.beta1);
+      beta2_power_ *= double(options_.beta2);
+    }
+  }
+  beta1_power_ *= double(options_.beta1);
+  beta2_power_ *= double(options_.beta2);
+  powers_step_ = t;
+  step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - beta2_power_) / (1.0 - beta1_power_));
 }
 
 bool Adam::update(std::size_t index, const Parameter& p) {

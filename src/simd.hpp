@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "cpu_dispatch.hpp"
+
 namespace xdense::detail {
 
 #if defined(__GNUC__)
@@ -48,18 +50,17 @@ inline Float8 operator*(Float8 a, float x) {
 /// exactly, -0 and NaN included).
 constexpr Float8 ones8 = {1, 1, 1, 1, 1, 1, 1, 1};
 
-inline Float8 load8(const float* p) {
+XDENSE_KERNEL_INLINE Float8 load8(const float* p) {
   Float8 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-inline void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
-
+XDENSE_KERNEL_INLINE void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
 
 /// The lanes summed pairwise in a fixed order, ((0+1) + (2+3)) + ((4+5) + (6+7)): the
 /// order in which sum8_of_eight() adds each of its vectors.
-inline float sum8(Float8 v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
+XDENSE_KERNEL_INLINE float sum8(Float8 v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
 
 // XDENSE_SHUFFLE8(a, b, i0, ..., i7): lane l of the result is lane i_l of the 16
 // lanes a0..a7 b0..b7 (a compile-time selection: one or two permute instructions).
@@ -81,7 +82,7 @@ Float8 shuffle8(Float8 a, Float8 b, I... index) {
 
 /// (sum8(v[0]), ..., sum8(v[7])) at once: three rounds of pairwise adds across the
 /// eight vectors (a transpose folded into the additions), same order as sum8.
-inline Float8 sum8_of_eight(const Float8* v) {
+XDENSE_KERNEL_INLINE Float8 sum8_of_eight(const Float8* v) {
   Float8 pairs[4];  // round 1: lanes (2l, 2l+1) of v[2q] and v[2q+1], interleaved
   for (int q = 0; q < 4; ++q) {
     const Float8 x = v[2 * q], y = v[2 * q + 1];

@@ -139,8 +139,8 @@ TEST(Dense, ForwardAndBackwardMatchNaiveLoopsOverShapes) {
         const Matrix dy = random_matrix(batch, units, -1.0, 1.0, ++seed);
         Dense layer(units);
         layer.set_weights(kernel, bias);
-        const std::string shape = "batch " + std::to_string(batch) + ", " + std::to_string(in) + " -> " +
-                                  std::to_string(units);
+        const std::string shape =
+            "batch " + std::to_string(batch) + ", " + std::to_string(in) + " -> " + std::to_string(units);
         // Sums of up to 41 O(1) float products: a few float roundings of O(10).
         const double tol = 1e-5 * (1.0 + std::max({batch, in, units}));
         for (int pass = 0; pass < 2; ++pass) {

@@ -308,8 +308,7 @@ TEST(LossCategoricalCrossEntropy, ValueByHand) {
   // Rows already sum to 1: -(log 0.7 + log 0.5) / 2 for labels 0 and 2.
   const Matrix p = {{0.7f, 0.2f, 0.1f}, {0.25f, 0.25f, 0.5f}};
   const CategoricalCrossEntropy loss;
-  const double by_hand = -(std::log(double(0.7f) / (double(0.7f) + double(0.2f) + double(0.1f))) +
-                           std::log(0.5)) / 2.0;
+  const double by_hand = -(std::log(double(0.7f) / (double(0.7f) + double(0.2f) + double(0.1f))) + std::log(0.5)) / 2.0;
   EXPECT_NEAR(loss.value(view(p), view(one_hot({0, 2}, 3))), by_hand, 1e-7);
   EXPECT_NEAR(loss.value(view(p), view(sparse({0, 2}))), by_hand, 1e-7);
   EXPECT_EQ(loss.name(), "categorical_crossentropy");
@@ -338,7 +337,8 @@ TEST(LossCategoricalCrossEntropy, ClipsAfterRenormalising) {
   // The labelled probability is 0: clipped to 1e-7, so the row costs -log(1e-7) = 16.118...
   const Matrix p = {{0.0f, 0.5f, 0.5f}, {0.2f, 0.3f, 0.5f}};
   const CategoricalCrossEntropy loss;
-  const double expected = double((-std::log(keras_epsilon) - std::log(Real(0.3f) / (Real(0.2f) + Real(0.3f) + Real(0.5f)))) / 2);
+  const double expected =
+      double((-std::log(keras_epsilon) - std::log(Real(0.3f) / (Real(0.2f) + Real(0.3f) + Real(0.5f)))) / 2);
   EXPECT_NEAR(double(reference_cce(p, one_hot({0, 1}, 3))), expected, 1e-9);
   const double v = loss.value(view(p), view(sparse({0, 1})));
   EXPECT_TRUE(std::isfinite(v));
@@ -451,8 +451,7 @@ TEST(LossSparseCategoricalCrossEntropy, MatchesCategoricalWithIndices) {
       p.data(), g.data(), p.size(), [&] { return loss->value(view(p), view(y)); }, "sparse cce dL/dp");
 
   Matrix z = {{0.5f, -0.5f, 1.0f}, {2.0f, 0.0f, -1.0f}};
-  EXPECT_NEAR(loss->value_from_logits(view(z), view(y)), double(reference_cce_of_logits(z, one_hot(labels, 3))),
-              1e-9);
+  EXPECT_NEAR(loss->value_from_logits(view(z), view(y)), double(reference_cce_of_logits(z, one_hot(labels, 3))), 1e-9);
   loss->gradient_from_logits(view(z), view(y), view(g));
   xdense::testing::expect_gradient_matches(
       z.data(), g.data(), z.size(), [&] { return loss->value_from_logits(view(z), view(y)); }, "sparse cce dL/dz");
@@ -486,14 +485,15 @@ TEST(LossFromLogitsInOnePass, AgreesWithTheSeparateCalls) {
       std::vector<std::pair<const Loss*, const Matrix*>> cases{{&bce, &dense_targets}};
       if (units > 1) cases = {{&cce, &dense_targets}, {&cce, &class_targets}};
       for (const auto& [loss, targets] : cases) {
-        const std::string what = loss->name() + " rows " + std::to_string(rows) + " units " +
-                                 std::to_string(units) + (targets->shape(1) == 1 ? " sparse" : "");
+        const std::string what = loss->name() + " rows " + std::to_string(rows) + " units " + std::to_string(units) +
+                                 (targets->shape(1) == 1 ? " sparse" : "");
         Matrix one_pass = zeros_like(z), separate = zeros_like(z);
         const double value = loss->value_and_gradient_from_logits(view(z), view(*targets), view(one_pass));
         loss->gradient_from_logits(view(z), view(*targets), view(separate));
         const double reference = loss->value_from_logits(view(z), view(*targets));
         EXPECT_NEAR(value, reference, 4e-7 * std::fabs(reference) + 1e-7) << what;
-        for (std::size_t i = 0; i < z.size(); ++i) ASSERT_EQ(one_pass.data()[i], separate.data()[i]) << what << " " << i;
+        for (std::size_t i = 0; i < z.size(); ++i)
+          ASSERT_EQ(one_pass.data()[i], separate.data()[i]) << what << " " << i;
       }
     }
   }
@@ -644,8 +644,8 @@ TEST(LossRegistry, NamesAndAliases) {
   EXPECT_NE(dynamic_cast<CategoricalCrossEntropy*>(make_loss("cce").get()), nullptr);
 
   const std::vector<std::string> names = loss_names();
-  EXPECT_EQ(names, (std::vector<std::string>{"mean_squared_error", "binary_crossentropy",
-                                             "categorical_crossentropy", "sparse_categorical_crossentropy"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
+                                             "sparse_categorical_crossentropy"}));
   for (const auto& n : names) EXPECT_EQ(make_loss(n)->name(), n);
 }
 

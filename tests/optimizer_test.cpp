@@ -248,6 +248,40 @@ TEST(OptimizerAdam, ResetRestartsBiasCorrection) {
   EXPECT_EQ(w.value, fresh.value);
 }
 
+TEST(OptimizerAdam, RestoredStateContinuesBitIdentically) {
+  // The bias correction uses beta^t kept as a running product: a restored optimizer
+  // (fresh, or one that had gone further) must rebuild it and take the same steps.
+  const auto gradient_at = [](std::size_t t) {
+    return std::vector<float>{0.3f * float(t % 5) - 0.5f, 1.0f / float(t + 1), -0.2f};
+  };
+  Weights uninterrupted(initial_weights, std::vector<float>(3));
+  Adam adam;
+  OptimizerState halfway;
+  std::vector<float> weights_halfway;
+  for (std::size_t t = 0; t < 40; ++t) {
+    if (t == 25) {
+      halfway = adam.state();
+      weights_halfway = uninterrupted.value;
+    }
+    uninterrupted.gradient = gradient_at(t);
+    adam.step({uninterrupted.parameter()});
+  }
+  Adam fresh;
+  Adam further;  // already 60 steps ahead on other weights
+  Weights elsewhere(initial_weights, std::vector<float>(3, 0.1f));
+  for (int t = 0; t < 60; ++t) further.step({elsewhere.parameter()});
+  for (Adam* resumed : {&fresh, &further}) {
+    Weights w(weights_halfway, std::vector<float>(3));
+    resumed->restore(halfway, {w.parameter()});
+    for (std::size_t t = 25; t < 40; ++t) {
+      w.gradient = gradient_at(t);
+      resumed->step({w.parameter()});
+    }
+    EXPECT_EQ(resumed->iterations(), 40u);
+    EXPECT_EQ(w.value, uninterrupted.value);
+  }
+}
+
 // ---- state is tied to each parameter by position ---------------------------------------------
 
 TEST(OptimizerState, ParametersAreUpdatedIndependently) {

@@ -47,8 +47,7 @@ class Loss {
   /// mean loss, from the same exponentials in float arithmetic (within a few float
   /// roundings of value_from_logits(), which sums in double; Keras computes in float
   /// throughout). Default: the two calls.
-  virtual double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets,
-                                                MatrixView grad) const;
+  virtual double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const;
 
   /// Throws InvalidArgument when the loss cannot go with a model whose last layer
   /// has `units` outputs and is `output` (nullptr if it is not an activation).

@@ -133,7 +133,10 @@ class Adam final : public Optimizer {
 
  private:
   AdamOptions options_;
-  float step_size_ = 0.0f;  // lr_t of the current step
+  float step_size_ = 0.0f;       // lr_t of the current step
+  std::size_t powers_step_ = 0;  // t of the running products below
+  double beta1_power_ = 1.0;     // beta1^powers_step_
+  double beta2_power_ = 1.0;     // beta2^powers_step_
   std::vector<std::vector<float>> first_moments_;
   std::vector<std::vector<float>> second_moments_;
 };
