@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "xdense/error.hpp"
+#include "xdense/threads.hpp"
 
 namespace {
 
@@ -22,6 +23,14 @@ const CLI::Validator non_negative_integer(
       return digits ? std::string() : "expected a non-negative integer, received '" + text + "'";
     },
     "UINT");
+
+// --threads for the subcommands that compute: the matrix products' thread count.
+void add_threads_option(CLI::App* command, int& threads) {
+  command->add_option("--threads", threads,
+                      "Threads for the matrix products (default: all cores, or OPENBLAS_NUM_THREADS),\n"
+                      "  e.g. --threads 1; results are bit-identical for a given count")
+      ->check(CLI::Range(1, 1024));
+}
 
 void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*& lr, CLI::Option*& momentum,
                CLI::Option*& beta1, CLI::Option*& beta2, CLI::Option*& epsilon, CLI::Option*& split, float& lr_value,
@@ -153,6 +162,11 @@ int main(int argc, char** argv) {
   export_command->add_option("--model", exported.model, "Model file written by train")->required();
   export_command->add_option("--npy", exported.npy_dir, "Folder to write dense_<i>_kernel.npy / dense_<i>_bias.npy into")->required();
 
+  int threads = 0;  // 0: not given
+  for (CLI::App* command : {train_command, evaluate_command, predict_command, demo_command, tutorial_command}) {
+    add_threads_option(command, threads);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -166,6 +180,7 @@ int main(int argc, char** argv) {
     return exit_user_error;
   }
   try {
+    if (threads > 0) xdense::set_num_threads(threads);
     if (train_command->parsed()) {
       if (lr->count()) train.learning_rate = lr_value;
       if (momentum->count()) train.momentum = momentum_value;

@@ -3,9 +3,29 @@
 #include <cblas.h>
 
 #include <cstring>
+#include <string>
 
 #include "cpu_dispatch.hpp"
 #include "simd.hpp"
+#include "xdense/error.hpp"
+#include "xdense/threads.hpp"
+
+// OpenBLAS's thread control (also in its cblas.h, not in other vendors' headers).
+extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads(void);
+
+namespace xdense {
+
+void set_num_threads(int threads) {
+  if (threads < 1) {
+    throw InvalidArgument("set_num_threads: expected at least 1 thread, received " + std::to_string(threads));
+  }
+  openblas_set_num_threads(threads);
+}
+
+int num_threads() { return openblas_get_num_threads(); }
+
+}  // namespace xdense
 
 namespace xdense::blas {
 namespace {

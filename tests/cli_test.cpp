@@ -322,7 +322,25 @@ TEST_F(Cli, BadSettingsFailBeforeAnyWork) {
   expect_user_error("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
                     "--batch-size 8 --output no/such/dir/out.xdm", {"no/such/dir/out.xdm", "does not exist"});
   expect_user_error("frobnicate", {"frobnicate"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --threads 0",
+                    {"--threads", "0"});
+  expect_user_error("evaluate --model m.xdm --data " + data_dir + "/iris.csv --threads -2", {"--threads"});
   expect_only_files({});
+}
+
+TEST_F(Cli, ThreadCountIsHonouredAndRepeatsResults) {
+  // Same seed and thread count: the same model file, bit for bit, at 1 and at 2 threads.
+  for (const char* threads : {"1", "2"}) {
+    train_cancer(std::string("a") + threads + ".xdm", std::string("--threads ") + threads);
+    train_cancer(std::string("b") + threads + ".xdm", std::string("--threads ") + threads);
+    EXPECT_EQ(read_file(path(std::string("a") + threads + ".xdm")),
+              read_file(path(std::string("b") + threads + ".xdm")))
+        << threads << " threads";
+  }
+  const CommandResult evaluate =
+      xdense("evaluate --model a1.xdm --data " + data_dir + "/breast_cancer.csv --json --threads 1");
+  ASSERT_EQ(evaluate.exit_code, 0) << evaluate.err;
+  EXPECT_GT(nlohmann::json::parse(evaluate.out).at("accuracy").get<double>(), 0.95);
 }
 
 TEST_F(Cli, LabelsOutOfRangeForTheModelAreRejected) {

@@ -15,3 +15,4 @@
 #include "xdense/random.hpp"
 #include "xdense/sequential.hpp"
 #include "xdense/tensor.hpp"
+#include "xdense/threads.hpp"
