@@ -171,6 +171,13 @@ XDENSE_VECTOR_CLONES void small_sgemm(std::size_t m, std::size_t n, std::size_t 
           lanes[r] = acc;
         }
         const Float8 sums = detail::sum8_of_eight(lanes);
+        if (n == 1 && k8 == k) {  // the eight results are contiguous: one vector step
+          const Float8 starts = start.row != nullptr ? ones8 * start.row[0]
+                                : start.beta == 0.0f ? ones8 * 0.0f
+                                                     : load8(c + i);
+          store8(c + i, starts + ones8 * alpha * sums);
+          continue;
+        }
         for (std::size_t r = 0; r < 8; ++r) {
           const float* ar = a + (i + r) * a_row;
           float sum = sums[r];

@@ -60,11 +60,20 @@ inline float exp_approx(float x) {
 // exp_approx for x <= 0 (or NaN), where it is cheaper: the sigmoid's e^-|x| and the
 // softmax's e^(x - max). 2^n for n in [-150, 0] is applied as 2^(n+64), a normal
 // float, then 2^-64: one rounding, as in exp_approx, so the results are the same.
-// Below -104 the clamped value rounds to 0 by itself.
+// Below -104 the clamped value rounds to 0 by itself. The exponent field of 2^(n+64)
+// comes straight from the bits of x log2e + round_magic, whose low bits hold n
+// (round_magic's own bits subtracted), with no float-to-int conversion.
 inline float exp_nonpositive(float x) {
+  constexpr float log2e = 1.44269504088896341f;
   x = x < -104.0f ? -104.0f : x;
+  const float shifted = x * log2e + round_magic;  // round_magic + n, n integral
+  std::uint32_t bits;
+  std::memcpy(&bits, &shifted, sizeof bits);
+  const std::uint32_t exponent = (bits + (127u + 64u - 0x4B400000u)) << 23;  // (n + 64 + 127) << 23, mod 2^32
+  float scale;
+  std::memcpy(&scale, &exponent, sizeof scale);
   const ExpParts parts = exp_parts(x);
-  return parts.exp_r * power_of_two(parts.n + 64.0f) * 5.42101086e-20f;  // 2^-64
+  return parts.exp_r * scale * 5.42101086e-20f;  // 2^-64
 }
 
 // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: no overflow, full relative
