@@ -11,10 +11,11 @@
 // training run is bit-identical from run to run there. OpenBLAS picks its kernels by
 // CPU in the same way.
 //
-// GCC only (Clang's target_clones does not take arch= levels on Debian 12's
-// clang 14); elsewhere the attribute is empty and the baseline build is used.
+// GCC 11 or later only (the first with arch=x86-64-v3; Clang's target_clones does
+// not take arch= levels on Debian 12's clang 14); elsewhere the attribute is empty
+// and the baseline build is used.
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) && defined(__linux__) && \
     !defined(XDENSE_NO_VECTOR_CLONES)
 #define XDENSE_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else

@@ -176,22 +176,30 @@ void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
 }
 
 void Adam::begin_step() {
-  // Bias correction folded into the step size, once per step, in double. beta^t is
-  // kept as a running product (two multiplications a step instead of two pow()
-  // calls); it is always the product of t factors from 1, rebuilt that way when t
-  // did not simply advance (first step, reset, restore), so it depends on t alone
-  // and a resumed run computes the same step sizes as an uninterrupted one.
+  // Bias correction folded into the step size, once per step, in double. Up to
+  // running_limit steps, beta^t is kept as a running product (two multiplications a
+  // step instead of two pow() calls); it is always the product of t factors from 1,
+  // rebuilt that way when t did not simply advance (first step, reset, restore: at
+  // most running_limit multiplications, ~20 ms), so it depends on t alone and a
+  // resumed run computes the same step sizes as an uninterrupted one. Beyond, pow().
+  constexpr std::size_t running_limit = std::size_t{1} << 24;
   const std::size_t t = iterations_;
-  if (powers_step_ + 1 != t) {
-    beta1_power_ = 1.0;
-    beta2_power_ = 1.0;
-    for (powers_step_ = 0; powers_step_ + 1 < t; ++powers_step_) {
-      beta1_power_ *= double(options_.beta1);
-      beta2_power_ *= double(options_.beta2);
+  const double beta1 = options_.beta1, beta2 = options_.beta2;
+  if (t > running_limit) {
+    beta1_power_ = std::pow(beta1, static_cast<double>(t));
+    beta2_power_ = std::pow(beta2, static_cast<double>(t));
+  } else {
+    if (powers_step_ + 1 != t) {
+      beta1_power_ = 1.0;
+      beta2_power_ = 1.0;
+      for (powers_step_ = 0; powers_step_ + 1 < t; ++powers_step_) {
+        beta1_power_ *= beta1;
+        beta2_power_ *= beta2;
+      }
     }
+    beta1_power_ *= beta1;
+    beta2_power_ *= beta2;
   }
-  beta1_power_ *= double(options_.beta1);
-  beta2_power_ *= double(options_.beta2);
   powers_step_ = t;
   step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - beta2_power_) / (1.0 - beta1_power_));
 }

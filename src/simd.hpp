@@ -56,11 +56,11 @@ XDENSE_KERNEL_INLINE Float8 load8(const float* p) {
   return v;
 }
 
-XDENSE_KERNEL_INLINE void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
+XDENSE_KERNEL_INLINE void store8(float* p, const Float8& v) { std::memcpy(p, &v, sizeof v); }
 
 /// The lanes summed pairwise in a fixed order, ((0+1) + (2+3)) + ((4+5) + (6+7)): the
 /// order in which sum8_of_eight() adds each of its vectors.
-XDENSE_KERNEL_INLINE float sum8(Float8 v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
+XDENSE_KERNEL_INLINE float sum8(const Float8& v) { return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7])); }
 
 // XDENSE_SHUFFLE8(a, b, i0, ..., i7): lane l of the result is lane i_l of the 16
 // lanes a0..a7 b0..b7 (a compile-time selection: one or two permute instructions).

@@ -14,8 +14,8 @@
 
 #include <gtest/gtest.h>
 
-#include "cli_support.hpp"
 #include <nlohmann/json.hpp>
+#include "cli_support.hpp"
 
 #include "xdense/npy.hpp"
 
@@ -61,7 +61,8 @@ class Cli : public ::testing::Test {
     const CommandResult run = xdense(args);
     EXPECT_EQ(run.exit_code, 2) << args << "\n" << run.err;
     EXPECT_EQ(count_lines(run.err), 1u) << run.err;
-    for (const auto& f : fragments) EXPECT_NE(run.err.find(f), std::string::npos) << "missing '" << f << "' in: " << run.err;
+    for (const auto& f : fragments)
+      EXPECT_NE(run.err.find(f), std::string::npos) << "missing '" << f << "' in: " << run.err;
   }
 
   // No file other than the ones listed is in the folder (no partial or temp outputs).
@@ -75,9 +76,11 @@ class Cli : public ::testing::Test {
   }
 
   std::string train_cancer(const std::string& output, const std::string& extra = "") const {
-    const CommandResult run = xdense("train --data " + data_dir + "/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid "
-                           "--loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 "
-                           "--validation-split 0.2 --standardize --output " + output + " " + extra);
+    const CommandResult run = xdense("train --data " + data_dir +
+                                     "/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid "
+                                     "--loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 "
+                                     "--validation-split 0.2 --standardize --output " +
+                                     output + " " + extra);
     EXPECT_EQ(run.exit_code, 0) << run.err;
     return run.out;
   }
@@ -107,7 +110,8 @@ TEST_F(Cli, TrainEvaluatePredictSummaryExportOnBreastCancer) {
   EXPECT_NE(text.out.find("precision"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("Confusion matrix"), std::string::npos) << text.out;
 
-  const CommandResult predict = xdense("predict --model m.xdm --data " + data_dir + "/breast_cancer.csv --output p.csv");
+  const CommandResult predict =
+      xdense("predict --model m.xdm --data " + data_dir + "/breast_cancer.csv --output p.csv");
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   const std::string predictions = read_file(path("p.csv"));
   EXPECT_EQ(count_lines(predictions), 570u);
@@ -134,16 +138,20 @@ TEST_F(Cli, ExportThenInitWeightsReproducesPredictions) {
   ASSERT_EQ(xdense("predict --model a.xdm --data " + data_dir + "/breast_cancer.csv --output a.csv").exit_code, 0);
   // A step too small to move float32 weights keeps the exported weights exactly. The
   // standardisation is refitted on the same training part (same seed), so inputs match.
-  const std::string common = "--data " + data_dir + "/breast_cancer.csv --layers 16:relu,1:sigmoid --loss binary_crossentropy "
-                             "--optimizer sgd --lr 1e-30 --epochs 1 --batch-size 32 --validation-split 0.2 --standardize "
-                             "--init-weights w --quiet";
+  const std::string common =
+      "--data " + data_dir +
+      "/breast_cancer.csv --layers 16:relu,1:sigmoid --loss binary_crossentropy "
+      "--optimizer sgd --lr 1e-30 --epochs 1 --batch-size 32 --validation-split 0.2 --standardize "
+      "--init-weights w --quiet";
   ASSERT_EQ(xdense("train " + common + " --output b.xdm").exit_code, 0);
   ASSERT_EQ(xdense("predict --model b.xdm --data " + data_dir + "/breast_cancer.csv --output b.csv").exit_code, 0);
   EXPECT_EQ(read_file(path("a.csv")), read_file(path("b.csv")));
 
   // --init-weights + --no-shuffle: two runs are identical, as any implementation of the same maths would be.
-  const std::string fixed = "--data " + data_dir + "/breast_cancer.csv --layers 16:relu,1:sigmoid --loss binary_crossentropy "
-                            "--optimizer sgd --lr 0.1 --epochs 3 --batch-size 32 --standardize --no-shuffle --init-weights w --quiet";
+  const std::string fixed =
+      "--data " + data_dir +
+      "/breast_cancer.csv --layers 16:relu,1:sigmoid --loss binary_crossentropy "
+      "--optimizer sgd --lr 0.1 --epochs 3 --batch-size 32 --standardize --no-shuffle --init-weights w --quiet";
   ASSERT_EQ(xdense("train " + fixed + " --output c.xdm --seed 1").exit_code, 0);
   ASSERT_EQ(xdense("train " + fixed + " --output d.xdm --seed 2").exit_code, 0);
   ASSERT_EQ(xdense("export --model c.xdm --npy c").exit_code, 0);
@@ -153,20 +161,24 @@ TEST_F(Cli, ExportThenInitWeightsReproducesPredictions) {
 }
 
 TEST_F(Cli, IrisStringLabelsSoftmaxAndClassSubsets) {
-  CommandResult train = xdense("train --data " + data_dir + "/iris.csv --layers 16:relu,3:softmax --loss categorical_crossentropy "
-                     "--optimizer adam --lr 0.01 --epochs 60 --batch-size 16 --validation-split 0.2 --standardize "
-                     "--output iris.xdm --quiet");
+  CommandResult train =
+      xdense("train --data " + data_dir +
+             "/iris.csv --layers 16:relu,3:softmax --loss categorical_crossentropy "
+             "--optimizer adam --lr 0.01 --epochs 60 --batch-size 16 --validation-split 0.2 --standardize "
+             "--output iris.xdm --quiet");
   ASSERT_EQ(train.exit_code, 0) << train.err;
   EXPECT_EQ(train.out, "");  // --quiet
   const CommandResult predict = xdense("predict --model iris.xdm --data " + data_dir + "/iris.csv");
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   EXPECT_EQ(predict.out.substr(0, predict.out.find('\n')), "label,p_setosa,p_versicolor,p_virginica");
   EXPECT_EQ(predict.out.substr(predict.out.find('\n') + 1, 7), "setosa,");
-  const auto json = nlohmann::json::parse(xdense("evaluate --json --model iris.xdm --data " + data_dir + "/iris.csv").out);
+  const auto json =
+      nlohmann::json::parse(xdense("evaluate --json --model iris.xdm --data " + data_dir + "/iris.csv").out);
   EXPECT_GT(json.at("accuracy").get<double>(), 0.9);
 
   // Binary task from a multi-class file; evaluation on the full file skips the other class.
-  train = xdense("train --data " + data_dir + "/iris.csv --classes virginica,versicolor --layers 8:tanh,1:sigmoid "
+  train = xdense("train --data " + data_dir +
+                 "/iris.csv --classes virginica,versicolor --layers 8:tanh,1:sigmoid "
                  "--loss binary_crossentropy --optimizer adam --lr 0.01 --epochs 40 --batch-size 8 --standardize "
                  "--output pair.xdm --quiet");
   ASSERT_EQ(train.exit_code, 0) << train.err;
@@ -182,7 +194,8 @@ TEST_F(Cli, JsonModelConfigIsEquivalentToLayerSpec) {
       {"class_name": "Dense", "config": {"units": 8, "activation": "relu"}},
       {"class_name": "LeakyReLU", "config": {"negative_slope": 0.2}},
       {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}]}})";
-  const std::string common = "--data " + data_dir + "/breast_cancer.csv --loss bce --optimizer adam --epochs 2 "
+  const std::string common = "--data " + data_dir +
+                             "/breast_cancer.csv --loss bce --optimizer adam --epochs 2 "
                              "--batch-size 64 --standardize --quiet --seed 3";
   ASSERT_EQ(xdense("train " + common + " --model-config model.json --output j.xdm").exit_code, 0);
   ASSERT_EQ(xdense("train " + common + " --layers 8:relu,8,1:sigmoid --output s.xdm").exit_code, 0);
@@ -193,7 +206,8 @@ TEST_F(Cli, JsonModelConfigIsEquivalentToLayerSpec) {
   expect_user_error("train " + common + " --model-config bad.json --output x.xdm",
                     {"bad.json", "layers[0].config.units", "positive integer"});
   std::ofstream(path("typo.json")) << R"({"layers": [{"class_name": "Dense", "config": {"unit": 4}}]})";
-  expect_user_error("train " + common + " --model-config typo.json --output x.xdm", {"typo.json", "unit", "unknown key"});
+  expect_user_error("train " + common + " --model-config typo.json --output x.xdm",
+                    {"typo.json", "unit", "unknown key"});
 }
 
 // ---------------------------------------------------------------- IDX and NPY
@@ -223,8 +237,9 @@ void write_idx_pair(const fs::path& images, const fs::path& labels, std::size_t 
 
 TEST_F(Cli, TrainsOnIdxAndNpyFiles) {
   write_idx_pair(path("img-idx3-ubyte"), path("lbl-idx1-ubyte"), 40, 40);
-  CommandResult run = xdense("train --data img-idx3-ubyte --labels lbl-idx1-ubyte --layers 4:tanh,1:sigmoid --loss bce "
-                   "--optimizer adam --lr 0.05 --epochs 60 --batch-size 8 --output idx.xdm --quiet");
+  CommandResult run = xdense(
+      "train --data img-idx3-ubyte --labels lbl-idx1-ubyte --layers 4:tanh,1:sigmoid --loss bce "
+      "--optimizer adam --lr 0.05 --epochs 60 --batch-size 8 --output idx.xdm --quiet");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   run = xdense("evaluate --json --model idx.xdm --data img-idx3-ubyte --labels lbl-idx1-ubyte");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -239,8 +254,9 @@ TEST_F(Cli, TrainsOnIdxAndNpyFiles) {
   }
   xdense::save_npy(path("x.npy").string(), features.data(), {40, 3});
   xdense::save_npy(path("y.npy").string(), labels.data(), {40});
-  run = xdense("train --data x.npy --labels y.npy --layers 16:relu,3:softmax --loss sparse_categorical_crossentropy "
-               "--optimizer adam --lr 0.05 --epochs 80 --batch-size 8 --output npy.xdm --quiet");
+  run = xdense(
+      "train --data x.npy --labels y.npy --layers 16:relu,3:softmax --loss sparse_categorical_crossentropy "
+      "--optimizer adam --lr 0.05 --epochs 80 --batch-size 8 --output npy.xdm --quiet");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   run = xdense("predict --model npy.xdm --data x.npy");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -250,9 +266,11 @@ TEST_F(Cli, TrainsOnIdxAndNpyFiles) {
 TEST_F(Cli, FashionMnistShirtPairTrainsAsABinaryTask) {
   if (!fs::exists(fashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   // The 10,000-image test file keeps this quick: 2,000 images of classes 0 and 6.
-  const std::string data = "--data " + fashion + "/t10k-images-idx3-ubyte.gz --labels " + fashion + "/t10k-labels-idx1-ubyte.gz";
-  CommandResult run = xdense("train " + data + " --classes 0,6 --layers 32:relu,1:sigmoid --loss binary_crossentropy --optimizer adam "
-                   "--epochs 3 --batch-size 64 --validation-split 0.2 --output pair.xdm --quiet");
+  const std::string data =
+      "--data " + fashion + "/t10k-images-idx3-ubyte.gz --labels " + fashion + "/t10k-labels-idx1-ubyte.gz";
+  CommandResult run = xdense("train " + data +
+                             " --classes 0,6 --layers 32:relu,1:sigmoid --loss binary_crossentropy --optimizer adam "
+                             "--epochs 3 --batch-size 64 --validation-split 0.2 --output pair.xdm --quiet");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   run = xdense("evaluate --json --model pair.xdm " + data);
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -266,7 +284,8 @@ TEST_F(Cli, FashionMnistShirtPairTrainsAsABinaryTask) {
 
 TEST_F(Cli, BadDataFilesFailWithOneLineNamingTheFileAndNoOutput) {
   std::ofstream(path("keep.xdm")) << "previous model";
-  const std::string model = "--layers 4:relu,1:sigmoid --loss bce --optimizer adam --epochs 1 --batch-size 4 --output keep.xdm";
+  const std::string model =
+      "--layers 4:relu,1:sigmoid --loss bce --optimizer adam --epochs 1 --batch-size 4 --output keep.xdm";
   auto check = [&](const std::string& file, const std::string& content, const std::vector<std::string>& fragments,
                    const std::string& extra = "") {
     std::ofstream(path(file), std::ios::binary) << content;
@@ -284,7 +303,8 @@ TEST_F(Cli, BadDataFilesFailWithOneLineNamingTheFileAndNoOutput) {
 
   std::ofstream(path("wrong-idx1-ubyte"), std::ios::binary) << std::string("\x00\x00\x08\x05", 4);
   write_idx_pair(path("img-idx3-ubyte"), path("lbl-idx1-ubyte"), 10, 9);
-  expect_user_error("train --data img-idx3-ubyte --labels lbl-idx1-ubyte " + model, {"lbl-idx1-ubyte", "9 labels", "10 samples"});
+  expect_user_error("train --data img-idx3-ubyte --labels lbl-idx1-ubyte " + model,
+                    {"lbl-idx1-ubyte", "9 labels", "10 samples"});
   std::ofstream(path("magic-idx3-ubyte"), std::ios::binary) << "PK\x03\x04 not idx at all";
   expect_user_error("train --data magic-idx3-ubyte --labels lbl-idx1-ubyte " + model, {"magic-idx3-ubyte"});
   const std::string good = read_file(path("img-idx3-ubyte"));
@@ -299,28 +319,41 @@ TEST_F(Cli, BadDataFilesFailWithOneLineNamingTheFileAndNoOutput) {
 
 TEST_F(Cli, BadSettingsFailBeforeAnyWork) {
   const std::string data = "--data " + data_dir + "/iris.csv --batch-size 8 --output out.xdm ";
-  expect_user_error("train " + data + "--layers 3:swish --loss cce --optimizer adam --epochs 1", {"unknown activation 'swish'"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss hinge --optimizer adam --epochs 1", {"unknown loss 'hinge'"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer rmsprop --epochs 1", {"unknown optimizer 'rmsprop'"});
+  expect_user_error("train " + data + "--layers 3:swish --loss cce --optimizer adam --epochs 1",
+                    {"unknown activation 'swish'"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss hinge --optimizer adam --epochs 1",
+                    {"unknown loss 'hinge'"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer rmsprop --epochs 1",
+                    {"unknown optimizer 'rmsprop'"});
   expect_user_error("train " + data + "--layers 1:sigmoid --loss categorical_crossentropy --optimizer adam --epochs 1",
                     {"categorical_crossentropy", "1 unit"});
   expect_user_error("train " + data + "--layers 3:softmax --loss binary_crossentropy --optimizer adam --epochs 1",
                     {"binary_crossentropy", "softmax"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 0", {"--epochs", "received 0"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs -3", {"--epochs", "received -3"});
-  expect_user_error("train --data " + data_dir + "/iris.csv --batch-size 0 --output o.xdm --layers 3:softmax --loss cce "
-                    "--optimizer adam --epochs 1", {"--batch-size", "received 0"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --lr 0", {"learning rate", "0"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer sgd --epochs 1 --lr -0.1", {"learning rate", "-0.1"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 0",
+                    {"--epochs", "received 0"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs -3",
+                    {"--epochs", "received -3"});
+  expect_user_error("train --data " + data_dir +
+                        "/iris.csv --batch-size 0 --output o.xdm --layers 3:softmax --loss cce "
+                        "--optimizer adam --epochs 1",
+                    {"--batch-size", "received 0"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --lr 0",
+                    {"learning rate", "0"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer sgd --epochs 1 --lr -0.1",
+                    {"learning rate", "-0.1"});
   expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --validation-split 1",
                     {"--validation-split", "(0, 1)"});
   expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --validation-split 0",
                     {"--validation-split"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --seed -4", {"--seed"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --seed -4",
+                    {"--seed"});
   expect_user_error("train " + data + "--loss cce --optimizer adam --epochs 1", {"--layers", "--model-config"});
-  expect_user_error("train " + data + "--layers 0:relu,3:softmax --loss cce --optimizer adam --epochs 1", {"positive number of units"});
-  expect_user_error("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
-                    "--batch-size 8 --output no/such/dir/out.xdm", {"no/such/dir/out.xdm", "does not exist"});
+  expect_user_error("train " + data + "--layers 0:relu,3:softmax --loss cce --optimizer adam --epochs 1",
+                    {"positive number of units"});
+  expect_user_error("train --data " + data_dir +
+                        "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
+                        "--batch-size 8 --output no/such/dir/out.xdm",
+                    {"no/such/dir/out.xdm", "does not exist"});
   expect_user_error("frobnicate", {"frobnicate"});
   expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer adam --epochs 1 --threads 0",
                     {"--threads", "0"});
@@ -329,13 +362,20 @@ TEST_F(Cli, BadSettingsFailBeforeAnyWork) {
 }
 
 TEST_F(Cli, ThreadCountIsHonouredAndRepeatsResults) {
-  // Same seed and thread count: the same model file, bit for bit, at 1 and at 2 threads.
-  for (const char* threads : {"1", "2"}) {
-    train_cancer(std::string("a") + threads + ".xdm", std::string("--threads ") + threads);
-    train_cancer(std::string("b") + threads + ".xdm", std::string("--threads ") + threads);
-    EXPECT_EQ(read_file(path(std::string("a") + threads + ".xdm")),
-              read_file(path(std::string("b") + threads + ".xdm")))
-        << threads << " threads";
+  // Same seed and thread count: the same weights, bit for bit, at 1 and at 2 threads.
+  // (The model files themselves differ in their creation time; the exported .npy files
+  // hold the weights alone.)
+  for (const std::string threads : {"1", "2"}) {
+    for (const std::string run : {"a", "b"}) {
+      train_cancer(run + threads + ".xdm", "--threads " + threads);
+      const CommandResult exported = xdense("export --model " + run + threads + ".xdm --npy " + run + threads);
+      ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    }
+    for (const char* file : {"dense_0_kernel.npy", "dense_0_bias.npy", "dense_1_kernel.npy", "dense_1_bias.npy"}) {
+      const std::string first = read_file(path("a" + threads + "/" + file));
+      EXPECT_FALSE(first.empty()) << file;
+      EXPECT_EQ(first, read_file(path("b" + threads + "/" + file))) << threads << " threads, " << file;
+    }
   }
   const CommandResult evaluate =
       xdense("evaluate --model a1.xdm --data " + data_dir + "/breast_cancer.csv --json --threads 1");
@@ -344,23 +384,34 @@ TEST_F(Cli, ThreadCountIsHonouredAndRepeatsResults) {
 }
 
 TEST_F(Cli, LabelsOutOfRangeForTheModelAreRejected) {
-  ASSERT_EQ(xdense("train --data " + data_dir + "/iris.csv --classes setosa,versicolor --layers 1:sigmoid --loss bce "
-                   "--optimizer adam --epochs 1 --batch-size 8 --output pair.xdm --quiet").exit_code, 0);
-  std::ofstream(path("other.csv")) << "sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,setosa\n5,3,1,0.2,daisy\n";
+  ASSERT_EQ(xdense("train --data " + data_dir +
+                   "/iris.csv --classes setosa,versicolor --layers 1:sigmoid --loss bce "
+                   "--optimizer adam --epochs 1 --batch-size 8 --output pair.xdm --quiet")
+                .exit_code,
+            0);
+  std::ofstream(path("other.csv"))
+      << "sepal_length,sepal_width,petal_length,petal_width,species\n5,3,1,0.2,setosa\n5,3,1,0.2,daisy\n";
   // Trained on a --classes subset: other classes are skipped, with a note, not an error...
   EXPECT_EQ(xdense("evaluate --model pair.xdm --data other.csv").exit_code, 0);
   // ...but a model trained on all its classes rejects an unknown one.
-  ASSERT_EQ(xdense("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
-                   "--batch-size 8 --output all.xdm --quiet").exit_code, 0);
-  expect_user_error("evaluate --model all.xdm --data other.csv", {"other.csv", "'daisy'", "not one of the model's classes"});
-  expect_user_error("evaluate --model all.xdm --data " + data_dir + "/breast_cancer.csv", {"breast_cancer.csv", "30 features", "expects 4"});
+  ASSERT_EQ(xdense("train --data " + data_dir +
+                   "/iris.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
+                   "--batch-size 8 --output all.xdm --quiet")
+                .exit_code,
+            0);
+  expect_user_error("evaluate --model all.xdm --data other.csv",
+                    {"other.csv", "'daisy'", "not one of the model's classes"});
+  expect_user_error("evaluate --model all.xdm --data " + data_dir + "/breast_cancer.csv",
+                    {"breast_cancer.csv", "30 features", "expects 4"});
 }
 
 TEST_F(Cli, CorruptedModelFilesAreRejected) {
   train_cancer("m.xdm", "--quiet");
   const std::string good = read_file(path("m.xdm"));
   const std::string data = " --data " + data_dir + "/breast_cancer.csv";
-  auto write = [&](const std::string& name, const std::string& bytes) { std::ofstream(path(name), std::ios::binary) << bytes; };
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(path(name), std::ios::binary) << bytes;
+  };
   write("truncated.xdm", good.substr(0, good.size() / 2));
   expect_user_error("evaluate --model truncated.xdm" + data, {"truncated.xdm", "truncated"});
   std::string flipped = good;
@@ -386,10 +437,12 @@ TEST_F(Cli, HelpExplainsEverySubcommandWithAnExample) {
     EXPECT_NE(run.out.find("example"), std::string::npos) << command << "\n" << run.out;
   }
   const CommandResult train = xdense("train --help");
-  for (const char* flag : {"--data", "--labels", "--label-column", "--test", "--layers", "--model-config", "--loss",
-                           "--optimizer", "--lr", "--momentum", "--nesterov", "--beta1", "--beta2", "--epsilon", "--epochs",
-                           "--batch-size", "--validation-split", "--seed", "--no-shuffle", "--standardize", "--classes",
-                           "--init-weights", "--output", "--history", "--quiet"}) {
+  for (const char* flag :
+       {"--data",       "--labels",      "--label-column", "--test",         "--layers",           "--model-config",
+        "--loss",       "--optimizer",   "--lr",           "--momentum",     "--nesterov",         "--beta1",
+        "--beta2",      "--epsilon",     "--epochs",       "--batch-size",   "--validation-split", "--seed",
+        "--no-shuffle", "--standardize", "--classes",      "--init-weights", "--output",           "--history",
+        "--quiet"}) {
     EXPECT_NE(train.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -461,8 +514,9 @@ bool wait_for(const fs::path& file, std::chrono::seconds limit) {
 
 TEST_F(Cli, KilledRunResumesToABitIdenticalModel) {
   write_large_npy(dir_);
-  const std::string run = "train --data x.npy --labels y.npy --layers 128:relu,128:relu,1:sigmoid --loss bce "
-                          "--optimizer adam --epochs 4 --batch-size 32 --validation-split 0.1 --standardize --quiet";
+  const std::string run =
+      "train --data x.npy --labels y.npy --layers 128:relu,128:relu,1:sigmoid --loss bce "
+      "--optimizer adam --epochs 4 --batch-size 32 --validation-split 0.1 --standardize --quiet";
   // Uninterrupted reference.
   ASSERT_EQ(xdense(run + " --output straight.xdm").exit_code, 0);
   ASSERT_EQ(xdense("export --model straight.xdm --npy straight").exit_code, 0);
@@ -494,7 +548,8 @@ TEST_F(Cli, KilledRunResumesToABitIdenticalModel) {
 
 TEST_F(Cli, KillDuringCheckpointSavesNeverLeavesABrokenCheckpoint) {
   // Tiny epochs: a checkpoint is written every few milliseconds, so kills land during saves.
-  const std::string run = "train --data " + data_dir + "/iris.csv --layers 64:relu,3:softmax --loss cce --optimizer adam "
+  const std::string run = "train --data " + data_dir +
+                          "/iris.csv --layers 64:relu,3:softmax --loss cce --optimizer adam "
                           "--epochs 100000 --batch-size 150 --quiet --output never.xdm --checkpoint ck";
   std::uint64_t state = 99;
   for (int round = 0; round < 12; ++round) {
@@ -514,7 +569,8 @@ TEST_F(Cli, KillDuringCheckpointSavesNeverLeavesABrokenCheckpoint) {
 
 TEST_F(Cli, DivergingRunExitsWithCode3AndWritesNoModel) {
   std::ofstream(path("keep.xdm")) << "previous";
-  const CommandResult run = xdense("train --data " + data_dir + "/breast_cancer.csv --layers 16:relu,1 --loss mse "
+  const CommandResult run = xdense("train --data " + data_dir +
+                                   "/breast_cancer.csv --layers 16:relu,1 --loss mse "
                                    "--optimizer sgd --lr 1e6 --epochs 5 --batch-size 32 --output keep.xdm --quiet");
   EXPECT_EQ(run.exit_code, 3) << run.err;
   EXPECT_EQ(count_lines(run.err), 1u) << run.err;

@@ -42,8 +42,7 @@ struct Weights {
 
 std::vector<Real> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
-void expect_weights_near(const std::vector<float>& actual, const std::vector<Real>& expected,
-                         const std::string& what) {
+void expect_weights_near(const std::vector<float>& actual, const std::vector<Real>& expected, const std::string& what) {
   ASSERT_EQ(actual.size(), expected.size()) << what;
   for (std::size_t i = 0; i < actual.size(); ++i) {
     EXPECT_NEAR(actual[i], double(expected[i]), weight_tolerance) << what << " [" << i << "]";
@@ -282,12 +281,40 @@ TEST(OptimizerAdam, RestoredStateContinuesBitIdentically) {
   }
 }
 
+TEST(OptimizerAdam, StepCountsAroundTheRunningProductLimitFollowTheFormula) {
+  // Restored at t = 2^24 - 2, it rebuilds beta^t as a product (~20 ms), then crosses
+  // into pow() at 2^24 + 1: each step's move must follow the Keras formula at that t.
+  const std::size_t start = (std::size_t{1} << 24) - 2;
+  const AdamOptions options{0.01f, 0.9f, 0.9999995f, 1e-7f};  // beta2^t ~ 0.0002 here: visible
+  Weights w({0.0f}, {0.0f});
+  Adam adam(options);
+  OptimizerState state;
+  state.iterations = start;
+  state.slots = {{0.5f}, {0.25f}};  // m, v
+  adam.restore(state, {w.parameter()});
+  Real m = 0.5L, v = 0.25L, weight = 0.0L;
+  for (std::size_t t = start + 1; t <= start + 5; ++t) {
+    w.gradient = {0.5f};
+    adam.step({w.parameter()});
+    m += (1 - Real(options.beta1)) * (Real(0.5L) - m);
+    v += (1 - Real(options.beta2)) * (Real(0.25L) - v);
+    const Real lr_t = Real(options.learning_rate) * std::sqrt(1 - std::pow(Real(options.beta2), Real(t))) /
+                      (1 - std::pow(Real(options.beta1), Real(t)));
+    weight -= lr_t * m / (std::sqrt(v) + Real(options.epsilon));
+    EXPECT_NEAR(w.value[0], double(weight), 1e-6 * std::fabs(double(weight))) << "t = " << t;
+  }
+}
+
 // ---- state is tied to each parameter by position ---------------------------------------------
 
 TEST(OptimizerState, ParametersAreUpdatedIndependently) {
   const std::vector<std::function<std::unique_ptr<Optimizer>()>> makers = {
-      [] { return std::make_unique<Adam>(AdamOptions{0.01f, 0.9f, 0.999f, 1e-7f}); },
-      [] { return std::make_unique<SGD>(SGDOptions{0.1f, 0.9f, true}); },
+      [] {
+        return std::make_unique<Adam>(AdamOptions{0.01f, 0.9f, 0.999f, 1e-7f});
+      },
+      [] {
+        return std::make_unique<SGD>(SGDOptions{0.1f, 0.9f, true});
+      },
   };
   for (const auto& make : makers) {
     const std::unique_ptr<Optimizer> together = make();
