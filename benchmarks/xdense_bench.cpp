@@ -38,9 +38,6 @@
 #include <xdense/idx.hpp>
 #include <xdense/xdense.hpp>
 
-// OpenBLAS's own thread control (also declared by its cblas.h; declared here so that the
-// program states what it relies on).
-extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace {
 
@@ -359,7 +356,7 @@ class SgemmWork {
 constexpr std::size_t mlp_batch = 128;
 
 std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
-  openblas_set_num_threads(threads);
+  xdense::set_num_threads(threads);
   const std::size_t samples = data.x_train.shape(0);
   // The bound first, repeated as often as the real epochs.
   SgemmWork work(mlp_units, mlp_batch);
@@ -397,7 +394,7 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
 }
 
 std::vector<Row> inference(const Data& data, int threads, const Options& o) {
-  openblas_set_num_threads(threads);
+  xdense::set_num_threads(threads);
   const std::size_t samples = data.x_test.shape(0);
   SgemmWork work(mlp_units, samples);
   work.epoch(samples, false);
@@ -422,7 +419,7 @@ std::vector<Row> inference(const Data& data, int threads, const Options& o) {
 }
 
 std::vector<Row> tiny_step(const Options& o) {
-  openblas_set_num_threads(1);
+  xdense::set_num_threads(1);
   constexpr std::size_t batch = 32;
   const std::size_t steps = o.quick ? 2000 : 20000;
   xdense::Rng rng(5);
@@ -503,7 +500,7 @@ std::vector<Row> train_rss(const Options& o, const std::string& data_name) {
 
 // The child of train_rss: load (or make) the training set, train one epoch, exit.
 int rss_child(const Options& o) {
-  openblas_set_num_threads(1);
+  xdense::set_num_threads(1);
   std::optional<Data> data = load_fashion(o, /*with_test=*/false);
   xdense::Matrix x, y;
   if (data) {
@@ -530,7 +527,7 @@ int rss_child(const Options& o) {
 
 // Replays Sequential::train_step through the public Layer API with a timer around each phase.
 void profile_mlp(const Data& data, int threads, const Options& o) {
-  openblas_set_num_threads(threads);
+  xdense::set_num_threads(threads);
   xdense::Sequential model = make_mlp();
   model.reserve(mlp_batch);
   xdense::CategoricalCrossEntropy loss(/*sparse_only=*/true);
