@@ -71,36 +71,81 @@ XDENSE_KERNEL_INLINE const float* start_values(Start start, const float* c, std:
   return start.row != nullptr ? start.row + j : (start.beta == 0.0f ? zeros : c + i * n + j);
 }
 
-// Rows i..i+R-1, columns j..j+8V-1 of C = start + alpha A B, held in R x V registers
-// while the k products accumulate into them in order of p: R rows share each load of
-// B, and R x V independent sums hide the multiply-add latency.
+// Rows i..i+R-1, columns j..j+8V-1 of C = start + alpha A B, held in registers while
+// the k products accumulate into them: R rows share each load of B. A block of fewer
+// than 8 vectors would wait on the multiply-add latency (a chain of k dependent steps
+// per vector), so it keeps S = 8 / (R V) partial sums, p taken round-robin: the
+// start plus the products p = 0, S, 2S, ... in order, the products p = 1, S + 1, ...,
+// and so on, added at the end in a fixed tree ((s0 + s1) + (s2 + s3)) + (...).
+// (dW = x^T dy of a small layer: R V = 2 to 4 vectors, k = the batch.)
 template <std::size_t R, std::size_t V>
 XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n, std::size_t k, float alpha,
                                      const float* a, std::size_t a_row, std::size_t a_col, const float* b,
                                      std::size_t b_row, Start start, float* __restrict c) {
-  Float8 acc[R][V];
+  constexpr std::size_t S = R * V >= 8 ? 1 : 8 / (R * V);
+  Float8 acc[S][R][V];
+#pragma GCC unroll 4
   for (std::size_t r = 0; r < R; ++r) {
     const float* from = start_values(start, c, i + r, j, n);
-    for (std::size_t v = 0; v < V; ++v) acc[r][v] = load8(from + 8 * v);
-  }
-  for (std::size_t p = 0; p < k; ++p) {
-    Float8 bp[V];
-    for (std::size_t v = 0; v < V; ++v) bp[v] = load8(b + p * b_row + j + 8 * v);
-    for (std::size_t r = 0; r < R; ++r) {
-      const Float8 arp = ones8 * (alpha * a[(i + r) * a_row + p * a_col]);
-      for (std::size_t v = 0; v < V; ++v) acc[r][v] += arp * bp[v];
+#pragma GCC unroll 2
+    for (std::size_t v = 0; v < V; ++v) {
+      acc[0][r][v] = load8(from + 8 * v);
+#pragma GCC unroll 8
+      for (std::size_t s = 1; s < S; ++s) acc[s][r][v] = ones8 * 0.0f;
     }
   }
+  std::size_t p = 0;
+  for (; p + S <= k; p += S) {
+#pragma GCC unroll 8
+    for (std::size_t s = 0; s < S; ++s) {
+      Float8 bp[V];
+#pragma GCC unroll 2
+      for (std::size_t v = 0; v < V; ++v) bp[v] = load8(b + (p + s) * b_row + j + 8 * v);
+#pragma GCC unroll 4
+      for (std::size_t r = 0; r < R; ++r) {
+        const Float8 arp = ones8 * (alpha * a[(i + r) * a_row + (p + s) * a_col]);
+#pragma GCC unroll 2
+        for (std::size_t v = 0; v < V; ++v) acc[s][r][v] += arp * bp[v];
+      }
+    }
+  }
+  for (std::size_t s = 0; p < k; ++p, ++s) {  // the last k mod S products, into sums 0, 1, ...
+    Float8 bp[V];
+#pragma GCC unroll 2
+    for (std::size_t v = 0; v < V; ++v) bp[v] = load8(b + p * b_row + j + 8 * v);
+#pragma GCC unroll 4
+    for (std::size_t r = 0; r < R; ++r) {
+      const Float8 arp = ones8 * (alpha * a[(i + r) * a_row + p * a_col]);
+#pragma GCC unroll 2
+      for (std::size_t v = 0; v < V; ++v) acc[s][r][v] += arp * bp[v];
+    }
+  }
+#pragma GCC unroll 4
   for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < V; ++v) store8(c + (i + r) * n + j + 8 * v, acc[r][v]);
+#pragma GCC unroll 2
+    for (std::size_t v = 0; v < V; ++v) {
+      Float8 total;
+      if constexpr (S == 1) {
+        total = acc[0][r][v];
+      } else if constexpr (S == 2) {
+        total = acc[0][r][v] + acc[1][r][v];
+      } else if constexpr (S == 4) {
+        total = (acc[0][r][v] + acc[1][r][v]) + (acc[2][r][v] + acc[3][r][v]);
+      } else {
+        static_assert(S == 8, "R V is 1, 2, 4 or at least 8");
+        total = ((acc[0][r][v] + acc[1][r][v]) + (acc[2][r][v] + acc[3][r][v])) +
+                ((acc[4][r][v] + acc[5][r][v]) + (acc[6][r][v] + acc[7][r][v]));
+      }
+      store8(c + (i + r) * n + j + 8 * v, total);
+    }
 }
 
 // C(m,n) = start + alpha A(m,k) B(k,n) with B's rows contiguous (B(p,j) at
 // b[p*b_row + j]), A(i,p) at a[i*a_row + p*a_col]: blocks of 4 rows x 16 columns
 // (then 2 rows, 1 row, then 8 columns) in registers; accumulating in memory instead would
 // chain every step through a store and a reload. Columns past the last multiple of
-// 8 are done one by one. Every C(i,j) is its start plus the products in order of p,
-// whichever block it falls in.
+// 8 are done one by one, in order of p. Results depend only on the shape (which
+// block, hence which partial sums, each C(i,j) falls in), never on the data.
 XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
                                     std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
                                     Start start, float* __restrict c) {
@@ -125,86 +170,107 @@ XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k,
     }
 }
 
-// C(m,n) = start + alpha * sum_p A(i,p) B(p,j) for small shapes, with A(i,p) at
+// The small-product kernels: C(m,n) = start + sum_p A(i,p) B(p,j), with A(i,p) at
 // a[i*a_row + p*a_col] and B(p,j) at b[p*b_row + j*b_col] (row-major storage, a
-// transposed operand just swaps its strides). Each case runs along a unit-stride
-// axis so that it vectorises; tiny layers have n = 1 (one output unit) or k = 1,
-// where a fixed i-p-j order would leave length-1 inner loops.
-// Compiled for AVX2 and for the baseline (cpu_dispatch.hpp).
-XDENSE_VECTOR_CLONES void small_sgemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                                      std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
-                                      std::size_t b_col, Start start, float* __restrict c) {
-  if (start.row == nullptr && start.beta != 0.0f && start.beta != 1.0f) {
-    for (std::size_t i = 0; i < m * n; ++i) c[i] *= start.beta;
-    start.beta = 1.0f;
+// transposed operand just swaps its strides), and start a row or C itself (beta 1)
+// or zeros (beta 0). Each case runs along a unit-stride axis so that it vectorises;
+// tiny layers have n = 1 (one output unit) or k = 1, where a fixed i-p-j order would
+// leave length-1 inner loops. Each is its own function compiled for AVX2 and for the
+// baseline (cpu_dispatch.hpp), so that a call pays only for its own case's set-up:
+// at a few hundred multiply-adds per product, the set-up is a good part of the cost.
+
+// B's rows contiguous (b_col = 1): the register blocks of rows_of_c().
+XDENSE_VECTOR_CLONES void small_rows(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                                     std::size_t a_col, const float* b, std::size_t b_row, Start start,
+                                     float* __restrict c) {
+  rows_of_c(m, n, k, 1.0f, a, a_row, a_col, b, b_row, start, c);
+}
+
+// n = 1 with A^T stored (dW of a one-unit layer): c^T (1,m) = start + b^T (1,k) A^T (k,m),
+// rows of A^T contiguous.
+XDENSE_VECTOR_CLONES void small_one_column_of_a_transposed(std::size_t m, std::size_t k, const float* a,
+                                                           std::size_t a_col, const float* b, std::size_t b_row,
+                                                           Start start, float* __restrict c) {
+  if (start.row != nullptr || start.beta == 0.0f) {
+    const float value = start.row != nullptr ? start.row[0] : 0.0f;  // the same for every row
+    for (std::size_t i = 0; i < m; ++i) c[i] = value;
   }
-  const bool one_column_of_a_transposed = n == 1 && a_row == 1;
-  const bool dot_products = a_col == 1 && b_row == 1 && (n < 8 || b_col != 1);
-  if (!one_column_of_a_transposed && !dot_products && b_col == 1) {
-    rows_of_c(m, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
-    return;
-  }
-  // C(i,j)'s starting value.
+  rows_of_c(1, m, k, 1.0f, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, c);
+}
+
+// Dot products of contiguous rows of A and columns of B (a_col = b_row = 1): one output
+// unit, or B^T stored. Eight rows at a time: their eight-lane partial sums are added
+// up together (sum8_of_eight), in the order dot() uses for a row on its own.
+XDENSE_VECTOR_CLONES void small_dots(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                                     const float* b, std::size_t b_col, Start start, float* __restrict c) {
   auto start_of = [&](std::size_t i, std::size_t j) {
     return start.row != nullptr ? start.row[j] : (start.beta == 0.0f ? 0.0f : c[i * n + j]);
   };
-  if (one_column_of_a_transposed) {
-    // c^T (1,m) = start + alpha b^T (1,k) A^T (k,m), rows of A^T contiguous.
-    if (start.row != nullptr || start.beta == 0.0f) {
-      const float value = start_of(0, 0);  // the same for every row
-      for (std::size_t i = 0; i < m; ++i) c[i] = value;
-    }
-    rows_of_c(1, m, k, alpha, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, c);
-  } else if (dot_products) {
-    // Dot products of contiguous rows of A and columns of B: one output unit, or B^T
-    // stored. Eight rows at a time: their eight-lane partial sums are added up together
-    // (sum8_of_eight), in the order dot() uses for a row on its own.
-    const std::size_t k8 = k - k % 8;
-    for (std::size_t j = 0; j < n; ++j) {
-      const float* bj = b + j * b_col;
-      std::size_t i = 0;
-      for (; k8 > 0 && i + 8 <= m; i += 8) {
-        Float8 lanes[8];
-        for (std::size_t r = 0; r < 8; ++r) {
-          const float* ar = a + (i + r) * a_row;
-          Float8 acc = load8(ar) * load8(bj);
-          for (std::size_t p = 8; p < k8; p += 8) acc += load8(ar + p) * load8(bj + p);
-          lanes[r] = acc;
-        }
-        const Float8 sums = detail::sum8_of_eight(lanes);
-        if (n == 1 && k8 == k) {  // the eight results are contiguous: one vector step
-          const Float8 starts = start.row != nullptr ? ones8 * start.row[0]
-                                : start.beta == 0.0f ? ones8 * 0.0f
-                                                     : load8(c + i);
-          store8(c + i, starts + ones8 * alpha * sums);
-          continue;
-        }
-        for (std::size_t r = 0; r < 8; ++r) {
-          const float* ar = a + (i + r) * a_row;
-          float sum = sums[r];
-          for (std::size_t p = k8; p < k; ++p) sum += ar[p] * bj[p];
-          c[(i + r) * n + j] = start_of(i + r, j) + alpha * sum;
-        }
+  const std::size_t k8 = k - k % 8;
+  for (std::size_t j = 0; j < n; ++j) {
+    const float* bj = b + j * b_col;
+    std::size_t i = 0;
+    for (; k8 > 0 && i + 8 <= m; i += 8) {
+      Float8 lanes[8];
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < 8; ++r) lanes[r] = load8(a + (i + r) * a_row) * load8(bj);
+      for (std::size_t p = 8; p < k8; p += 8) {
+        const Float8 bp = load8(bj + p);
+#pragma GCC unroll 8
+        for (std::size_t r = 0; r < 8; ++r) lanes[r] += load8(a + (i + r) * a_row + p) * bp;
       }
-      for (; i < m; ++i) c[i * n + j] = start_of(i, j) + alpha * dot(a + i * a_row, bj, k);
-    }
-  } else {  // both transposed (not used by Dense): general order, unit stride in C's rows
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t j = 0; j < n; ++j) c[i * n + j] = start_of(i, j);
-    for (std::size_t p = 0; p < k; ++p)
-      for (std::size_t i = 0; i < m; ++i) {
-        const float aip = alpha * a[i * a_row + p * a_col];
-        for (std::size_t j = 0; j < n; ++j) c[i * n + j] += aip * b[p * b_row + j * b_col];
+      const Float8 sums = detail::sum8_of_eight(lanes);
+      if (n == 1 && k8 == k) {  // the eight results are contiguous: one vector step
+        const Float8 starts = start.row != nullptr ? ones8 * start.row[0]
+                              : start.beta == 0.0f ? ones8 * 0.0f
+                                                   : load8(c + i);
+        store8(c + i, starts + sums);
+        continue;
       }
+      for (std::size_t r = 0; r < 8; ++r) {
+        const float* ar = a + (i + r) * a_row;
+        float sum = sums[r];
+        for (std::size_t p = k8; p < k; ++p) sum += ar[p] * bj[p];
+        c[(i + r) * n + j] = start_of(i + r, j) + sum;
+      }
+    }
+    for (; i < m; ++i) c[i * n + j] = start_of(i, j) + dot(a + i * a_row, bj, k);
   }
+}
+
+// Both operands transposed (not used by Dense): general order, unit stride in C's rows.
+void small_general(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row, std::size_t a_col,
+                   const float* b, std::size_t b_row, std::size_t b_col, Start start, float* c) {
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      c[i * n + j] = start.row != nullptr ? start.row[j] : (start.beta == 0.0f ? 0.0f : c[i * n + j]);
+  for (std::size_t p = 0; p < k; ++p)
+    for (std::size_t i = 0; i < m; ++i) {
+      const float aip = a[i * a_row + p * a_col];
+      for (std::size_t j = 0; j < n; ++j) c[i * n + j] += aip * b[p * b_row + j * b_col];
+    }
 }
 
 void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
              const float* b, Start start, float* c) {
   if (m == 0 || n == 0) return;
-  if (m * n * k <= small_product) {
+  if (m * n * k <= small_product && alpha == 1.0f) {  // Dense's products all have alpha 1
+    if (start.row == nullptr && start.beta != 0.0f && start.beta != 1.0f) {
+      for (std::size_t i = 0; i < m * n; ++i) c[i] *= start.beta;
+      start.beta = 1.0f;
+    }
     // Strides of A(i,p) and B(p,j) in their row-major storage: (m,k) or, transposed, (k,m).
-    small_sgemm(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, b, trans_b ? 1 : n, trans_b ? k : 1, start, c);
+    const std::size_t a_row = trans_a ? 1 : k, a_col = trans_a ? m : 1;
+    const std::size_t b_row = trans_b ? 1 : n, b_col = trans_b ? k : 1;
+    if (n == 1 && a_row == 1) {
+      small_one_column_of_a_transposed(m, k, a, a_col, b, b_row, start, c);
+    } else if (a_col == 1 && b_row == 1 && (n < 8 || b_col != 1)) {
+      small_dots(m, n, k, a, a_row, b, b_col, start, c);
+    } else if (b_col == 1) {
+      small_rows(m, n, k, a, a_row, a_col, b, b_row, start, c);
+    } else {
+      small_general(m, n, k, a, a_row, a_col, b, b_row, b_col, start, c);
+    }
     return;
   }
   float beta = start.beta;
