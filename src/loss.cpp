@@ -43,29 +43,37 @@ XDENSE_KERNEL_INLINE void binary_cross_entropy_of_eight(const float* z, const fl
   for (std::size_t l = 0; l < 8; ++l) {
     const float v = z[l];
     const float t = y[l];
-    const float e = detail::exp_nonpositive(v >= 0.0f ? -v : v);  // e^-|z|
+    const float e = detail::exp_nonpositive(detail::minus_magnitude(v));  // e^-|z|
     const float inverse = 1.0f / (1.0f + e);
-    const float probability = v >= 0.0f ? inverse : e * inverse;  // sigmoid(z)
+    const float probability = detail::sign_bit(v) ? e * inverse : inverse;  // sigmoid(z)
     grad[l] = scale * (probability - t);
     term[l] = (v > 0.0f ? v : 0.0f) - v * t + detail::log1p_unit(e);
   }
 }
 
 // The same over n elements, compiled for AVX2 and for the baseline (cpu_dispatch.hpp);
-// returns the sum of the terms, added in eight double lanes. The last, partial block
-// goes through a zero-padded copy.
+// returns the sum of the terms. The terms are added in eight float lanes over runs of
+// up to 16 blocks of eight (128 terms), and each run's lanes into eight double lanes,
+// so long sums keep double precision while a batch costs one conversion per lane.
+// The last, partial block goes through a zero-padded copy.
 XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const float* y, float* grad, std::size_t n,
                                                       float scale) {
   double lanes[8] = {};
-  float terms[8];
+  const std::size_t whole = n - n % 8;
   std::size_t first = 0;
-  for (; first + 8 <= n; first += 8) {
-    binary_cross_entropy_of_eight(z + first, y + first, grad + first, terms, scale);
-    for (std::size_t l = 0; l < 8; ++l) lanes[l] += terms[l];
+  while (first < whole) {
+    float run[8] = {};
+    const std::size_t end = whole - first > 128 ? first + 128 : whole;
+    for (; first < end; first += 8) {
+      float terms[8];
+      binary_cross_entropy_of_eight(z + first, y + first, grad + first, terms, scale);
+      for (std::size_t l = 0; l < 8; ++l) run[l] += terms[l];
+    }
+    for (std::size_t l = 0; l < 8; ++l) lanes[l] += run[l];
   }
   if (first < n) {
     const std::size_t count = n - first;
-    float z_tail[8] = {}, y_tail[8] = {}, grad_tail[8];
+    float z_tail[8] = {}, y_tail[8] = {}, grad_tail[8], terms[8];
     std::memcpy(z_tail, z + first, count * sizeof(float));
     std::memcpy(y_tail, y + first, count * sizeof(float));
     binary_cross_entropy_of_eight(z_tail, y_tail, grad_tail, terms, scale);

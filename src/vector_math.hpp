@@ -18,6 +18,20 @@ namespace xdense::detail {
 
 constexpr float round_magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
 
+// e^r for |r| <= ln2/2: 1 + r + r^2 P(r), P of degree 5 evaluated by Estrin's scheme
+// (pairs of coefficients first, then in powers of r^2): three multiply-adds deep
+// instead of Horner's five. These loops run many independent elements at once, so
+// their speed is set by how many elements the CPU keeps in flight, which a shorter
+// dependency chain raises.
+inline float exp_of_reduced(float r) {
+  const float r2 = r * r;
+  const float p01 = 1.6666665459e-1f * r + 5.0000001201e-1f;
+  const float p23 = 8.3334519073e-3f * r + 4.1665795894e-2f;
+  const float p45 = 1.9875691500e-4f * r + 1.3981999507e-3f;
+  const float p = (p45 * r2 + p23) * r2 + p01;
+  return p * r2 + r + 1.0f;
+}
+
 // e^x = 2^n e^r for x already clamped to [-104, 88.72]: n = round(x / ln2) and e^r.
 struct ExpParts {
   float n;
@@ -29,15 +43,7 @@ inline ExpParts exp_parts(float x) {
   constexpr float ln2_high = 0.693359375f;  // few significant bits: n * ln2_high is exact
   constexpr float ln2_low = -2.12194440e-4f;
   const float n = (x * log2e + round_magic) - round_magic;  // round to nearest
-  const float r = (x - n * ln2_high) - n * ln2_low;
-  const float r2 = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  return {n, p * r2 + r + 1.0f};
+  return {n, exp_of_reduced((x - n * ln2_high) - n * ln2_low)};
 }
 
 // 2^e as a float, for an integral e in [-126, 127].
@@ -61,27 +67,52 @@ inline float exp_approx(float x) {
 // softmax's e^(x - max). 2^n for n in [-150, 0] is applied as 2^(n+64), a normal
 // float, then 2^-64: one rounding, as in exp_approx, so the results are the same.
 // Below -104 the clamped value rounds to 0 by itself. The exponent field of 2^(n+64)
-// comes straight from the bits of x log2e + round_magic, whose low bits hold n
-// (round_magic's own bits subtracted), with no float-to-int conversion.
+// comes straight from the bits of x log2e + (round_magic + 191): that sum is a float
+// in [2^23, 2^24), whose low mantissa bits hold the integer n + 64 + 127 (in [41, 191])
+// and which shifted left by 23 leaves exactly those bits as the exponent field, with
+// no float-to-int conversion. (Only an exact tie x log2e = k + 1/2 can round to the
+// other neighbour than in exp_approx; r then lies at the other end of [-ln2/2, ln2/2]
+// and the result is as accurate.)
 inline float exp_nonpositive(float x) {
   constexpr float log2e = 1.44269504088896341f;
+  constexpr float biased_magic = round_magic + 191.0f;  // 191 = 64 + 127
+  constexpr float ln2_high = 0.693359375f;
+  constexpr float ln2_low = -2.12194440e-4f;
   x = x < -104.0f ? -104.0f : x;
-  const float shifted = x * log2e + round_magic;  // round_magic + n, n integral
+  const float shifted = x * log2e + biased_magic;
   std::uint32_t bits;
   std::memcpy(&bits, &shifted, sizeof bits);
-  const std::uint32_t exponent = (bits + (127u + 64u - 0x4B400000u)) << 23;  // (n + 64 + 127) << 23, mod 2^32
+  const std::uint32_t exponent = bits << 23;  // (n + 64 + 127) << 23
   float scale;
   std::memcpy(&scale, &exponent, sizeof scale);
-  const ExpParts parts = exp_parts(x);
-  return parts.exp_r * scale * 5.42101086e-20f;  // 2^-64
+  const float n = shifted - biased_magic;
+  return exp_of_reduced((x - n * ln2_high) - n * ln2_low) * scale * 5.42101086e-20f;  // 2^-64
+}
+
+// -|x|: x with its sign bit set (one vector instruction; a compare and select are three).
+inline float minus_magnitude(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  bits |= 0x80000000u;
+  float result;
+  std::memcpy(&result, &bits, sizeof result);
+  return result;
+}
+
+// Whether x's sign bit is set (x < 0, -0 and negative NaNs): a vector select can take
+// the sign bits as its mask directly.
+inline bool sign_bit(float x) {
+  std::int32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits < 0;
 }
 
 // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: no overflow, full relative
-// precision on both sides.
+// precision on both sides. For x = -0 either form gives 1/2.
 inline float sigmoid_approx(float x) {
-  const float e = exp_nonpositive(x >= 0.0f ? -x : x);
+  const float e = exp_nonpositive(minus_magnitude(x));
   const float inverse = 1.0f / (1.0f + e);
-  return x >= 0.0f ? inverse : e * inverse;
+  return sign_bit(x) ? e * inverse : inverse;
 }
 
 // Cephes tanhf: an odd polynomial for |x| < 0.625 (where 1 - 2/(e^2x + 1) would
@@ -110,15 +141,13 @@ inline float log1p_unit(float e) {
   const float f = halve ? (e - 1.0f) * 0.5f : e;
   const float k = halve ? 1.0f : 0.0f;
   const float f2 = f * f;
-  float p = 7.0376836292e-2f;
-  p = p * f - 1.1514610310e-1f;
-  p = p * f + 1.1676998740e-1f;
-  p = p * f - 1.2420140846e-1f;
-  p = p * f + 1.4249322787e-1f;
-  p = p * f - 1.6668057665e-1f;
-  p = p * f + 2.0000714765e-1f;
-  p = p * f - 2.4999993993e-1f;
-  p = p * f + 3.3333331174e-1f;
+  const float f4 = f2 * f2;
+  // P(f) = c0 + c1 f + ... + c8 f^8 by Estrin's scheme (see exp_of_reduced)
+  const float p01 = -2.4999993993e-1f * f + 3.3333331174e-1f;
+  const float p23 = -1.6668057665e-1f * f + 2.0000714765e-1f;
+  const float p45 = -1.2420140846e-1f * f + 1.4249322787e-1f;
+  const float p67 = -1.1514610310e-1f * f + 1.1676998740e-1f;
+  const float p = (p23 * f2 + p01) + f4 * ((p67 * f2 + p45) + f4 * 7.0376836292e-2f);
   float y = p * f * f2;
   y += -2.12194440e-4f * k;
   y += -0.5f * f2;
