@@ -211,24 +211,33 @@ std::size_t Sequential::count_correct(ConstMatrixView output, ConstMatrixView y)
   return correct;
 }
 
+ConstMatrixView Sequential::last_step_output() {
+  if (last_output_is_logits_) {
+    last_output_ = fused_output_->forward(last_output_);
+    last_output_is_logits_ = false;
+  }
+  return last_output_;
+}
+
 double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_finite) {
+  // With a loss computed from the logits, the output activation takes no part in the
+  // step, forward or backward: its outputs are made only if someone asks for them
+  // (training accuracy, in fit()).
+  const std::size_t forward_layers = fused_output_ != nullptr ? layers_.size() - 1 : layers_.size();
   ConstMatrixView activations = x;
-  for (auto& layer : layers_) activations = layer->forward(activations);
-  const ConstMatrixView output = activations;
-  last_output_ = output;
+  for (std::size_t i = 0; i < forward_layers; ++i) activations = layers_[i]->forward(activations);
+  last_output_ = activations;
+  last_output_is_logits_ = fused_output_ != nullptr;
 
   MatrixView gradient = output_gradient_.view(x.rows);
-  std::size_t backward_from = layers_.size();
   double loss;
   if (fused_output_ != nullptr) {
-    // dL/dz from the logits directly: the output activation's backward is skipped.
-    const ConstMatrixView logits = fused_output_->last_input();
-    loss = loss_->value_and_gradient_from_logits(logits, y, gradient);
-    backward_from = layers_.size() - 1;
+    loss = loss_->value_and_gradient_from_logits(activations, y, gradient);  // dL/dz
   } else {
-    loss = loss_->value(output, y);
-    loss_->gradient(output, y, gradient);
+    loss = loss_->value(activations, y);
+    loss_->gradient(activations, y, gradient);
   }
+  const std::size_t backward_from = forward_layers;
   ConstMatrixView upstream = gradient;
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
     upstream = layers_[i]->backward(upstream, i > first_trainable_);
@@ -323,7 +332,7 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       }
       loss_sum += loss * static_cast<double>(rows);
       // Accuracy on the predictions made before this batch's update, as Keras reports it.
-      if (accuracy_) correct += count_correct(last_output_, yb);
+      if (accuracy_) correct += count_correct(last_step_output(), yb);
       if (options.on_batch_end) {
         const double seen = static_cast<double>(first + rows);
         BatchLog log;

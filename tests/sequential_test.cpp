@@ -137,6 +137,43 @@ TEST(SequentialFit, LearnsXorToFullAccuracy) {
   EXPECT_EQ(model.predict_classes(x), (std::vector<std::size_t>{0, 1, 1, 0}));
 }
 
+// With the loss taken from the logits, train_step() skips the output activation;
+// fit()'s training accuracy must still be that of the output probabilities made before
+// the batch's update (Keras's rule). One batch of all samples, one epoch: the epoch's
+// accuracy is the untrained model's. Random logits near 0 make "p > 0.5" differ from
+// thresholds on the logits.
+TEST(SequentialFit, TrainingAccuracyIsThatOfTheOutputsBeforeTheUpdate) {
+  for (const bool softmax : {false, true}) {
+    Rng rng(3);
+    Matrix x = Matrix::from_shape({64, 3});
+    Matrix y = Matrix::from_shape({64, softmax ? std::size_t{3} : std::size_t{1}});
+    for (float& v : x) v = static_cast<float>(rng.normal());
+    for (std::size_t r = 0; r < 64; ++r) {
+      if (softmax) {
+        y(r, r % 3) = 1.0f;
+      } else {
+        y(r, 0) = x(r, 0) * 0.7f + x(r, 1) > 0.1f ? 1.0f : 0.0f;
+      }
+    }
+    Sequential model(11);
+    model.add(std::make_unique<Dense>(5)).add("tanh");
+    model.add(std::make_unique<Dense>(softmax ? 3 : 1)).add(softmax ? "softmax" : "sigmoid");
+    AdamOptions adam;
+    adam.learning_rate = 0.5f;  // large: the update changes many predictions
+    model.compile(make_loss(softmax ? "categorical_crossentropy" : "binary_crossentropy"),
+                  std::make_unique<Adam>(adam));
+    ASSERT_TRUE(model.loss_from_logits());
+    model.build(3);
+    const double before = model.evaluate(x, y).accuracy;
+    FitOptions options;
+    options.batch_size = 64;
+    options.shuffle = false;
+    const History history = model.fit(x, y, options);
+    EXPECT_EQ(history.epochs[0].accuracy, before) << (softmax ? "softmax" : "sigmoid");
+    EXPECT_NE(model.evaluate(x, y).accuracy, before) << "the update should change some predictions";
+  }
+}
+
 // One split + standardise + train + test run; returns the held-out accuracy.
 double held_out_accuracy(const Dataset& data, double test_fraction, std::uint64_t seed, bool softmax) {
   Split split = train_test_split(data.features, data.labels, test_fraction, seed, /*stratify=*/true);

@@ -176,7 +176,11 @@ class Sequential {
   std::vector<Parameter> parameters_;
   std::size_t first_trainable_ = 0;  // layers before it need no backward pass
   Activation* fused_output_ = nullptr;
-  ConstMatrixView last_output_;  // output of the last train_step(), for training accuracy
+  // The last train_step()'s outputs, for training accuracy: the model's outputs, or
+  // the logits when the loss took them (the output activation then runs on request).
+  ConstMatrixView last_step_output();
+  ConstMatrixView last_output_;
+  bool last_output_is_logits_ = false;
   BatchBuffer batch_x_;
   BatchBuffer batch_y_;
   BatchBuffer output_gradient_;
