@@ -71,17 +71,58 @@ XDENSE_KERNEL_INLINE const float* start_values(Start start, const float* c, std:
   return start.row != nullptr ? start.row + j : (start.beta == 0.0f ? zeros : c + i * n + j);
 }
 
-// Rows i..i+R-1, columns j..j+8V-1 of C = start + alpha A B, held in registers while
-// the k products accumulate into them: R rows share each load of B. A block of fewer
-// than 8 vectors would wait on the multiply-add latency (a chain of k dependent steps
-// per vector), so it keeps S = 8 / (R V) partial sums, p taken round-robin: the
-// start plus the products p = 0, S, 2S, ... in order, the products p = 1, S + 1, ...,
-// and so on, added at the end in a fixed tree ((s0 + s1) + (s2 + s3)) + (...).
-// (dW = x^T dy of a small layer: R V = 2 to 4 vectors, k = the batch.)
-template <std::size_t R, std::size_t V>
-XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n, std::size_t k, float alpha,
-                                     const float* a, std::size_t a_row, std::size_t a_col, const float* b,
-                                     std::size_t b_row, Start start, float* __restrict c) {
+// The derivative of the activation that made Y, applied to a gradient g as it is
+// stored: g f'(z) computed from y = f(z) (through1 for one value, through8 for eight
+// in registers). The same expressions, in the same order, as the activations' own
+// backward passes (activations.cpp), so a fused step gives the same bits.
+template <Derivative F>
+XDENSE_KERNEL_INLINE float through1(float g, float y) {
+  if constexpr (F == Derivative::sigmoid) {
+    return g * y * (1.0f - y);
+  } else if constexpr (F == Derivative::tanh) {
+    return g * (1.0f - y * y);
+  } else if constexpr (F == Derivative::relu) {
+    return y > 0.0f ? g : 0.0f;  // y > 0 exactly where x > 0
+  } else {
+    return g;
+  }
+}
+
+template <Derivative F>
+XDENSE_KERNEL_INLINE Float8 through8(const Float8& g, const float* y, std::size_t at) {
+  if constexpr (F == Derivative::none) {
+    return g;  // y may be null
+  } else {
+    y += at;
+#if defined(__GNUC__)
+    const Float8 yv = load8(y);
+    if constexpr (F == Derivative::sigmoid) {
+      return g * yv * (ones8 - yv);
+    } else if constexpr (F == Derivative::tanh) {
+      return g * (ones8 - yv * yv);
+    } else {
+      return yv > ones8 * 0.0f ? g : ones8 * 0.0f;
+    }
+#else
+    Float8 out;
+    for (std::size_t l = 0; l < 8; ++l) out[l] = through1<F>(g[l], y[l]);
+    return out;
+#endif
+  }
+}
+
+// Rows i..i+R-1, columns j..j+8V-1 of C = start + A B, held in registers while the k
+// products accumulate into them: R rows share each load of B. A block of fewer than
+// 8 vectors would wait on the multiply-add latency (a chain of k dependent steps per
+// vector), so it keeps S = 8 / (R V) partial sums, p taken round-robin: the start
+// plus the products p = 0, S, 2S, ... in order, the products p = 1, S + 1, ..., and
+// so on, added at the end in a fixed tree ((s0 + s1) + (s2 + s3)) + (...).
+// (dW = x^T dy of a small layer: R V = 2 to 4 vectors, k = the batch.) Each result
+// goes through F's derivative (with Y laid out as C) as it is stored.
+template <std::size_t R, std::size_t V, Derivative F>
+XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n, std::size_t k, const float* a,
+                                     std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
+                                     Start start, const float* y, float* __restrict c) {
   constexpr std::size_t S = R * V >= 8 ? 1 : 8 / (R * V);
   Float8 acc[S][R][V];
 #pragma GCC unroll 4
@@ -103,7 +144,7 @@ XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n
       for (std::size_t v = 0; v < V; ++v) bp[v] = load8(b + (p + s) * b_row + j + 8 * v);
 #pragma GCC unroll 4
       for (std::size_t r = 0; r < R; ++r) {
-        const Float8 arp = ones8 * (alpha * a[(i + r) * a_row + (p + s) * a_col]);
+        const Float8 arp = ones8 * a[(i + r) * a_row + (p + s) * a_col];
 #pragma GCC unroll 2
         for (std::size_t v = 0; v < V; ++v) acc[s][r][v] += arp * bp[v];
       }
@@ -115,7 +156,7 @@ XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n
     for (std::size_t v = 0; v < V; ++v) bp[v] = load8(b + p * b_row + j + 8 * v);
 #pragma GCC unroll 4
     for (std::size_t r = 0; r < R; ++r) {
-      const Float8 arp = ones8 * (alpha * a[(i + r) * a_row + p * a_col]);
+      const Float8 arp = ones8 * a[(i + r) * a_row + p * a_col];
 #pragma GCC unroll 2
       for (std::size_t v = 0; v < V; ++v) acc[s][r][v] += arp * bp[v];
     }
@@ -136,37 +177,39 @@ XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n
         total = ((acc[0][r][v] + acc[1][r][v]) + (acc[2][r][v] + acc[3][r][v])) +
                 ((acc[4][r][v] + acc[5][r][v]) + (acc[6][r][v] + acc[7][r][v]));
       }
-      store8(c + (i + r) * n + j + 8 * v, total);
+      const std::size_t at = (i + r) * n + j + 8 * v;
+      store8(c + at, through8<F>(total, y, at));
     }
 }
 
-// C(m,n) = start + alpha A(m,k) B(k,n) with B's rows contiguous (B(p,j) at
-// b[p*b_row + j]), A(i,p) at a[i*a_row + p*a_col]: blocks of 4 rows x 16 columns
-// (then 2 rows, 1 row, then 8 columns) in registers; accumulating in memory instead would
-// chain every step through a store and a reload. Columns past the last multiple of
-// 8 are done one by one, in order of p. Results depend only on the shape (which
-// block, hence which partial sums, each C(i,j) falls in), never on the data.
-XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                                    std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
-                                    Start start, float* __restrict c) {
+// C(m,n) = start + A(m,k) B(k,n) with B's rows contiguous (B(p,j) at b[p*b_row + j]),
+// A(i,p) at a[i*a_row + p*a_col]: blocks of 4 rows x 16 columns (then 2 rows, 1 row,
+// then 8 columns) in registers; accumulating in memory instead would chain every
+// step through a store and a reload. Columns past the last multiple of 8 are done
+// one by one, in order of p. Results depend only on the shape (which block, hence
+// which partial sums, each C(i,j) falls in), never on the data.
+template <Derivative F>
+XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                                    std::size_t a_col, const float* b, std::size_t b_row, Start start, const float* y,
+                                    float* __restrict c) {
   std::size_t j = 0;
   for (; j + 16 <= n; j += 16) {
     std::size_t i = 0;
-    for (; i + 4 <= m; i += 4) block_of_c<4, 2>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
-    for (; i + 2 <= m; i += 2) block_of_c<2, 2>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
-    for (; i < m; ++i) block_of_c<1, 2>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    for (; i + 4 <= m; i += 4) block_of_c<4, 2, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i + 2 <= m; i += 2) block_of_c<2, 2, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i < m; ++i) block_of_c<1, 2, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
   }
   if (j + 8 <= n) {
     std::size_t i = 0;
-    for (; i + 4 <= m; i += 4) block_of_c<4, 1>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
-    for (; i < m; ++i) block_of_c<1, 1>(i, j, n, k, alpha, a, a_row, a_col, b, b_row, start, c);
+    for (; i + 4 <= m; i += 4) block_of_c<4, 1, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i < m; ++i) block_of_c<1, 1, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
     j += 8;
   }
   for (; j < n; ++j)
     for (std::size_t i = 0; i < m; ++i) {
       float acc = *start_values(start, c, i, j, n);
-      for (std::size_t p = 0; p < k; ++p) acc += (alpha * a[i * a_row + p * a_col]) * b[p * b_row + j];
-      c[i * n + j] = acc;
+      for (std::size_t p = 0; p < k; ++p) acc += a[i * a_row + p * a_col] * b[p * b_row + j];
+      c[i * n + j] = through1<F>(acc, y != nullptr ? y[i * n + j] : 0.0f);
     }
 }
 
@@ -181,9 +224,18 @@ XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k,
 
 // B's rows contiguous (b_col = 1): the register blocks of rows_of_c().
 XDENSE_VECTOR_CLONES void small_rows(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
-                                     std::size_t a_col, const float* b, std::size_t b_row, Start start,
-                                     float* __restrict c) {
-  rows_of_c(m, n, k, 1.0f, a, a_row, a_col, b, b_row, start, c);
+                                     std::size_t a_col, const float* b, std::size_t b_row, Start start, Derivative f,
+                                     const float* y, float* __restrict c) {
+  switch (f) {
+    case Derivative::none:
+      return rows_of_c<Derivative::none>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    case Derivative::sigmoid:
+      return rows_of_c<Derivative::sigmoid>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    case Derivative::tanh:
+      return rows_of_c<Derivative::tanh>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    case Derivative::relu:
+      return rows_of_c<Derivative::relu>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+  }
 }
 
 // n = 1 with A^T stored (dW of a one-unit layer): c^T (1,m) = start + b^T (1,k) A^T (k,m),
@@ -195,17 +247,19 @@ XDENSE_VECTOR_CLONES void small_one_column_of_a_transposed(std::size_t m, std::s
     const float value = start.row != nullptr ? start.row[0] : 0.0f;  // the same for every row
     for (std::size_t i = 0; i < m; ++i) c[i] = value;
   }
-  rows_of_c(1, m, k, 1.0f, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, c);
+  rows_of_c<Derivative::none>(1, m, k, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, nullptr, c);
 }
 
 // Dot products of contiguous rows of A and columns of B (a_col = b_row = 1): one output
 // unit, or B^T stored. Eight rows at a time: their eight-lane partial sums are added
 // up together (sum8_of_eight), in the order dot() uses for a row on its own.
-XDENSE_VECTOR_CLONES void small_dots(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
-                                     const float* b, std::size_t b_col, Start start, float* __restrict c) {
+template <Derivative F>
+XDENSE_KERNEL_INLINE void dots(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                               const float* b, std::size_t b_col, Start start, const float* y, float* __restrict c) {
   auto start_of = [&](std::size_t i, std::size_t j) {
     return start.row != nullptr ? start.row[j] : (start.beta == 0.0f ? 0.0f : c[i * n + j]);
   };
+  auto y_of = [&](std::size_t at) { return y != nullptr ? y[at] : 0.0f; };
   const std::size_t k8 = k - k % 8;
   for (std::size_t j = 0; j < n; ++j) {
     const float* bj = b + j * b_col;
@@ -224,17 +278,51 @@ XDENSE_VECTOR_CLONES void small_dots(std::size_t m, std::size_t n, std::size_t k
         const Float8 starts = start.row != nullptr ? ones8 * start.row[0]
                               : start.beta == 0.0f ? ones8 * 0.0f
                                                    : load8(c + i);
-        store8(c + i, starts + sums);
+        store8(c + i, through8<F>(starts + sums, y, i));
         continue;
       }
       for (std::size_t r = 0; r < 8; ++r) {
         const float* ar = a + (i + r) * a_row;
         float sum = sums[r];
         for (std::size_t p = k8; p < k; ++p) sum += ar[p] * bj[p];
-        c[(i + r) * n + j] = start_of(i + r, j) + sum;
+        const std::size_t at = (i + r) * n + j;
+        c[at] = through1<F>(start_of(i + r, j) + sum, y_of(at));
       }
     }
-    for (; i < m; ++i) c[i * n + j] = start_of(i, j) + dot(a + i * a_row, bj, k);
+    for (; i < m; ++i) c[i * n + j] = through1<F>(start_of(i, j) + dot(a + i * a_row, bj, k), y_of(i * n + j));
+  }
+}
+
+XDENSE_VECTOR_CLONES void small_dots(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                                     const float* b, std::size_t b_col, Start start, Derivative f, const float* y,
+                                     float* __restrict c) {
+  switch (f) {
+    case Derivative::none:
+      return dots<Derivative::none>(m, n, k, a, a_row, b, b_col, start, y, c);
+    case Derivative::sigmoid:
+      return dots<Derivative::sigmoid>(m, n, k, a, a_row, b, b_col, start, y, c);
+    case Derivative::tanh:
+      return dots<Derivative::tanh>(m, n, k, a, a_row, b, b_col, start, y, c);
+    case Derivative::relu:
+      return dots<Derivative::relu>(m, n, k, a, a_row, b, b_col, start, y, c);
+  }
+}
+
+// c = c f'(z) from y = f(z), over n values: the derivative as a pass of its own, after
+// the products that cannot take it in their stores (OpenBLAS's, the rare cases below).
+XDENSE_VECTOR_CLONES void times_derivative(Derivative f, const float* y, float* __restrict c, std::size_t n) {
+  switch (f) {
+    case Derivative::none:
+      return;
+    case Derivative::sigmoid:
+      for (std::size_t i = 0; i < n; ++i) c[i] = through1<Derivative::sigmoid>(c[i], y[i]);
+      return;
+    case Derivative::tanh:
+      for (std::size_t i = 0; i < n; ++i) c[i] = through1<Derivative::tanh>(c[i], y[i]);
+      return;
+    case Derivative::relu:
+      for (std::size_t i = 0; i < n; ++i) c[i] = through1<Derivative::relu>(c[i], y[i]);
+      return;
   }
 }
 
@@ -251,8 +339,9 @@ void small_general(std::size_t m, std::size_t n, std::size_t k, const float* a, 
     }
 }
 
+// C = start + alpha op(A) op(B), then times f'(Y) unless f is none.
 void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-             const float* b, Start start, float* c) {
+             const float* b, Start start, Derivative f, const float* y, float* c) {
   if (m == 0 || n == 0) return;
   if (m * n * k <= small_product && alpha == 1.0f) {  // Dense's products all have alpha 1
     if (start.row == nullptr && start.beta != 0.0f && start.beta != 1.0f) {
@@ -264,12 +353,14 @@ void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
     const std::size_t b_row = trans_b ? 1 : n, b_col = trans_b ? k : 1;
     if (n == 1 && a_row == 1) {
       small_one_column_of_a_transposed(m, k, a, a_col, b, b_row, start, c);
+      times_derivative(f, y, c, m * n);
     } else if (a_col == 1 && b_row == 1 && (n < 8 || b_col != 1)) {
-      small_dots(m, n, k, a, a_row, b, b_col, start, c);
+      small_dots(m, n, k, a, a_row, b, b_col, start, f, y, c);
     } else if (b_col == 1) {
-      small_rows(m, n, k, a, a_row, a_col, b, b_row, start, c);
+      small_rows(m, n, k, a, a_row, a_col, b, b_row, start, f, y, c);
     } else {
       small_general(m, n, k, a, a_row, a_col, b, b_row, b_col, start, c);
+      times_derivative(f, y, c, m * n);
     }
     return;
   }
@@ -284,18 +375,24 @@ void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda > 0 ? lda : 1, b,
               ldb > 0 ? ldb : 1, beta, c, static_cast<int>(n));
+  times_derivative(f, y, c, m * n);
 }
 
 }  // namespace
 
 void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
            const float* b, float beta, float* c) {
-  product(trans_a, trans_b, m, n, k, alpha, a, b, Start{nullptr, beta}, c);
+  product(trans_a, trans_b, m, n, k, alpha, a, b, Start{nullptr, beta}, Derivative::none, nullptr, c);
+}
+
+void sgemm_through(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+                   const float* b, Derivative f, const float* y, float* c) {
+  product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{nullptr, 0.0f}, f, y, c);
 }
 
 void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
                     const float* b, const float* row, float* c) {
-  product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{row, 0.0f}, c);
+  product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{row, 0.0f}, Derivative::none, nullptr, c);
 }
 
 XDENSE_VECTOR_CLONES void column_sums(const float* x, std::size_t rows, std::size_t cols, float* __restrict sums) {
@@ -310,7 +407,7 @@ XDENSE_VECTOR_CLONES void column_sums(const float* x, std::size_t rows, std::siz
   }
   // sums (1,cols) = 1 (1,rows) . x (rows,cols), summed over the rows in order
   const float one = 1.0f;
-  rows_of_c(1, cols, rows, 1.0f, &one, 0, 0, x, cols, Start{}, sums);
+  rows_of_c<Derivative::none>(1, cols, rows, &one, 0, 0, x, cols, Start{}, nullptr, sums);
 }
 
 }  // namespace xdense::blas

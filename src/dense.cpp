@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "blas.hpp"
+#include "xdense/activations.hpp"
 #include "xdense/error.hpp"
 #include "xdense/initializer.hpp"
 
@@ -79,21 +80,55 @@ ConstMatrixView Dense::forward(ConstMatrixView x) {
   return y;
 }
 
-ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
-  if (!built_) throw StateError("Dense: backward() called before build()");
+void Dense::parameter_gradients(ConstMatrixView dy, const char* who) {
+  if (!built_) throw StateError(std::string(who) + ": called before build()");
   if (dy.cols != units_ || dy.rows != input_.rows) {
-    throw ShapeError("Dense::backward: expected dL/dy of shape " + shape_string(input_.rows, units_) + ", received " +
-                     shape_string(dy.rows, dy.cols));
+    throw ShapeError(std::string(who) + ": expected dL/dy of shape " + shape_string(input_.rows, units_) +
+                     ", received " + shape_string(dy.rows, dy.cols));
   }
   // dW = x^T . dy : (in, batch) . (batch, units)
   blas::sgemm(true, false, input_units_, units_, dy.rows, 1.0f, input_.data, dy.data, 0.0f, kernel_gradient_.data());
   // db = sum over the batch of dy (stays 0 without a bias)
   if (options_.use_bias) blas::column_sums(dy.data, dy.rows, units_, bias_gradient_.data());
+}
+
+ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
+  parameter_gradients(dy, "Dense::backward");
   if (!need_input_gradient) return {};
   // dx = dy . W^T : (batch, units) . (units, in)
   MatrixView dx = input_gradient_.view(dy.rows);
   blas::sgemm(false, true, dy.rows, input_units_, units_, 1.0f, dy.data, kernel_.data(), 0.0f, dx.data);
   return dx;
+}
+
+namespace {
+
+// The derivative kind of an activation whose f'(z) is a function of its output alone.
+blas::Derivative derivative_of(const Activation& activation) {
+  if (dynamic_cast<const Sigmoid*>(&activation) != nullptr) return blas::Derivative::sigmoid;  // y (1 - y)
+  if (dynamic_cast<const Tanh*>(&activation) != nullptr) return blas::Derivative::tanh;        // 1 - y^2
+  if (dynamic_cast<const ReLU*>(&activation) != nullptr) return blas::Derivative::relu;        // y > 0
+  return blas::Derivative::none;
+}
+
+}  // namespace
+
+bool Dense::can_backward_through(const Activation& activation) {
+  return derivative_of(activation) != blas::Derivative::none;
+}
+
+ConstMatrixView Dense::backward_through(const Activation& activation, ConstMatrixView dy) {
+  const blas::Derivative derivative = derivative_of(activation);
+  if (derivative == blas::Derivative::none) {
+    throw InvalidArgument("Dense::backward_through: expected a sigmoid, tanh or ReLU activation, received " +
+                          activation.type_name());
+  }
+  parameter_gradients(dy, "Dense::backward_through");
+  // dz = (dy . W^T) * f'(z), with f'(z) from the activation's outputs y = this layer's inputs
+  MatrixView dz = input_gradient_.view(dy.rows);
+  blas::sgemm_through(false, true, dy.rows, input_units_, units_, dy.data, kernel_.data(), derivative, input_.data,
+                      dz.data);
+  return dz;
 }
 
 std::vector<Parameter> Dense::parameters() {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "xdense/activation.hpp"
+#include "xdense/dense.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -140,6 +141,17 @@ void Sequential::build(std::size_t input_units) {
     for (const Parameter& p : layers_[i]->parameters()) parameters_.push_back(p);
     if (first_trainable_ == layers_.size() && !layers_[i]->parameters().empty()) first_trainable_ = i;
   }
+  // A Dense layer after a sigmoid/tanh/ReLU whose backward pass is needed takes that
+  // pass into its own (Dense::backward_through): one pass over the batch fewer.
+  dense_through_activation_.assign(layers_.size(), nullptr);
+  for (std::size_t i = 1; i < layers_.size(); ++i) {
+    auto* dense = dynamic_cast<Dense*>(layers_[i].get());
+    const auto* activation = dynamic_cast<const Activation*>(layers_[i - 1].get());
+    if (dense != nullptr && activation != nullptr && i - 1 > first_trainable_ &&
+        Dense::can_backward_through(*activation)) {
+      dense_through_activation_[i] = dense;
+    }
+  }
   built_ = true;
   if (optimizer_) optimizer_->reset();
   if (loss_) loss_->check_output(units, dynamic_cast<const Activation*>(layers_.back().get()));
@@ -240,6 +252,11 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
   const std::size_t backward_from = forward_layers;
   ConstMatrixView upstream = gradient;
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
+    if (Dense* dense = dense_through_activation_[i]) {
+      upstream = dense->backward_through(static_cast<const Activation&>(*layers_[i - 1]), upstream);
+      --i;  // the activation's backward pass is done
+      continue;
+    }
     upstream = layers_[i]->backward(upstream, i > first_trainable_);
   }
   // A NaN/infinite loss or gradient shows up as a NaN/infinite weight after the

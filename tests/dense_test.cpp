@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gradient_check.hpp"
+#include "xdense/activation.hpp"
 #include "xdense/error.hpp"
 #include "xdense/random.hpp"
 #include "xdense/tensor.hpp"
@@ -167,6 +169,75 @@ TEST(Dense, ForwardAndBackwardMatchNaiveLoopsOverShapes) {
             }
         }
       }
+}
+
+// backward_through(activation) must give the bits of backward() followed by the
+// activation's backward(), for each activation it takes and through every product path
+// (register blocks, dot products, one column, OpenBLAS for the last, large shape).
+TEST(Dense, BackwardThroughAnActivationGivesTheBitsOfTheTwoPasses) {
+  struct Shape {
+    std::size_t batch, in, units;
+  };
+  std::vector<Shape> shapes;
+  for (std::size_t batch : {1, 5, 32, 41})
+    for (std::size_t in : {1, 2, 7, 8, 16, 17, 33})
+      for (std::size_t units : {1, 2, 9, 16}) shapes.push_back({batch, in, units});
+  shapes.push_back({64, 300, 40});
+  std::uint64_t seed = 7000;
+  for (const std::string spec : {"sigmoid", "tanh", "relu"}) {
+    for (const Shape& s : shapes) {
+      const std::string name = spec + ", batch " + std::to_string(s.batch) + ", " + std::to_string(s.in) + " -> " +
+                               std::to_string(s.units);
+      Matrix z = random_matrix(s.batch, s.in, -3.0, 3.0, ++seed);
+      for (std::size_t i = 0; i < z.size(); i += 5) z.data()[i] = 0.0f;  // ReLU's kink
+      const Matrix kernel = random_matrix(s.in, s.units, -1.0, 1.0, ++seed);
+      const Vector bias = random_vector(s.units, -1.0, 1.0, ++seed);
+      const Matrix dy = random_matrix(s.batch, s.units, -1.0, 1.0, ++seed);
+      std::unique_ptr<Activation> activation = make_activation(spec);
+      Rng rng(1);
+      activation->build(s.in, rng);
+      activation->reserve(s.batch);
+      const ConstMatrixView x = activation->forward(view(z));
+
+      Dense two_passes(s.units), fused(s.units);
+      two_passes.set_weights(kernel, bias);
+      fused.set_weights(kernel, bias);
+      two_passes.forward(x);
+      const Matrix expected = to_matrix(activation->backward(two_passes.backward(view(dy))));
+      fused.forward(x);
+      const Matrix dz = to_matrix(fused.backward_through(*activation, view(dy)));
+      ASSERT_TRUE(Dense::can_backward_through(*activation)) << name;
+      ASSERT_EQ(dz.shape(0), s.batch) << name;
+      ASSERT_EQ(dz.shape(1), s.in) << name;
+      for (std::size_t i = 0; i < dz.size(); ++i) {
+        ASSERT_EQ(dz.data()[i], expected.data()[i]) << name << " dz " << i;
+      }
+      for (std::size_t i = 0; i < kernel.size(); ++i) {
+        ASSERT_EQ(fused.kernel_gradient().data()[i], two_passes.kernel_gradient().data()[i]) << name << " dW " << i;
+      }
+      for (std::size_t j = 0; j < s.units; ++j) {
+        ASSERT_EQ(fused.bias_gradient()(j), two_passes.bias_gradient()(j)) << name << " db " << j;
+      }
+    }
+  }
+}
+
+TEST(DenseErrors, BackwardThroughOtherActivations) {
+  Dense layer(2);
+  layer.set_weights(random_matrix(3, 2, -1.0, 1.0, 1), random_vector(2, -1.0, 1.0, 2));
+  const Matrix x = random_matrix(4, 3, -1.0, 1.0, 3);
+  layer.forward(view(x));
+  const Matrix dy = random_matrix(4, 2, -1.0, 1.0, 4);
+  for (const std::string spec : {"softmax", "leaky_relu", "linear", "binary_step"}) {
+    std::unique_ptr<Activation> activation = make_activation(spec);
+    EXPECT_FALSE(Dense::can_backward_through(*activation)) << spec;
+    try {
+      layer.backward_through(*activation, view(dy));
+      ADD_FAILURE() << "expected InvalidArgument for " << spec;
+    } catch (const InvalidArgument& e) {
+      EXPECT_TRUE(contains(e.what(), "sigmoid, tanh or ReLU")) << e.what();
+    }
+  }
 }
 
 // A large layer goes through OpenBLAS (bias copied in, then beta = 1).

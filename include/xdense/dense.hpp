@@ -9,6 +9,8 @@
 
 namespace xdense {
 
+class Activation;
+
 /// Settings of a Dense layer, with Keras's defaults.
 struct DenseOptions {
   std::string kernel_initializer = "glorot_uniform";  ///< see initializer.hpp
@@ -34,6 +36,16 @@ class Dense final : public Layer {
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
   std::vector<Parameter> parameters() override;
 
+  /// Whether backward_through() takes `activation`: sigmoid, tanh and ReLU, whose
+  /// derivative is a function of their output.
+  static bool can_backward_through(const Activation& activation);
+  /// backward(dy), then the backward pass of `activation`, the layer whose outputs were
+  /// this layer's inputs (x = f(z)), in the same pass: returns dL/dz =
+  /// (dy . W^T) * f'(z), f'(z) computed from x, bit for bit what the two backward
+  /// passes give. Sequential uses it to save a pass over the batch. Throws
+  /// InvalidArgument for an activation can_backward_through() refuses.
+  ConstMatrixView backward_through(const Activation& activation, ConstMatrixView dy);
+
   /// Kernel W, shape (input_units, units).
   const Matrix& kernel() const { return kernel_; }
   /// Bias b, shape (units); all zeros and ignored when use_bias is false.
@@ -49,6 +61,7 @@ class Dense final : public Layer {
 
  private:
   void allocate(std::size_t input_units);
+  void parameter_gradients(ConstMatrixView dy, const char* who);  // checks dy, then dW and db
 
   std::size_t units_;
   std::size_t input_units_;

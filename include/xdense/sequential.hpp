@@ -28,6 +28,7 @@
 namespace xdense {
 
 class Activation;
+class Dense;
 
 /// Metrics of one epoch. Values not computed (no validation data, no accuracy
 /// metric) are NaN.
@@ -175,6 +176,9 @@ class Sequential {
   Rng rng_;
   std::vector<Parameter> parameters_;
   std::size_t first_trainable_ = 0;  // layers before it need no backward pass
+  // [i]: layer i when it is a Dense layer that runs layer i-1's (activation's) backward
+  // pass in its own; null otherwise.
+  std::vector<Dense*> dense_through_activation_;
   Activation* fused_output_ = nullptr;
   // The last train_step()'s outputs, for training accuracy: the model's outputs, or
   // the logits when the loss took them (the output activation then runs on request).
