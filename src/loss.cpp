@@ -44,8 +44,7 @@ XDENSE_KERNEL_INLINE void binary_cross_entropy_of_eight(const float* z, const fl
     const float v = z[l];
     const float t = y[l];
     const float e = detail::exp_nonpositive(detail::minus_magnitude(v));  // e^-|z|
-    const float inverse = 1.0f / (1.0f + e);
-    const float probability = detail::sign_bit(v) ? e * inverse : inverse;  // sigmoid(z)
+    const float probability = (detail::sign_bit(v) ? e : 1.0f) / (1.0f + e);  // sigmoid(z), as sigmoid_approx
     grad[l] = scale * (probability - t);
     term[l] = (v > 0.0f ? v : 0.0f) - v * t + detail::log1p_unit(e);
   }

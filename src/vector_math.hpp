@@ -108,11 +108,12 @@ inline bool sign_bit(float x) {
 }
 
 // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: no overflow, full relative
-// precision on both sides. For x = -0 either form gives 1/2.
+// precision on both sides. The numerator is chosen before the one division (no
+// multiplication after it, one rounding fewer). For x = -0 either form gives 1/2.
 inline float sigmoid_approx(float x) {
   const float e = exp_nonpositive(minus_magnitude(x));
-  const float inverse = 1.0f / (1.0f + e);
-  return sign_bit(x) ? e * inverse : inverse;
+  const float numerator = sign_bit(x) ? e : 1.0f;
+  return numerator / (1.0f + e);
 }
 
 // Cephes tanhf: an odd polynomial for |x| < 0.625 (where 1 - 2/(e^2x + 1) would
