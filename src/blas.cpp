@@ -56,6 +56,17 @@ XDENSE_KERNEL_INLINE float dot(const float* a, const float* b, std::size_t k) {
   return sum;
 }
 
+// x[0] + ... + x[n-1] in eight lanes (element i in lane i mod 8), added up as sum8,
+// then the tail in order.
+XDENSE_KERNEL_INLINE float sum_of(const float* x, std::size_t n) {
+  Float8 lanes = ones8 * 0.0f;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) lanes += load8(x + i);
+  float total = sum8(lanes);
+  for (; i < n; ++i) total += x[i];
+  return total;
+}
+
 // What C holds before the products are added: a row broadcast to every row (a bias),
 // or beta C with beta 0 (zeros, whatever C held, as BLAS) or 1.
 struct Start {
@@ -395,14 +406,211 @@ void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, st
   product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{row, 0.0f}, Derivative::none, nullptr, c);
 }
 
+namespace {
+
+// ---------------------------------------------------------------------------------
+// A small dense layer's backward pass in one sweep over the rows. As three products
+// (dW = x^T dy, db = column sums of dy, dx = dy W^T), a layer of a few dozen weights
+// reads dy three times and pays three calls' set-up for a few hundred multiply-adds
+// each; here each row of x and dy is read once, and dW, db stay in registers.
+
+// How many partial sums each accumulator keeps (rows taken round-robin) so that about
+// eight independent multiply-add chains are in flight: a batch-long chain would wait
+// on the multiply-add latency at every row.
+constexpr std::size_t phases_for(std::size_t accumulators) {
+  return accumulators >= 8 ? 1 : (accumulators >= 4 ? 2 : 4);
+}
+
+// The P partial sums of acc[.][u] added in a fixed tree: (s0 + s1) + (s2 + s3).
+template <std::size_t P, std::size_t U>
+XDENSE_KERNEL_INLINE Float8 sum_of_phases(const Float8 (&acc)[P][U], std::size_t u) {
+  if constexpr (P == 1) {
+    return acc[0][u];
+  } else if constexpr (P == 2) {
+    return acc[0][u] + acc[1][u];
+  } else {
+    static_assert(P == 4, "1, 2 or 4 phases");
+    return (acc[0][u] + acc[1][u]) + (acc[2][u] + acc[3][u]);
+  }
+}
+
+// Row `at` of a one-unit layer into one set of partial sums of dW (and its dx row).
+template <std::size_t V, Derivative F>
+XDENSE_KERNEL_INLINE void one_unit_row(Float8 (&acc)[V], const Float8 (&weights)[V], std::size_t vectors,
+                                       std::size_t at, std::size_t in, const float* x, const float* dy,
+                                       float* __restrict dx) {
+  const Float8 g = ones8 * dy[at];
+  const float* xr = x + at * in;
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < V; ++v) {
+    if (v < vectors) {
+      acc[v] += g * load8(xr + 8 * v);
+      if (dx != nullptr) store8(dx + at * in + 8 * v, through8<F>(g * weights[v], xr, 8 * v));
+    }
+  }
+}
+
+// A one-unit layer (out = 1) with V = ceil(in / 8) <= 4 vectors per row:
+//   dW (in) = sum_r dy[r] x[r, :],  db = sum_r dy[r],  dx[r, :] = (dy[r] W) f'(x[r, :]).
+// Columns past the last multiple of 8 are done one by one, rows in order.
+template <std::size_t V, Derivative F>
+XDENSE_KERNEL_INLINE void one_unit_backward(std::size_t rows, std::size_t in, const float* x, const float* dy,
+                                            const float* w, float* __restrict dw, float* db, float* __restrict dx) {
+  constexpr std::size_t P = phases_for(V);
+  const std::size_t whole = in - in % 8;  // vector columns: min(in, 8 V) rounded down
+  const std::size_t vectors = whole / 8;  // V or V - 1 (the last vector may be partial)
+  Float8 acc[P][V];
+  Float8 weights[V];
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < V; ++v) {
+    weights[v] = v < vectors ? load8(w + 8 * v) : ones8 * 0.0f;
+#pragma GCC unroll 4
+    for (std::size_t s = 0; s < P; ++s) acc[s][v] = ones8 * 0.0f;
+  }
+  std::size_t r = 0;
+  for (; r + P <= rows; r += P) {
+#pragma GCC unroll 4
+    for (std::size_t s = 0; s < P; ++s) one_unit_row<V, F>(acc[s], weights, vectors, r + s, in, x, dy, dx);
+  }
+  for (std::size_t s = 0; r < rows; ++r, ++s) one_unit_row<V, F>(acc[s], weights, vectors, r, in, x, dy, dx);
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < V; ++v) {
+    if (v < vectors) store8(dw + 8 * v, sum_of_phases(acc, v));
+  }
+  for (std::size_t i = whole; i < in; ++i) {
+    float sum = 0.0f;
+    for (std::size_t q = 0; q < rows; ++q) {
+      sum += dy[q] * x[q * in + i];
+      if (dx != nullptr) dx[q * in + i] = through1<F>(dy[q] * w[i], x[q * in + i]);
+    }
+    dw[i] = sum;
+  }
+  if (db != nullptr) db[0] = sum_of(dy, rows);  // the contiguous column dy, as column_sums
+}
+
+// Row `at` of a few-inputs layer into one set of partial sums of dW and db.
+template <std::size_t IN, std::size_t V>
+XDENSE_KERNEL_INLINE void few_inputs_row(Float8 (&acc)[IN * V], Float8 (&bias)[V], std::size_t at, const float* x,
+                                         const float* dy) {
+  Float8 d[V];
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < V; ++v) {
+    d[v] = load8(dy + at * 8 * V + 8 * v);
+    bias[v] += d[v];
+  }
+#pragma GCC unroll 8
+  for (std::size_t i = 0; i < IN; ++i) {
+    const Float8 xi = ones8 * x[at * IN + i];
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) acc[i * V + v] += xi * d[v];
+  }
+}
+
+// A layer with few inputs and out = 8 V units (IN V <= 8 vectors of dW):
+//   dW[i, :] = sum_r x[r, i] dy[r, :],  db = sum_r dy[r, :]  (dx, if wanted, separately).
+template <std::size_t IN, std::size_t V>
+XDENSE_KERNEL_INLINE void few_inputs_backward(std::size_t rows, const float* x, const float* dy, float* __restrict dw,
+                                              float* db) {
+  constexpr std::size_t P = phases_for(IN * V);
+  Float8 acc[P][IN * V];
+  Float8 bias[P][V];
+#pragma GCC unroll 4
+  for (std::size_t s = 0; s < P; ++s) {
+#pragma GCC unroll 8
+    for (std::size_t u = 0; u < IN * V; ++u) acc[s][u] = ones8 * 0.0f;
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) bias[s][v] = ones8 * 0.0f;
+  }
+  std::size_t r = 0;
+  for (; r + P <= rows; r += P) {
+#pragma GCC unroll 4
+    for (std::size_t s = 0; s < P; ++s) few_inputs_row<IN, V>(acc[s], bias[s], r + s, x, dy);
+  }
+  for (std::size_t s = 0; r < rows; ++r, ++s) few_inputs_row<IN, V>(acc[s], bias[s], r, x, dy);
+#pragma GCC unroll 8
+  for (std::size_t u = 0; u < IN * V; ++u) store8(dw + 8 * u, sum_of_phases(acc, u));
+  if (db != nullptr) {
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) store8(db + 8 * v, sum_of_phases(bias, v));
+  }
+}
+
+template <Derivative F>
+XDENSE_KERNEL_INLINE void one_unit_dispatch(std::size_t rows, std::size_t in, const float* x, const float* dy,
+                                            const float* w, float* dw, float* db, float* dx) {
+  switch ((in + 7) / 8) {
+    case 1:
+      return one_unit_backward<1, F>(rows, in, x, dy, w, dw, db, dx);
+    case 2:
+      return one_unit_backward<2, F>(rows, in, x, dy, w, dw, db, dx);
+    case 3:
+      return one_unit_backward<3, F>(rows, in, x, dy, w, dw, db, dx);
+    default:
+      return one_unit_backward<4, F>(rows, in, x, dy, w, dw, db, dx);
+  }
+}
+
+XDENSE_VECTOR_CLONES void small_one_unit_backward(std::size_t rows, std::size_t in, const float* x, const float* dy,
+                                                  const float* w, float* dw, float* db, Derivative f, float* dx) {
+  switch (f) {
+    case Derivative::none:
+      return one_unit_dispatch<Derivative::none>(rows, in, x, dy, w, dw, db, dx);
+    case Derivative::sigmoid:
+      return one_unit_dispatch<Derivative::sigmoid>(rows, in, x, dy, w, dw, db, dx);
+    case Derivative::tanh:
+      return one_unit_dispatch<Derivative::tanh>(rows, in, x, dy, w, dw, db, dx);
+    case Derivative::relu:
+      return one_unit_dispatch<Derivative::relu>(rows, in, x, dy, w, dw, db, dx);
+  }
+}
+
+// (in, out) pairs with in * out / 8 <= 8: out = 8 with up to 8 inputs, 16 with up to 4,
+// 32 with up to 2.
+XDENSE_VECTOR_CLONES void small_few_inputs_backward(std::size_t rows, std::size_t in, std::size_t out, const float* x,
+                                                    const float* dy, float* dw, float* db) {
+#define XDENSE_FEW_INPUTS(IN, V) \
+  if (in == IN && out == 8 * V) return few_inputs_backward<IN, V>(rows, x, dy, dw, db)
+  XDENSE_FEW_INPUTS(1, 1);
+  XDENSE_FEW_INPUTS(2, 1);
+  XDENSE_FEW_INPUTS(3, 1);
+  XDENSE_FEW_INPUTS(4, 1);
+  XDENSE_FEW_INPUTS(5, 1);
+  XDENSE_FEW_INPUTS(6, 1);
+  XDENSE_FEW_INPUTS(7, 1);
+  XDENSE_FEW_INPUTS(8, 1);
+  XDENSE_FEW_INPUTS(1, 2);
+  XDENSE_FEW_INPUTS(2, 2);
+  XDENSE_FEW_INPUTS(3, 2);
+  XDENSE_FEW_INPUTS(4, 2);
+  XDENSE_FEW_INPUTS(1, 4);
+  XDENSE_FEW_INPUTS(2, 4);
+#undef XDENSE_FEW_INPUTS
+}
+
+bool few_inputs_fit(std::size_t in, std::size_t out) {
+  return in >= 1 && (out == 8 || out == 16 || out == 32) && in * (out / 8) <= 8;
+}
+
+}  // namespace
+
+void dense_backward(std::size_t rows, std::size_t in, std::size_t out, const float* x, const float* dy, const float* w,
+                    float* dw, float* db, Derivative f, float* dx) {
+  if (out == 1 && in <= 32) {
+    small_one_unit_backward(rows, in, x, dy, w, dw, db, f, dx);
+    return;
+  }
+  if (few_inputs_fit(in, out)) {
+    small_few_inputs_backward(rows, in, out, x, dy, dw, db);
+  } else {
+    sgemm(true, false, in, out, rows, 1.0f, x, dy, 0.0f, dw);  // dW = x^T dy
+    if (db != nullptr) column_sums(dy, rows, out, db);
+  }
+  if (dx != nullptr) product(false, true, rows, in, out, 1.0f, dy, w, Start{nullptr, 0.0f}, f, x, dx);  // dy W^T
+}
+
 XDENSE_VECTOR_CLONES void column_sums(const float* x, std::size_t rows, std::size_t cols, float* __restrict sums) {
-  if (cols == 1) {  // one contiguous column: eight partial sums, as dot()
-    Float8 lanes = ones8 * 0.0f;
-    std::size_t r = 0;
-    for (; r + 8 <= rows; r += 8) lanes += load8(x + r);
-    float total = sum8(lanes);
-    for (; r < rows; ++r) total += x[r];
-    sums[0] = total;
+  if (cols == 1) {  // one contiguous column
+    sums[0] = sum_of(x, rows);
     return;
   }
   // sums (1,cols) = 1 (1,rows) . x (rows,cols), summed over the rows in order

@@ -25,6 +25,17 @@ enum class Derivative { none, sigmoid, tanh, relu };
 void sgemm_through(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
                    const float* b, Derivative f, const float* y, float* c);
 
+/// The backward pass of a dense layer y = x W + b over `rows` samples, x (rows, in),
+/// W (in, out), dy (rows, out), all row-major:
+///   dW (in, out) = x^T dy;  db (out) = the column sums of dy, unless db is null;
+///   dx (rows, in) = (dy W^T) * f'(z) with f'(z) from x = f(z) (f none: dy W^T),
+///   unless dx is null.
+/// Layers of one unit (up to 32 inputs) or of 8, 16 or 32 units with few inputs
+/// (in * out <= 64) run as one sweep over the rows, dW and db in registers; others as
+/// products. Outputs must not overlap the inputs.
+void dense_backward(std::size_t rows, std::size_t in, std::size_t out, const float* x, const float* dy,
+                    const float* w, float* dw, float* db, Derivative f, float* dx);
+
 /// sums[c] = sum over the rows of x (rows,cols), row-major: a bias gradient.
 void column_sums(const float* x, std::size_t rows, std::size_t cols, float* sums);
 

@@ -81,25 +81,32 @@ ConstMatrixView Dense::forward(ConstMatrixView x) {
   return y;
 }
 
-void Dense::parameter_gradients(ConstMatrixView dy, const char* who) {
+void Dense::check_upstream(ConstMatrixView dy, const char* who) const {
   if (!built_) throw StateError(std::string(who) + ": called before build()");
   if (dy.cols != units_ || dy.rows != input_.rows) {
     throw ShapeError(std::string(who) + ": expected dL/dy of shape " + shape_string(input_.rows, units_) +
                      ", received " + shape_string(dy.rows, dy.cols));
   }
-  // dW = x^T . dy : (in, batch) . (batch, units)
-  blas::sgemm(true, false, input_units_, units_, dy.rows, 1.0f, input_.data, dy.data, 0.0f, kernel_gradient_.data());
-  // db = sum over the batch of dy (stays 0 without a bias)
-  if (options_.use_bias) blas::column_sums(dy.data, dy.rows, units_, bias_gradient_.data());
+}
+
+// dW = x^T . dy : (in, batch) . (batch, units); db = sum over the batch of dy (stays 0
+// without a bias); dx = dy . W^T : (batch, units) . (units, in), times f'(z) when the
+// layer before was an activation x = f(z) taken through.
+ConstMatrixView Dense::backward_pass(ConstMatrixView dy, bool need_input_gradient, blas::Derivative derivative) {
+  MatrixView dx = need_input_gradient ? input_gradient_.view(dy.rows) : MatrixView{};
+  blas::dense_backward(dy.rows, input_units_, units_, input_.data, dy.data, kernel_.data(), kernel_gradient_.data(),
+                       options_.use_bias ? bias_gradient_.data() : nullptr, derivative,
+                       need_input_gradient ? dx.data : nullptr);
+  return dx;
 }
 
 ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
-  parameter_gradients(dy, "Dense::backward");
-  if (!need_input_gradient) return {};
-  // dx = dy . W^T : (batch, units) . (units, in)
-  MatrixView dx = input_gradient_.view(dy.rows);
-  blas::sgemm(false, true, dy.rows, input_units_, units_, 1.0f, dy.data, kernel_.data(), 0.0f, dx.data);
-  return dx;
+  check_upstream(dy, "Dense::backward");
+  if (!need_input_gradient) {
+    backward_pass(dy, false, blas::Derivative::none);
+    return {};
+  }
+  return backward_pass(dy, true, blas::Derivative::none);
 }
 
 namespace {
@@ -127,12 +134,9 @@ ConstMatrixView Dense::backward_through(const Activation& activation, ConstMatri
     throw InvalidArgument("Dense::backward_through: expected a sigmoid, tanh or ReLU activation, received " +
                           activation.type_name());
   }
-  parameter_gradients(dy, "Dense::backward_through");
+  check_upstream(dy, "Dense::backward_through");
   // dz = (dy . W^T) * f'(z), with f'(z) from the activation's outputs y = this layer's inputs
-  MatrixView dz = input_gradient_.view(dy.rows);
-  blas::sgemm_through(false, true, dy.rows, input_units_, units_, dy.data, kernel_.data(), derivative, input_.data,
-                      dz.data);
-  return dz;
+  return backward_pass(dy, true, derivative);
 }
 
 std::vector<Parameter> Dense::parameters() {

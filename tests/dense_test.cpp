@@ -240,6 +240,60 @@ TEST(DenseErrors, BackwardThroughOtherActivations) {
   }
 }
 
+// The one-sweep backward kernels of small layers (one unit with up to 32 inputs; 8,
+// 16 or 32 units with in * units <= 64) and the shapes just past them, over batch
+// sizes that leave every count of rows over for the kernels' partial sums.
+TEST(Dense, SmallLayerBackwardMatchesNaiveLoops) {
+  std::vector<std::pair<std::size_t, std::size_t>> shapes;  // (in, units)
+  for (std::size_t in = 1; in <= 33; ++in) shapes.push_back({in, 1});
+  for (std::size_t in = 1; in <= 9; ++in) shapes.push_back({in, 8});
+  for (std::size_t in = 1; in <= 5; ++in) shapes.push_back({in, 16});
+  for (std::size_t in = 1; in <= 3; ++in) shapes.push_back({in, 32});
+  std::uint64_t seed = 9000;
+  for (const auto& [in, units] : shapes)
+    for (std::size_t batch : {1, 2, 3, 5, 7, 9, 32, 33})
+      for (const bool use_bias : {true, false}) {
+        const Matrix x = random_matrix(batch, in, -1.0, 1.0, ++seed);
+        const Matrix kernel = random_matrix(in, units, -1.0, 1.0, ++seed);
+        const Matrix dy = random_matrix(batch, units, -1.0, 1.0, ++seed);
+        DenseOptions options;
+        options.use_bias = use_bias;
+        Dense layer(units, 0, options);
+        Vector zero_bias = Vector::from_shape({units});
+        std::fill(zero_bias.begin(), zero_bias.end(), 0.0f);
+        layer.set_weights(kernel, zero_bias);
+        layer.forward(view(x));
+        const Matrix dx = to_matrix(layer.backward(view(dy)));
+        const std::string shape = std::to_string(in) + " -> " + std::to_string(units) + ", batch " +
+                                  std::to_string(batch) + (use_bias ? "" : ", no bias");
+        const double tol = 1e-5 * (1.0 + std::max({batch, in, units}));
+        for (std::size_t i = 0; i < in; ++i)
+          for (std::size_t j = 0; j < units; ++j) {
+            double sum = 0.0;
+            for (std::size_t b = 0; b < batch; ++b) sum += double(x(b, i)) * double(dy(b, j));
+            ASSERT_NEAR(layer.kernel_gradient()(i, j), sum, tol) << shape << " dW " << i << "," << j;
+          }
+        for (std::size_t j = 0; j < units; ++j) {
+          double sum = 0.0;
+          for (std::size_t b = 0; b < batch && use_bias; ++b) sum += dy(b, j);
+          ASSERT_NEAR(layer.bias_gradient()(j), sum, tol) << shape << " db " << j;
+        }
+        for (std::size_t b = 0; b < batch; ++b)
+          for (std::size_t i = 0; i < in; ++i) {
+            double sum = 0.0;
+            for (std::size_t j = 0; j < units; ++j) sum += double(dy(b, j)) * double(kernel(i, j));
+            ASSERT_NEAR(dx(b, i), sum, tol) << shape << " dx " << b << "," << i;
+          }
+        // Without the input gradient (a first layer): the same parameter gradients.
+        const Matrix dw = layer.kernel_gradient();
+        layer.forward(view(x));
+        EXPECT_EQ(layer.backward(view(dy), false).data, nullptr) << shape;
+        for (std::size_t i = 0; i < dw.size(); ++i) {
+          ASSERT_EQ(layer.kernel_gradient().data()[i], dw.data()[i]) << shape << " dW without dx " << i;
+        }
+      }
+}
+
 // A large layer goes through OpenBLAS (bias copied in, then beta = 1).
 TEST(Dense, LargeLayerMatchesNaiveLoops) {
   const Matrix x = random_matrix(64, 300, -1.0, 1.0, 901);

@@ -10,6 +10,9 @@
 namespace xdense {
 
 class Activation;
+namespace blas {
+enum class Derivative;
+}
 
 /// Settings of a Dense layer, with Keras's defaults.
 struct DenseOptions {
@@ -61,7 +64,8 @@ class Dense final : public Layer {
 
  private:
   void allocate(std::size_t input_units);
-  void parameter_gradients(ConstMatrixView dy, const char* who);  // checks dy, then dW and db
+  void check_upstream(ConstMatrixView dy, const char* who) const;
+  ConstMatrixView backward_pass(ConstMatrixView dy, bool need_input_gradient, blas::Derivative derivative);
 
   std::size_t units_;
   std::size_t input_units_;
