@@ -35,49 +35,39 @@ double clip_probability(double p) { return std::min(std::max(p, probability_epsi
 // Class index stored in a sparse target (validated beforehand by check_targets).
 std::size_t class_of(ConstMatrixView targets, std::size_t row) { return static_cast<std::size_t>(targets.data[row]); }
 
-// Binary cross-entropy from logits for eight elements: grad = scale (sigmoid(z) - y)
-// and term = max(z, 0) - z y + log(1 + e^-|z|), from one e^-|z|. A fixed count, so
-// the loop vectorises.
-XDENSE_KERNEL_INLINE void binary_cross_entropy_of_eight(const float* z, const float* y, float* grad, float* term,
-                                                        float scale) {
-  for (std::size_t l = 0; l < 8; ++l) {
-    const float v = z[l];
-    const float t = y[l];
-    const float e = detail::exp_nonpositive(detail::minus_magnitude(v));  // e^-|z|
-    const float probability = (detail::sign_bit(v) ? e : 1.0f) / (1.0f + e);  // sigmoid(z), as sigmoid_approx
-    grad[l] = scale * (probability - t);
-    term[l] = (v > 0.0f ? v : 0.0f) - v * t + detail::log1p_unit(e);
-  }
-}
-
-// The same over n elements, compiled for AVX2 and for the baseline (cpu_dispatch.hpp);
-// returns the sum of the terms. The terms are added in eight float lanes over runs of
-// up to 16 blocks of eight (128 terms), and each run's lanes into eight double lanes,
-// so long sums keep double precision while a batch costs one conversion per lane.
-// The last, partial block goes through a zero-padded copy.
-XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const float* y, float* grad, std::size_t n,
-                                                      float scale) {
+// Binary cross-entropy from logits over n elements: grad = scale (sigmoid(z) - y) and
+// the sum of the terms max(z, 0) - z y + log(1 + e^-|z|), from one e^-|z| per element.
+// In chunks of 128, as three loops (e^-|z|, then the gradients, then the terms), each
+// of independent elements: one loop doing all three would chain ~40 dependent steps
+// per element and keep few elements in flight. The terms are added in eight float
+// lanes (element i into lane i mod 8) over each chunk, and the chunks' lanes into eight
+// double lanes, so long sums keep double precision while a batch costs one
+// conversion per lane. Compiled for AVX2 and for the baseline (cpu_dispatch.hpp).
+XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const float* y, float* __restrict grad,
+                                                      std::size_t n, float scale) {
+  constexpr std::size_t chunk = 128;
+  float e[chunk], terms[chunk];
   double lanes[8] = {};
-  const std::size_t whole = n - n % 8;
-  std::size_t first = 0;
-  while (first < whole) {
-    float run[8] = {};
-    const std::size_t end = whole - first > 128 ? first + 128 : whole;
-    for (; first < end; first += 8) {
-      float terms[8];
-      binary_cross_entropy_of_eight(z + first, y + first, grad + first, terms, scale);
-      for (std::size_t l = 0; l < 8; ++l) run[l] += terms[l];
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t count = n - first < chunk ? n - first : chunk;
+    const float* zc = z + first;
+    const float* yc = y + first;
+    float* gc = grad + first;
+    for (std::size_t i = 0; i < count; ++i) e[i] = detail::exp_nonpositive(detail::minus_magnitude(zc[i]));
+    for (std::size_t i = 0; i < count; ++i) {
+      const float probability = (detail::sign_bit(zc[i]) ? e[i] : 1.0f) / (1.0f + e[i]);  // sigmoid(z), as sigmoid_approx
+      gc[i] = scale * (probability - yc[i]);
     }
+    for (std::size_t i = 0; i < count; ++i) {
+      const float v = zc[i];
+      terms[i] = (v > 0.0f ? v : 0.0f) - v * yc[i] + detail::log1p_unit(e[i]);
+    }
+    float run[8] = {};
+    std::size_t i = 0;
+    for (; i + 8 <= count; i += 8)
+      for (std::size_t l = 0; l < 8; ++l) run[l] += terms[i + l];
+    for (std::size_t l = 0; i < count; ++i, ++l) run[l] += terms[i];
     for (std::size_t l = 0; l < 8; ++l) lanes[l] += run[l];
-  }
-  if (first < n) {
-    const std::size_t count = n - first;
-    float z_tail[8] = {}, y_tail[8] = {}, grad_tail[8], terms[8];
-    std::memcpy(z_tail, z + first, count * sizeof(float));
-    std::memcpy(y_tail, y + first, count * sizeof(float));
-    binary_cross_entropy_of_eight(z_tail, y_tail, grad_tail, terms, scale);
-    std::memcpy(grad + first, grad_tail, count * sizeof(float));
-    for (std::size_t l = 0; l < count; ++l) lanes[l] += terms[l];
   }
   return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
 }
