@@ -55,7 +55,7 @@ XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const floa
     float* gc = grad + first;
     for (std::size_t i = 0; i < count; ++i) e[i] = detail::exp_nonpositive(detail::minus_magnitude(zc[i]));
     for (std::size_t i = 0; i < count; ++i) {
-      const float probability = (detail::sign_bit(zc[i]) ? e[i] : 1.0f) / (1.0f + e[i]);  // sigmoid(z), as sigmoid_approx
+      const float probability = detail::sigmoid_from_exp(zc[i], e[i]);  // sigmoid(z)
       gc[i] = scale * (probability - yc[i]);
     }
     for (std::size_t i = 0; i < count; ++i) {

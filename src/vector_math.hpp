@@ -110,11 +110,12 @@ inline bool sign_bit(float x) {
 // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) otherwise: no overflow, full relative
 // precision on both sides. The numerator is chosen before the one division (no
 // multiplication after it, one rounding fewer). For x = -0 either form gives 1/2.
-inline float sigmoid_approx(float x) {
-  const float e = exp_nonpositive(minus_magnitude(x));
+inline float sigmoid_from_exp(float x, float e) {  // e = e^-|x|
   const float numerator = sign_bit(x) ? e : 1.0f;
   return numerator / (1.0f + e);
 }
+
+inline float sigmoid_approx(float x) { return sigmoid_from_exp(x, exp_nonpositive(minus_magnitude(x))); }
 
 // Cephes tanhf: an odd polynomial for |x| < 0.625 (where 1 - 2/(e^2x + 1) would
 // cancel), 1 - 2/(e^2|x| + 1) with the sign restored elsewhere.
