@@ -457,8 +457,8 @@ template <std::size_t V, Derivative F>
 XDENSE_KERNEL_INLINE void one_unit_backward(std::size_t rows, std::size_t in, const float* x, const float* dy,
                                             const float* w, float* __restrict dw, float* db, float* __restrict dx) {
   constexpr std::size_t P = phases_for(V);
-  const std::size_t whole = in - in % 8;  // vector columns: min(in, 8 V) rounded down
-  const std::size_t vectors = whole / 8;  // V or V - 1 (the last vector may be partial)
+  const std::size_t whole = in - in % 8;  // the columns in whole vectors
+  const std::size_t vectors = whole / 8;  // V, or V - 1 when in is not a multiple of 8
   Float8 acc[P][V];
   Float8 weights[V];
 #pragma GCC unroll 4
