@@ -123,18 +123,19 @@ XDENSE_KERNEL_INLINE Float8 through8(const Float8& g, const float* y, std::size_
 }
 
 // Rows i..i+R-1, columns j..j+8V-1 of C = start + A B, held in registers while the k
-// products accumulate into them: R rows share each load of B. A block of fewer than
-// 8 vectors would wait on the multiply-add latency (a chain of k dependent steps per
-// vector), so it keeps S = 8 / (R V) partial sums, p taken round-robin: the start
-// plus the products p = 0, S, 2S, ... in order, the products p = 1, S + 1, ..., and
-// so on, added at the end in a fixed tree ((s0 + s1) + (s2 + s3)) + (...).
-// (dW = x^T dy of a small layer: R V = 2 to 4 vectors, k = the batch.) Each result
-// goes through F's derivative (with Y laid out as C) as it is stored.
-template <std::size_t R, std::size_t V, Derivative F>
+// products accumulate into them: R rows share each load of B. With Split, a block of
+// fewer than 8 vectors, which would wait on the multiply-add latency (a chain of k
+// dependent steps per vector), keeps S = 8 / (R V) partial sums, p taken round-robin:
+// the start plus the products p = 0, S, 2S, ... in order, the products p = 1, S + 1,
+// ..., and so on, added at the end in a fixed tree ((s0 + s1) + (s2 + s3)) + (...).
+// Without Split every element is its start plus the products in order of p, whichever
+// block it falls in. Each result goes through F's derivative (with Y laid out as C)
+// as it is stored.
+template <std::size_t R, std::size_t V, Derivative F, bool Split>
 XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n, std::size_t k, const float* a,
                                      std::size_t a_row, std::size_t a_col, const float* b, std::size_t b_row,
                                      Start start, const float* y, float* __restrict c) {
-  constexpr std::size_t S = R * V >= 8 ? 1 : 8 / (R * V);
+  constexpr std::size_t S = !Split || R * V >= 8 ? 1 : 8 / (R * V);
   Float8 acc[S][R][V];
 #pragma GCC unroll 4
   for (std::size_t r = 0; r < R; ++r) {
@@ -197,23 +198,25 @@ XDENSE_KERNEL_INLINE void block_of_c(std::size_t i, std::size_t j, std::size_t n
 // A(i,p) at a[i*a_row + p*a_col]: blocks of 4 rows x 16 columns (then 2 rows, 1 row,
 // then 8 columns) in registers; accumulating in memory instead would chain every
 // step through a store and a reload. Columns past the last multiple of 8 are done
-// one by one, in order of p. Results depend only on the shape (which block, hence
-// which partial sums, each C(i,j) falls in), never on the data.
-template <Derivative F>
+// one by one, in order of p. Without Split a row of C comes out the same wherever it
+// falls (a layer's outputs for a sample do not depend on the batch it is in); Split,
+// for products over the batch (dW = x^T dy, whose rows are inputs, not samples), lets
+// small blocks keep partial sums (block_of_c). Results never depend on the data.
+template <Derivative F, bool Split>
 XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
                                     std::size_t a_col, const float* b, std::size_t b_row, Start start, const float* y,
                                     float* __restrict c) {
   std::size_t j = 0;
   for (; j + 16 <= n; j += 16) {
     std::size_t i = 0;
-    for (; i + 4 <= m; i += 4) block_of_c<4, 2, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
-    for (; i + 2 <= m; i += 2) block_of_c<2, 2, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
-    for (; i < m; ++i) block_of_c<1, 2, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i + 4 <= m; i += 4) block_of_c<4, 2, F, Split>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i + 2 <= m; i += 2) block_of_c<2, 2, F, Split>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i < m; ++i) block_of_c<1, 2, F, Split>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
   }
   if (j + 8 <= n) {
     std::size_t i = 0;
-    for (; i + 4 <= m; i += 4) block_of_c<4, 1, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
-    for (; i < m; ++i) block_of_c<1, 1, F>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i + 4 <= m; i += 4) block_of_c<4, 1, F, Split>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
+    for (; i < m; ++i) block_of_c<1, 1, F, Split>(i, j, n, k, a, a_row, a_col, b, b_row, start, y, c);
     j += 8;
   }
   for (; j < n; ++j)
@@ -233,19 +236,31 @@ XDENSE_KERNEL_INLINE void rows_of_c(std::size_t m, std::size_t n, std::size_t k,
 // baseline (cpu_dispatch.hpp), so that a call pays only for its own case's set-up:
 // at a few hundred multiply-adds per product, the set-up is a good part of the cost.
 
-// B's rows contiguous (b_col = 1): the register blocks of rows_of_c().
-XDENSE_VECTOR_CLONES void small_rows(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
-                                     std::size_t a_col, const float* b, std::size_t b_row, Start start, Derivative f,
-                                     const float* y, float* __restrict c) {
+// B's rows contiguous (b_col = 1): the register blocks of rows_of_c(), with partial
+// sums (Split) when `split`, i.e. for a product over the batch (A transposed).
+template <bool Split>
+XDENSE_KERNEL_INLINE void rows_through(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                                       std::size_t a_col, const float* b, std::size_t b_row, Start start, Derivative f,
+                                       const float* y, float* __restrict c) {
   switch (f) {
     case Derivative::none:
-      return rows_of_c<Derivative::none>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+      return rows_of_c<Derivative::none, Split>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
     case Derivative::sigmoid:
-      return rows_of_c<Derivative::sigmoid>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+      return rows_of_c<Derivative::sigmoid, Split>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
     case Derivative::tanh:
-      return rows_of_c<Derivative::tanh>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+      return rows_of_c<Derivative::tanh, Split>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
     case Derivative::relu:
-      return rows_of_c<Derivative::relu>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+      return rows_of_c<Derivative::relu, Split>(m, n, k, a, a_row, a_col, b, b_row, start, y, c);
+  }
+}
+
+XDENSE_VECTOR_CLONES void small_rows(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+                                     std::size_t a_col, const float* b, std::size_t b_row, Start start, Derivative f,
+                                     const float* y, bool split, float* __restrict c) {
+  if (split) {
+    rows_through<true>(m, n, k, a, a_row, a_col, b, b_row, start, f, y, c);
+  } else {
+    rows_through<false>(m, n, k, a, a_row, a_col, b, b_row, start, f, y, c);
   }
 }
 
@@ -258,7 +273,7 @@ XDENSE_VECTOR_CLONES void small_one_column_of_a_transposed(std::size_t m, std::s
     const float value = start.row != nullptr ? start.row[0] : 0.0f;  // the same for every row
     for (std::size_t i = 0; i < m; ++i) c[i] = value;
   }
-  rows_of_c<Derivative::none>(1, m, k, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, nullptr, c);
+  rows_of_c<Derivative::none, true>(1, m, k, b, 0, b_row, a, a_col, Start{nullptr, 1.0f}, nullptr, c);
 }
 
 // Dot products of contiguous rows of A and columns of B (a_col = b_row = 1): one output
@@ -368,7 +383,7 @@ void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
     } else if (a_col == 1 && b_row == 1 && (n < 8 || b_col != 1)) {
       small_dots(m, n, k, a, a_row, b, b_col, start, f, y, c);
     } else if (b_col == 1) {
-      small_rows(m, n, k, a, a_row, a_col, b, b_row, start, f, y, c);
+      small_rows(m, n, k, a, a_row, a_col, b, b_row, start, f, y, trans_a, c);
     } else {
       small_general(m, n, k, a, a_row, a_col, b, b_row, b_col, start, c);
       times_derivative(f, y, c, m * n);
@@ -615,7 +630,7 @@ XDENSE_VECTOR_CLONES void column_sums(const float* x, std::size_t rows, std::siz
   }
   // sums (1,cols) = 1 (1,rows) . x (rows,cols), summed over the rows in order
   const float one = 1.0f;
-  rows_of_c<Derivative::none>(1, cols, rows, &one, 0, 0, x, cols, Start{}, nullptr, sums);
+  rows_of_c<Derivative::none, true>(1, cols, rows, &one, 0, 0, x, cols, Start{}, nullptr, sums);
 }
 
 }  // namespace xdense::blas

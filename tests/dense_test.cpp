@@ -294,6 +294,38 @@ TEST(Dense, SmallLayerBackwardMatchesNaiveLoops) {
       }
 }
 
+// A sample's outputs and input gradient must not depend on the batch it is in (its
+// row's position, the batch size): every path computes a row the same way. dW and db
+// are sums over the batch and may change with it.
+TEST(Dense, RowResultsDoNotDependOnTheBatch) {
+  std::uint64_t seed = 12000;
+  for (std::size_t in : {1, 2, 7, 12, 16, 33})
+    for (std::size_t units : {1, 2, 8, 9, 16, 17, 40}) {
+      const std::size_t batch = 11;
+      const Matrix x = random_matrix(batch, in, -1.0, 1.0, ++seed);
+      const Matrix dy = random_matrix(batch, units, -1.0, 1.0, ++seed);
+      Dense layer(units);
+      layer.set_weights(random_matrix(in, units, -1.0, 1.0, ++seed), random_vector(units, -1.0, 1.0, ++seed));
+      const Matrix y_all = to_matrix(layer.forward(view(x)));
+      const Matrix dx_all = to_matrix(layer.backward(view(dy)));
+      const std::string shape = std::to_string(in) + " -> " + std::to_string(units);
+      for (std::size_t first = 0; first < batch; first += 3) {  // batches of 3 (the last of 2)
+        const std::size_t rows = std::min<std::size_t>(3, batch - first);
+        const ConstMatrixView x_part{x.data() + first * in, rows, in};
+        const Matrix y_part = to_matrix(layer.forward(x_part));
+        const Matrix dx_part = to_matrix(layer.backward({dy.data() + first * units, rows, units}));
+        for (std::size_t r = 0; r < rows; ++r) {
+          for (std::size_t j = 0; j < units; ++j) {
+            ASSERT_EQ(y_part(r, j), y_all(first + r, j)) << shape << " y row " << first + r;
+          }
+          for (std::size_t i = 0; i < in; ++i) {
+            ASSERT_EQ(dx_part(r, i), dx_all(first + r, i)) << shape << " dx row " << first + r;
+          }
+        }
+      }
+    }
+}
+
 // A large layer goes through OpenBLAS (bias copied in, then beta = 1).
 TEST(Dense, LargeLayerMatchesNaiveLoops) {
   const Matrix x = random_matrix(64, 300, -1.0, 1.0, 901);
