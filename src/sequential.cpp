@@ -232,6 +232,16 @@ ConstMatrixView Sequential::last_step_output() {
 }
 
 double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_finite) {
+  if (!compiled()) require_compiled("Sequential::train_step");  // (no string built on the way through)
+  if (!built_) throw StateError("Sequential::train_step: the model is not built; call build() or fit() first");
+  // Checked here, not only by the layers: with a loss from the logits the output
+  // activation (which may be the only layer) does not run.
+  if (x.cols != input_units() || y.rows != x.rows) {
+    throw ShapeError("Sequential::train_step: expected x with " + std::to_string(input_units()) +
+                     " columns and y with as many rows, received x " + shape_string(x.rows, x.cols) + " and y " +
+                     shape_string(y.rows, y.cols));
+  }
+  if (output_gradient_.cols() != output_units()) output_gradient_.reserve(x.rows, output_units());
   // With a loss computed from the logits, the output activation takes no part in the
   // step, forward or backward: its outputs are made only if someone asks for them
   // (training accuracy, in fit()).

@@ -3,6 +3,7 @@
 
 #include "xdense/sequential.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -365,6 +366,34 @@ TEST(SequentialSummary, PrintsKerasStyleTableWithParameterCounts) {
 }
 
 // -------------------------------------------------------------- caller mistakes
+
+// train_step checks x and y itself: with a loss from the logits the output activation,
+// possibly the model's only layer, does not run to check them.
+TEST(SequentialErrors, TrainStepRejectsMismatchedShapes) {
+  Sequential model(1);
+  model.add("sigmoid");
+  model.compile("binary_crossentropy", "adam");
+  const Matrix x = Matrix::from_shape({4, 3}), y = Matrix::from_shape({4, 3});
+  EXPECT_THROW(model.train_step(view(x), view(y)), StateError);  // not built
+  model.build(1);
+  try {
+    model.train_step(view(x), view(y));
+    ADD_FAILURE() << "expected ShapeError";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected x with 1 columns"), std::string::npos) << e.what();
+  }
+  Matrix x1 = Matrix::from_shape({4, 1});
+  std::fill(x1.begin(), x1.end(), 0.0f);
+  const Matrix y_short = Matrix::from_shape({3, 1});
+  EXPECT_THROW(model.train_step(view(x1), view(y_short)), ShapeError);
+  Matrix y1 = Matrix::from_shape({4, 1});
+  std::fill(y1.begin(), y1.end(), 1.0f);
+  EXPECT_NEAR(model.train_step(view(x1), view(y1)), std::log(2.0), 1e-6);  // logits 0: p = 1/2
+  Sequential uncompiled(1);
+  uncompiled.add("sigmoid");
+  uncompiled.build(1);
+  EXPECT_THROW(uncompiled.train_step(view(x1), view(y1)), StateError);
+}
 
 TEST(SequentialErrors, RejectsMistakesWithClearMessages) {
   Matrix x = {{0, 0}, {1, 1}};
