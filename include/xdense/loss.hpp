@@ -46,7 +46,7 @@ class Loss {
   /// A training step's pass: grad = dL/dz as gradient_from_logits(), and returns the
   /// mean loss, from the same exponentials in float arithmetic (within a few float
   /// roundings of value_from_logits(), which sums in double; Keras computes in float
-  /// throughout). `grad` must not overlap the logits. Default: the two calls.
+  /// throughout). `grad` must not overlap the logits or the targets. Default: the two calls.
   virtual double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const;
 
   /// Throws InvalidArgument when the loss cannot go with a model whose last layer
