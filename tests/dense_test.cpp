@@ -57,6 +57,31 @@ std::vector<double> naive_forward(const Matrix& x, const Matrix& w, const Vector
 // A result of O(1) from 7-term float products: within ~1e-6 of the double sum.
 constexpr double tolerance = 2e-5;
 
+// Checks the layer's dW and db (zeros without a bias) from its last backward() on x, dy,
+// and that backward's dx, against loops in double, within `tol`; `shape` names the case.
+void expect_backward_matches_naive(const Dense& layer, const Matrix& x, const Matrix& dy, const Matrix& kernel,
+                                   const Matrix& dx, double tol, const std::string& shape) {
+  const std::size_t batch = x.shape(0), in = x.shape(1), units = dy.shape(1);
+  const bool use_bias = layer.options().use_bias;
+  for (std::size_t i = 0; i < in; ++i)
+    for (std::size_t j = 0; j < units; ++j) {
+      double sum = 0.0;
+      for (std::size_t b = 0; b < batch; ++b) sum += double(x(b, i)) * double(dy(b, j));
+      ASSERT_NEAR(layer.kernel_gradient()(i, j), sum, tol) << shape << " dW " << i << "," << j;
+    }
+  for (std::size_t j = 0; j < units; ++j) {
+    double sum = 0.0;
+    for (std::size_t b = 0; b < batch && use_bias; ++b) sum += dy(b, j);
+    ASSERT_NEAR(layer.bias_gradient()(j), sum, tol) << shape << " db " << j;
+  }
+  for (std::size_t b = 0; b < batch; ++b)
+    for (std::size_t i = 0; i < in; ++i) {
+      double sum = 0.0;
+      for (std::size_t j = 0; j < units; ++j) sum += double(dy(b, j)) * double(kernel(i, j));
+      ASSERT_NEAR(dx(b, i), sum, tol) << shape << " dx " << b << "," << i;
+    }
+}
+
 /// A (5, 7) -> (5, 3) layer with known random weights.
 struct Fixture {
   Matrix x = random_matrix(5, 7, -1.0, 1.0, 101);
@@ -150,23 +175,8 @@ TEST(Dense, ForwardAndBackwardMatchNaiveLoopsOverShapes) {
           const std::vector<double> expected = naive_forward(x, kernel, bias);
           for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y.data()[i], expected[i], tol) << shape << " y " << i;
           const Matrix dx = to_matrix(layer.backward(view(dy)));
-          for (std::size_t i = 0; i < in; ++i)
-            for (std::size_t j = 0; j < units; ++j) {
-              double sum = 0.0;
-              for (std::size_t b = 0; b < batch; ++b) sum += double(x(b, i)) * double(dy(b, j));
-              ASSERT_NEAR(layer.kernel_gradient()(i, j), sum, tol) << shape << " dW " << i << "," << j;
-            }
-          for (std::size_t j = 0; j < units; ++j) {
-            double sum = 0.0;
-            for (std::size_t b = 0; b < batch; ++b) sum += dy(b, j);
-            ASSERT_NEAR(layer.bias_gradient()(j), sum, tol) << shape << " db " << j;
-          }
-          for (std::size_t b = 0; b < batch; ++b)
-            for (std::size_t i = 0; i < in; ++i) {
-              double sum = 0.0;
-              for (std::size_t j = 0; j < units; ++j) sum += double(dy(b, j)) * double(kernel(i, j));
-              ASSERT_NEAR(dx(b, i), sum, tol) << shape << " dx " << b << "," << i;
-            }
+          expect_backward_matches_naive(layer, x, dy, kernel, dx, tol, shape);
+          if (::testing::Test::HasFatalFailure()) return;
         }
       }
 }
@@ -267,23 +277,8 @@ TEST(Dense, SmallLayerBackwardMatchesNaiveLoops) {
         const std::string shape = std::to_string(in) + " -> " + std::to_string(units) + ", batch " +
                                   std::to_string(batch) + (use_bias ? "" : ", no bias");
         const double tol = 1e-5 * (1.0 + std::max({batch, in, units}));
-        for (std::size_t i = 0; i < in; ++i)
-          for (std::size_t j = 0; j < units; ++j) {
-            double sum = 0.0;
-            for (std::size_t b = 0; b < batch; ++b) sum += double(x(b, i)) * double(dy(b, j));
-            ASSERT_NEAR(layer.kernel_gradient()(i, j), sum, tol) << shape << " dW " << i << "," << j;
-          }
-        for (std::size_t j = 0; j < units; ++j) {
-          double sum = 0.0;
-          for (std::size_t b = 0; b < batch && use_bias; ++b) sum += dy(b, j);
-          ASSERT_NEAR(layer.bias_gradient()(j), sum, tol) << shape << " db " << j;
-        }
-        for (std::size_t b = 0; b < batch; ++b)
-          for (std::size_t i = 0; i < in; ++i) {
-            double sum = 0.0;
-            for (std::size_t j = 0; j < units; ++j) sum += double(dy(b, j)) * double(kernel(i, j));
-            ASSERT_NEAR(dx(b, i), sum, tol) << shape << " dx " << b << "," << i;
-          }
+        expect_backward_matches_naive(layer, x, dy, kernel, dx, tol, shape);
+        if (::testing::Test::HasFatalFailure()) return;
         // Without the input gradient (a first layer): the same parameter gradients.
         const Matrix dw = layer.kernel_gradient();
         layer.forward(view(x));
@@ -305,7 +300,8 @@ TEST(Dense, RowResultsDoNotDependOnTheBatch) {
       const Matrix x = random_matrix(batch, in, -1.0, 1.0, ++seed);
       const Matrix dy = random_matrix(batch, units, -1.0, 1.0, ++seed);
       Dense layer(units);
-      layer.set_weights(random_matrix(in, units, -1.0, 1.0, ++seed), random_vector(units, -1.0, 1.0, ++seed));
+      const Matrix kernel = random_matrix(in, units, -1.0, 1.0, ++seed);
+      layer.set_weights(kernel, random_vector(units, -1.0, 1.0, ++seed));
       const Matrix y_all = to_matrix(layer.forward(view(x)));
       const Matrix dx_all = to_matrix(layer.backward(view(dy)));
       const std::string shape = std::to_string(in) + " -> " + std::to_string(units);
