@@ -411,11 +411,6 @@ void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t
   product(trans_a, trans_b, m, n, k, alpha, a, b, Start{nullptr, beta}, Derivative::none, nullptr, c);
 }
 
-void sgemm_through(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
-                   const float* b, Derivative f, const float* y, float* c) {
-  product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{nullptr, 0.0f}, f, y, c);
-}
-
 void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
                     const float* b, const float* row, float* c) {
   product(trans_a, trans_b, m, n, k, 1.0f, a, b, Start{row, 0.0f}, Derivative::none, nullptr, c);

@@ -19,12 +19,6 @@ void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, st
 /// The derivative f'(z) of an elementwise activation, as a function of its output y = f(z).
 enum class Derivative { none, sigmoid, tanh, relu };
 
-/// C (m,n) = (op(A) (m,k) . op(B) (k,n)) * f'(z), elementwise, with f'(z) computed from
-/// Y (m,n) = f(z): the gradient through a dense layer, dy W^T, and on back through the
-/// activation that made the layer's input (Y), applied as each result is stored.
-void sgemm_through(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
-                   const float* b, Derivative f, const float* y, float* c);
-
 /// The backward pass of a dense layer y = x W + b over `rows` samples, x (rows, in),
 /// W (in, out), dy (rows, out), all row-major:
 ///   dW (in, out) = x^T dy;  db (out) = the column sums of dy, unless db is null;

@@ -102,11 +102,7 @@ ConstMatrixView Dense::backward_pass(ConstMatrixView dy, bool need_input_gradien
 
 ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
   check_upstream(dy, "Dense::backward");
-  if (!need_input_gradient) {
-    backward_pass(dy, false, blas::Derivative::none);
-    return {};
-  }
-  return backward_pass(dy, true, blas::Derivative::none);
+  return backward_pass(dy, need_input_gradient, blas::Derivative::none);  // empty view without dx
 }
 
 namespace {
