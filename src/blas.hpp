@@ -27,8 +27,8 @@ enum class Derivative { none, sigmoid, tanh, relu };
 /// Layers of one unit (up to 32 inputs) or of 8, 16 or 32 units with few inputs
 /// (in * out <= 64) run as one sweep over the rows, dW and db in registers; others as
 /// products. Outputs must not overlap the inputs.
-void dense_backward(std::size_t rows, std::size_t in, std::size_t out, const float* x, const float* dy,
-                    const float* w, float* dw, float* db, Derivative f, float* dx);
+void dense_backward(std::size_t rows, std::size_t in, std::size_t out, const float* x, const float* dy, const float* w,
+                    float* dw, float* db, Derivative f, float* dx);
 
 /// sums[c] = sum over the rows of x (rows,cols), row-major: a bias gradient.
 void column_sums(const float* x, std::size_t rows, std::size_t cols, float* sums);
