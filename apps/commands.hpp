@@ -32,6 +32,9 @@ struct TrainOptions {
   std::uint64_t seed = 42;
   bool no_shuffle = false;
   bool standardize = false;
+  bool no_header = false;        ///< CSV without a header row: columns named by 0-based index
+  std::string feature_columns;   ///< CSV columns to use as features, "a,b" (default: all but the label)
+  std::string drop_columns;      ///< CSV columns to leave out, "id,notes"
   std::string classes;
   std::string init_weights;
   std::string output;
@@ -44,17 +47,21 @@ struct TrainOptions {
 /// Settings of `xdense evaluate`.
 struct EvaluateOptions {
   std::string model, data, labels, label_column;
+  bool no_header = false;
   bool json = false;
 };
 
 /// Settings of `xdense predict`.
 struct PredictOptions {
   std::string model, data, labels, label_column, output;
+  std::string id_column;  ///< CSV column copied through to the output as its first column
+  bool no_header = false;
 };
 
 /// Settings of `xdense summary`.
 struct SummaryOptions {
   std::string model;
+  bool json = false;  ///< one JSON object instead of the text report
 };
 
 /// Settings of `xdense export`.

@@ -71,6 +71,13 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
       ->check(non_negative_integer)
       ->capture_default_str();
   command->add_flag("--no-shuffle", o.no_shuffle, "Keep the data order (no shuffling between epochs)");
+  command->add_flag("--no-header", o.no_header,
+                    "The CSV has no header row: columns are named by 0-based index (\"0\", \"1\", ...)\n"
+                    "  and the model matches them by position");
+  command->add_option("--feature-columns", o.feature_columns, "CSV columns to use as features, in any order\n"
+                                                              "  (default: every column but the label), e.g. --feature-columns age,income");
+  command->add_option("--drop-columns", o.drop_columns, "CSV columns to leave out, e.g. --drop-columns id,notes\n"
+                                                        "  (a pandas index column is named 'Unnamed: 0')");
   command->add_flag("--standardize", o.standardize, "Standardise features with the training part's mean/std (stored in the model)");
   command->add_option("--classes", o.classes, "Keep only these classes, relabelled in this order\n"
                                               "  e.g. --classes 0,6 (Fashion-MNIST T-shirt/top vs shirt)");
@@ -139,7 +146,9 @@ int main(int argc, char** argv) {
   evaluate_command->add_option("--model", evaluate.model, "Model file written by train, e.g. --model cancer.xdm")->required();
   evaluate_command->add_option("--data", evaluate.data, "Labelled data (CSV, IDX or NPY)")->required();
   evaluate_command->add_option("--labels", evaluate.labels, "Labels for IDX/NPY data");
-  evaluate_command->add_option("--label-column", evaluate.label_column, "CSV label column (default: last)");
+  evaluate_command->add_option("--label-column", evaluate.label_column,
+                               "CSV label column (default: the one the model was trained with)");
+  evaluate_command->add_flag("--no-header", evaluate.no_header, "The CSV has no header row (columns by position)");
   evaluate_command->add_flag("--json", evaluate.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix)");
 
   PredictOptions predict;
@@ -148,13 +157,21 @@ int main(int argc, char** argv) {
   predict_command->add_option("--model", predict.model, "Model file written by train")->required();
   predict_command->add_option("--data", predict.data, "Data (CSV with or without the label column, IDX or NPY)")->required();
   predict_command->add_option("--labels", predict.labels, "Labels for IDX/NPY data (optional)");
-  predict_command->add_option("--label-column", predict.label_column, "CSV label column, if the file has one");
+  predict_command->add_option("--label-column", predict.label_column,
+                              "CSV label column (default: the one the model was trained with, if present)");
+  predict_command->add_flag("--no-header", predict.no_header, "The CSV has no header row (columns by position)");
+  predict_command->add_option("--id-column", predict.id_column,
+                              "CSV column copied to the output's first column, to join predictions back\n"
+                              "  e.g. --id-column customer_id");
   predict_command->add_option("--output", predict.output, "CSV file to write (default: standard output)");
 
   SummaryOptions summary;
   CLI::App* summary_command = app.add_subcommand("summary", "Architecture, loss, optimizer, classes, preprocessing, training record\n"
       "  example: xdense summary --model cancer.xdm");
   summary_command->add_option("--model", summary.model, "Model file written by train")->required();
+  summary_command->add_flag("--json", summary.json,
+                            "Print one JSON object (layers, loss, optimizer, classes, features, preprocessing\n"
+                            "  with its statistics, training record)");
 
   ExportOptions exported;
   CLI::App* export_command = app.add_subcommand("export", "Write each Dense layer's kernel and bias as .npy files\n"

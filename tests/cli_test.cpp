@@ -26,67 +26,11 @@ namespace fs = std::filesystem;
 const std::string data_dir = XDENSE_DATA_DIR;
 const std::string fashion = "/usr/share/datasets/fashion-mnist";
 
+using xdense::testing::Cli;
 using xdense::testing::CommandResult;
 using xdense::testing::count_lines;
 using xdense::testing::read_file;
 
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / (std::string("xdense_cli_") + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-
-  fs::path path(const std::string& name) const { return dir_ / name; }
-
-  // Runs `xdense ARGS` in the test's folder; stdout and stderr captured separately.
-  CommandResult xdense(const std::string& args) const {
-    const fs::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    const std::string command = "cd '" + dir_.string() + "' && '" XDENSE_CLI "' " + args + " >'" + out.string() +
-                                "' 2>'" + err.string() + "' </dev/null";
-    const int status = std::system(command.c_str());
-    CommandResult run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = read_file(out);
-    run.err = read_file(err);
-    fs::remove(out);
-    fs::remove(err);
-    return run;
-  }
-
-  // A failing command: exit 2, exactly one line on stderr containing every fragment.
-  void expect_user_error(const std::string& args, const std::vector<std::string>& fragments) const {
-    const CommandResult run = xdense(args);
-    EXPECT_EQ(run.exit_code, 2) << args << "\n" << run.err;
-    EXPECT_EQ(count_lines(run.err), 1u) << run.err;
-    for (const auto& f : fragments)
-      EXPECT_NE(run.err.find(f), std::string::npos) << "missing '" << f << "' in: " << run.err;
-  }
-
-  // No file other than the ones listed is in the folder (no partial or temp outputs).
-  void expect_only_files(const std::vector<std::string>& names) const {
-    std::vector<std::string> found;
-    for (const auto& entry : fs::directory_iterator(dir_)) found.push_back(entry.path().filename().string());
-    std::sort(found.begin(), found.end());
-    std::vector<std::string> expected = names;
-    std::sort(expected.begin(), expected.end());
-    EXPECT_EQ(found, expected);
-  }
-
-  std::string train_cancer(const std::string& output, const std::string& extra = "") const {
-    const CommandResult run = xdense("train --data " + data_dir +
-                                     "/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid "
-                                     "--loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 "
-                                     "--validation-split 0.2 --standardize --output " +
-                                     output + " " + extra);
-    EXPECT_EQ(run.exit_code, 0) << run.err;
-    return run.out;
-  }
-
-  fs::path dir_;
-};
 
 // ---------------------------------------------------------------- the walkthrough
 
