@@ -8,6 +8,7 @@
 #include <fstream>
 #include <istream>
 #include <limits>
+#include <optional>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
@@ -17,22 +18,9 @@
 namespace xdense {
 namespace {
 
-/// "'text'" for messages; very long fields (a binary file read as text) are cut.
-std::string quote(const std::string& text) {
-  constexpr std::size_t max_shown = 60;
-  if (text.size() <= max_shown) return "'" + text + "'";
-  return "'" + text.substr(0, max_shown - 3) + "...'";
-}
+std::string quote(const std::string& text) { return quote_value(text); }
 
-/// "a, b, c".
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += names[i];
-  }
-  return out;
-}
+std::string join(const std::vector<std::string>& names) { return name_list(names); }
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
@@ -114,9 +102,10 @@ NumberStatus parse_number(const std::string& field, float& value) {
   }
   if (ec != std::errc() || ptr != last) return NumberStatus::not_a_number;
   if (!std::isfinite(parsed)) return NumberStatus::not_finite;
-  if (std::fabs(parsed) > static_cast<double>(std::numeric_limits<float>::max())) {
-    return NumberStatus::out_of_range;
-  }
+  // Out of range only when rounding to float overflows: 3.4028235e38 (how numpy prints float32's
+  // largest value) is a bit above FLT_MAX but rounds to it.
+  // Doubles from 2^128 - 2^103 (FLT_MAX plus half an ulp) up round to infinity.
+  if (std::fabs(parsed) >= std::ldexp(1.0, 128) - std::ldexp(1.0, 103)) return NumberStatus::out_of_range;
   value = static_cast<float>(parsed);
   return NumberStatus::ok;
 }
@@ -130,42 +119,53 @@ bool parse_integer(const std::string& field, long long& value) {
   return ec == std::errc() && ptr == last && first != last;
 }
 
-/// Index of the label column named by `spec` (a header name or a 0-based index as text).
-std::size_t resolve_label_column(const std::string& spec, const std::vector<std::string>& header,
-                                 const std::string& source) {
-  if (spec.empty()) return header.size() - 1;
-  const auto named = std::find(header.begin(), header.end(), spec);
-  if (named != header.end()) return static_cast<std::size_t>(named - header.begin());
-  const bool all_digits = std::all_of(spec.begin(), spec.end(), [](char c) { return c >= '0' && c <= '9'; });
+/// Index of the column named by `spec` (a header name or a 0-based index as text), or npos.
+std::size_t find_column(const std::string& spec, const std::vector<std::string>& header,
+                        const std::unordered_map<std::string, std::size_t>& index_of) {
+  const auto named = index_of.find(spec);
+  if (named != index_of.end()) return named->second;
+  const bool all_digits = !spec.empty() && std::all_of(spec.begin(), spec.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (all_digits) {
     std::size_t index = 0;
     auto [ptr, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), index);
     if (ec == std::errc() && ptr == spec.data() + spec.size() && index < header.size()) return index;
-    throw DataError(source + ": label column index " + spec + " is out of range (" +
-                    std::to_string(header.size()) + " columns: " + join(header) + ")");
   }
-  throw DataError(source + ": unknown label column " + quote(spec) + " (columns: " + join(header) + ")");
+  return std::string::npos;
 }
 
-/// Checks the header row and returns its column names.
-std::vector<std::string> check_header(std::vector<std::string> header, const std::string& where, bool unlabelled) {
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    if (header[i].empty()) {
-      throw DataError(where + ": header field " + std::to_string(i + 1) + " has an empty column name");
-    }
-    for (std::size_t j = 0; j < i; ++j) {
-      if (header[j] == header[i]) {
-        throw DataError(where + ": duplicate column name " + quote(header[i]) + " (fields " +
-                        std::to_string(j + 1) + " and " + std::to_string(i + 1) + ")");
-      }
-    }
+/// Index of the label column named by `spec` (a header name or a 0-based index as text).
+std::size_t resolve_label_column(const std::string& spec, const std::vector<std::string>& header,
+                                 const std::unordered_map<std::string, std::size_t>& index_of,
+                                 const std::string& source) {
+  if (spec.empty()) return header.size() - 1;
+  const std::size_t found = find_column(spec, header, index_of);
+  if (found != std::string::npos) return found;
+  const bool all_digits = std::all_of(spec.begin(), spec.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (all_digits) {
+    throw DataError(source + ": label column index " + (spec.size() > 30 ? spec.substr(0, 27) + "..." : spec) +
+                    " is out of range (" + std::to_string(header.size()) + " columns: " + name_list(header) + ")");
   }
-  if (header.size() < 2 && !unlabelled) {
-    throw DataError(where + ": only one column " + quote(header[0]) +
-                    "; need at least one feature column and a label column");
+  throw DataError(source + ": unknown label column " + quote(spec) + " (columns: " + name_list(header) + ")");
+}
+
+/// Names the header row's columns: empty names become pandas' "Unnamed: <index>"; a duplicate name
+/// is an error. Returns the names and fills `index_of` (name -> column).
+std::vector<std::string> name_columns(std::vector<std::string> header, const std::string& where,
+                                      std::unordered_map<std::string, std::size_t>& index_of) {
+  index_of.reserve(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i].empty()) header[i] = "Unnamed: " + std::to_string(i);
+    const auto [it, inserted] = index_of.emplace(header[i], i);
+    if (!inserted) {
+      throw DataError(where + ": duplicate column name " + quote(header[i]) + " (fields " +
+                      std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
+    }
   }
   return header;
 }
+
+/// True when every field parses as a number: a data row, not a header.
+bool all_numbers(const std::vector<std::string>& fields);
 
 /// A label as read, with the line it came from for error messages.
 struct RawLabel {
@@ -227,74 +227,258 @@ std::vector<float> encode_labels(const std::vector<RawLabel>& raw, std::vector<s
 
 }  // namespace
 
+namespace {
+
+/// Reads lines ending in LF, CRLF or a lone CR; refuses UTF-16 and NUL bytes. Counts lines.
+class LineReader {
+ public:
+  LineReader(std::istream& in, std::string source) : in_(in), source_(std::move(source)) {}
+
+  /// The next line without its ending; false at the end of the input.
+  bool next(std::string& line) {
+    if (pending_.empty()) {
+      std::string chunk;
+      if (!std::getline(in_, chunk)) return false;
+      if (line_number_ == 0) check_encoding(chunk);
+      if (chunk.find('\0') != std::string::npos) {
+        throw DataError(source_ + ":" + std::to_string(line_number_ + 1) +
+                        ": NUL byte: not a text file (UTF-16 text is not supported, convert it to UTF-8)");
+      }
+      if (!chunk.empty() && chunk.back() == '\r') chunk.pop_back();
+      if (chunk.find('\r') == std::string::npos) {
+        ++line_number_;
+        line = std::move(chunk);
+        return true;
+      }
+      // Old Mac line endings (a lone CR): one chunk holds several lines.
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t cr = chunk.find('\r', start);
+        pending_.push_back(chunk.substr(start, cr == std::string::npos ? std::string::npos : cr - start));
+        if (cr == std::string::npos) break;
+        start = cr + 1;
+      }
+      std::reverse(pending_.begin(), pending_.end());
+    }
+    ++line_number_;
+    line = std::move(pending_.back());
+    pending_.pop_back();
+    return true;
+  }
+
+  std::size_t line_number() const { return line_number_; }
+
+ private:
+  void check_encoding(std::string& first) const {
+    if (first.compare(0, 2, "\xFF\xFE") == 0 || first.compare(0, 2, "\xFE\xFF") == 0) {
+      throw DataError(source_ + ": UTF-16 text is not supported; convert the file to UTF-8 "
+                                "(e.g. iconv -f UTF-16 -t UTF-8)");
+    }
+    if (first.compare(0, 3, "\xEF\xBB\xBF") == 0) first.erase(0, 3);  // UTF-8 byte order mark
+  }
+
+  std::istream& in_;
+  std::string source_;
+  std::size_t line_number_ = 0;
+  std::vector<std::string> pending_;  // lines left of a CR-separated chunk, last first
+};
+
+bool all_numbers(const std::vector<std::string>& fields) {
+  float value = 0.0f;
+  for (const std::string& field : fields) {
+    const NumberStatus status = parse_number(field, value);
+    if (status != NumberStatus::ok && status != NumberStatus::out_of_range) return false;
+  }
+  return true;
+}
+
+/// What each column of a file is, once the header is known.
+struct ColumnRoles {
+  std::vector<std::size_t> features;        // columns, in feature order
+  std::size_t label = std::string::npos;    // npos: none
+  std::size_t id = std::string::npos;       // npos: none
+  std::vector<std::string> ignored;
+};
+
+std::size_t require_column(const std::string& spec, const std::vector<std::string>& header,
+                           const std::unordered_map<std::string, std::size_t>& index_of, const std::string& source,
+                           const char* what) {
+  const std::size_t found = find_column(spec, header, index_of);
+  if (found == std::string::npos) {
+    throw DataError(source + ": unknown " + what + " " + quote(spec) + " (columns: " + join(header) + ")");
+  }
+  return found;
+}
+
+bool is_pandas_index_name(const std::string& name) { return name.rfind("Unnamed: ", 0) == 0; }
+
+ColumnRoles assign_roles(const std::vector<std::string>& header,
+                         const std::unordered_map<std::string, std::size_t>& index_of, const CsvOptions& options,
+                         const std::string& source) {
+  ColumnRoles roles;
+  enum class Role { unused, feature, label, id, dropped };
+  std::vector<Role> role(header.size(), Role::unused);
+  if (!options.id_column.empty()) {
+    roles.id = require_column(options.id_column, header, index_of, source, "id column");
+    role[roles.id] = Role::id;
+  }
+  for (const std::string& spec : options.drop_columns) {
+    const std::size_t c = require_column(spec, header, index_of, source, "column to drop");
+    if (role[c] == Role::unused) role[c] = Role::dropped;
+  }
+  if (!options.unlabelled) {
+    const bool absent = options.label_optional && !options.label_column.empty() &&
+                        find_column(options.label_column, header, index_of) == std::string::npos;
+    if (!absent) {
+      if (options.label_column.empty() && header.size() < 2) {
+        throw DataError(source + ": only one column " + quote(header[0]) +
+                        "; need at least one feature column and a label column");
+      }
+      roles.label = resolve_label_column(options.label_column, header, index_of, source);
+      if (role[roles.label] == Role::id) {
+        throw InvalidArgument(source + ": column " + quote(header[roles.label]) + " cannot be both the label and the id");
+      }
+      role[roles.label] = Role::label;
+    }
+  }
+  if (!options.feature_columns.empty()) {
+    std::vector<std::string> missing;
+    for (const std::string& spec : options.feature_columns) {
+      const std::size_t c = find_column(spec, header, index_of);
+      if (c == std::string::npos) {
+        missing.push_back(spec);
+        continue;
+      }
+      if (role[c] == Role::label || role[c] == Role::id) {
+        throw DataError(source + ": column " + quote(header[c]) + " is the " +
+                        (role[c] == Role::label ? "label" : "id") + " column, it cannot also be a feature");
+      }
+      if (role[c] == Role::feature) throw InvalidArgument(source + ": feature column " + quote(spec) + " listed twice");
+      role[c] = Role::feature;
+      roles.features.push_back(c);
+    }
+    if (!missing.empty()) {
+      throw DataError(source + ": missing feature column" + (missing.size() > 1 ? "s " : " ") + join(missing) +
+                      " (the file has: " + join(header) + ")");
+    }
+  } else {
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      if (role[c] != Role::unused) continue;
+      if (is_pandas_index_name(header[c])) {
+        throw DataError(source + ": column " + std::to_string(c + 1) + " has no name (" + quote(header[c]) +
+                        ", a pandas index column?): leave it out with --drop-columns '" + header[c] +
+                        "' (CsvOptions::drop_columns) or name it in the header");
+      }
+      role[c] = Role::feature;
+      roles.features.push_back(c);
+    }
+  }
+  if (roles.features.empty()) throw DataError(source + ": no feature columns left (columns: " + join(header) + ")");
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    if (role[c] == Role::unused) roles.ignored.push_back(header[c]);
+  }
+  return roles;
+}
+
+/// The header row (or index names for CsvHeader::absent); `first_data` receives the first row
+/// when it is data. Returns an empty vector for an empty input.
+std::vector<std::string> read_header(LineReader& lines, const std::string& source, CsvHeader mode,
+                                     std::unordered_map<std::string, std::size_t>& index_of,
+                                     std::optional<std::vector<std::string>>& first_data) {
+  std::string line;
+  while (lines.next(line)) {
+    if (is_blank(line)) continue;
+    const std::string where = source + ":" + std::to_string(lines.line_number());
+    std::vector<std::string> fields = split_fields(line, where);
+    if (mode == CsvHeader::absent) {
+      std::vector<std::string> names(fields.size());
+      for (std::size_t i = 0; i < names.size(); ++i) names[i] = std::to_string(i);
+      first_data = std::move(fields);
+      return name_columns(std::move(names), where, index_of);
+    }
+    if (mode == CsvHeader::detect && all_numbers(fields)) {
+      throw DataError(where + ": the first row (" + quote_value(line, 40) +
+                      ") holds only numbers, so it is data, not a header naming the columns; "
+                      "for a file without a header row use --no-header (CsvHeader::absent)");
+    }
+    return name_columns(std::move(fields), where, index_of);
+  }
+  return {};
+}
+
+}  // namespace
+
 Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOptions& options) {
   Dataset data;
-  std::vector<std::string> header;
-  std::size_t label_column = 0;
+  LineReader lines(in, source_name);
+  std::unordered_map<std::string, std::size_t> index_of;
+  std::optional<std::vector<std::string>> first_data;
+  const std::vector<std::string> header = read_header(lines, source_name, options.header, index_of, first_data);
+  if (header.empty()) {
+    if (in.bad()) throw DataError(source_name + ": read error after line " + std::to_string(lines.line_number()));
+    throw DataError(source_name + (options.header == CsvHeader::absent ? ": empty file (no data rows)"
+                                                                        : ": empty file (expected a header row)"));
+  }
+  const ColumnRoles roles = assign_roles(header, index_of, options, source_name);
+
   std::vector<float> features;  // row-major (samples, features)
   std::vector<RawLabel> labels;
   std::size_t samples = 0;
-
-  std::string line;
-  std::size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 BOM
-    if (is_blank(line)) continue;
-    const std::string where = source_name + ":" + std::to_string(line_number);
-    std::vector<std::string> fields = split_fields(line, where);
-
-    if (header.empty()) {
-      header = check_header(std::move(fields), where, options.unlabelled);
-      // Without labels, the label column index is one past the last column: never matched.
-      label_column = options.unlabelled ? header.size()
-                                        : resolve_label_column(options.label_column, header, source_name);
-      continue;
-    }
+  std::size_t line_number = lines.line_number();
+  auto add_row = [&](std::vector<std::string>& fields, const std::string& where) {
     if (fields.size() != header.size()) {
       throw DataError(where + ": expected " + std::to_string(header.size()) + " fields, found " +
                       std::to_string(fields.size()));
     }
     ++samples;
-    for (std::size_t c = 0; c < fields.size(); ++c) {
-      if (c == label_column) {
-        if (fields[c].empty()) throw DataError(where + ", column '" + header[c] + "': missing label (empty field)");
-        labels.push_back({std::move(fields[c]), line_number});
-        continue;
-      }
+    data.lines.push_back(line_number);
+    for (const std::size_t c : roles.features) {
       float value = 0.0f;
       switch (parse_number(fields[c], value)) {
         case NumberStatus::ok:
           features.push_back(value);
           break;
         case NumberStatus::empty:
-          throw DataError(where + ", column '" + header[c] + "': missing value (empty field)");
+          throw DataError(where + ", column " + quote(header[c]) + ": missing value (empty field)");
         case NumberStatus::not_a_number:
-          throw DataError(where + ", column '" + header[c] + "': " + quote(fields[c]) + " is not a number");
+          throw DataError(where + ", column " + quote(header[c]) + ": " + quote(fields[c]) + " is not a number");
         case NumberStatus::not_finite:
-          throw DataError(where + ", column '" + header[c] + "': NaN/Inf is not allowed");
+          throw DataError(where + ", column " + quote(header[c]) + ": NaN/Inf is not allowed");
         case NumberStatus::out_of_range:
-          throw DataError(where + ", column '" + header[c] + "': " + quote(fields[c]) +
+          throw DataError(where + ", column " + quote(header[c]) + ": " + quote(fields[c]) +
                           " is out of range for a float");
       }
     }
+    if (roles.label != std::string::npos) {
+      if (fields[roles.label].empty()) {
+        throw DataError(where + ", column " + quote(header[roles.label]) + ": missing label (empty field)");
+      }
+      labels.push_back({std::move(fields[roles.label]), line_number});
+    }
+    if (roles.id != std::string::npos) data.ids.push_back(std::move(fields[roles.id]));
+  };
+  if (first_data) add_row(*first_data, source_name + ":" + std::to_string(line_number));
+
+  std::string line;
+  while (lines.next(line)) {
+    line_number = lines.line_number();
+    if (is_blank(line)) continue;
+    const std::string where = source_name + ":" + std::to_string(line_number);
+    std::vector<std::string> fields = split_fields(line, where);
+    add_row(fields, where);
   }
-  if (in.bad()) throw DataError(source_name + ": read error after line " + std::to_string(line_number));
-  if (header.empty()) throw DataError(source_name + ": empty file (expected a header row)");
+  if (in.bad()) throw DataError(source_name + ": read error after line " + std::to_string(lines.line_number()));
   if (samples == 0) throw DataError(source_name + ": header only, no data rows");
 
-  const std::size_t feature_count = options.unlabelled ? header.size() : header.size() - 1;
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    if (c != label_column) data.feature_names.push_back(header[c]);
-  }
-  data.features = Matrix::from_shape({samples, feature_count});
+  for (const std::size_t c : roles.features) data.feature_names.push_back(header[c]);
+  data.ignored_columns = roles.ignored;
+  data.features = Matrix::from_shape({samples, roles.features.size()});
   std::copy(features.begin(), features.end(), data.features.data());
-  if (options.unlabelled) {
+  if (roles.label == std::string::npos) {
     data.labels = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
     return data;
   }
-  data.label_name = header[label_column];
+  data.label_name = header[roles.label];
   data.class_names = options.class_names;
   const std::vector<float> encoded = encode_labels(labels, data.class_names, source_name, data.label_name);
   data.labels = Matrix::from_shape({samples, std::size_t{1}});
@@ -302,7 +486,21 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
   return data;
 }
 
-Dataset load_csv(const std::string& path, const CsvOptions& options) {
+namespace {
+
+CsvOptions options_for_schema(const DatasetSchema& schema, const CsvOptions& options) {
+  if (schema.feature_names.empty()) {
+    throw InvalidArgument("read_csv: the schema has no feature names (it must come from data read with names)");
+  }
+  CsvOptions merged = options;
+  merged.feature_columns = schema.feature_names;
+  if (merged.label_column.empty()) merged.label_column = schema.label_name;
+  if (merged.label_column.empty()) merged.unlabelled = true;
+  merged.class_names = schema.class_names;
+  return merged;
+}
+
+std::ifstream open_text_file(const std::string& path) {
   std::error_code fs_error;
   if (std::filesystem::is_directory(path, fs_error)) {
     throw DataError(path + ": cannot open file: " + std::generic_category().message(EISDIR));
@@ -314,7 +512,34 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
     throw DataError(path + ": cannot open file" +
                     (open_errno != 0 ? ": " + std::generic_category().message(open_errno) : std::string()));
   }
+  return in;
+}
+
+}  // namespace
+
+Dataset read_csv(std::istream& in, const std::string& source_name, const DatasetSchema& schema,
+                 const CsvOptions& options) {
+  return read_csv(in, source_name, options_for_schema(schema, options));
+}
+
+Dataset load_csv(const std::string& path, const CsvOptions& options) {
+  std::ifstream in = open_text_file(path);
   return read_csv(in, path, options);
+}
+
+Dataset load_csv(const std::string& path, const DatasetSchema& schema, const CsvOptions& options) {
+  std::ifstream in = open_text_file(path);
+  return read_csv(in, path, options_for_schema(schema, options));
+}
+
+std::vector<std::string> load_csv_columns(const std::string& path, CsvHeader header) {
+  std::ifstream in = open_text_file(path);
+  LineReader lines(in, path);
+  std::unordered_map<std::string, std::size_t> index_of;
+  std::optional<std::vector<std::string>> first_data;
+  std::vector<std::string> names = read_header(lines, path, header, index_of, first_data);
+  if (names.empty()) throw DataError(path + ": empty file (expected a header row)");
+  return names;
 }
 
 }  // namespace xdense

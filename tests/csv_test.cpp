@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -265,6 +266,17 @@ TEST(ReadCsvErrors, NanAndInf) {
 TEST(ReadCsvErrors, OutOfFloatRange) {
   EXPECT_EQ(error_for("a,y\n1e39,0\n"), "mem.csv:2, column 'a': '1e39' is out of range for a float");
   EXPECT_EQ(error_for("a,y\n-1e400,0\n"), "mem.csv:2, column 'a': '-1e400' is out of range for a float");
+  // FLT_MAX plus half an ulp (2^128 - 2^103) rounds to infinity.
+  EXPECT_EQ(error_for("a,y\n3.4028235677973366e38,0\n"),
+            "mem.csv:2, column 'a': '3.4028235677973366e38' is out of range for a float");
+}
+
+TEST(ReadCsv, FloatMaxAsNumpyPrintsItIsAccepted) {
+  // numpy prints float32's largest value as 3.4028235e38, a little above FLT_MAX: it rounds to FLT_MAX.
+  const Dataset d = read_text("a,b,y\n3.4028235e38,-3.4028235e38,0\n3.4028234663852886e38,1,1\n");
+  EXPECT_EQ(d.features(0, 0), std::numeric_limits<float>::max());
+  EXPECT_EQ(d.features(0, 1), -std::numeric_limits<float>::max());
+  EXPECT_EQ(d.features(1, 0), std::numeric_limits<float>::max());
 }
 
 TEST(ReadCsvErrors, UnknownLabelColumn) {
@@ -287,9 +299,12 @@ TEST(ReadCsvErrors, UnknownClass) {
 
 TEST(ReadCsvErrors, BadHeader) {
   EXPECT_EQ(error_for("a,b,a\n1,2,3\n"), "mem.csv:1: duplicate column name 'a' (fields 1 and 3)");
-  EXPECT_EQ(error_for("a,,y\n1,2,3\n"), "mem.csv:1: header field 2 has an empty column name");
+  // An empty name is pandas' index column (or a mistake): named as pandas names it, and only used if asked.
+  EXPECT_EQ(error_for("a,,y\n1,2,3\n"),
+            "mem.csv: column 2 has no name ('Unnamed: 1', a pandas index column?): leave it out with "
+            "--drop-columns 'Unnamed: 1' (CsvOptions::drop_columns) or name it in the header");
   EXPECT_EQ(error_for("label\n1\n"),
-            "mem.csv:1: only one column 'label'; need at least one feature column and a label column");
+            "mem.csv: only one column 'label'; need at least one feature column and a label column");
 }
 
 TEST(ReadCsvErrors, MalformedQuotes) {
@@ -328,6 +343,165 @@ TEST(CsvUnlabelled, EveryColumnIsAFeature) {
   EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
   std::istringstream single("x\n5\n");
   EXPECT_EQ(read_csv(single, "s.csv", options).features(0, 0), 5.0f);
+}
+
+}  // namespace
+}  // namespace xdense
+
+// --- issue 11: headers, encodings, line endings, column roles and schemas -------------------------
+
+namespace xdense {
+namespace {
+
+TEST(CsvHeaderDetection, NumericFirstRowIsRefusedNotSilentlyDropped) {
+  const std::string message = error_for("5.1,3.5,0\n4.9,3.0,1\n");
+  EXPECT_NE(message.find("mem.csv:1: the first row ('5.1,3.5,0') holds only numbers"), std::string::npos) << message;
+  EXPECT_NE(message.find("--no-header"), std::string::npos) << message;
+}
+
+TEST(CsvHeaderDetection, AbsentHeaderReadsEveryRowWithIndexNames) {
+  CsvOptions options;
+  options.header = CsvHeader::absent;
+  const Dataset d = read_text("5.1,3.5,0\n4.9,3.0,1\n", options);
+  ASSERT_EQ(d.features.shape(0), 2u);  // no row lost
+  EXPECT_EQ(d.feature_names, (Names{"0", "1"}));
+  EXPECT_EQ(d.label_name, "2");
+  EXPECT_EQ(d.features(0, 0), 5.1f);
+  EXPECT_EQ(d.labels(1, 0), 1.0f);
+  EXPECT_EQ(d.lines, (std::vector<std::size_t>{1, 2}));
+  options.label_column = "0";
+  const Dataset first = read_text("0,3.5,7\n1,3.0,8\n", options);
+  EXPECT_EQ(first.feature_names, (Names{"1", "2"}));
+  EXPECT_EQ(first.features(1, 1), 8.0f);
+}
+
+TEST(CsvHeaderDetection, PresentHeaderMayBeNumeric) {
+  CsvOptions options;
+  options.header = CsvHeader::present;
+  const Dataset d = read_text("1,2,3\n4,5,0\n", options);
+  EXPECT_EQ(d.feature_names, (Names{"1", "2"}));
+  EXPECT_EQ(d.features.shape(0), 1u);
+}
+
+TEST(CsvEncoding, CrOnlyLineEndingsAreLineEndings) {
+  const Dataset d = read_text("a,b,y\r1,2,0\r3,4,1\r");
+  ASSERT_EQ(d.features.shape(0), 2u);
+  EXPECT_EQ(d.features(1, 1), 4.0f);
+  EXPECT_EQ(d.lines, (std::vector<std::size_t>{2, 3}));
+  EXPECT_EQ(error_for("a,b,y\r1,2,0\r3,x,1\r"), "mem.csv:3, column 'b': 'x' is not a number");
+  const Dataset mixed = read_text("a,b,y\r\n1,2,0\n3,4,1\r5,6,0\r\n");
+  EXPECT_EQ(mixed.features.shape(0), 3u);
+}
+
+TEST(CsvEncoding, Utf16AndNulBytesAreRefusedClearly) {
+  const std::string le = std::string("\xFF\xFE", 2) + std::string("a\0,\0y\0\n\0", 8);
+  EXPECT_EQ(error_for(le), "mem.csv: UTF-16 text is not supported; convert the file to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)");
+  const std::string be = std::string("\xFE\xFF", 2) + std::string("\0a\0,\0y\0\n", 8);
+  EXPECT_NE(error_for(be).find("UTF-16 text is not supported"), std::string::npos);
+  const std::string no_bom = std::string("a\0,\0y\0\n\0", 8);
+  EXPECT_EQ(error_for(no_bom), "mem.csv:1: NUL byte: not a text file (UTF-16 text is not supported, convert it to UTF-8)");
+  EXPECT_EQ(error_for(std::string("a,y\n1,0\n2\0,1\n", 13)),
+            "mem.csv:3: NUL byte: not a text file (UTF-16 text is not supported, convert it to UTF-8)");
+}
+
+TEST(CsvMessages, HugeLabelsAndClassListsAreCut) {
+  CsvOptions options;
+  options.class_names = {"a", "b"};
+  const std::string message = error_for("x,y\n1," + std::string(2 << 20, 'L') + "\n", options);
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 300);
+  std::vector<std::string> many;
+  for (int i = 0; i < 30; ++i) many.push_back("c" + std::to_string(i));
+  EXPECT_EQ(name_list(many), "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ... (30 in all)");
+  EXPECT_EQ(quote_value(std::string("a\tb\nc")), "'a?b?c'");
+}
+
+TEST(CsvColumns, FeatureAndDropColumnsChooseTheFeatures) {
+  CsvOptions options;
+  options.label_column = "y";
+  options.drop_columns = {"id"};
+  const Dataset dropped = read_text("id,a,y,b\n7,1,0,2\n8,3,1,4\n", options);
+  EXPECT_EQ(dropped.feature_names, (Names{"a", "b"}));
+  EXPECT_TRUE(dropped.ignored_columns.empty());
+  EXPECT_EQ(dropped.features(1, 1), 4.0f);
+
+  CsvOptions chosen;
+  chosen.label_column = "y";
+  chosen.feature_columns = {"b", "a"};
+  const Dataset picked = read_text("id,a,y,b\n7,1,0,2\n8,3,1,4\n", chosen);
+  EXPECT_EQ(picked.feature_names, (Names{"b", "a"}));
+  EXPECT_EQ(picked.ignored_columns, (Names{"id"}));
+  EXPECT_EQ(picked.features(0, 0), 2.0f);
+  EXPECT_EQ(picked.features(0, 1), 1.0f);
+
+  chosen.feature_columns = {"a", "nope", "zz"};
+  EXPECT_EQ(error_for("id,a,y,b\n7,1,0,2\n", chosen),
+            "mem.csv: missing feature columns nope, zz (the file has: id, a, y, b)");
+  chosen.feature_columns = {"a", "y"};
+  EXPECT_EQ(error_for("id,a,y,b\n7,1,0,2\n", chosen),
+            "mem.csv: column 'y' is the label column, it cannot also be a feature");
+  options.drop_columns = {"idd"};
+  EXPECT_EQ(error_for("id,a,y,b\n7,1,0,2\n", options), "mem.csv: unknown column to drop 'idd' (columns: id, a, y, b)");
+}
+
+TEST(CsvColumns, PandasIndexColumnIsDroppedByItsPandasName) {
+  CsvOptions options;
+  options.drop_columns = {"Unnamed: 0"};
+  const Dataset d = read_text(",a,b,y\n0,1,2,0\n1,3,4,1\n", options);
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+}
+
+TEST(CsvColumns, IdColumnIsCopiedNotAFeature) {
+  CsvOptions options;
+  options.id_column = "name";
+  options.label_optional = true;
+  options.label_column = "y";
+  const Dataset d = read_text("name,a,b\nann,1,2\n\"bob, jr\",3,4\n", options);
+  EXPECT_EQ(d.feature_names, (Names{"a", "b"}));
+  EXPECT_EQ(d.ids, (Names{"ann", "bob, jr"}));
+  EXPECT_EQ(d.labels.shape(0), 0u);  // no label column: fine when optional
+}
+
+TEST(CsvSchema, ColumnsMatchByNameInAnyOrderAndClassesKeepTheirIndices) {
+  CsvOptions options;
+  options.label_column = "species";
+  const Dataset train = read_text("sl,sw,species\n1,2,setosa\n3,4,versicolor\n5,6,virginica\n", options);
+  const DatasetSchema schema = train.schema();
+  EXPECT_EQ(schema.feature_names, (Names{"sl", "sw"}));
+  EXPECT_EQ(schema.label_name, "species");
+
+  // Reordered columns, an extra id column, and a file holding only one class.
+  std::istringstream other("id,species,sw,sl\n9,virginica,60,50\n");
+  const Dataset test = read_csv(other, "test.csv", schema);
+  EXPECT_EQ(test.feature_names, (Names{"sl", "sw"}));
+  EXPECT_EQ(test.features(0, 0), 50.0f);
+  EXPECT_EQ(test.features(0, 1), 60.0f);
+  EXPECT_EQ(test.class_names, schema.class_names);
+  EXPECT_EQ(test.labels(0, 0), 2.0f);  // virginica is class 2 of the training data, not class 0 of this file
+  EXPECT_EQ(test.ignored_columns, (Names{"id"}));
+
+  std::istringstream missing("species,sw\nsetosa,1\n");
+  try {
+    read_csv(missing, "test.csv", schema);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), "test.csv: missing feature column sl (the file has: species, sw)");
+  }
+  std::istringstream unknown("sl,sw,species\n1,2,dog\n");
+  EXPECT_THROW(read_csv(unknown, "test.csv", schema), DataError);
+  std::istringstream no_label("sl,sw\n1,2\n");
+  EXPECT_THROW(read_csv(no_label, "test.csv", schema), DataError);
+  CsvOptions optional;
+  optional.label_optional = true;
+  std::istringstream no_label_ok("sw,sl\n1,2\n");
+  const Dataset unlabelled = read_csv(no_label_ok, "new.csv", schema, optional);
+  EXPECT_EQ(unlabelled.labels.shape(0), 0u);
+  EXPECT_EQ(unlabelled.features(0, 0), 2.0f);
+}
+
+TEST(CsvSchema, LoadCsvColumnsReadsTheHeaderOnly) {
+  const std::vector<std::string> names = load_csv_columns(data_dir + "/iris.csv");
+  EXPECT_EQ(names.back(), "species");
+  EXPECT_EQ(load_csv_columns(data_dir + "/iris.csv", CsvHeader::absent).front(), "0");
 }
 
 }  // namespace

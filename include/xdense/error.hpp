@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace xdense {
 
@@ -55,6 +56,14 @@ class TrainingDiverged : public Error {
   std::size_t epoch_;
   std::size_t batch_;
 };
+
+/// 'text' for messages, cut to at most `max_chars` characters of the text with "..." after them, so a
+/// 2 MiB field or a binary file read as text is never echoed whole; control characters show as '?'.
+std::string quote_value(const std::string& text, std::size_t max_chars = 60);
+
+/// "a, b, c" for messages: the first `max_items` names (each cut as quote_value does, unquoted), then
+/// "... (N in all)" when there are more.
+std::string name_list(const std::vector<std::string>& names, std::size_t max_items = 12);
 
 /// "(a, b)" for shape messages.
 std::string shape_string(std::size_t rows, std::size_t cols);
