@@ -1,38 +1,249 @@
-// `xdense summary`: architecture, loss, optimizer, classes, preprocessing and
-// how the model was trained.
+// `xdense summary`: architecture, data contract (feature names, label column), loss, optimizer,
+// classes, preprocessing with its statistics and how the model was trained; `--json` gives the
+// same as one JSON object (keys listed above summary_json()).
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "model_support.hpp"
+#include "xdense/activation.hpp"
+#include "xdense/dense.hpp"
+#include "xdense/error.hpp"
+#include "xdense/loss.hpp"
 #include "xdense/optimizer.hpp"
 #include "xdense/preprocessing.hpp"
 
 namespace xdense::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// Features listed in the text report; --json and export --npy give all of them.
+constexpr std::size_t features_shown = 20;
+
+/// The format version in the file's header (bytes 8-11, little-endian), read after load_model()
+/// has validated the file: the version it was written with, not the one this build writes.
+std::uint32_t file_format_version(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char header[12] = {};
+  if (!in.read(reinterpret_cast<char*>(header), sizeof header)) throw DataError(path + ": cannot read the header");
+  return header[8] | header[9] << 8 | header[10] << 16 | static_cast<std::uint32_t>(header[11]) << 24;
+}
+
+/// `value` as a JSON number: the shortest decimal that reads back as the same float, so 0.001f
+/// prints as 0.001 and (float)json == value. A valid model file holds only finite numbers; anything
+/// else is refused rather than printed as null.
+Json json_number(float value, const std::string& model, const std::string& what) {
+  if (!std::isfinite(value)) {
+    throw DataError(model + ": " + what + " is " + std::to_string(value) + ", not a finite number");
+  }
+  char text[32];
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(value));
+    if (std::strtof(text, nullptr) == value) break;
+  }
+  return std::strtod(text, nullptr);
+}
+
+Json json_numbers(const Vector& values, const std::string& model, const std::string& what) {
+  Json out = Json::array();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out.push_back(json_number(values(i), model, what + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+std::size_t parameter_count(Layer& layer) {
+  std::size_t count = 0;
+  for (const Parameter& p : layer.parameters()) count += p.size;
+  return count;
+}
+
+/// Name and settings of the model's optimizer, as pairs of (key, value).
+std::vector<std::pair<std::string, float>> optimizer_settings(const Optimizer& optimizer) {
+  if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
+    return {{"learning_rate", sgd->options().learning_rate}, {"momentum", sgd->options().momentum}};
+  }
+  if (const auto* adam = dynamic_cast<const Adam*>(&optimizer)) {
+    return {{"learning_rate", adam->options().learning_rate},
+            {"beta1", adam->options().beta1},
+            {"beta2", adam->options().beta2},
+            {"epsilon", adam->options().epsilon}};
+  }
+  return {{"learning_rate", optimizer.learning_rate()}};
+}
+
+// Keys of `xdense summary --json` (one object, in this order):
+//   model           the --model path as given
+//   format_version  the model file's format version
+//   inputs          number of input features
+//   outputs         number of output units
+//   layers          [{name, type, kind ("dense" | "activation" | "other"), inputs, units (output
+//                   units), params, then use_bias for dense, activation (spec such as
+//                   "leaky_relu(0.3)", accepted by --layers) for activation}]
+//   loss            {name, from_logits (computed from the output layer's logits)}
+//   optimizer       {name, learning_rate, then momentum, nesterov (sgd) or beta1, beta2, epsilon (adam)}
+//   classes         class names, label i <-> classes[i] ([] for a regression)
+//   feature_names   the input columns, matched by name when predicting ([] for IDX / NPY data)
+//   label_column    the training data's label column, or null when the model does not record one
+//   preprocessing   {"standardize": {"mean": [...], "std": [...]}} (one per feature), or null
+//   total_params    number of trainable parameters
+//   training        the training record: metadata key -> value, both strings, in file order
+// Floats are the shortest decimals that read back as the stored float32.
+Json summary_json(const std::string& path, SavedModel& saved) {
+  Sequential& model = saved.model;
+  const ModelInfo& info = saved.info;
+  Json out;
+  out["model"] = path;
+  out["format_version"] = file_format_version(path);
+  out["inputs"] = model.input_units();
+  out["outputs"] = model.output_units();
+  Json layers = Json::array();
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    Layer& layer = model.layer(i);
+    Json entry;
+    entry["name"] = model.layer_name(i);
+    entry["type"] = layer.type_name();
+    const auto* dense = dynamic_cast<const Dense*>(&layer);
+    const auto* activation = dynamic_cast<const Activation*>(&layer);
+    entry["kind"] = dense ? "dense" : activation ? "activation" : "other";
+    entry["inputs"] = layer.input_units();
+    entry["units"] = layer.output_units();
+    entry["params"] = parameter_count(layer);
+    if (dense) entry["use_bias"] = dense->options().use_bias;
+    if (activation) entry["activation"] = activation->spec();
+    layers.push_back(std::move(entry));
+  }
+  out["layers"] = std::move(layers);
+  out["loss"] = {{"name", model.loss()->name()}, {"from_logits", model.loss_from_logits()}};
+  Json optimizer;
+  optimizer["name"] = model.optimizer()->name();
+  for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
+    optimizer[key] = json_number(value, path, "optimizer " + key);
+  if (const auto* sgd = dynamic_cast<const SGD*>(model.optimizer())) optimizer["nesterov"] = sgd->options().nesterov;
+  out["optimizer"] = std::move(optimizer);
+  out["classes"] = info.class_names;
+  out["feature_names"] = info.feature_names;
+  const std::string label_column = metadata_value(info, "label_column");
+  out["label_column"] = label_column.empty() ? Json() : Json(label_column);
+  if (info.standardizer) {
+    out["preprocessing"]["standardize"] = {{"mean", json_numbers(info.standardizer->mean(), path, "standardize mean")},
+                                           {"std", json_numbers(info.standardizer->scale(), path, "standardize std")}};
+  } else {
+    out["preprocessing"] = nullptr;
+  }
+  out["total_params"] = model.parameter_count();
+  Json training = Json::object();
+  for (const auto& [key, value] : info.metadata) training[key] = value;
+  out["training"] = std::move(training);
+  return out;
+}
+
+/// "a, b, c" wrapped at about 100 columns, continuation lines indented by two spaces.
+std::string wrapped_list(const std::vector<std::string>& items, std::size_t first_column) {
+  std::string out;
+  std::size_t column = first_column;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+    if (i > 0 && column + 1 + item.size() > 100) {
+      out += "\n  ";
+      column = 2;
+    } else if (i > 0) {
+      out += " ";
+      ++column;
+    }
+    out += item;
+    column += item.size();
+  }
+  return out;
+}
+
+/// "  ... and N more features (all of them: WHERE)" when the text report lists only some.
+std::string more_text(std::size_t total, const char* where) {
+  return total > features_shown
+             ? "  ... and " + std::to_string(total - features_shown) + " more features (all of them: " + where + ")\n"
+             : std::string();
+}
+
+void print_data_contract(const SavedModel& saved) {
+  const std::vector<std::string>& names = saved.info.feature_names;
+  if (names.empty()) {
+    std::printf("Features: %zu unnamed columns (IDX or NPY data), taken by position\n", saved.model.input_units());
+  } else {
+    // A model trained on a CSV without a header row reads its columns by position.
+    const bool by_position = metadata_value(saved.info, "header") == "false";
+    const std::string head =
+        "Features (" + std::to_string(names.size()) +
+        (by_position ? ", CSV without a header row: taken by position):" : ", matched by name when predicting):");
+    const std::vector<std::string> shown(names.begin(), names.begin() + std::min(names.size(), features_shown));
+    std::printf("%s %s\n%s", head.c_str(), wrapped_list(shown, head.size() + 1).c_str(),
+                more_text(names.size(), "xdense summary --json").c_str());
+  }
+  const std::string label_column = metadata_value(saved.info, "label_column");
+  if (!label_column.empty()) std::printf("Label column: %s\n", label_column.c_str());
+}
+
+void print_standardizer(const Standardizer& standardizer, const std::vector<std::string>& names) {
+  const std::size_t count = standardizer.mean().size();
+  std::printf(
+      "Preprocessing: standardize, x' = (x - mean) / std per feature (statistics of the training data, %zu features)\n",
+      count);
+  const std::size_t shown = std::min(count, features_shown);
+  std::size_t name_width = std::string("feature").size();
+  for (std::size_t i = 0; i < shown && !names.empty(); ++i) name_width = std::max(name_width, names[i].size());
+  if (names.empty()) {
+    std::printf("  %7s %14s %14s\n", "feature", "mean", "std");
+  } else {
+    std::printf("  %5s  %-*s %14s %14s\n", "#", static_cast<int>(name_width), "feature", "mean", "std");
+  }
+  for (std::size_t i = 0; i < shown; ++i) {
+    const double mean = standardizer.mean()(i), scale = standardizer.scale()(i);
+    if (names.empty()) {
+      std::printf("  %7zu %14.6g %14.6g\n", i, mean, scale);
+    } else {
+      std::printf("  %5zu  %-*s %14.6g %14.6g\n", i, static_cast<int>(name_width), names[i].c_str(), mean, scale);
+    }
+  }
+  std::printf("%s", more_text(count, "xdense summary --json, or xdense export --npy DIR").c_str());
+}
+
+}  // namespace
 
 int run_summary(const SummaryOptions& o) {
   SavedModel saved = load_model(o.model);
+  if (o.json) {
+    // Strings come from data files and may not be UTF-8: replace bad bytes rather than fail.
+    std::cout << summary_json(o.model, saved).dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+    return exit_ok;
+  }
   Sequential& model = saved.model;
   std::cout << model.summary();
   std::printf("Inputs: %zu features\n", model.input_units());
+  print_data_contract(saved);
   std::printf("Loss: %s%s\n", model.loss()->name().c_str(), model.loss_from_logits() ? " (computed from logits)" : "");
-  if (const auto* sgd = dynamic_cast<const SGD*>(model.optimizer())) {
-    std::printf("Optimizer: sgd (learning_rate=%g, momentum=%g, nesterov=%s)\n", sgd->options().learning_rate,
-                sgd->options().momentum, sgd->options().nesterov ? "true" : "false");
-  } else if (const auto* adam = dynamic_cast<const Adam*>(model.optimizer())) {
-    std::printf("Optimizer: adam (learning_rate=%g, beta1=%g, beta2=%g, epsilon=%g)\n", adam->options().learning_rate,
-                adam->options().beta1, adam->options().beta2, adam->options().epsilon);
-  } else {
-    std::printf("Optimizer: %s\n", model.optimizer()->name().c_str());
+  std::string settings;
+  for (const auto& [key, value] : optimizer_settings(*model.optimizer())) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%g", static_cast<double>(value));
+    settings += (settings.empty() ? "" : ", ") + key + "=" + number;
   }
+  if (const auto* sgd = dynamic_cast<const SGD*>(model.optimizer()))
+    settings += std::string(", nesterov=") + (sgd->options().nesterov ? "true" : "false");
+  std::printf("Optimizer: %s (%s)\n", model.optimizer()->name().c_str(), settings.c_str());
   const auto& names = saved.info.class_names;
   std::printf("Classes (%zu):", names.size());
   for (std::size_t i = 0; i < names.size(); ++i) std::printf("%s %s", i ? "," : "", names[i].c_str());
   std::printf("\n");
   if (saved.info.standardizer) {
-    std::printf("Preprocessing: standardize (per-feature mean and standard deviation of the training data, %zu features)\n",
-                saved.info.standardizer->mean().size());
+    print_standardizer(*saved.info.standardizer, saved.info.feature_names);
   } else {
     std::printf("Preprocessing: none\n");
   }
