@@ -1,8 +1,26 @@
 // `xdense export`: each Dense layer's kernel and bias as .npy files
-// (dense_<i>_kernel.npy (inputs, units) float32, dense_<i>_bias.npy (units,)).
+// (dense_<i>_kernel.npy (inputs, units) float32, dense_<i>_bias.npy (units,)), and the
+// standardizer's statistics (standardize_mean.npy, standardize_std.npy, (features,)) when the
+// model has one.
+//
+// All or nothing: every file is written into a temporary folder created beside DIR (same parent,
+// so renames never cross file systems), then moved in: a DIR that does not exist yet is the
+// temporary folder renamed; into an existing DIR each file is renamed after all were written
+// (first checking that no destination is a folder, the one failure a rename could then meet). On
+// any failure the temporary folder is removed, so no partial set of files appears.
+// Folder rule, as for every command's output: DIR itself is created, its parent must exist.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "xdense/dense.hpp"
@@ -11,23 +29,125 @@
 #include "xdense/npy.hpp"
 
 namespace xdense::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string os_error(const std::string& path, const std::string& what, int error) {
+  return path + ": " + what + ": " + std::strerror(error);
+}
+
+/// A temporary folder "<dir>.tmp-XXXXXX" beside `dir`, removed with its contents unless released.
+class TemporaryFolder {
+ public:
+  explicit TemporaryFolder(const std::string& dir) {
+    std::vector<char> name(dir.begin(), dir.end());
+    for (char c : std::string(".tmp-XXXXXX")) name.push_back(c);
+    name.push_back('\0');
+    if (::mkdtemp(name.data()) == nullptr) {
+      const int error = errno;
+      throw DataError(os_error(dir, "cannot create a temporary folder beside it", error));
+    }
+    path_ = name.data();
+  }
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  ~TemporaryFolder() {
+    if (path_.empty()) return;
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+struct Array {
+  std::string name;
+  const float* data;
+  std::vector<std::size_t> shape;
+};
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  return shape.size() == 1 ? "(" + std::to_string(shape[0]) + ",)"
+                           : "(" + std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ")";
+}
+
+void sync_folder(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // durability only: the files are complete either way
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
 
 int run_export(const ExportOptions& o) {
   SavedModel saved = load_model(o.model);
-  std::error_code error;
-  std::filesystem::create_directories(o.npy_dir, error);
-  if (error || !std::filesystem::is_directory(o.npy_dir)) {
-    throw DataError(o.npy_dir + ": cannot create directory" + (error ? ": " + error.message() : std::string()));
-  }
-  std::size_t dense_index = 0;
+
+  std::vector<Array> arrays;
+  std::size_t dense_count = 0;
   for (std::size_t i = 0; i < saved.model.layer_count(); ++i) {
     const auto* dense = dynamic_cast<const Dense*>(&saved.model.layer(i));
     if (dense == nullptr) continue;
-    const std::string stem = o.npy_dir + "/dense_" + std::to_string(dense_index++);
-    save_npy(stem + "_kernel.npy", dense->kernel().data(), {dense->input_units(), dense->output_units()});
-    save_npy(stem + "_bias.npy", dense->bias().data(), {dense->output_units()});
+    const std::string stem = "dense_" + std::to_string(dense_count++);
+    arrays.push_back({stem + "_kernel.npy", dense->kernel().data(), {dense->input_units(), dense->output_units()}});
+    arrays.push_back({stem + "_bias.npy", dense->bias().data(), {dense->output_units()}});
   }
-  std::printf("Exported %zu Dense layers to %s\n", dense_index, o.npy_dir.c_str());
+  if (const auto& standardizer = saved.info.standardizer) {
+    arrays.push_back({"standardize_mean.npy", standardizer->mean().data(), {standardizer->mean().size()}});
+    arrays.push_back({"standardize_std.npy", standardizer->scale().data(), {standardizer->scale().size()}});
+  }
+
+  // "weights/" names the folder "weights": drop trailing slashes (but keep "/").
+  std::string dir = o.npy_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir.empty()) throw InvalidArgument("--npy: expected a folder name, received ''");
+  const fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent)) {
+    throw DataError(dir + ": folder '" + parent.string() + "' does not exist");
+  }
+  std::error_code error;
+  const fs::file_status status = fs::status(dir, error);
+  const bool exists = fs::exists(status);
+  if (exists && !fs::is_directory(status)) throw DataError(dir + ": exists and is not a folder");
+
+  TemporaryFolder temp(dir);
+  for (const Array& a : arrays) save_npy(temp.path() + "/" + a.name, a.data, a.shape);
+
+  if (!exists) {
+    // mkdtemp made it 0700; give DIR the mode a plain mkdir would have.
+    const ::mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::chmod(temp.path().c_str(), 0777 & ~mask);
+    if (::rename(temp.path().c_str(), dir.c_str()) != 0) {
+      const int e = errno;
+      throw DataError(os_error(dir, "cannot rename '" + temp.path() + "' to it", e));
+    }
+    temp.release();
+  } else {
+    for (const Array& a : arrays) {
+      const std::string target = dir + "/" + a.name;
+      if (fs::is_directory(fs::symlink_status(target, error))) {
+        throw DataError(target + ": is a folder, cannot replace it with a file");
+      }
+    }
+    for (const Array& a : arrays) {
+      const std::string from = temp.path() + "/" + a.name, target = dir + "/" + a.name;
+      if (::rename(from.c_str(), target.c_str()) != 0) {
+        const int e = errno;
+        throw DataError(os_error(target, "cannot move '" + from + "' there", e));
+      }
+    }
+  }
+  sync_folder(dir);
+
+  for (const Array& a : arrays)
+    std::printf("Wrote %s/%s %s\n", dir.c_str(), a.name.c_str(), shape_text(a.shape).c_str());
+  std::printf("Exported %zu Dense layers%s to %s\n", dense_count,
+              saved.info.standardizer ? " and the standardizer's mean and std" : "", dir.c_str());
   return exit_ok;
 }
 
