@@ -14,33 +14,12 @@
 namespace xdense::cli {
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
+std::string join(const std::vector<std::string>& items) { return name_list(items); }
 
 std::string trim(const std::string& s) {
   const auto first = s.find_first_not_of(" \t");
   if (first == std::string::npos) return "";
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
-// Number of comma-separated fields on the first non-empty line (quotes respected).
-std::size_t csv_column_count(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    std::size_t fields = 1;
-    bool quoted = false;
-    for (char c : line) {
-      if (c == '"') quoted = !quoted;
-      if (c == ',' && !quoted) ++fields;
-    }
-    return fields;
-  }
-  return 0;
 }
 
 // Integer labels (IDX or NPY) -> class indices with names "0", "1", ... sorted numerically.
@@ -65,6 +44,15 @@ void encode_integer_labels(const Matrix& raw, const std::string& source, LoadedD
   }
 }
 
+// Keeps items[rows[0]], items[rows[1]], ... (rows ascending); an empty list stays empty.
+template <typename T>
+void keep_rows(std::vector<T>& items, const std::vector<std::size_t>& rows) {
+  if (items.empty()) return;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] != i) items[i] = std::move(items[rows[i]]);
+  items.resize(rows.size());
+}
+
 Matrix load_label_file(const std::string& path) {
   if (looks_like_idx(path)) return load_idx_labels(path);
   if (looks_like_npy(path)) {
@@ -86,7 +74,7 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
   for (;;) {
     const auto comma = text.find(',', start);
     const std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (item.empty()) throw InvalidArgument(what + ": empty item in '" + text + "'");
+    if (item.empty()) throw InvalidArgument(what + ": empty item in " + quote_value(text));
     items.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -94,55 +82,172 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
   return items;
 }
 
-LoadedData load_data(const DataRequest& request) {
+namespace {
+
+// The IDX/NPY part of loading: features by position, labels from --labels.
+LoadedData load_array_data(const DataRequest& request) {
   LoadedData data;
   const std::string& path = request.data;
+  const bool idx = looks_like_idx(path);
+  data.format = idx ? "idx" : "npy";
+  const std::string kind = idx ? "IDX" : "NPY";
+  if (!request.label_column.empty()) {
+    throw InvalidArgument("--label-column applies to CSV files; " + path + " is " + kind +
+                          " (give labels with --labels)");
+  }
+  const char* csv_flag = request.no_header                 ? "--no-header"
+                         : !request.feature_columns.empty() ? "--feature-columns"
+                         : !request.drop_columns.empty()    ? "--drop-columns"
+                         : !request.id_column.empty()       ? "--id-column"
+                                                            : nullptr;
+  if (csv_flag != nullptr) throw InvalidArgument(std::string(csv_flag) + " applies to CSV files; " + path + " is " + kind);
+  data.x = idx ? load_idx_images(path) : load_npy(path);
+  if (request.labels.empty()) {
+    if (request.labels_required) {
+      throw InvalidArgument(path + ": " + kind + " features need a labels file: add --labels FILE");
+    }
+    data.y = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
+    return data;
+  }
+  const Matrix raw = load_label_file(request.labels);
+  if (raw.shape(0) != data.x.shape(0)) {
+    throw DataError(request.labels + ": " + std::to_string(raw.shape(0)) + " labels but " + path + " has " +
+                    std::to_string(data.x.shape(0)) + " samples");
+  }
+  encode_integer_labels(raw, request.labels, data);
+  return data;
+}
+
+bool is_array_file(const std::string& path) {
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) load_csv(path);  // throws the CSV reader's "cannot open file" message
   }
-  if (looks_like_idx(path) || looks_like_npy(path)) {
-    const bool idx = looks_like_idx(path);
-    data.format = idx ? "idx" : "npy";
-    if (!request.label_column.empty()) {
-      throw InvalidArgument("--label-column applies to CSV files; " + path + " is " + (idx ? "IDX" : "NPY") +
-                            " (give labels with --labels)");
-    }
-    data.x = idx ? load_idx_images(path) : load_npy(path);
-    if (request.labels.empty()) {
-      if (request.labels_required) {
-        throw InvalidArgument(path + ": " + std::string(idx ? "IDX" : "NPY") +
-                              " features need a labels file: add --labels FILE");
-      }
-      data.y = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
-      return data;
-    }
-    const Matrix raw = load_label_file(request.labels);
-    if (raw.shape(0) != data.x.shape(0)) {
-      throw DataError(request.labels + ": " + std::to_string(raw.shape(0)) + " labels but " + path + " has " +
-                      std::to_string(data.x.shape(0)) + " samples");
-    }
-    encode_integer_labels(raw, request.labels, data);
-    return data;
-  }
+  return looks_like_idx(path) || looks_like_npy(path);
+}
 
+LoadedData from_dataset(Dataset csv) {
+  LoadedData data;
   data.format = "csv";
-  if (!request.labels.empty()) {
-    throw InvalidArgument("--labels applies to IDX and NPY data; the CSV file " + path +
-                          " holds its labels in a column (see --label-column)");
-  }
-  CsvOptions options;
-  options.label_column = request.label_column;
-  options.unlabelled = request.label_column.empty() && request.feature_count != 0 &&
-                       csv_column_count(path) == request.feature_count;
-  Dataset csv = load_csv(path, options);
   data.x = std::move(csv.features);
   data.y = std::move(csv.labels);
   data.class_names = std::move(csv.class_names);
   data.feature_names = std::move(csv.feature_names);
+  data.label_name = std::move(csv.label_name);
+  data.ignored_columns = std::move(csv.ignored_columns);
+  data.ids = std::move(csv.ids);
+  data.lines = std::move(csv.lines);
+  return data;
+}
+
+CsvOptions csv_options(const DataRequest& request) {
+  if (!request.labels.empty()) {
+    throw InvalidArgument("--labels applies to IDX and NPY data; the CSV file " + request.data +
+                          " holds its labels in a column (see --label-column)");
+  }
+  CsvOptions options;
+  options.label_column = request.label_column;
+  options.header = request.no_header ? CsvHeader::absent : CsvHeader::detect;
+  options.feature_columns = request.feature_columns;
+  options.drop_columns = request.drop_columns;
+  options.id_column = request.id_column;
+  options.label_optional = !request.labels_required;
+  return options;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// A model that knows its columns' names: features found by name, the label by the
+// contract's (or --label-column's) name.
+LoadedData load_csv_by_name(const DataContract& contract, const DataRequest& request) {
+  if (!contract.header && !request.no_header) {
+    throw InvalidArgument(request.data + ": the model was trained on a CSV without a header row (columns by " +
+                          "position): add --no-header and give the columns in the training file's order");
+  }
+  if (contract.header && request.no_header) {
+    throw InvalidArgument("--no-header: the model matches columns by name (" + name_list(contract.feature_names, 5) +
+                          "); give " + request.data + " with its header row");
+  }
+  CsvOptions options = csv_options(request);
+  if (!request.feature_columns.empty() || !request.drop_columns.empty()) {
+    throw InvalidArgument("--feature-columns and --drop-columns apply to train; the model reads the columns it "
+                          "was trained on (" + name_list(contract.feature_names, 5) + ")");
+  }
+  if (options.label_column.empty()) options.label_column = contract.label_name;
+  if (options.label_column.empty()) {
+    // A model file from before the label column was recorded: the one column that is neither a
+    // feature nor the id is the label; anything else is ambiguous.
+    std::vector<std::string> others;
+    for (const std::string& name : load_csv_columns(request.data, options.header)) {
+      if (!contains(contract.feature_names, name) && name != request.id_column) others.push_back(name);
+    }
+    if (others.size() == 1) {
+      options.label_column = others.front();
+      options.label_optional = !request.labels_required;
+    } else if (request.labels_required) {
+      throw InvalidArgument(request.data + ": cannot tell which column holds the labels (the model file does not " +
+                            "record it; candidates: " + name_list(others) + "): give --label-column");
+    } else {
+      options.unlabelled = true;
+    }
+  }
+  DatasetSchema schema;
+  schema.feature_names = contract.feature_names;
+  return from_dataset(load_csv(request.data, schema, options));
+}
+
+// A model without column names (trained on IDX/NPY data): the columns other than the label
+// and the id are the features, by position.
+LoadedData load_csv_by_position(const DataContract& contract, const DataRequest& request) {
+  CsvOptions options = csv_options(request);
+  std::vector<std::string> columns = load_csv_columns(request.data, options.header);
+  if (!request.id_column.empty()) {
+    const auto id = std::find(columns.begin(), columns.end(), request.id_column);
+    if (id != columns.end()) columns.erase(id);
+  }
+  if (options.label_column.empty()) {
+    if (columns.size() == contract.inputs) {
+      options.unlabelled = true;
+    } else if (columns.size() == contract.inputs + 1) {
+      options.label_column = columns.back();
+    } else {
+      throw DataError(request.data + ": " + std::to_string(columns.size()) + " columns, but the model takes " +
+                      std::to_string(contract.inputs) + " features by position (plus, optionally, the label column last)");
+    }
+  }
+  LoadedData data = from_dataset(load_csv(request.data, options));
   if (options.unlabelled && request.labels_required) {
-    throw DataError(path + ": has no label column (all " + std::to_string(request.feature_count) +
+    throw DataError(request.data + ": has no label column (all " + std::to_string(contract.inputs) +
                     " columns are features)");
+  }
+  return data;
+}
+
+}  // namespace
+
+LoadedData load_data(const DataRequest& request) {
+  if (is_array_file(request.data)) return load_array_data(request);
+  return from_dataset(load_csv(request.data, csv_options(request)));
+}
+
+LoadedData load_data_for(const DataContract& contract, const DataRequest& request) {
+  LoadedData data;
+  if (is_array_file(request.data)) {
+    data = load_array_data(request);
+  } else if (!contract.feature_names.empty()) {
+    data = load_csv_by_name(contract, request);
+  } else {
+    data = load_csv_by_position(contract, request);
+  }
+  if (data.x.shape(1) != contract.inputs) {
+    throw DataError(request.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the model expects " +
+                    std::to_string(contract.inputs));
+  }
+  if (!data.ignored_columns.empty()) {
+    std::fprintf(stderr, "note: %s: ignoring column%s the model does not use: %s\n", request.data.c_str(),
+                 data.ignored_columns.size() > 1 ? "s" : "", name_list(data.ignored_columns).c_str());
   }
   return data;
 }
@@ -151,10 +256,10 @@ void select_classes(LoadedData& data, const std::vector<std::string>& keep, cons
   std::map<std::string, std::size_t> new_index;
   for (std::size_t i = 0; i < keep.size(); ++i) {
     if (std::find(data.class_names.begin(), data.class_names.end(), keep[i]) == data.class_names.end()) {
-      throw InvalidArgument("--classes: class '" + keep[i] + "' does not occur in " + source +
+      throw InvalidArgument("--classes: class " + quote_value(keep[i]) + " does not occur in " + source +
                             " (classes: " + join(data.class_names) + ")");
     }
-    if (!new_index.emplace(keep[i], i).second) throw InvalidArgument("--classes: class '" + keep[i] + "' listed twice");
+    if (!new_index.emplace(keep[i], i).second) throw InvalidArgument("--classes: class " + quote_value(keep[i]) + " listed twice");
   }
   std::vector<std::size_t> rows;
   std::vector<float> labels;
@@ -174,6 +279,8 @@ void select_classes(LoadedData& data, const std::vector<std::string>& keep, cons
   data.x = std::move(x);
   data.y = std::move(y);
   data.class_names = keep;
+  keep_rows(data.lines, rows);
+  keep_rows(data.ids, rows);
 }
 
 std::size_t map_to_model_classes(LoadedData& data, const std::vector<std::string>& model_classes, bool drop_unknown,
@@ -186,8 +293,10 @@ std::size_t map_to_model_classes(LoadedData& data, const std::vector<std::string
     } else if (!drop_unknown) {
       std::size_t row = 0;
       while (row < data.y.shape(0) && static_cast<std::size_t>(data.y(row, 0)) != c) ++row;
-      throw DataError(source + ": label '" + data.class_names[c] + "' (sample " + std::to_string(row + 1) +
-                      ") is not one of the model's classes (" + join(model_classes) + ")");
+      const std::string where = data.lines.empty() ? " (sample " + std::to_string(row + 1) + ")"
+                                                   : ":" + std::to_string(data.lines[row]);
+      throw DataError(source + where + ": label " + quote_value(data.class_names[c]) +
+                      " is not one of the model's classes (" + join(model_classes) + ")");
     }
   }
   const std::size_t before = data.y.shape(0);

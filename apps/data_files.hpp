@@ -3,6 +3,7 @@
 // from the files' contents, and mapping their classes onto a model's classes.
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,11 @@ struct LoadedData {
   Matrix x;                                ///< (samples, features)
   Matrix y;                                ///< (samples, 1) class indices; 0 rows when unlabelled
   std::vector<std::string> class_names;    ///< class index i <-> class_names[i]
-  std::vector<std::string> feature_names;  ///< CSV header names; empty for IDX/NPY
+  std::vector<std::string> feature_names;  ///< CSV column names (indices with --no-header); empty for IDX/NPY
+  std::string label_name;                  ///< CSV label column's name; empty without one
+  std::vector<std::string> ignored_columns;  ///< CSV columns read by no one (noted on stderr)
+  std::vector<std::string> ids;            ///< the --id-column field per sample
+  std::vector<std::size_t> lines;          ///< CSV line of each sample; empty for IDX/NPY
   std::string format;                      ///< "csv", "idx" or "npy"
   bool labelled() const { return y.shape(0) != 0; }
 };
@@ -26,13 +31,28 @@ struct DataRequest {
   std::string labels;        ///< --labels (IDX/NPY only)
   std::string label_column;  ///< --label-column (CSV only)
   bool labels_required = true;
-  /// For CSV without --label-column: a file with exactly this many columns is read
-  /// as unlabelled features (predict on a features-only CSV). 0 = always labelled.
-  std::size_t feature_count = 0;
+  bool no_header = false;                    ///< --no-header (CSV only)
+  std::vector<std::string> feature_columns;  ///< --feature-columns (CSV only)
+  std::vector<std::string> drop_columns;     ///< --drop-columns (CSV only)
+  std::string id_column;                     ///< --id-column (CSV only)
 };
 
-/// Reads the files; throws DataError naming the file (and line/column) on bad input.
+/// The columns a trained model reads: how a later file is matched to it.
+struct DataContract {
+  std::size_t inputs = 0;                  ///< features per sample
+  std::vector<std::string> feature_names;  ///< by name, in input order; empty: by position
+  std::string label_name;                  ///< the training label column; empty when unknown
+  bool header = true;                      ///< false: trained on a CSV without header (--no-header)
+};
+
+/// Reads training data; throws DataError naming the file (and line/column) on bad input.
 LoadedData load_data(const DataRequest& request);
+
+/// Reads data for a model: CSV columns matched by name (any order, extra columns noted and
+/// ignored, a missing feature refused by name), by position with the width checked for IDX, NPY
+/// and models trained without column names; the label column is the contract's unless
+/// --label-column names another. Class labels are as in the file (see map_to_model_classes).
+LoadedData load_data_for(const DataContract& contract, const DataRequest& request);
 
 /// Keeps only the samples of `keep` (class names, in that order) and relabels them
 /// 0..k-1 in that order. Throws InvalidArgument naming an unknown class.

@@ -1,6 +1,7 @@
 // `xdense evaluate`: loss, accuracy, per-class precision/recall/F1 and the
 // confusion matrix of a saved model on labelled data.
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -8,17 +9,27 @@
 
 #include "commands.hpp"
 #include "model_support.hpp"
+#include "xdense/error.hpp"
 #include "xdense/metrics.hpp"
 
 namespace xdense::cli {
 
 int run_evaluate(const EvaluateOptions& o) {
   SavedModel saved = load_model(o.model);
-  DataRequest request{o.data, o.labels, o.label_column, true, 0};
+  DataRequest request;
+  request.data = o.data;
+  request.labels = o.labels;
+  request.label_column = o.label_column;
+  request.no_header = o.no_header;
   LoadedData data = load_data_for_model(saved, request);
   Sequential& model = saved.model;
-  const Evaluation e = model.evaluate(data.x, targets_for(model, data.y), 256);
   const Matrix outputs = model.predict(data.x, 256);
+  check_outputs_finite(outputs, data, o.data);
+  const Evaluation e = model.evaluate(data.x, targets_for(model, data.y), 256);
+  if (!std::isfinite(e.loss)) {
+    throw DataError(o.data + ": the loss overflows float32 although every output is finite (the model's logits " +
+                    "are too large for these inputs)");
+  }
   std::vector<std::size_t> truth(data.y.shape(0));
   for (std::size_t r = 0; r < truth.size(); ++r) truth[r] = static_cast<std::size_t>(data.y(r, 0));
   const std::size_t classes = std::max<std::size_t>(saved.info.class_names.size(), model.output_units() == 1 ? 2 : model.output_units());

@@ -1,6 +1,7 @@
 #include "model_support.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "xdense/error.hpp"
@@ -20,13 +21,21 @@ void check_classes_fit_output(const Sequential& model, std::size_t classes,
                               const std::vector<std::string>& class_names, const std::string& source) {
   const std::size_t units = model.output_units();
   const std::size_t capacity = units == 1 ? 2 : units;
+  const std::string names = name_list(class_names);
+  if (classes < 2) {
+    throw DataError(source + ": only one class (" + names + ") in the labels: a classifier needs at least 2 " +
+                    "(is the label column right? with --classes, list at least 2)");
+  }
   if (classes > capacity) {
-    std::string names;
-    for (std::size_t i = 0; i < class_names.size() && i < 12; ++i) names += (i ? ", " : "") + class_names[i];
-    if (class_names.size() > 12) names += ", ...";
     throw DataError(source + ": " + std::to_string(classes) + " classes (" + names + ") but the output layer has " +
                     std::to_string(units) + (units == 1 ? " unit (2 classes at most)" : " units") +
                     "; use --classes to pick some, or an output layer of " + std::to_string(classes) + " units");
+  }
+  if (classes < units) {
+    throw DataError(source + ": " + std::to_string(classes) + " classes (" + names + ") but the output layer has " +
+                    std::to_string(units) + " units: the extra units would be predicted as classes that do not " +
+                    "exist; use an output layer of " + std::to_string(classes) + " units" +
+                    (classes == 2 ? " (or 1 unit with a sigmoid)" : ""));
   }
 }
 
@@ -36,17 +45,31 @@ std::string metadata_value(const ModelInfo& info, const std::string& key) {
   return "";
 }
 
-LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request_in) {
-  DataRequest request = request_in;
-  request.feature_count = saved.model.input_units();
-  LoadedData data = load_data(request);
-  if (data.x.shape(1) != saved.model.input_units()) {
-    throw DataError(request.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the model expects " +
-                    std::to_string(saved.model.input_units()));
-  }
-  if (data.labelled() && !saved.info.class_names.empty()) {
+DataContract contract_of(const SavedModel& saved) {
+  DataContract contract;
+  contract.inputs = saved.model.input_units();
+  contract.feature_names = saved.info.feature_names;
+  contract.label_name = metadata_value(saved.info, "label_column");
+  contract.header = metadata_value(saved.info, "header") != "false";
+  return contract;
+}
+
+LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request, bool keep_all_rows) {
+  LoadedData data = load_data_for(contract_of(saved), request);
+  const std::vector<std::string>& classes = saved.info.class_names;
+  if (data.labelled() && !classes.empty() && keep_all_rows) {
+    std::size_t outside = 0;
+    for (std::size_t r = 0; r < data.y.shape(0); ++r) {
+      const std::string& name = data.class_names[static_cast<std::size_t>(data.y(r, 0))];
+      outside += std::find(classes.begin(), classes.end(), name) == classes.end();
+    }
+    if (outside > 0) {
+      std::fprintf(stderr, "note: %zu of %zu samples have a true class outside the model's classes (%s); "
+                   "predicted anyway\n", outside, data.y.shape(0), name_list(classes).c_str());
+    }
+  } else if (data.labelled() && !classes.empty()) {
     const bool subset = !metadata_value(saved.info, "classes").empty();
-    const std::size_t dropped = map_to_model_classes(data, saved.info.class_names, subset, request.data);
+    const std::size_t dropped = map_to_model_classes(data, classes, subset, request.data);
     if (dropped > 0) {
       std::fprintf(stderr, "note: kept %zu samples of the model's classes, skipped %zu of other classes\n",
                    data.y.shape(0), dropped);
@@ -54,6 +77,19 @@ LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request_in)
   }
   if (saved.info.standardizer) saved.info.standardizer->transform_in_place(data.x);
   return data;
+}
+
+void check_outputs_finite(const Matrix& outputs, const LoadedData& data, const std::string& source) {
+  const std::size_t cols = outputs.shape(1);
+  for (std::size_t r = 0; r < outputs.shape(0); ++r) {
+    const float* row = outputs.data() + r * cols;
+    if (std::all_of(row, row + cols, [](float v) { return std::isfinite(v); })) continue;
+    const std::string where = r < data.lines.size() ? ":" + std::to_string(data.lines[r]) + " (sample " +
+                                                          std::to_string(r + 1) + ")"
+                                                    : ": sample " + std::to_string(r + 1);
+    throw DataError(source + where + ": the model's output is not finite (NaN or infinity): the inputs are too " +
+                    "large for its weights (a Dense layer overflowed float32); nothing was written");
+  }
 }
 
 std::vector<std::size_t> predicted_classes(const Matrix& outputs) {

@@ -14,14 +14,23 @@ namespace xdense::cli {
 /// indices for categorical cross-entropy or a 1-unit output, one-hot otherwise.
 Matrix targets_for(const Sequential& model, const Matrix& y);
 
-/// Throws DataError unless `classes` classes fit the model's output layer.
+/// Throws DataError unless `classes` classes fit the model's output layer exactly: more classes
+/// than it can tell apart, fewer than 2, or an output unit without a class (a phantom class).
 void check_classes_fit_output(const Sequential& model, std::size_t classes,
                               const std::vector<std::string>& class_names, const std::string& source);
 
-/// Loads data for a saved model: checks the feature count, maps labels onto the
-/// model's classes (dropping other classes when it was trained on a --classes
-/// subset) and applies the model's preprocessing. Prints a note on dropped samples.
-LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request);
+/// The columns a saved model reads (its feature names, label column and header flag).
+DataContract contract_of(const SavedModel& saved);
+
+/// Loads data for a saved model (columns matched as load_data_for does), maps labels onto the
+/// model's classes and applies the model's preprocessing. With `keep_all_rows` (predict) every
+/// row is kept and rows whose class the model does not know are counted in a note; otherwise
+/// (evaluate) they are dropped with a note for a model trained on a --classes subset, and
+/// refused for any other model.
+LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request, bool keep_all_rows = false);
+
+/// Throws DataError naming the first sample (and its CSV line) whose outputs are not finite.
+void check_outputs_finite(const Matrix& outputs, const LoadedData& data, const std::string& source);
 
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);

@@ -1,5 +1,6 @@
-// `xdense predict`: one CSV row per sample with the predicted label (by its
-// original name) and one probability column per class.
+// `xdense predict`: one CSV row per input row, in order, with the --id-column's
+// value (if given), the predicted label (by its original name) and one
+// probability column per class.
 
 #include <cstdio>
 #include <iostream>
@@ -24,9 +25,16 @@ std::string csv_field(const std::string& text) {
 
 int run_predict(const PredictOptions& o) {
   SavedModel saved = load_model(o.model);
-  DataRequest request{o.data, o.labels, o.label_column, false, 0};
-  LoadedData data = load_data_for_model(saved, request);
+  DataRequest request;
+  request.data = o.data;
+  request.labels = o.labels;
+  request.label_column = o.label_column;
+  request.labels_required = false;
+  request.no_header = o.no_header;
+  request.id_column = o.id_column;
+  LoadedData data = load_data_for_model(saved, request, /*keep_all_rows=*/true);
   const Matrix outputs = saved.model.predict(data.x, 256);
+  check_outputs_finite(outputs, data, o.data);
   const std::vector<std::size_t> predicted = predicted_classes(outputs);
 
   std::vector<std::string> names = saved.info.class_names;
@@ -34,11 +42,14 @@ int run_predict(const PredictOptions& o) {
   for (std::size_t c = names.size(); c < classes; ++c) names.push_back(std::to_string(c));
 
   std::ostringstream out;
+  const bool ids = !o.id_column.empty();
+  if (ids) out << csv_field(o.id_column) << ",";
   out << "label";
   for (std::size_t c = 0; c < classes; ++c) out << "," << csv_field("p_" + names[c]);
   out << "\n";
   char number[32];
   for (std::size_t r = 0; r < outputs.shape(0); ++r) {
+    if (ids) out << csv_field(data.ids[r]) << ",";
     out << csv_field(names[predicted[r]]);
     for (std::size_t c = 0; c < classes; ++c) {
       // A single sigmoid unit gives p(class 1); p(class 0) = 1 - p.

@@ -112,6 +112,10 @@ std::string run_settings(const TrainOptions& o) {
     << " epsilon=" << (o.epsilon ? number(*o.epsilon) : "default") << " batch-size=" << o.batch_size
     << " validation-split=" << (o.validation_split ? number(*o.validation_split) : "none") << " seed=" << o.seed
     << " no-shuffle=" << o.no_shuffle << " standardize=" << o.standardize << " init-weights=" << o.init_weights;
+  // Added later: only written when used, so checkpoints of earlier runs still resume.
+  if (o.no_header) s << " no-header=1";
+  if (!o.feature_columns.empty()) s << " feature-columns=" << o.feature_columns;
+  if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
   return s.str();
 }
 
@@ -187,7 +191,13 @@ int run_train(const TrainOptions& o) {
   if (!resumed) model.compile(std::move(loss), make_configured_optimizer(o));
 
   // ---- data
-  DataRequest request{o.data, o.labels, o.label_column, true, 0};
+  DataRequest request;
+  request.data = o.data;
+  request.labels = o.labels;
+  request.label_column = o.label_column;
+  request.no_header = o.no_header;
+  if (!o.feature_columns.empty()) request.feature_columns = split_list(o.feature_columns, "--feature-columns");
+  if (!o.drop_columns.empty()) request.drop_columns = split_list(o.drop_columns, "--drop-columns");
   LoadedData data = load_data(request);
   std::string classes_note;
   if (!o.classes.empty()) {
@@ -226,6 +236,10 @@ int run_train(const TrainOptions& o) {
       y_val = std::move(split.y_test);
     }
   }
+  if (validate && x_train.shape(0) < x_val.shape(0)) {
+    std::fprintf(stderr, "warning: --validation-split %s leaves %zu of %zu samples for training (%zu validate)\n",
+                 number(*o.validation_split).c_str(), x_train.shape(0), data.x.shape(0), x_val.shape(0));
+  }
   std::optional<Standardizer> standardizer;
   if (o.standardize) {
     standardizer.emplace();
@@ -239,12 +253,17 @@ int run_train(const TrainOptions& o) {
   // Load the test data now, so a bad --test file fails before hours of training.
   std::optional<LoadedData> test;
   if (!o.test.empty()) {
-    DataRequest test_request{o.test, o.test_labels, o.label_column, true, 0};
-    test = load_data(test_request);
-    if (test->x.shape(1) != data.x.shape(1)) {
-      throw DataError(o.test + ": " + std::to_string(test->x.shape(1)) + " features per sample, but " + o.data +
-                      " has " + std::to_string(data.x.shape(1)));
-    }
+    // The test file's columns are matched to the training file's, by name as predict does.
+    DataContract contract;
+    contract.inputs = data.x.shape(1);
+    contract.feature_names = data.feature_names;
+    contract.label_name = data.label_name;
+    contract.header = !o.no_header;
+    DataRequest test_request;
+    test_request.data = o.test;
+    test_request.labels = o.test_labels;
+    test_request.no_header = o.no_header;
+    test = load_data_for(contract, test_request);
     map_to_model_classes(*test, data.class_names, !classes_note.empty(), o.test);
     if (standardizer) standardizer->transform_in_place(test->x);
   }
@@ -256,6 +275,9 @@ int run_train(const TrainOptions& o) {
   auto& meta = info.metadata;
   meta.emplace_back("data", o.data);
   if (!o.labels.empty()) meta.emplace_back("labels", o.labels);
+  // The data contract beyond the feature names: predict and evaluate find the label by this name.
+  if (!data.label_name.empty()) meta.emplace_back("label_column", data.label_name);
+  if (o.no_header) meta.emplace_back("header", "false");
   if (!classes_note.empty()) meta.emplace_back("classes", classes_note);
   meta.emplace_back("training_samples", std::to_string(x_train.shape(0)));
   if (validate) meta.emplace_back("validation_samples", std::to_string(x_val.shape(0)));
@@ -324,7 +346,8 @@ int run_train(const TrainOptions& o) {
     meta.emplace_back("test_data", o.test);
     meta.emplace_back("test_loss", number(e.loss));
     meta.emplace_back("test_accuracy", number(e.accuracy));
-    if (!o.quiet) std::printf("Test: loss %.4f - accuracy %.4f - %zu samples\n", e.loss, e.accuracy, e.samples);
+    // A result, not progress: printed with --quiet too.
+    std::printf("Test: loss %.4f - accuracy %.4f - %zu samples\n", e.loss, e.accuracy, e.samples);
   }
   meta.emplace_back("created", utc_now());
   meta.emplace_back("xdense_version", XDENSE_VERSION);

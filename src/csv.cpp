@@ -164,8 +164,10 @@ std::vector<std::string> name_columns(std::vector<std::string> header, const std
   return header;
 }
 
-/// True when every field parses as a number: a data row, not a header.
-bool all_numbers(const std::vector<std::string>& fields);
+/// True when a first row is data rather than a header: every field, or every field but one (a
+/// class label), is a number, and the numbers are not column indices (0, 1, 2, ... or 1, 2, 3,
+/// ..., the header pandas writes for unnamed columns).
+bool looks_like_data(const std::vector<std::string>& fields);
 
 /// A label as read, with the line it came from for error messages.
 struct RawLabel {
@@ -283,13 +285,26 @@ class LineReader {
   std::vector<std::string> pending_;  // lines left of a CR-separated chunk, last first
 };
 
-bool all_numbers(const std::vector<std::string>& fields) {
-  float value = 0.0f;
+bool looks_like_data(const std::vector<std::string>& fields) {
+  std::size_t words = 0;
+  std::vector<float> numbers;
   for (const std::string& field : fields) {
+    float value = 0.0f;
     const NumberStatus status = parse_number(field, value);
-    if (status != NumberStatus::ok && status != NumberStatus::out_of_range) return false;
+    if (status == NumberStatus::ok) {
+      numbers.push_back(value);
+    } else if (status != NumberStatus::out_of_range) {
+      ++words;
+    }
   }
-  return true;
+  if (words > 1 || numbers.empty() || (words == 1 && fields.size() < 2)) return false;
+  const auto indices_from = [&numbers](float first) {
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+      if (numbers[i] != first + static_cast<float>(i)) return false;
+    }
+    return true;
+  };
+  return numbers.size() < 2 || !(indices_from(0.0f) || indices_from(1.0f));
 }
 
 /// What each column of a file is, once the header is known.
@@ -318,6 +333,15 @@ ColumnRoles assign_roles(const std::vector<std::string>& header,
   ColumnRoles roles;
   enum class Role { unused, feature, label, id, dropped };
   std::vector<Role> role(header.size(), Role::unused);
+  // A missing feature is the most telling mismatch (a file for another model): reported first.
+  std::vector<std::string> missing;
+  for (const std::string& spec : options.feature_columns) {
+    if (find_column(spec, header, index_of) == std::string::npos) missing.push_back(spec);
+  }
+  if (!missing.empty()) {
+    throw DataError(source + ": missing feature column" + (missing.size() > 1 ? "s " : " ") + join(missing) +
+                    " (the file has: " + join(header) + ")");
+  }
   if (!options.id_column.empty()) {
     roles.id = require_column(options.id_column, header, index_of, source, "id column");
     role[roles.id] = Role::id;
@@ -342,13 +366,8 @@ ColumnRoles assign_roles(const std::vector<std::string>& header,
     }
   }
   if (!options.feature_columns.empty()) {
-    std::vector<std::string> missing;
     for (const std::string& spec : options.feature_columns) {
       const std::size_t c = find_column(spec, header, index_of);
-      if (c == std::string::npos) {
-        missing.push_back(spec);
-        continue;
-      }
       if (role[c] == Role::label || role[c] == Role::id) {
         throw DataError(source + ": column " + quote(header[c]) + " is the " +
                         (role[c] == Role::label ? "label" : "id") + " column, it cannot also be a feature");
@@ -356,10 +375,6 @@ ColumnRoles assign_roles(const std::vector<std::string>& header,
       if (role[c] == Role::feature) throw InvalidArgument(source + ": feature column " + quote(spec) + " listed twice");
       role[c] = Role::feature;
       roles.features.push_back(c);
-    }
-    if (!missing.empty()) {
-      throw DataError(source + ": missing feature column" + (missing.size() > 1 ? "s " : " ") + join(missing) +
-                      " (the file has: " + join(header) + ")");
     }
   } else {
     for (std::size_t c = 0; c < header.size(); ++c) {
@@ -396,10 +411,10 @@ std::vector<std::string> read_header(LineReader& lines, const std::string& sourc
       first_data = std::move(fields);
       return name_columns(std::move(names), where, index_of);
     }
-    if (mode == CsvHeader::detect && all_numbers(fields)) {
+    if (mode == CsvHeader::detect && looks_like_data(fields)) {
       throw DataError(where + ": the first row (" + quote_value(line, 40) +
-                      ") holds only numbers, so it is data, not a header naming the columns; "
-                      "for a file without a header row use --no-header (CsvHeader::absent)");
+                      ") holds numbers, so it is data, not a header naming the columns; "
+                      "for a file without a header row use --no-header (CsvHeader::absent in the library)");
     }
     return name_columns(std::move(fields), where, index_of);
   }

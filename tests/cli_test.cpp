@@ -346,7 +346,7 @@ TEST_F(Cli, LabelsOutOfRangeForTheModelAreRejected) {
   expect_user_error("evaluate --model all.xdm --data other.csv",
                     {"other.csv", "'daisy'", "not one of the model's classes"});
   expect_user_error("evaluate --model all.xdm --data " + data_dir + "/breast_cancer.csv",
-                    {"breast_cancer.csv", "30 features", "expects 4"});
+                    {"breast_cancer.csv", "missing feature columns sepal_length, sepal_width"});
 }
 
 TEST_F(Cli, CorruptedModelFilesAreRejected) {

@@ -355,8 +355,23 @@ namespace {
 
 TEST(CsvHeaderDetection, NumericFirstRowIsRefusedNotSilentlyDropped) {
   const std::string message = error_for("5.1,3.5,0\n4.9,3.0,1\n");
-  EXPECT_NE(message.find("mem.csv:1: the first row ('5.1,3.5,0') holds only numbers"), std::string::npos) << message;
+  EXPECT_NE(message.find("mem.csv:1: the first row ('5.1,3.5,0') holds numbers"), std::string::npos) << message;
   EXPECT_NE(message.find("--no-header"), std::string::npos) << message;
+  // A string label does not make a data row a header.
+  EXPECT_NE(error_for("5.1,3.5,setosa\n4.9,3.0,virginica\n").find("holds numbers"), std::string::npos);
+  EXPECT_NE(error_for("\n7,cat\n").find("mem.csv:2: the first row"), std::string::npos);
+}
+
+TEST(CsvHeaderDetection, NamesThatAreNumbersAreAHeaderWhenTheyAreColumnIndices) {
+  // pandas writes 0, 1, 2, ... for unnamed columns; pixel files use label,0,1,...
+  EXPECT_EQ(read_text("0,1,2\n5,6,1\n").feature_names, (Names{"0", "1"}));
+  EXPECT_EQ(read_text("label,1,2,3\n0,5,6,7\n", [] {
+              CsvOptions o;
+              o.label_column = "label";
+              return o;
+            }()).feature_names,
+            (Names{"1", "2", "3"}));
+  EXPECT_EQ(read_text("x,y\n1,2\n").feature_names, (Names{"x"}));
 }
 
 TEST(CsvHeaderDetection, AbsentHeaderReadsEveryRowWithIndexNames) {
