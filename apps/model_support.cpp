@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
@@ -36,6 +37,30 @@ void check_classes_fit_output(const Sequential& model, std::size_t classes,
                     std::to_string(units) + " units: the extra units would be predicted as classes that do not " +
                     "exist; use an output layer of " + std::to_string(classes) + " units" +
                     (classes == 2 ? " (or 1 unit with a sigmoid)" : ""));
+  }
+}
+
+void check_output_path(const std::string& path) {
+  if (path.empty()) throw DataError("an output path is empty");
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code error;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+    throw DataError(path + ": folder '" + parent.string() + "' does not exist");
+  }
+  if (std::filesystem::is_directory(path, error)) throw DataError(path + ": is a directory");
+}
+
+void check_output_folder(const std::string& dir) {
+  if (dir.empty()) throw DataError("an output folder path is empty");
+  std::string trimmed = dir;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  std::error_code error;
+  if (std::filesystem::exists(trimmed, error) && !std::filesystem::is_directory(trimmed, error)) {
+    throw DataError(dir + ": exists and is not a folder");
+  }
+  const std::filesystem::path parent = std::filesystem::path(trimmed).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+    throw DataError(dir + ": folder '" + parent.string() + "' does not exist");
   }
 }
 

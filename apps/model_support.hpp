@@ -32,6 +32,14 @@ LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request, bo
 /// Throws DataError naming the first sample (and its CSV line) whose outputs are not finite.
 void check_outputs_finite(const Matrix& outputs, const LoadedData& data, const std::string& source);
 
+/// Throws DataError unless a file can be written at `path` as far as can be told before any
+/// work: its folder exists (outputs are created, their folders never are) and it is not a folder.
+void check_output_path(const std::string& path);
+
+/// Same for an output folder (export --npy, --checkpoint, tutorial --out): it may exist already
+/// (then it must be a folder) or will be created, but its parent must exist.
+void check_output_folder(const std::string& dir);
+
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);
 

@@ -24,6 +24,7 @@ std::string csv_field(const std::string& text) {
 }  // namespace
 
 int run_predict(const PredictOptions& o) {
+  if (!o.output.empty()) check_output_path(o.output);  // before any work
   SavedModel saved = load_model(o.model);
   DataRequest request;
   request.data = o.data;

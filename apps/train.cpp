@@ -138,17 +138,13 @@ int run_train(const TrainOptions& o) {
 
   if (!o.test_labels.empty() && o.test.empty()) throw InvalidArgument("--test-labels needs --test");
   // Fail before training, not after, when an output cannot be written there.
-  for (const std::string* path : {&o.output, &o.history}) {
-    if (path->empty()) continue;
-    const std::filesystem::path parent = std::filesystem::path(*path).parent_path();
-    if (!parent.empty() && !std::filesystem::is_directory(parent)) {
-      throw DataError(*path + ": folder '" + parent.string() + "' does not exist");
-    }
-    if (std::filesystem::is_directory(*path)) throw DataError(*path + ": is a directory");
-  }
+  check_output_path(o.output);
+  if (!o.history.empty()) check_output_path(o.history);
   if (!o.checkpoint_dir.empty()) {
+    // Like every output: the folder itself is created, its parent must exist.
+    check_output_folder(o.checkpoint_dir);
     std::error_code error;
-    std::filesystem::create_directories(o.checkpoint_dir, error);
+    std::filesystem::create_directory(o.checkpoint_dir, error);
     if (!std::filesystem::is_directory(o.checkpoint_dir)) {
       throw DataError(o.checkpoint_dir + ": cannot create the checkpoint folder" +
                       (error ? ": " + error.message() : std::string()));

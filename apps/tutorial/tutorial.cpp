@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "data_files.hpp"
 #include "plots.hpp"
+#include "model_support.hpp"
 #include "tutorial.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
@@ -43,13 +44,16 @@ std::set<std::string> parse_parts(const std::string& only) {
   return parts;
 }
 
-// The output folder and its figures/ subfolder, created if missing.
+// The output folder and its figures/ subfolder, created if missing (not their parent).
 void prepare_output(const std::string& out_dir, const std::string& figures_dir) {
   std::error_code error;
   if (fs::exists(out_dir, error) && !fs::is_directory(out_dir, error)) {
     throw InvalidArgument("tutorial: --out '" + out_dir + "' is a file; expected a folder (created if missing)");
   }
-  fs::create_directories(figures_dir, error);
+  // Like every output: the folder itself (and its figures/) is created, its parent must exist.
+  check_output_folder(out_dir);
+  fs::create_directory(out_dir, error);
+  fs::create_directory(figures_dir, error);
   if (error) throw DataError("tutorial: cannot create folder '" + figures_dir + "': " + error.message());
   if (::access(out_dir.c_str(), W_OK) != 0) throw DataError("tutorial: folder '" + out_dir + "' is not writable");
 }
