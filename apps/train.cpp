@@ -3,11 +3,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -22,6 +24,7 @@
 #include "xdense/model_config.hpp"
 #include "xdense/model_file.hpp"
 #include "xdense/npy.hpp"
+#include "xdense/threads.hpp"
 
 namespace xdense::cli {
 namespace {
@@ -116,7 +119,76 @@ std::string run_settings(const TrainOptions& o) {
   if (o.no_header) s << " no-header=1";
   if (!o.feature_columns.empty()) s << " feature-columns=" << o.feature_columns;
   if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
+  // Another thread count sums in another order: the resumed run would match neither run.
+  s << " threads=" << num_threads();
   return s.str();
+}
+
+// The keys run_settings() writes, in its order (values may hold spaces: split at these).
+const char* const settings_keys[] = {"data",         "labels",          "label-column", "classes",     "layers",
+                                     "model-config", "loss",            "optimizer",    "lr",          "momentum",
+                                     "nesterov",     "beta1",           "beta2",        "epsilon",     "batch-size",
+                                     "validation-split", "seed",       "no-shuffle",   "standardize", "init-weights",
+                                     "no-header",    "feature-columns", "drop-columns", "threads",     "data-content"};
+
+// run_settings() text as key -> value.
+std::map<std::string, std::string> parse_settings(const std::string& text) {
+  std::vector<std::pair<std::size_t, std::string>> starts;  // where each key's "key=" begins
+  for (const char* key : settings_keys) {
+    const std::string marker = std::string(key) + "=";
+    const std::size_t at = text.rfind(marker, 0) == 0 ? 0 : text.find(" " + marker);
+    if (at != std::string::npos) starts.emplace_back(at == 0 ? 0 : at + 1, key);
+  }
+  std::sort(starts.begin(), starts.end());
+  std::map<std::string, std::string> settings;
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const std::size_t value = starts[i].first + starts[i].second.size() + 1;
+    const std::size_t end = i + 1 < starts.size() ? starts[i + 1].first - 1 : text.size();
+    settings[starts[i].second] = text.substr(value, end > value ? end - value : 0);
+  }
+  return settings;
+}
+
+// Refuses to resume unless `now` repeats the checkpoint's settings; names what differs. Keys
+// a checkpoint of an earlier xdense did not record (threads, data-content) are not compared.
+void check_same_settings(const std::string& saved, const std::string& now, const std::string& resume_dir) {
+  if (saved == now) return;
+  const auto before = parse_settings(saved), after = parse_settings(now);
+  std::string differences;
+  for (const char* key : settings_keys) {
+    const auto b = before.find(key), a = after.find(key);
+    if (b == before.end() && (std::string(key) == "threads" || std::string(key) == "data-content")) continue;
+    const std::string was = b == before.end() ? "(not given)" : quote_value(b->second, 40);
+    const std::string is = a == after.end() ? "(not given)" : quote_value(a->second, 40);
+    if (was == is) continue;
+    differences += differences.empty() ? "" : "; ";
+    if (std::string(key) == "data-content") {
+      differences += "the data's contents differ (same path, other data: fingerprint " + b->second + " in the checkpoint, " +
+                     (a == after.end() ? std::string("none") : a->second) + " now)";
+    } else {
+      differences += "--" + std::string(key) + " " + was + " in the checkpoint, " + is + " now";
+    }
+  }
+  if (differences.empty()) return;
+  throw InvalidArgument("--resume " + resume_dir + ": the checkpoint was made with other settings: " + differences +
+                        ". Repeat the original command (only --epochs may change)");
+}
+
+// FNV-1a 64 of the training data as loaded (features, labels, class names), in hex: a checkpoint
+// resumed on other data at the same path would silently mix two runs.
+std::string data_fingerprint(const LoadedData& data) {
+  std::uint64_t hash = 1469598103934665603ull;
+  auto add = [&hash](const void* bytes, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(bytes);
+    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
+  };
+  add(data.x.data(), data.x.size() * sizeof(float));
+  add(data.y.data(), data.y.size() * sizeof(float));
+  for (const std::string& name : data.class_names) add(name.data(), name.size() + 1);
+  for (const std::string& name : data.feature_names) add(name.data(), name.size() + 1);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
 }
 
 std::string checkpoint_file(const std::string& dir) { return dir + "/checkpoint.xdc"; }
@@ -158,10 +230,16 @@ int run_train(const TrainOptions& o) {
                       o.resume_dir + "?)");
     }
     resumed = load_checkpoint(file);
-    const std::string saved = metadata_value(resumed->saved.info, "run_settings");
-    if (saved != run_settings(o)) {
-      throw InvalidArgument("--resume " + o.resume_dir + ": the checkpoint was made with other settings; repeat "
-                            "the original command (only --epochs may change). Checkpoint: " + saved);
+    // Settings first (the data's contents are compared once it is loaded).
+    std::string saved = metadata_value(resumed->saved.info, "run_settings");
+    saved = saved.substr(0, saved.find(" data-content="));
+    check_same_settings(saved, run_settings(o), o.resume_dir);
+    const std::size_t done = resumed->state.history.epochs.size();
+    if (static_cast<std::size_t>(o.epochs) < done) {
+      throw InvalidArgument("--resume " + o.resume_dir + ": --epochs " + std::to_string(o.epochs) +
+                            " is fewer than the " + std::to_string(done) +
+                            " epochs the checkpoint has done; give --epochs " + std::to_string(done) +
+                            " or more (the model of epoch " + std::to_string(done) + " is the checkpoint's)");
     }
     restore_training_state(*resumed);
   }
@@ -201,6 +279,8 @@ int run_train(const TrainOptions& o) {
     classes_note = o.classes;
   }
   if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
+  const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
+  if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
   if (!resumed) model.build(data.x.shape(1));  // checks the loss against the output layer
   if (model.input_units() != data.x.shape(1)) {
     throw DataError(o.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the checkpoint's model expects " +
@@ -280,7 +360,7 @@ int run_train(const TrainOptions& o) {
   meta.emplace_back("batch_size", std::to_string(o.batch_size));
   meta.emplace_back("seed", std::to_string(o.seed));
   meta.emplace_back("shuffle", o.no_shuffle ? "false" : "true");
-  meta.emplace_back("run_settings", run_settings(o));
+  meta.emplace_back("run_settings", settings);
 
   // ---- train
   const bool interactive = !o.quiet && ::isatty(STDOUT_FILENO);
