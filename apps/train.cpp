@@ -197,9 +197,15 @@ std::string checkpoint_file(const std::string& dir) { return dir + "/checkpoint.
 
 int run_train(const TrainOptions& o) {
   // ---- check every setting before reading data or writing anything
-  if (o.epochs <= 0) throw InvalidArgument("--epochs: expected a positive integer, received " + std::to_string(o.epochs));
-  if (o.batch_size <= 0) {
-    throw InvalidArgument("--batch-size: expected a positive integer, received " + std::to_string(o.batch_size));
+  // Bounds that no real run reaches, so a typo (or 2^63) fails at once instead of running forever.
+  constexpr long long max_epochs = 1'000'000, max_batch_size = 1LL << 24;
+  if (o.epochs <= 0 || o.epochs > max_epochs) {
+    throw InvalidArgument("--epochs: expected an integer from 1 to " + std::to_string(max_epochs) + ", received " +
+                          std::to_string(o.epochs));
+  }
+  if (o.batch_size <= 0 || o.batch_size > max_batch_size) {
+    throw InvalidArgument("--batch-size: expected an integer from 1 to " + std::to_string(max_batch_size) +
+                          " (2^24), received " + std::to_string(o.batch_size));
   }
   const auto epochs = static_cast<std::size_t>(o.epochs);
   const auto batch_size = static_cast<std::size_t>(o.batch_size);

@@ -66,3 +66,20 @@ TEST_F(CliFiles, ResumeRefusesFewerEpochsThanDoneAndNamesEachOtherDifference) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(CliFiles, OutOfRangeNumbersAreErrorsNotSaturatedOrEndless) {
+  const std::string run = "train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam ";
+  expect_user_error(run + "--batch-size 16 --epochs 9223372036854775807 --output z.xdm",
+                    {"--epochs: expected an integer from 1 to 1000000"});
+  expect_user_error(run + "--batch-size 16777217 --epochs 1 --output z.xdm",
+                    {"--batch-size: expected an integer from 1 to 16777216"});
+  expect_user_error(run + "--batch-size 0 --epochs 1 --output z.xdm", {"--batch-size"});
+  expect_user_error("train --data " + data_dir + "/iris.csv --layers 99999999999999999999:relu,3:softmax --loss cce "
+                    "--optimizer adam --batch-size 16 --epochs 1 --output z.xdm",
+                    {"--layers", "99999999999999999999"});
+  EXPECT_FALSE(fs::exists(path("z.xdm")));
+}
+
+}  // namespace
