@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cpu_dispatch.hpp"
 #include "simd.hpp"
@@ -24,6 +25,13 @@ void set_num_threads(int threads) {
 }
 
 int num_threads() { return openblas_get_num_threads(); }
+
+void reserve_blas_buffer() {
+  // Large enough for OpenBLAS's packed path (its small-matrix kernels skip the buffer).
+  constexpr int n = 128;
+  std::vector<float> a(n * n, 1.0f), c(n * n);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, a.data(), n, 0.0f, c.data(), n);
+}
 
 }  // namespace xdense
 

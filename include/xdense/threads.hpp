@@ -14,6 +14,8 @@
 /// networks whose products are all small (say, every layer under 128 units at batch
 /// 32) gain nothing from more threads.
 
+#include <cstddef>
+
 namespace xdense {
 
 /// Sets the number of threads of the matrix products, process-wide (OpenBLAS's
@@ -23,5 +25,15 @@ void set_num_threads(int threads);
 
 /// The number of threads the matrix products currently use.
 int num_threads();
+
+/// Address space OpenBLAS maps for one thread's work buffer (128 MiB plus alignment), at that
+/// thread's first product: worker threads as the library loads, the calling thread later.
+/// When an address-space limit (`ulimit -v`) refuses the mapping, OpenBLAS retries forever.
+constexpr std::size_t blas_buffer_bytes = std::size_t{136} << 20;
+
+/// Makes OpenBLAS map the calling thread's work buffer now (one small product), so that a
+/// program that has checked the room for it under an address-space limit cannot hang later,
+/// halfway through a run. Cheap (microseconds) once the buffer exists.
+void reserve_blas_buffer();
 
 }  // namespace xdense
