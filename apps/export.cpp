@@ -106,7 +106,8 @@ int run_export(const ExportOptions& o) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (dir.empty()) throw InvalidArgument("--npy: expected a folder name, received ''");
   const fs::path parent = fs::path(dir).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent)) {
+  std::error_code parent_error;
+  if (!parent.empty() && !fs::is_directory(parent, parent_error)) {
     throw DataError(dir + ": folder '" + parent.string() + "' does not exist");
   }
   std::error_code error;

@@ -1,6 +1,9 @@
 #include "model_support.hpp"
 
 #include <algorithm>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -61,6 +64,18 @@ void check_output_folder(const std::string& dir) {
   const std::filesystem::path parent = std::filesystem::path(trimmed).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
     throw DataError(dir + ": folder '" + parent.string() + "' does not exist");
+  }
+}
+
+void check_folder_writable(const std::string& dir) {
+  std::error_code error;
+  std::string target = dir;
+  if (!std::filesystem::is_directory(dir, error)) {
+    target = std::filesystem::path(dir).parent_path().string();
+    if (target.empty()) target = ".";
+  }
+  if (::access(target.c_str(), W_OK | X_OK) != 0) {
+    throw DataError(dir + ": cannot write in '" + target + "': " + std::generic_category().message(errno));
   }
 }
 

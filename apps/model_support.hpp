@@ -40,6 +40,10 @@ void check_output_path(const std::string& path);
 /// (then it must be a folder) or will be created, but its parent must exist.
 void check_output_folder(const std::string& dir);
 
+/// Throws DataError unless the calling user may create files in `dir` if it exists, or in its
+/// parent if not (access(2) W_OK|X_OK: always true for root).
+void check_folder_writable(const std::string& dir);
+
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);
 

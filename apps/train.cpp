@@ -59,7 +59,10 @@ std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
 
 // Loads dense_<i>_kernel.npy / dense_<i>_bias.npy (the layout `xdense export` writes).
 void load_initial_weights(Sequential& model, const std::string& dir) {
-  if (!std::filesystem::is_directory(dir)) throw DataError(dir + ": not a directory (--init-weights)");
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) {
+    throw DataError(dir + ": not a directory (--init-weights)" + (error ? ": " + error.message() : std::string()));
+  }
   std::size_t dense_index = 0;
   for (std::size_t i = 0; i < model.layer_count(); ++i) {
     auto* dense = dynamic_cast<Dense*>(&model.layer(i));
@@ -81,7 +84,7 @@ void load_initial_weights(Sequential& model, const std::string& dir) {
     std::copy(bias_column.begin(), bias_column.end(), bias.begin());
     dense->set_weights(kernel, bias);
   }
-  if (std::filesystem::exists(dir + "/dense_" + std::to_string(dense_index) + "_kernel.npy")) {
+  if (std::filesystem::exists(dir + "/dense_" + std::to_string(dense_index) + "_kernel.npy", error)) {
     throw DataError(dir + ": holds weights for more Dense layers than the model's " + std::to_string(dense_index));
   }
 }
@@ -219,21 +222,19 @@ int run_train(const TrainOptions& o) {
   check_output_path(o.output);
   if (!o.history.empty()) check_output_path(o.history);
   if (!o.checkpoint_dir.empty()) {
-    // Like every output: the folder itself is created, its parent must exist.
+    // Like every output: the folder itself is created (at the first checkpoint, so a run that
+    // fails before it leaves nothing), its parent must exist and be writable.
     check_output_folder(o.checkpoint_dir);
-    std::error_code error;
-    std::filesystem::create_directory(o.checkpoint_dir, error);
-    if (!std::filesystem::is_directory(o.checkpoint_dir)) {
-      throw DataError(o.checkpoint_dir + ": cannot create the checkpoint folder" +
-                      (error ? ": " + error.message() : std::string()));
-    }
+    check_folder_writable(o.checkpoint_dir);
   }
   std::optional<Checkpoint> resumed;
   if (!o.resume_dir.empty()) {
     const std::string file = checkpoint_file(o.resume_dir);
-    if (!std::filesystem::exists(file)) {
-      throw DataError(file + ": no checkpoint to resume from (was the run started with --checkpoint " +
-                      o.resume_dir + "?)");
+    std::error_code error;
+    if (!std::filesystem::exists(file, error)) {
+      throw DataError(file + ": no checkpoint to resume from" +
+                      (error ? ": " + error.message()
+                             : " (was the run started with --checkpoint " + o.resume_dir + "?)"));
     }
     resumed = load_checkpoint(file);
     // Settings first (the data's contents are compared once it is loaded).
@@ -398,6 +399,9 @@ int run_train(const TrainOptions& o) {
     history.epochs.push_back(log);
     if (!o.quiet) progress.on_epoch_end(log);
     if (!o.checkpoint_dir.empty()) {
+      std::error_code error;
+      std::filesystem::create_directory(o.checkpoint_dir, error);
+      if (error) throw DataError(o.checkpoint_dir + ": cannot create the checkpoint folder: " + error.message());
       save_checkpoint(checkpoint_file(o.checkpoint_dir), model, info, capture_training_state(model, log.epoch, history));
     }
   };
