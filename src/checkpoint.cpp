@@ -135,7 +135,7 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelInfo
     for (double v : {e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds}) out.f64(v);
   }
   out.u32(crc32_of(out.bytes(), out.bytes().size()));
-  write_file_atomically(path, out.bytes());
+  write_file_atomically(path, out.bytes(), WriteOptions{/*require_regular=*/true, "a checkpoint"});
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

@@ -465,7 +465,7 @@ void save_model(const std::string& path, Sequential& model, const ModelInfo& inf
   if (!model.built()) throw StateError("save_model: the model is not built; call build() or fit() first");
   if (!model.compiled()) throw StateError("save_model: the model is not compiled; call compile() first");
   const std::vector<unsigned char> bytes = encode(model, info);
-  AtomicFileWriter out(path);
+  AtomicFileWriter out(path, WriteOptions{/*require_regular=*/true, "a model file"});
   out.write(bytes.data(), bytes.size());
   out.commit();
 }
