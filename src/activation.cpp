@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -66,6 +67,9 @@ struct Registry {
   std::mutex mutex;
   std::map<std::string, ActivationFactory> factories;  // canonical name -> factory
   std::map<std::string, std::string> aliases;          // alias -> canonical name
+  // Built-ins: canonical name -> an example argument ("" for none), for the message about
+  // empty brackets. Activations registered by users are not listed (their arguments are unknown).
+  std::map<std::string, std::string> example_arguments;
 };
 
 std::string lowercase(std::string s) {
@@ -137,6 +141,9 @@ void add_built_ins(Registry& built_in) {
       },
       {"leakyrelu", "lrelu"});
   add(built_in, "softmax", no_argument_factory<Softmax>("softmax"), {});
+  for (const auto& entry : built_in.factories) built_in.example_arguments[entry.first] = "";
+  built_in.example_arguments["leaky_relu"] = "0.3";
+  built_in.example_arguments["binary_step"] = "ste";
 }
 
 Registry& registry() {
@@ -160,6 +167,7 @@ void register_activation(const std::string& name, ActivationFactory factory, con
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   add(r, canonical, std::move(factory), aliases);
+  r.example_arguments.erase(canonical);  // a replaced built-in's arguments are no longer known
 }
 
 std::vector<std::string> activation_names() {
@@ -174,8 +182,15 @@ float parse_activation_argument(const std::string& activation, const std::string
   const std::string t = trim(text);
   char* end = nullptr;
   const double value = std::strtod(t.c_str(), &end);
-  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(value)) {
-    throw InvalidArgument("activation '" + activation + "': expected a number, received '" + text + "'");
+  const bool whole = !t.empty() && end == t.c_str() + t.size();
+  // Decimal notation only: strtod also reads "nan", "inf" and hexadecimal.
+  if (!whole || t.find_first_not_of("0123456789+-.eE") != std::string::npos) {
+    const char* expected = whole && !std::isfinite(value) ? "a finite number" : "a number";
+    throw InvalidArgument("activation '" + activation + "': expected " + expected + ", received '" + text + "'");
+  }
+  if (std::abs(value) > std::numeric_limits<float>::max()) {
+    throw InvalidArgument("activation '" + activation + "': received '" + text +
+                          "', beyond the float range (magnitude up to 3.4e38)");
   }
   return static_cast<float>(value);
 }
@@ -184,35 +199,56 @@ std::unique_ptr<Activation> make_activation(const std::string& spec) {
   const std::string text = trim(spec);
   std::string name = text;
   std::vector<std::string> args;
-  const auto open = text.find('(');
-  if (open != std::string::npos) {
-    if (text.back() != ')') {
-      throw InvalidArgument("activation '" + spec + "': expected name(arguments), missing ')'");
-    }
+  bool empty_brackets = false;
+  const auto open = text.find('('), close = text.find(')');
+  if (open != std::string::npos || close != std::string::npos) {
+    const auto bad = [&](const std::string& what) {
+      return InvalidArgument("activation '" + text + "': " + what + "; expected name or name(arguments)");
+    };
+    if (close == std::string::npos) throw bad("missing ')'");
+    if (open == std::string::npos || close < open) throw bad("')' without '('");
+    if (text.find('(', open + 1) < close) throw bad("a second '(' inside the brackets");
+    if (close + 1 != text.size()) throw bad("unexpected '" + text.substr(close + 1) + "' after ')'");
     name = trim(text.substr(0, open));
-    const std::string inside = trim(text.substr(open + 1, text.size() - open - 2));
-    if (!inside.empty()) {
-      std::size_t start = 0;
-      for (;;) {
-        const auto comma = inside.find(',', start);
-        args.push_back(trim(inside.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
+    const std::string inside = text.substr(open + 1, close - open - 1);
+    empty_brackets = trim(inside).empty();
+    for (std::size_t start = 0; !empty_brackets;) {
+      const auto comma = inside.find(',', start);
+      args.push_back(trim(inside.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+      if (args.back().empty()) {
+        throw bad("argument " + std::to_string(args.size()) + " is empty");
       }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
     }
   }
+  const std::string written = name;
   name = lowercase(name);
   Registry& r = registry();
   ActivationFactory factory;
+  std::string canonical;
+  const std::string* example = nullptr;
   {
     std::lock_guard<std::mutex> lock(r.mutex);
     const auto alias = r.aliases.find(name);
-    if (alias != r.aliases.end()) factory = r.factories.at(alias->second);
+    if (alias != r.aliases.end()) {
+      canonical = alias->second;
+      factory = r.factories.at(canonical);
+      const auto found = r.example_arguments.find(canonical);
+      if (found != r.example_arguments.end()) example = &found->second;
+    }
   }
   if (!factory) {
     std::string known;
     for (const auto& n : activation_names()) known += (known.empty() ? "" : ", ") + n;
     throw InvalidArgument("unknown activation '" + spec + "' (expected one of: " + known + ")");
+  }
+  if (empty_brackets) {
+    // "leaky_relu()" is most likely a forgotten argument: no silent default.
+    std::string advice = "write " + written;
+    if (!example) advice += ", or put the arguments inside the brackets";
+    else if (!example->empty()) advice += " or " + written + "(" + *example + ")";
+    throw InvalidArgument("activation '" + text + "': empty brackets; " + advice);
   }
   return factory(args);
 }

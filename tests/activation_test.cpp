@@ -157,7 +157,6 @@ TEST(MakeActivation, EveryBuiltInNameAndAlias) {
       {"ReLU", "ReLU", "relu"},
       {"RELU", "ReLU", "relu"},
       {"  relu  ", "ReLU", "relu"},
-      {"relu()", "ReLU", "relu"},
       {"leaky_relu", "LeakyReLU", "leaky_relu(0.3)"},
       {"leakyrelu", "LeakyReLU", "leaky_relu(0.3)"},
       {"LeakyReLU", "LeakyReLU", "leaky_relu(0.3)"},
@@ -200,8 +199,6 @@ TEST(MakeActivation, LeakyReLUSlopeArgument) {
     EXPECT_EQ(leaky->negative_slope(), 0.1f);
     EXPECT_EQ(layer->spec(), "leaky_relu(0.1)");
   }
-  const auto defaulted = make_activation("leaky_relu()");
-  EXPECT_EQ(dynamic_cast<const LeakyReLU&>(*defaulted).negative_slope(), 0.3f);
   EXPECT_EQ(dynamic_cast<const LeakyReLU&>(*make_activation("leaky_relu(0)")).negative_slope(), 0.0f);
 }
 
@@ -270,6 +267,64 @@ TEST(MakeActivation, MissingClosingParenthesisQuotesTheSpec) {
   EXPECT_TRUE(contains(error_for("relu(1)x"), "relu(1)x"));
 }
 
+// Issue 11: "leaky_relu()" was taken as leaky_relu with its default slope; empty brackets
+// more likely mean a forgotten argument, so every "name()" is refused, saying what to write.
+TEST(MakeActivation, EmptyBracketsAreRefusedWithWhatToWrite) {
+  std::string message = error_for("leaky_relu()");
+  EXPECT_TRUE(contains(message, "'leaky_relu()': empty brackets; write leaky_relu or leaky_relu(0.3)")) << message;
+  message = error_for(" LReLU ( ) ");
+  EXPECT_TRUE(contains(message, "'LReLU ( )': empty brackets; write LReLU or LReLU(0.3)")) << message;
+  message = error_for("binary_step()");
+  EXPECT_TRUE(contains(message, "write binary_step or binary_step(ste)")) << message;
+  for (const char* spec : {"relu()", "sigmoid()", "softmax( )", "tanh()", "linear()", "binary_step_ste()"}) {
+    message = error_for(spec);
+    const std::string name = std::string(spec).substr(0, std::string(spec).find('('));
+    const std::string advice = message.substr(message.find("empty brackets"));
+    EXPECT_EQ(advice, "empty brackets; write " + name) << "no argument to suggest: " << message;
+  }
+  // An unknown name stays an unknown name.
+  EXPECT_TRUE(contains(error_for("swish()"), "unknown activation 'swish()'"));
+}
+
+TEST(MakeActivation, MalformedBracketsAndArgumentsSayWhatIsWrong) {
+  struct Case {
+    const char* spec;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"leaky_relu(0.1", "'leaky_relu(0.1': missing ')'"},
+      {"leaky_relu0.1)", "')' without '('"},
+      {"leaky_relu)0.1(", "')' without '('"},
+      {"leaky_relu((0.1))", "a second '('"},
+      {"leaky_relu(0.1))", "unexpected ')' after ')'"},
+      {"leaky_relu(0.1)x", "unexpected 'x' after ')'"},
+      {"leaky_relu(0.1) (0.2)", "unexpected ' (0.2)' after ')'"},
+      {"leaky_relu(0.1,)", "argument 2 is empty"},
+      {"leaky_relu(, 0.1)", "argument 1 is empty"},
+      {"leaky_relu(0.1,,0.2)", "argument 2 is empty"},
+      {"leaky_relu( , )", "argument 1 is empty"},
+      {"relu(1)", "'relu' takes no arguments"},
+      {"leaky_relu(nan)", "expected a finite number, received 'nan'"},
+      {"leaky_relu(-inf)", "expected a finite number, received '-inf'"},
+      {"leaky_relu(Infinity)", "expected a finite number, received 'Infinity'"},
+      {"leaky_relu(1e39)", "received '1e39', beyond the float range"},
+      {"leaky_relu(0x0.8)", "expected a number, received '0x0.8'"},
+      {"leaky_relu(0.1 0.2)", "expected a number, received '0.1 0.2'"},
+      {"leaky_relu(-0.5)", "-0.5"},
+  };
+  for (const Case& c : cases) {
+    const std::string message = error_for(c.spec);
+    EXPECT_TRUE(contains(message, c.says)) << c.spec << " -> " << message;
+  }
+  // Still accepted: spaces around the name, brackets and argument; exponents; a leading '+'.
+  for (const char* spec : {" leaky_relu ( 0.25 ) ", "leaky_relu(2.5e-1)", "leaky_relu(+0.25)", "leaky_relu(.25)"}) {
+    const auto layer = make_activation(spec);
+    EXPECT_EQ(dynamic_cast<const LeakyReLU&>(*layer).negative_slope(), 0.25f) << spec;
+  }
+  // The largest float is a (silly but) valid slope: no overflow error below the float range.
+  EXPECT_NO_THROW(make_activation("leaky_relu(3.4e38)"));
+}
+
 TEST(MakeActivation, OtherBadArguments) {
   EXPECT_TRUE(contains(error_for("leaky_relu(0.1, 0.2)"), "leaky_relu"));
   EXPECT_TRUE(contains(error_for("leaky_relu(-0.5)"), "-0.5"));  // negative slope
@@ -281,7 +336,7 @@ TEST(MakeActivation, OtherBadArguments) {
 
 TEST(UserActivation, RegisteredSoftplusResolvesByNameAndAlias) {
   register_softplus();
-  for (const char* spec : {"softplus", "SOFTPLUS", "smoothrelu", "SmoothReLU", " softplus() "}) {
+  for (const char* spec : {"softplus", "SOFTPLUS", "smoothrelu", "SmoothReLU", " softplus "}) {
     SCOPED_TRACE(spec);
     const auto layer = make_activation(spec);
     const auto* softplus = dynamic_cast<const Softplus*>(layer.get());
