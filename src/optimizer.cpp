@@ -19,10 +19,12 @@ inline std::uint32_t non_finite(float value) {
   return (bits & 0x7f800000u) == 0x7f800000u;
 }
 
+// Each hyperparameter's own name in its message (Keras style: "Adam: epsilon must be > 0, received
+// epsilon=0"), so a bad value is never blamed on another, e.g. the learning rate.
 void check_learning_rate(const std::string& who, float lr) {
   if (!(lr > 0.0f) || !std::isfinite(lr)) {
     std::ostringstream m;
-    m << who << ": expected a positive learning rate, received learning_rate=" << lr;
+    m << who << ": the learning rate must be finite and > 0, received learning_rate=" << lr;
     throw InvalidArgument(m.str());
   }
 }
@@ -30,7 +32,7 @@ void check_learning_rate(const std::string& who, float lr) {
 void check_unit_interval(const std::string& who, const std::string& what, float value) {
   if (!(value >= 0.0f && value < 1.0f)) {
     std::ostringstream m;
-    m << who << ": expected " << what << " in [0, 1), received " << what << "=" << value;
+    m << who << ": " << what << " must be in [0, 1), received " << what << "=" << value;
     throw InvalidArgument(m.str());
   }
 }
@@ -159,9 +161,11 @@ Adam::Adam(AdamOptions options) : options_(options) {
   check_learning_rate("Adam", options.learning_rate);
   check_unit_interval("Adam", "beta1", options.beta1);
   check_unit_interval("Adam", "beta2", options.beta2);
-  if (!(options.epsilon >= 0.0f) || !std::isfinite(options.epsilon)) {
+  // epsilon = 0 divides 0 by 0 for every weight whose gradients have all been 0 so far (a dead
+  // unit, a constant feature): the weights turn NaN at the first step.
+  if (!(options.epsilon > 0.0f) || !std::isfinite(options.epsilon)) {
     std::ostringstream m;
-    m << "Adam: expected epsilon >= 0, received epsilon=" << options.epsilon;
+    m << "Adam: epsilon must be finite and > 0, received epsilon=" << options.epsilon;
     throw InvalidArgument(m.str());
   }
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -404,9 +405,59 @@ TEST(OptimizerOptions, InvalidOptionsQuoteTheReceivedValue) {
   // Boundaries that are allowed.
   EXPECT_NO_THROW(SGD(SGDOptions{0.01f, 0.0f, true}));
   o = AdamOptions{};
-  o.epsilon = 0.0f;
+  o.epsilon = std::numeric_limits<float>::denorm_min();
   o.beta1 = 0.0f;
   EXPECT_NO_THROW(Adam{o});
+}
+
+// Each message names the hyperparameter at fault, and only that one (issue 11: --epsilon 0
+// was accepted, then reported as a learning rate too high when the weights became NaN).
+TEST(OptimizerOptions, EachMessageNamesItsOwnHyperparameter) {
+  struct Case {
+    AdamOptions options;
+    const char* named;
+  };
+  const auto with = [](auto set) {
+    AdamOptions o;
+    set(o);
+    return o;
+  };
+  const Case cases[] = {
+      {with([](AdamOptions& o) { o.epsilon = 0.0f; }), "epsilon must be finite and > 0, received epsilon=0"},
+      {with([](AdamOptions& o) { o.epsilon = -0.0f; }), "epsilon must be finite and > 0, received epsilon=-0"},
+      {with([](AdamOptions& o) { o.epsilon = -1e-7f; }), "epsilon must be finite and > 0, received epsilon=-1e-07"},
+      {with([](AdamOptions& o) { o.epsilon = INFINITY; }), "epsilon must be finite and > 0, received epsilon=inf"},
+      {with([](AdamOptions& o) { o.epsilon = NAN; }), "epsilon must be finite and > 0"},
+      {with([](AdamOptions& o) { o.beta1 = -0.1f; }), "beta1 must be in [0, 1), received beta1=-0.1"},
+      {with([](AdamOptions& o) { o.beta2 = 1.0f; }), "beta2 must be in [0, 1), received beta2=1"},
+      {with([](AdamOptions& o) { o.learning_rate = INFINITY; }), "the learning rate must be finite and > 0, received learning_rate=inf"},
+  };
+  const char* names[] = {"epsilon", "beta1", "beta2", "learning"};
+  for (const Case& c : cases) {
+    const std::string m = message_of<InvalidArgument>([&] { Adam{c.options}; });
+    EXPECT_TRUE(contains(m, std::string("Adam: ") + c.named));
+    for (const char* other : names) {
+      if (!contains(c.named, other)) {
+        EXPECT_FALSE(contains(m, other)) << m;
+      }
+    }
+  }
+  const std::string m = message_of<InvalidArgument>([] { SGD(SGDOptions{0.01f, 1.5f, false}); });
+  EXPECT_TRUE(contains(m, "SGD: momentum must be in [0, 1), received momentum=1.5"));
+  EXPECT_FALSE(contains(m, "learning")) << m;
+}
+
+// Why epsilon 0 is refused: a weight whose gradients have all been 0 gets 0 / (sqrt(0) + 0).
+// The smallest positive epsilon already keeps it finite and unchanged.
+TEST(Adam, ZeroGradientsWithTheSmallestEpsilonLeaveWeightsFinite) {
+  AdamOptions o;
+  o.epsilon = std::numeric_limits<float>::denorm_min();
+  Adam adam(o);
+  Weights w({0.5f, -2.0f}, {0.0f, 0.25f});
+  EXPECT_TRUE(adam.step({w.parameter()}));
+  EXPECT_EQ(w.value[0], 0.5f);
+  EXPECT_TRUE(std::isfinite(w.value[1]));
+  EXPECT_NEAR(w.value[1], -2.0f - o.learning_rate, 1e-6);  // the first Adam step moves by lr
 }
 
 TEST(OptimizerRegistry, MakeOptimizerNamesAndDefaults) {

@@ -114,7 +114,8 @@ struct AdamOptions {
 ///   lr_t = lr sqrt(1 - b2^t) / (1 - b1^t);  w -= lr_t m / (sqrt(v) + eps)
 class Adam final : public Optimizer {
  public:
-  /// Throws InvalidArgument for lr <= 0, betas outside [0, 1), epsilon < 0.
+  /// Throws InvalidArgument for lr <= 0, betas outside [0, 1), epsilon <= 0 (each message names the
+  /// hyperparameter at fault).
   explicit Adam(AdamOptions options = {});
   std::string name() const override { return "adam"; }
   float learning_rate() const override { return options_.learning_rate; }
