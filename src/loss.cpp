@@ -174,6 +174,9 @@ double BinaryCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z, Con
   const std::size_t n = z.size();
   if (n == 0) return 0.0;
   const double sum = binary_cross_entropy_pass(z.data, y.data, grad.data, n, 1.0f / static_cast<float>(n));
+  // The pass adds the terms in float lanes, which overflow when logits near the float limit
+  // come together (each term is up to |z|); the sum in double is then taken again, apart.
+  if (!std::isfinite(sum)) return value_from_logits(z, y);
   return sum / static_cast<double>(n);
 }
 

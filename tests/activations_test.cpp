@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -470,6 +471,71 @@ TEST(Softmax, LargeInputsStayFinite) {
   EXPECT_EQ(y(2, 0), 0.5f);
   const Matrix dx = to_matrix(layer.backward(view(matrix(3, 2, {1.0f, -1.0f, 0.5f, 2.0f, 1.0f, 0.0f}))));
   for (std::size_t i = 0; i < dx.size(); ++i) EXPECT_TRUE(std::isfinite(dx.data()[i])) << i;
+}
+
+// Issue 11: softmax and sigmoid must stay finite for any finite logits. The extremes: the
+// largest floats of both signs in one row (x - max overflows to -inf), subnormals, and rows
+// wide enough for the vectorised loops (37 columns: 4 AVX2 vectors and a remainder).
+TEST(Softmax, AnyFiniteLogitsGiveFiniteProbabilities) {
+  constexpr float big = std::numeric_limits<float>::max();
+  constexpr float tiny = std::numeric_limits<float>::denorm_min();
+  const std::vector<std::vector<float>> rows = {
+      {big, -big},
+      {-big, big, -big},
+      {big, big, -big},
+      {-big, -big},
+      {big, 0.0f, -1e38f, tiny, -tiny},
+      {tiny, -tiny, 0.0f, std::numeric_limits<float>::min()},
+      {-big, -3e38f, -1e30f},
+      {1e38f, -1e38f, 3e38f, -3e38f, 88.0f, -104.0f},
+  };
+  Softmax layer;
+  for (const auto& values : rows) {
+    // The row as given, and repeated to 37 columns.
+    for (const std::size_t cols : {values.size(), std::size_t{37}}) {
+      std::vector<float> row(cols);
+      for (std::size_t c = 0; c < cols; ++c) row[c] = values[c % values.size()];
+      const Matrix x = matrix(1, cols, row);
+      const Matrix y = forward_copy(layer, x);
+      // The reference: e^(x - max) in long double (x - max is exact there).
+      const Real m = *std::max_element(row.begin(), row.end());
+      Real sum = 0;
+      for (float v : row) sum += std::exp(Real(v) - m);
+      double total = 0.0;
+      for (std::size_t c = 0; c < cols; ++c) {
+        expect_close(y(0, c), std::exp(Real(row[c]) - m) / sum, 1e-6L, value_abs, at("softmax", 0, c, row[c]));
+        total += y(0, c);
+      }
+      EXPECT_NEAR(total, 1.0, 1e-5) << cols << " columns";
+      const Matrix dx = backward_copy(layer, x, random_matrix(1, cols, -1.0, 1.0, 5));
+      for (std::size_t c = 0; c < cols; ++c) EXPECT_TRUE(std::isfinite(dx(0, c))) << c;
+    }
+  }
+}
+
+TEST(SigmoidAndTanh, AnyFiniteInputGivesAFiniteValueWithinBounds) {
+  constexpr float big = std::numeric_limits<float>::max();
+  constexpr float tiny = std::numeric_limits<float>::denorm_min();
+  std::vector<float> xs = {big, -big, 3e38f, -3e38f, 1e30f, -1e30f, 104.0f, -104.0f, 88.72f, -88.72f,
+                           tiny, -tiny, std::numeric_limits<float>::min(), -std::numeric_limits<float>::min(),
+                           0.0f, -0.0f};
+  while (xs.size() < 37) xs.push_back(xs[xs.size() % 16] * 0.5f);  // through the vector loop too
+  std::vector<std::unique_ptr<Activation>> layers;
+  layers.push_back(std::make_unique<Sigmoid>());
+  layers.push_back(std::make_unique<Tanh>());
+  for (const auto& layer : layers) {
+    const Matrix x = matrix(1, xs.size(), xs);
+    const Matrix y = forward_copy(*layer, x);
+    for (std::size_t c = 0; c < xs.size(); ++c) {
+      const Real expected = layer->type_name() == "Sigmoid" ? ref_sigmoid(xs[c]) : std::tanh(Real(xs[c]));
+      expect_close(y(0, c), expected, value_rel, value_abs, at(layer->type_name().c_str(), 0, c, xs[c]));
+    }
+    const Matrix dx = backward_copy(*layer, x, random_matrix(1, xs.size(), -1.0, 1.0, 9));
+    for (std::size_t c = 0; c < xs.size(); ++c) EXPECT_TRUE(std::isfinite(dx(0, c))) << xs[c];
+  }
+  EXPECT_EQ(sigmoid(big), 1.0f);
+  EXPECT_EQ(sigmoid(-big), 0.0f);
+  EXPECT_EQ(sigmoid(tiny), 0.5f);
 }
 
 TEST(Softmax, BackwardIsTransposedJacobianTimesDy) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -509,6 +510,97 @@ TEST(LossFromLogitsInOnePass, AgreesWithTheSeparateCalls) {
                                          : (std::exp(Real(z(r, c)) - max) / exp_sum * target_sum - t) / Real(rows);
             ASSERT_NEAR(double(one_pass(r, c)), double(want), 3e-7 / double(rows)) << what << " at " << r << "," << c;
           }
+        }
+      }
+    }
+  }
+}
+
+// Issue 11: the losses from logits, and their gradients, are finite for any finite logits.
+// Each term is at most about |z| (<= FLT_MAX), but a sum of such terms is not a float: the
+// extremes here are the largest floats of both signs, many of them (more than a 128-element
+// chunk of the BCE pass), next to subnormals and ordinary values. References: the
+// formulas in long double, max(z, 0) - z y + log(1 + e^-|z|) and logsumexp(z) - z_label.
+TEST(LossFromLogits, AnyFiniteLogitsGiveAFiniteLossAndGradient) {
+  constexpr float big = std::numeric_limits<float>::max();
+  constexpr float tiny = std::numeric_limits<float>::denorm_min();
+  const std::vector<float> extremes = {big, -big, 3e38f, -3e38f, 1e38f, -1e38f, tiny, -tiny, 0.0f, 1.5f, -2.0f};
+  Rng rng(11);
+  // Binary cross-entropy: every extreme with targets 0, 1 and 0.5, in batches up to 300.
+  for (std::size_t n : {1, 7, 128, 300}) {
+    for (float target : {0.0f, 1.0f, 0.5f}) {
+      Matrix z = Matrix::from_shape({n, std::size_t{1}});
+      Matrix y = Matrix::from_shape({n, std::size_t{1}});
+      for (std::size_t i = 0; i < n; ++i) {
+        z.data()[i] = n == 1 ? big : extremes[rng.below(extremes.size())];
+        y.data()[i] = target;
+      }
+      Real reference = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const Real v = z.data()[i], t = y.data()[i];
+        reference += std::max(v, Real(0)) - v * t + std::log1p(std::exp(-std::abs(v)));
+      }
+      reference /= Real(n);
+      const BinaryCrossEntropy bce;
+      const std::string what = "bce n=" + std::to_string(n) + " y=" + std::to_string(target);
+      Matrix g = zeros_like(z);
+      const double one_pass = bce.value_and_gradient_from_logits(view(z), view(y), view(g));
+      const double separate = bce.value_from_logits(view(z), view(y));
+      for (double value : {one_pass, separate}) {
+        ASSERT_TRUE(std::isfinite(value)) << what;
+        EXPECT_NEAR(value, double(reference), 1e-6 * double(reference) + 1e-7) << what;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const Real want = (reference_sigmoid(z.data()[i]) - y.data()[i]) / Real(n);
+        ASSERT_NEAR(double(g.data()[i]), double(want), 3e-7 / double(n)) << what << " at " << i;
+      }
+    }
+  }
+  // Categorical cross-entropy: rows mixing the extremes, sparse, one-hot and soft targets.
+  const std::vector<std::vector<float>> rows = {
+      {big, -big}, {-big, big, -big}, {big, big, -big}, {-big, -big, -big}, {big, tiny, -tiny, 0.0f, -1e38f}};
+  for (const auto& row : rows) {
+    const std::size_t units = row.size();
+    for (std::size_t label = 0; label < units; ++label) {
+      Matrix z = Matrix::from_shape({std::size_t{3}, units});
+      for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t c = 0; c < units; ++c) z(r, c) = row[(c + r) % units];
+      Matrix soft = Matrix::from_shape({std::size_t{3}, units});
+      for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t c = 0; c < units; ++c) soft(r, c) = r == 2 ? 1.0f / float(units) : (c == label ? 1.0f : 0.0f);
+      const Matrix labels = sparse({label, label, label});
+      const CategoricalCrossEntropy cce;
+      for (const Matrix* targets : std::vector<const Matrix*>{&labels, &soft}) {
+        const bool is_sparse = targets == &labels;
+        const std::string what = "cce row of " + std::to_string(units) + " label " + std::to_string(label) +
+                                 (is_sparse ? " sparse" : " dense");
+        Real reference = 0;
+        std::vector<Real> want(z.size());
+        for (std::size_t r = 0; r < 3; ++r) {
+          Real m = z(r, 0), exp_sum = 0, target_sum = 0;
+          for (std::size_t c = 0; c < units; ++c) m = std::max<Real>(m, z(r, c));
+          for (std::size_t c = 0; c < units; ++c) exp_sum += std::exp(Real(z(r, c)) - m);
+          const Real lse = m + std::log(exp_sum);
+          for (std::size_t c = 0; c < units; ++c) {
+            const Real t = is_sparse ? (c == label ? 1 : 0) : Real((*targets)(r, c));
+            reference += t * (lse - Real(z(r, c)));
+            target_sum += t;
+          }
+          for (std::size_t c = 0; c < units; ++c) {
+            const Real t = is_sparse ? (c == label ? 1 : 0) : Real((*targets)(r, c));
+            want[r * units + c] = (std::exp(Real(z(r, c)) - m) / exp_sum * target_sum - t) / 3;
+          }
+        }
+        reference /= 3;
+        Matrix g = zeros_like(z);
+        const double one_pass = cce.value_and_gradient_from_logits(view(z), view(*targets), view(g));
+        const double separate = cce.value_from_logits(view(z), view(*targets));
+        for (double value : {one_pass, separate}) {
+          ASSERT_TRUE(std::isfinite(value)) << what;
+          EXPECT_NEAR(value, double(reference), 1e-6 * double(reference) + 1e-6) << what;
+        }
+        for (std::size_t i = 0; i < z.size(); ++i) {
+          ASSERT_NEAR(double(g.data()[i]), double(want[i]), 1e-7) << what << " at " << i;
         }
       }
     }

@@ -88,5 +88,30 @@ TEST(VectorMath, SigmoidAndTanhWithinThreeUlps) {
   EXPECT_TRUE(std::isnan(sigmoid_approx(std::numeric_limits<float>::quiet_NaN())));
 }
 
+// Issue 11: no NaN or infinity from any finite float, the largest and the subnormal ones
+// included (every 4099th float of each sign, and the ends of the range).
+TEST(VectorMath, FiniteAndBoundedForEveryFiniteFloat) {
+  const auto check = [](float x) {
+    const float s = sigmoid_approx(x), t = tanh_approx(x), e = exp_nonpositive(minus_magnitude(x));
+    ASSERT_TRUE(s >= 0.0f && s <= 1.0f) << x << " -> sigmoid " << s;
+    ASSERT_TRUE(t >= -1.0f && t <= 1.0f) << x << " -> tanh " << t;
+    ASSERT_TRUE(e >= 0.0f && e <= 1.0f) << x << " -> e^-|x| " << e;
+    ASSERT_TRUE(std::isfinite(exp_approx(x))) << x;
+    ASSERT_TRUE(std::isfinite(log1p_unit(e))) << x;
+    ASSERT_EQ(sigmoid_from_exp(x, e), s) << x;
+  };
+  constexpr float big = std::numeric_limits<float>::max();
+  for (float x : {big, -big, std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min(),
+                  std::numeric_limits<float>::min(), 0.0f, -0.0f}) {
+    check(x);
+  }
+  sweep(0.0f, big, 4099, check);
+  sweep(-big, -0.0f, 4099, check);
+  EXPECT_EQ(sigmoid_approx(big), 1.0f);
+  EXPECT_EQ(sigmoid_approx(-big), 0.0f);
+  EXPECT_EQ(tanh_approx(-big), -1.0f);
+  EXPECT_EQ(exp_nonpositive(-big - big), 0.0f);  // x - max in a softmax row can overflow to -inf
+}
+
 }  // namespace
 }  // namespace xdense::detail
