@@ -2,9 +2,12 @@
 // subcommand's work is in its own file. Every user error ends in one line on
 // stderr and exit code 2; see README "Exit codes".
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -15,6 +18,156 @@
 namespace {
 
 using namespace xdense::cli;
+
+// ---- CLI11's parse errors, reworded: one line naming the option, values quoted and cut short.
+
+bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+
+// A user's text in quotes: at most 60 characters (57 and "..."), control characters escaped
+// so the message stays on one line.
+std::string quoted(const std::string& text) {
+  constexpr std::size_t max_shown = 60;
+  std::string shown;
+  for (unsigned char c : text.size() > max_shown ? text.substr(0, max_shown - 3) : text) {
+    if (c == '\n') shown += "\\n";
+    else if (c == '\t') shown += "\\t";
+    else if (c < 0x20 || c == 0x7f) shown += '?';
+    else shown += static_cast<char>(c);
+  }
+  return "'" + shown + (text.size() > max_shown ? "...'" : "'");
+}
+
+// Re-quotes every '...' span of a message (see quoted()): validators quote whole user values.
+std::string shorten_quotes(const std::string& message) {
+  std::string result;
+  std::size_t start = 0;
+  for (;;) {
+    const auto open = message.find('\'', start);
+    const auto close = open == std::string::npos ? open : message.find('\'', open + 1);
+    if (close == std::string::npos) return result + message.substr(start);
+    result += message.substr(start, open - start) + quoted(message.substr(open + 1, close - open - 1));
+    start = close + 1;
+  }
+}
+
+// What CLI11's type names mean to a user.
+std::string kind_of_value(const CLI::Option* option) {
+  const std::string type = option ? option->get_type_name() : "";  // "INT", or "INT:..." with a check
+  if (starts_with(type, "FLOAT")) return "a number";
+  if (starts_with(type, "INT")) return "an integer";
+  if (starts_with(type, "UINT")) return "a non-negative integer";
+  return "a value";
+}
+
+// The "e.g. --lr 0.005" of an option's description, or "".
+std::string example_of(const CLI::Option* option) {
+  if (!option) return "";
+  const std::string text = option->get_description();
+  const auto at = text.find("e.g. ");
+  return at == std::string::npos ? "" : text.substr(at, text.find('\n', at) - at);
+}
+
+// Times `name` ("--epochs") appears in the arguments, as "--epochs" or "--epochs=...".
+int occurrences(const std::string& name, int argc, char** argv) {
+  int count = 0;
+  for (int i = 1; i < argc; ++i) count += argv[i] == name || starts_with(argv[i], name + "=");
+  return count;
+}
+
+// Edit distance, for "did you mean": options are short, so the plain table is enough.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = diagonal + (a[i - 1] != b[j - 1]);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean --epochs?)" when one of `command`'s options is within two edits of `given`.
+std::string suggestion(const CLI::App* command, const std::string& given) {
+  const std::string name = given.substr(0, given.find('='));
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const CLI::Option* option : command->get_options()) {
+    for (const std::string& long_name : option->get_lnames()) {
+      const std::size_t d = edit_distance(name, "--" + long_name);
+      if (d < best_distance) best_distance = d, best = "--" + long_name;
+    }
+  }
+  return best.empty() ? "" : " (did you mean " + best + "?)";
+}
+
+// The message for a CLI11 parse error: its type says what happened, its text names the option
+// (CLI11 2.1's wording, checked by tests/cli_messages_test.cpp); anything else passes through.
+std::string parse_error_message(const CLI::ParseError& e, CLI::App& app, int argc, char** argv) {
+  const std::vector<CLI::App*> parsed = app.get_subcommands();
+  CLI::App* command = parsed.empty() ? &app : parsed.back();
+  const std::string command_line = parsed.empty() ? "xdense" : "xdense " + command->get_name();
+  const std::string what = e.what();
+  const std::string name = what.substr(0, what.find_first_of(": "));  // "--epochs: ..." in most messages
+  const CLI::Option* option = command->get_option_no_throw(name);
+  const std::string example = example_of(option);
+  const auto has = [&](const char* part) { return what.find(part) != std::string::npos; };
+  std::vector<std::string> extras = app.remaining(true);  // arguments no option took
+  std::string message;
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && has(": At Most ")) {
+    const int given = occurrences(name, argc, argv);
+    message = name + " given " + (given > 1 ? std::to_string(given) + " times" : "more than once") + "; give it once";
+  } else if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && has(" required ") && has(" missing")) {
+    const std::string kind = kind_of_value(option) == "a value" ? "" : kind_of_value(option);
+    const std::string hint = kind + (kind.empty() || example.empty() ? "" : ", ") + example;
+    message = name + ": missing its value" + (hint.empty() ? "" : " (" + hint + ")");
+  } else if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && has("disallowed flag override")) {
+    message = name + " is a flag and takes no value";
+  } else if (dynamic_cast<const CLI::ConversionError*>(&e) && starts_with(what, "Could not convert: ")) {
+    // "Could not convert: --epochs = abc"
+    const std::string rest = what.substr(19);
+    const auto equals = rest.find(" = ");
+    const std::string option_name = rest.substr(0, equals);
+    const std::string value = equals == std::string::npos ? "" : rest.substr(equals + 3);
+    const CLI::Option* converted = command->get_option_no_throw(option_name);
+    const std::string kind = kind_of_value(converted), converted_example = example_of(converted);
+    const bool integral = !value.empty() && value.find_first_not_of("+-0123456789") == std::string::npos;
+    message = option_name + ": expected " + kind + ", received " + quoted(value) +
+              (integral && kind != "a number" ? " (out of range)" : "") +
+              (converted_example.empty() ? "" : "; " + converted_example);
+  } else if (dynamic_cast<const CLI::ExtrasError*>(&e) || (dynamic_cast<const CLI::RequiredError*>(&e) && !extras.empty())) {
+    // An unknown option is reported before a required one missing: "--epoch 3" misses --epochs.
+    if (extras.empty()) extras.push_back(what.substr(what.find(": ") + 2));
+    const std::string& first = extras.front();
+    message = first.size() > 1 && first[0] == '-'
+                  ? "unknown option " + quoted(first) + " for " + command_line + suggestion(command, first)
+                  : "unexpected argument " + quoted(first) + " (options come as --name value)";
+    if (extras.size() > 1) message += " and " + std::to_string(extras.size() - 1) + " more";
+  } else if (dynamic_cast<const CLI::RequiredError*>(&e) && starts_with(what, "A subcommand")) {
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    message = "expected a command: " + names;
+  } else if (dynamic_cast<const CLI::RequiredError*>(&e) && what == name + " is required" && option) {
+    const std::string description = option->get_description();
+    message = name + " is required: " + description.substr(0, description.find('\n'));
+  } else if (dynamic_cast<const CLI::ValidationError*>(&e) && has(": Value ") && has(" not in range ")) {
+    // CLI::Range: "--threads: Value 0 not in range 1 to 1024"
+    const auto value_at = what.find(": Value ") + 8, range_at = what.find(" not in range ");
+    message = name + ": expected " + kind_of_value(option) + " from " + what.substr(range_at + 14) + ", received " +
+              quoted(what.substr(value_at, range_at - value_at));
+  } else if (dynamic_cast<const CLI::ExcludesError*>(&e) && has(" excludes ")) {
+    const auto at = what.find(" excludes ");
+    message = what.substr(0, at) + " and " + what.substr(at + 10) + " cannot be used together; give one of them";
+  } else {
+    message = shorten_quotes(what);  // validators' own messages, e.g. --seed's
+  }
+  return message + " (see " + command_line + " --help)";
+}
 
 // Unsigned options must not wrap "-1" around to 2^64 - 1.
 const CLI::Validator non_negative_integer(
@@ -193,7 +346,7 @@ int main(int argc, char** argv) {
                 << "' (expected one of: train, evaluate, predict, summary, export, demo, tutorial; see xdense --help)\n";
       return exit_user_error;
     }
-    std::cerr << "xdense: error: " << e.what() << " (see xdense --help)\n";
+    std::cerr << "xdense: error: " << parse_error_message(e, app, argc, argv) << "\n";
     return exit_user_error;
   }
   try {
