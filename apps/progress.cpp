@@ -1,6 +1,11 @@
 #include "progress.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 namespace xdense::cli {
@@ -40,35 +45,72 @@ std::string metric(const char* name, double value) {
 
 }  // namespace
 
-Progress::Progress(std::size_t epochs, bool interactive, std::FILE* out)
-    : epochs_(epochs), interactive_(interactive), out_(out) {}
-
-void Progress::draw_bar(const BatchLog& log, double elapsed, bool final_draw) {
-  constexpr std::size_t width = 30;
-  const std::size_t filled = log.batches ? width * log.batch / log.batches : width;
-  std::string bar(filled, '=');
-  if (filled < width) bar += '>' + std::string(width - filled - 1, '.');
-  const std::string digits = std::to_string(log.batches);
-  std::string timing;
-  if (final_draw) {
-    timing = format_duration(elapsed) + " " + per_step(elapsed, log.batch);
-  } else {
-    const double eta = log.batch ? elapsed / static_cast<double>(log.batch) * static_cast<double>(log.batches - log.batch) : 0.0;
-    timing = "ETA: " + format_duration(eta) + " - " + per_step(elapsed, log.batch);
+std::string format_bar(const BarLine& line, std::size_t width) {
+  const std::size_t limit = width > 0 ? width - 1 : 0;
+  const std::string total = std::to_string(line.batches);
+  std::string counter = std::to_string(line.batch);
+  counter = std::string(total.size() > counter.size() ? total.size() - counter.size() : 0, ' ') + counter + "/" + total;
+  const bool closing = !std::isnan(line.epoch_seconds);
+  // Timing: "- ETA: 3s - 5ms/step" while the epoch runs, "- 2s 5ms/step" at its end.
+  std::string time, step;
+  if (closing) {
+    time = " - " + format_duration(line.epoch_seconds);
+    step = " " + per_step(line.epoch_seconds, line.batches);
+  } else if (!std::isnan(line.step_seconds)) {
+    const std::size_t left = line.batches > line.batch ? line.batches - line.batch : 0;
+    time = " - ETA: " + format_duration(line.step_seconds * static_cast<double>(left));
+    step = " - " + per_step(line.step_seconds, 1);
   }
-  std::fprintf(out_, "\r%*zu/%s [%s] - %s%s%s\033[K", static_cast<int>(digits.size()), log.batch, digits.c_str(),
-               bar.c_str(), timing.c_str(), metric("loss", log.mean_loss).c_str(),
-               metric("accuracy", log.mean_accuracy).c_str());
-  std::fflush(out_);
+  const std::string loss = metric("loss", line.loss), accuracy = metric("accuracy", line.accuracy);
+  const std::string metrics = loss + accuracy + metric("val_loss", line.val_loss) +
+                              metric("val_accuracy", line.val_accuracy);
+  // Drop in turn the time per step, the timing, the bar; the bar first shrinks from 30 to 10.
+  constexpr std::size_t full_bar = 30, shortest_bar = 10;
+  for (int dropped = 0; dropped <= 3; ++dropped) {
+    const std::string rest = (dropped < 2 ? time : "") + (dropped < 1 ? step : "") + metrics;
+    const std::size_t fixed = counter.size() + rest.size();
+    if (dropped == 3) {
+      if (fixed <= limit) return counter + rest;
+      break;
+    }
+    const std::size_t room = limit > fixed + 3 ? limit - fixed - 3 : 0;  // 3: " [" and "]"
+    if (room < shortest_bar) continue;
+    const std::size_t bar_width = std::min(room, full_bar);
+    const std::size_t filled = line.batches ? bar_width * std::min(line.batch, line.batches) / line.batches : bar_width;
+    std::string bar(filled, '=');
+    if (filled < bar_width) bar += '>' + std::string(bar_width - filled - 1, '.');
+    return counter + " [" + bar + "]" + rest;
+  }
+  if (closing) return counter + metrics;  // never redrawn: it may wrap rather than lose a metric
+  if (counter.size() + loss.size() <= limit) return counter + loss;
+  return counter.substr(0, limit);
 }
+
+std::size_t terminal_width(std::FILE* out) {
+  winsize size{};
+  if (out && ::ioctl(::fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long value = std::strtol(columns, &end, 10);
+    if (end != columns && *end == '\0' && value > 0 && value <= 100000) return static_cast<std::size_t>(value);
+  }
+  return 80;
+}
+
+Progress::Progress(std::size_t epochs, bool interactive, std::FILE* out, std::size_t width)
+    : epochs_(epochs), interactive_(interactive), out_(out), width_(width) {}
+
+std::size_t Progress::width() const { return width_ ? width_ : terminal_width(out_); }
 
 void Progress::on_batch_end(const BatchLog& log) {
   const auto now = std::chrono::steady_clock::now();
   if (log.epoch != current_epoch_) {
     current_epoch_ = log.epoch;
     batches_ = log.batches;
-    // The epoch started just before its first batch; close enough for ETAs.
-    epoch_start_ = now;
+    // Timing starts at the end of the epoch's first batch: the time of that batch itself
+    // is unknown (the epoch's start is not reported), so rates count the batches after it.
+    first_batch_ = log.batch;
+    first_batch_end_ = now;
     last_draw_ = now - std::chrono::seconds(1);
     if (interactive_) std::fprintf(out_, "Epoch %zu/%zu\n", log.epoch, epochs_);
   }
@@ -77,19 +119,33 @@ void Progress::on_batch_end(const BatchLog& log) {
   // Redraw at most ~20 times a second: printing must not cost more than training.
   if (now - last_draw_ >= std::chrono::milliseconds(50) || log.batch == log.batches) {
     last_draw_ = now;
-    draw_bar(log, std::chrono::duration<double>(now - epoch_start_).count(), false);
+    BarLine line;
+    line.batch = log.batch;
+    line.batches = log.batches;
+    if (log.batch > first_batch_) {
+      line.step_seconds = std::chrono::duration<double>(now - first_batch_end_).count() /
+                          static_cast<double>(log.batch - first_batch_);
+    }
+    line.loss = log.mean_loss;
+    line.accuracy = log.mean_accuracy;
+    std::fprintf(out_, "\r%s\033[K", format_bar(line, width()).c_str());
+    std::fflush(out_);
   }
 }
 
 void Progress::on_epoch_end(const EpochLog& log) {
-  const std::string validation = metric("val_loss", log.val_loss) + metric("val_accuracy", log.val_accuracy);
   if (interactive_) {
-    BatchLog final_state = last_batch_;
-    final_state.mean_loss = log.loss;
-    final_state.mean_accuracy = log.accuracy;
-    draw_bar(final_state, log.seconds, true);
-    std::fprintf(out_, "%s\n", validation.c_str());
+    BarLine line;
+    line.batch = last_batch_.batch;
+    line.batches = last_batch_.batches;
+    line.epoch_seconds = log.seconds;
+    line.loss = log.loss;
+    line.accuracy = log.accuracy;
+    line.val_loss = log.val_loss;
+    line.val_accuracy = log.val_accuracy;
+    std::fprintf(out_, "\r%s\033[K\n", format_bar(line, width()).c_str());
   } else {
+    const std::string validation = metric("val_loss", log.val_loss) + metric("val_accuracy", log.val_accuracy);
     std::fprintf(out_, "Epoch %zu/%zu - %zu/%zu - %s %s%s%s%s\n", log.epoch, epochs_, batches_, batches_,
                  format_duration(log.seconds).c_str(), per_step(log.seconds, batches_).c_str(),
                  metric("loss", log.loss).c_str(), metric("accuracy", log.accuracy).c_str(), validation.c_str());
