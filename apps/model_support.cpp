@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
 #include "xdense/preprocessing.hpp"
@@ -43,16 +44,6 @@ void check_classes_fit_output(const Sequential& model, std::size_t classes,
   }
 }
 
-void check_output_path(const std::string& path) {
-  if (path.empty()) throw DataError("an output path is empty");
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code error;
-  if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
-    throw DataError(path + ": folder '" + parent.string() + "' does not exist");
-  }
-  if (std::filesystem::is_directory(path, error)) throw DataError(path + ": is a directory");
-}
-
 void check_output_folder(const std::string& dir) {
   if (dir.empty()) throw DataError("an output folder path is empty");
   std::string trimmed = dir;
@@ -76,6 +67,25 @@ void check_folder_writable(const std::string& dir) {
   }
   if (::access(target.c_str(), W_OK | X_OK) != 0) {
     throw DataError(dir + ": cannot write in '" + target + "': " + std::generic_category().message(errno));
+  }
+}
+
+void refuse_same_files(const std::vector<std::pair<std::string, std::string>>& outputs,
+                       const std::vector<std::pair<std::string, std::string>>& inputs) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [flag, path] = outputs[i];
+    if (path.empty()) continue;
+    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+      if (!outputs[j].second.empty() && same_file(path, outputs[j].second)) {
+        throw DataError(path + ": " + flag + " and " + outputs[j].first + " are the same file; give each its own");
+      }
+    }
+    for (const auto& [input_flag, input] : inputs) {
+      if (!input.empty() && same_file(path, input)) {
+        throw DataError(path + ": " + flag + " is the same file as " + input_flag + " (" + input +
+                        "); writing it would destroy the input");
+      }
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // Helpers shared by the subcommands that use a trained model.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data_files.hpp"
@@ -32,17 +33,20 @@ LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request, bo
 /// Throws DataError naming the first sample (and its CSV line) whose outputs are not finite.
 void check_outputs_finite(const Matrix& outputs, const LoadedData& data, const std::string& source);
 
-/// Throws DataError unless a file can be written at `path` as far as can be told before any
-/// work: its folder exists (outputs are created, their folders never are) and it is not a folder.
-void check_output_path(const std::string& path);
-
-/// Same for an output folder (export --npy, --checkpoint, tutorial --out): it may exist already
-/// (then it must be a folder) or will be created, but its parent must exist.
+/// Throws DataError unless `dir` can be an output folder (export --npy, --checkpoint, tutorial
+/// --out): it may exist already (then it must be a folder) or will be created, but its parent
+/// must exist: outputs are created, their folders never are.
 void check_output_folder(const std::string& dir);
 
 /// Throws DataError unless the calling user may create files in `dir` if it exists, or in its
 /// parent if not (access(2) W_OK|X_OK: always true for root).
 void check_folder_writable(const std::string& dir);
+
+/// Refuses (DataError, exit 2) an output that is the same file as another output or as an input
+/// (compared by identity: device and inode after following links). Empty paths are skipped.
+/// Each item is (flag, path), the flag naming it in the message.
+void refuse_same_files(const std::vector<std::pair<std::string, std::string>>& outputs,
+                       const std::vector<std::pair<std::string, std::string>>& inputs);
 
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);

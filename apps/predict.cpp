@@ -24,7 +24,15 @@ std::string csv_field(const std::string& text) {
 }  // namespace
 
 int run_predict(const PredictOptions& o) {
-  if (!o.output.empty()) check_output_path(o.output);  // before any work
+  // "-" (or no --output) is standard output; a file is reserved before any work and replaced
+  // atomically at the end (a device or FIFO is written directly).
+  const bool to_stdout = o.output.empty() || o.output == "-";
+  OutputSet outputs;
+  OutputSet::Output* file = nullptr;
+  if (!to_stdout) {
+    refuse_same_files({{"--output", o.output}}, {{"--model", o.model}, {"--data", o.data}, {"--labels", o.labels}});
+    file = &outputs.reserve(o.output);
+  }
   SavedModel saved = load_model(o.model);
   DataRequest request;
   request.data = o.data;
@@ -34,12 +42,12 @@ int run_predict(const PredictOptions& o) {
   request.no_header = o.no_header;
   request.id_column = o.id_column;
   LoadedData data = load_data_for_model(saved, request, /*keep_all_rows=*/true);
-  const Matrix outputs = saved.model.predict(data.x, 256);
-  check_outputs_finite(outputs, data, o.data);
-  const std::vector<std::size_t> predicted = predicted_classes(outputs);
+  const Matrix probabilities = saved.model.predict(data.x, 256);
+  check_outputs_finite(probabilities, data, o.data);
+  const std::vector<std::size_t> predicted = predicted_classes(probabilities);
 
   std::vector<std::string> names = saved.info.class_names;
-  const std::size_t classes = outputs.shape(1) == 1 ? 2 : outputs.shape(1);
+  const std::size_t classes = probabilities.shape(1) == 1 ? 2 : probabilities.shape(1);
   for (std::size_t c = names.size(); c < classes; ++c) names.push_back(std::to_string(c));
 
   std::ostringstream out;
@@ -49,22 +57,23 @@ int run_predict(const PredictOptions& o) {
   for (std::size_t c = 0; c < classes; ++c) out << "," << csv_field("p_" + names[c]);
   out << "\n";
   char number[32];
-  for (std::size_t r = 0; r < outputs.shape(0); ++r) {
+  for (std::size_t r = 0; r < probabilities.shape(0); ++r) {
     if (ids) out << csv_field(data.ids[r]) << ",";
     out << csv_field(names[predicted[r]]);
     for (std::size_t c = 0; c < classes; ++c) {
       // A single sigmoid unit gives p(class 1); p(class 0) = 1 - p.
-      const float p = outputs.shape(1) == 1 ? (c == 1 ? outputs(r, 0) : 1.0f - outputs(r, 0)) : outputs(r, c);
+      const float p = probabilities.shape(1) == 1 ? (c == 1 ? probabilities(r, 0) : 1.0f - probabilities(r, 0)) : probabilities(r, c);
       std::snprintf(number, sizeof number, "%.6g", static_cast<double>(p));
       out << "," << number;
     }
     out << "\n";
   }
-  if (o.output.empty()) {
-    std::cout << out.str();
+  if (to_stdout) {
+    std::cout << out.str() << std::flush;
   } else {
-    write_file_atomically(o.output, out.str());
-    std::fprintf(stderr, "Wrote %zu predictions to %s\n", outputs.shape(0), o.output.c_str());
+    file->write(out.str());
+    outputs.commit();
+    std::fprintf(stderr, "Wrote %zu predictions to %s\n", probabilities.shape(0), o.output.c_str());
   }
   return exit_ok;
 }

@@ -219,8 +219,18 @@ int run_train(const TrainOptions& o) {
 
   if (!o.test_labels.empty() && o.test.empty()) throw InvalidArgument("--test-labels needs --test");
   // Fail before training, not after, when an output cannot be written there.
-  check_output_path(o.output);
-  if (!o.history.empty()) check_output_path(o.history);
+  // Every output is reserved now (its temporary file created, so an unwritable place fails before
+  // training), written at the end, and committed together: all of them or none.
+  refuse_same_files({{"--output", o.output}, {"--history", o.history}},
+                    {{"--data", o.data},
+                     {"--labels", o.labels},
+                     {"--test", o.test},
+                     {"--test-labels", o.test_labels},
+                     {"--model-config", o.model_config},
+                     {"--resume", o.resume_dir.empty() ? std::string() : checkpoint_file(o.resume_dir)}});
+  OutputSet outputs;
+  OutputSet::Output& model_output = outputs.reserve(o.output, {true, "a model file"});
+  OutputSet::Output* history_output = o.history.empty() ? nullptr : &outputs.reserve(o.history);
   if (!o.checkpoint_dir.empty()) {
     // Like every output: the folder itself is created (at the first checkpoint, so a run that
     // fails before it leaves nothing), its parent must exist and be writable.
@@ -438,8 +448,10 @@ int run_train(const TrainOptions& o) {
   meta.emplace_back("created", utc_now());
   meta.emplace_back("xdense_version", XDENSE_VERSION);
 
-  save_model(o.output, model, info);
-  if (!o.history.empty()) write_file_atomically(o.history, history_csv(history));
+  const std::vector<unsigned char> model_bytes = encode_model(model, info);
+  model_output.write(model_bytes.data(), model_bytes.size());
+  if (history_output != nullptr) history_output->write(history_csv(history));
+  outputs.commit();
   if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());
   return exit_ok;
 }
