@@ -81,7 +81,9 @@ std::string format_bar(const BarLine& line, std::size_t width) {
     if (filled < bar_width) bar += '>' + std::string(bar_width - filled - 1, '.');
     return counter + " [" + bar + "]" + rest;
   }
-  if (closing) return counter + metrics;  // never redrawn: it may wrap rather than lose a metric
+  // Never redrawn, the closing line may wrap rather than lose a metric; as it wraps anyway,
+  // it keeps the epoch's time too.
+  if (closing) return counter + time + step + metrics;
   if (counter.size() + loss.size() <= limit) return counter + loss;
   return counter.substr(0, limit);
 }

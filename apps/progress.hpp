@@ -55,8 +55,8 @@ struct BarLine {
 /// `width - 1` characters: a line reaching the last column makes terminals wrap, and every wrapped
 /// redraw leaves a stale line behind. Too long, it loses in turn: bar length (30 down to 10), time
 /// per step, ETA, the bar, then (while the epoch runs) accuracy and loss, then characters at the end.
-/// An epoch's closing line (epoch_seconds given) keeps its metrics, even if it must wrap: it is
-/// never redrawn.
+/// An epoch's closing line (epoch_seconds given) keeps its metrics, even if it must wrap (it is
+/// never redrawn), and then its time as well.
 std::string format_bar(const BarLine& line, std::size_t width);
 
 /// Columns of the terminal behind `out` (ioctl TIOCGWINSZ), else $COLUMNS, else 80.

@@ -198,8 +198,11 @@ TEST(ProgressBar, ClosingLineShowsTheEpochTimeAndKeepsEveryMetric) {
   EXPECT_EQ(format_bar(line, 200), "1875/1875 [" + std::string(30, '=') +
                                        "] - 1m06s 35ms/step - loss: 0.6931 - accuracy: 0.5123 - val_loss: 0.2500 - "
                                        "val_accuracy: 0.8750");
-  // Narrow: the bar and timing go, the metrics stay (the line is never redrawn, so it may wrap).
-  EXPECT_EQ(format_bar(line, 40), "1875/1875 - loss: 0.6931 - accuracy: 0.5123 - val_loss: 0.2500 - val_accuracy: 0.8750");
+  // Narrower: the bar and the timing go while that makes the line fit.
+  EXPECT_EQ(format_bar(line, 90), "1875/1875 - loss: 0.6931 - accuracy: 0.5123 - val_loss: 0.2500 - val_accuracy: 0.8750");
+  // Too narrow for the metrics: the line is never redrawn, so it may wrap, keeping them all and the time.
+  EXPECT_EQ(format_bar(line, 80), "1875/1875 - 1m06s 35ms/step - loss: 0.6931 - accuracy: 0.5123 - val_loss: 0.2500 - "
+                                  "val_accuracy: 0.8750");
 }
 
 TEST(ProgressBar, ProgressDrawsEveryLineWithinTheWidthItWasGiven) {
