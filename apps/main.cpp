@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <string>
@@ -11,7 +12,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "address_limit.hpp"
 #include "commands.hpp"
+#include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/threads.hpp"
 
@@ -173,9 +176,32 @@ std::string parse_error_message(const CLI::ParseError& e, CLI::App& app, int arg
 const CLI::Validator non_negative_integer(
     [](std::string& text) {
       const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-      return digits ? std::string() : "expected a non-negative integer, received '" + text + "'";
+      if (!digits) return "expected a non-negative integer, received '" + text + "'";
+      // Larger than 2^64 - 1 would be saturated silently by the conversion.
+      const std::string max = "18446744073709551615";
+      const std::string value = text.substr(std::min(text.find_first_not_of('0'), text.size() - 1));
+      if (value.size() > max.size() || (value.size() == max.size() && value > max)) {
+        return "expected an integer from 0 to 2^64 - 1 (18446744073709551615), received '" + text + "'";
+      }
+      return std::string();
     },
     "UINT");
+
+// Signed options: an integer of at most 18 digits (beyond, the conversion would saturate to
+// 2^63 - 1 and messages would quote that instead of the user's text); the command checks the range.
+const CLI::Validator bounded_integer(
+    [](std::string& text) {
+      const std::size_t sign = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+      const std::string digits = text.substr(sign);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+        return std::string();  // not a number: the conversion's own message says so
+      }
+      if (digits.size() - std::min(digits.find_first_not_of('0'), digits.size()) > 18) {
+        return "out of range, received '" + text + "'";
+      }
+      return std::string();
+    },
+    "INT");
 
 // --threads for the subcommands that compute: the matrix products' thread count.
 void add_threads_option(CLI::App* command, int& threads) {
@@ -215,8 +241,12 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
   beta1 = command->add_option("--beta1", beta1_value, "Adam beta1 (default 0.9)");
   beta2 = command->add_option("--beta2", beta2_value, "Adam beta2 (default 0.999)");
   epsilon = command->add_option("--epsilon", epsilon_value, "Adam epsilon, Keras form (default 1e-7)");
-  command->add_option("--epochs", o.epochs, "Passes over the training data, e.g. --epochs 20")->required();
-  command->add_option("--batch-size", o.batch_size, "Samples per gradient step, e.g. --batch-size 32")->required();
+  command->add_option("--epochs", o.epochs, "Passes over the training data (at most 1,000,000), e.g. --epochs 20")
+      ->required()
+      ->check(bounded_integer);
+  command->add_option("--batch-size", o.batch_size, "Samples per gradient step (at most 2^24), e.g. --batch-size 32")
+      ->required()
+      ->check(bounded_integer);
   split = command->add_option("--validation-split", split_value,
                               "Fraction held out for validation, in (0, 1), e.g. --validation-split 0.2\n"
                               "  (stratified and shuffled by --seed; the last rows with --no-shuffle)");
@@ -250,6 +280,8 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
 }  // namespace
 
 int main(int argc, char** argv) {
+  adapt_to_address_limit(argv);  // first: may restart the tool with fewer OpenBLAS threads
+  xdense::install_signal_cleanup();  // SIGINT/SIGTERM remove the temporary files of unfinished outputs
   CLI::App app{"xdense " XDENSE_VERSION " - train and use dense neural networks\n"
                "  example: xdense train --help"};
   app.require_subcommand(1);
@@ -350,6 +382,18 @@ int main(int argc, char** argv) {
     return exit_user_error;
   }
   try {
+    const bool computes = train_command->parsed() || evaluate_command->parsed() || predict_command->parsed() ||
+                          demo_command->parsed() || tutorial_command->parsed();
+    if (computes) {
+      if (const int code = reserve_blas_room(); code >= 0) return code;
+      const int allowed = threads_allowed_by_address_limit();
+      if (allowed > 0 && threads > allowed) {
+        std::cerr << "xdense: note: --threads " << threads << " reduced to " << allowed
+                  << ": the address-space limit (ulimit -v) leaves room for the work buffers of " << allowed
+                  << (allowed == 1 ? " thread\n" : " threads\n");
+        threads = allowed;
+      }
+    }
     if (threads > 0) xdense::set_num_threads(threads);
     if (train_command->parsed()) {
       if (lr->count()) train.learning_rate = lr_value;
@@ -371,6 +415,11 @@ int main(int argc, char** argv) {
     return exit_diverged;
   } catch (const xdense::Error& e) {
     std::cerr << "xdense: error: " << e.what() << "\n";
+    return exit_user_error;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the OS refused (permissions, symlink loop, name too long): the user's to fix.
+    std::cerr << "xdense: error: " << (e.path1().empty() ? std::string() : e.path1().string() + ": ")
+              << e.code().message() << "\n";
     return exit_user_error;
   } catch (const std::bad_alloc&) {
     std::cerr << "xdense: error: out of memory\n";

@@ -89,6 +89,15 @@ void refuse_same_files(const std::vector<std::pair<std::string, std::string>>& o
   }
 }
 
+OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, const WriteOptions& options) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code error;
+  if (!path.empty() && !parent.empty() && !std::filesystem::exists(parent, error) && !error) {
+    throw DataError(path + ": folder '" + parent.string() + "' does not exist");
+  }
+  return outputs.reserve(path, options);
+}
+
 std::string metadata_value(const ModelInfo& info, const std::string& key) {
   for (const auto& entry : info.metadata)
     if (entry.first == key) return entry.second;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data_files.hpp"
+#include "xdense/atomic_file.hpp"
 #include "xdense/model_file.hpp"
 #include "xdense/sequential.hpp"
 
@@ -47,6 +48,10 @@ void check_folder_writable(const std::string& dir);
 /// Each item is (flag, path), the flag naming it in the message.
 void refuse_same_files(const std::vector<std::pair<std::string, std::string>>& outputs,
                        const std::vector<std::pair<std::string, std::string>>& inputs);
+
+/// Reserves `path` in `outputs` (its temporary file created now), after checking its folder
+/// exists so the message is the same as for every other output: "PATH: folder 'F' does not exist".
+OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, const WriteOptions& options = {});
 
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);

@@ -31,7 +31,7 @@ int run_predict(const PredictOptions& o) {
   OutputSet::Output* file = nullptr;
   if (!to_stdout) {
     refuse_same_files({{"--output", o.output}}, {{"--model", o.model}, {"--data", o.data}, {"--labels", o.labels}});
-    file = &outputs.reserve(o.output);
+    file = &reserve_output(outputs, o.output);
   }
   SavedModel saved = load_model(o.model);
   DataRequest request;

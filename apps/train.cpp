@@ -229,8 +229,8 @@ int run_train(const TrainOptions& o) {
                      {"--model-config", o.model_config},
                      {"--resume", o.resume_dir.empty() ? std::string() : checkpoint_file(o.resume_dir)}});
   OutputSet outputs;
-  OutputSet::Output& model_output = outputs.reserve(o.output, {true, "a model file"});
-  OutputSet::Output* history_output = o.history.empty() ? nullptr : &outputs.reserve(o.history);
+  OutputSet::Output& model_output = reserve_output(outputs, o.output, {true, "a model file"});
+  OutputSet::Output* history_output = o.history.empty() ? nullptr : &reserve_output(outputs, o.history);
   if (!o.checkpoint_dir.empty()) {
     // Like every output: the folder itself is created (at the first checkpoint, so a run that
     // fails before it leaves nothing), its parent must exist and be writable.

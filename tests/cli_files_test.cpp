@@ -2,6 +2,11 @@
 // the checkpoint's run, inputs and outputs that are the same file, out-of-range numbers. Each test
 // checks the README's promises: exit 2 with one line naming the problem, nothing created or changed.
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -72,6 +77,8 @@ namespace {
 TEST_F(CliFiles, OutOfRangeNumbersAreErrorsNotSaturatedOrEndless) {
   const std::string run = "train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam ";
   expect_user_error(run + "--batch-size 16 --epochs 9223372036854775807 --output z.xdm",
+                    {"--epochs: out of range, received '9223372036854775807'"});
+  expect_user_error(run + "--batch-size 16 --epochs 1000001 --output z.xdm",
                     {"--epochs: expected an integer from 1 to 1000000"});
   expect_user_error(run + "--batch-size 16777217 --epochs 1 --output z.xdm",
                     {"--batch-size: expected an integer from 1 to 16777216"});
@@ -80,6 +87,205 @@ TEST_F(CliFiles, OutOfRangeNumbersAreErrorsNotSaturatedOrEndless) {
                     "--optimizer adam --batch-size 16 --epochs 1 --output z.xdm",
                     {"--layers", "99999999999999999999"});
   EXPECT_FALSE(fs::exists(path("z.xdm")));
+}
+
+}  // namespace
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized = true;  // ASan maps terabytes of shadow memory: no address-space limit fits it
+#else
+constexpr bool sanitized = false;
+#endif
+
+// Under `ulimit -v`, OpenBLAS's threads once retried a refused 128 MiB mapping forever: every
+// command hung. Each run here is bounded by `timeout`, whose exit code 124 would fail the test.
+TEST_F(CliFiles, AddressSpaceLimitGivesAPromptAnswerNeverAHang) {
+  if (sanitized) GTEST_SKIP() << "sanitizer build: an address-space limit cannot hold its shadow memory";
+  const std::string train = "train --data " + data_dir +
+                            "/iris.csv --layers 256:relu,3:softmax --loss cce --optimizer adam --batch-size 150 "
+                            "--epochs 2 --output m.xdm --quiet";
+  auto limited = [&](const std::string& kib, const std::string& args) {
+    return xdense_in_shell("ulimit -v " + kib + " && timeout 60 '" XDENSE_CLI "' " + args);
+  };
+  for (const char* kib : {"80000", "150000", "190000"}) {
+    const CommandResult version = limited(kib, "--version");
+    EXPECT_EQ(version.exit_code, 0) << kib << ": " << version.err;
+    const CommandResult run = limited(kib, train);
+    EXPECT_TRUE(run.exit_code == 0 || run.exit_code == 1) << kib << ": exit " << run.exit_code << " " << run.err;
+    if (run.exit_code == 1) {
+      EXPECT_NE(run.err.find("out of memory"), std::string::npos) << run.err;
+      EXPECT_FALSE(fs::exists(path("m.xdm")));
+    }
+  }
+  const CommandResult roomy = limited("1000000", train + " --threads 2");
+  EXPECT_EQ(roomy.exit_code, 0) << roomy.err;
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(CliFiles, CheckpointFolderIsOnlyCreatedByACheckpoint) {
+  std::ofstream(path("bad.csv")) << "a,b,y\n1,x,0\n";
+  expect_user_error("train --data bad.csv --layers 1:sigmoid --loss bce --optimizer adam --epochs 1 --batch-size 2 "
+                    "--output m.xdm --checkpoint ck",
+                    {"bad.csv:2"});
+  EXPECT_FALSE(fs::exists(path("ck")));
+  EXPECT_FALSE(fs::exists(path("m.xdm")));
+}
+
+TEST_F(CliFiles, OrdinaryBadPathsAreUserErrorsNamingThePath) {
+  fs::create_symlink("loop", path("loop"));  // a symlink loop: ELOOP
+  const std::string run = "train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam "
+                          "--epochs 1 --batch-size 16 ";
+  expect_user_error(run + "--output m.xdm --init-weights loop", {"loop"});
+  expect_user_error(run + "--output m.xdm --resume loop", {"loop"});
+  expect_user_error(run + "--output loop/m.xdm", {"loop/m.xdm"});
+  expect_user_error(run + "--output m.xdm --checkpoint loop/ck", {"loop/ck"});
+  expect_user_error(run + "--output " + std::string(5000, 'n') + ".xdm", {"nnnn"});
+  expect_user_error("predict --model loop --data " + data_dir + "/iris.csv", {"loop"});
+  EXPECT_FALSE(fs::exists(path("m.xdm")));
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(CliFiles, InputsAndOutputsThatAreTheSameFileAreRefusedBeforeAnyWork) {
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  const std::string original = read_file(path("d.csv"));
+  const std::string train = "train --data d.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
+                            "--batch-size 16 ";
+  expect_user_error(train + "--output d.csv", {"--output is the same file as --data"});
+  expect_user_error(train + "--output m.xdm --history m.xdm", {"--output and --history are the same file"});
+  fs::create_directory(path("sub"));
+  expect_user_error(train + "--output m.xdm --history ./sub/../d.csv", {"--history is the same file as --data"});
+  fs::create_symlink("d.csv", path("link.csv"));
+  expect_user_error(train + "--output link.csv", {"--output is the same file as --data"});
+  EXPECT_EQ(read_file(path("d.csv")), original);
+  EXPECT_TRUE(fs::is_symlink(path("link.csv")));
+  EXPECT_FALSE(fs::exists(path("m.xdm")));
+
+  ASSERT_EQ(xdense(train + "--output m.xdm --quiet").exit_code, 0);
+  const std::string model = read_file(path("m.xdm"));
+  expect_user_error("predict --model m.xdm --data d.csv --output m.xdm", {"--output is the same file as --model"});
+  expect_user_error("predict --model m.xdm --data d.csv --output d.csv", {"--output is the same file as --data"});
+  EXPECT_EQ(read_file(path("m.xdm")), model);
+  EXPECT_EQ(read_file(path("d.csv")), original);
+}
+
+TEST_F(CliFiles, SpecialFilesAsOutputsAreWrittenNotReplaced) {
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  ASSERT_EQ(xdense("train --data d.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 --batch-size 16 "
+                   "--output m.xdm --quiet")
+                .exit_code,
+            0);
+  // "-" is standard output.
+  const CommandResult dash = xdense("predict --model m.xdm --data d.csv --output -");
+  ASSERT_EQ(dash.exit_code, 0) << dash.err;
+  EXPECT_EQ(dash.out.rfind("label,p_setosa", 0), 0u);
+  // A FIFO gets the predictions and stays a FIFO (the reader is bounded by timeout).
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
+  const CommandResult fifo =
+      xdense_in_shell("(timeout 30 cat fifo > fifo.out &) && timeout 30 '" XDENSE_CLI "' predict --model m.xdm "
+                      "--data d.csv --output fifo && sleep 0.2");
+  EXPECT_EQ(fifo.exit_code, 0) << fifo.err;
+  EXPECT_TRUE(fs::is_fifo(path("fifo")));
+  EXPECT_EQ(xdense_in_shell("head -c 14 fifo.out").out, "label,p_setosa");
+  // A model file needs a regular file: atomic replacement is its promise.
+  expect_user_error("train --data d.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 --batch-size 16 "
+                    "--output fifo",
+                    {"fifo", "is a FIFO"});
+  EXPECT_TRUE(fs::is_fifo(path("fifo")));
+  // A symlinked output: the link is followed and kept, its target replaced.
+  fs::create_directory(path("real"));
+  fs::create_symlink("real/p.csv", path("p.csv"));
+  ASSERT_EQ(xdense("predict --model m.xdm --data d.csv --output p.csv").exit_code, 0);
+  EXPECT_TRUE(fs::is_symlink(path("p.csv")));
+  EXPECT_EQ(read_file(path("real/p.csv")).rfind("label,p_setosa", 0), 0u);
+}
+
+TEST_F(CliFiles, AFailingHistoryLeavesNoModelAndNoTemporaries) {
+  // A full device (like /dev/full, made here) as --history: its write fails at the end, and the
+  // model, written in the same commit, must not appear.
+  if (::mknod(path("full").c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) {
+    GTEST_SKIP() << "cannot make a device node here (not root, or a nodev mount)";
+  }
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  const CommandResult run = xdense("train --data d.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 "
+                                   "--batch-size 16 --output m.xdm --history full");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("No space left on device"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(path("m.xdm")));
+  expect_only_files({"d.csv", "full"});
+}
+
+TEST_F(CliFiles, AnUnwritableOutputFailsBeforeTraining) {
+  // Permissions do not bind root: the run is made as nobody (setpriv), in folders nobody can read.
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch to the user nobody";
+  if (xdense_in_shell("command -v setpriv").exit_code != 0) GTEST_SKIP() << "setpriv is not installed";
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  fs::create_directory(path("ro"));
+  fs::permissions(dir_, fs::perms::all);
+  fs::permissions(path("ro"), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(path("d.csv"), fs::perms::all);
+  const CommandResult run = xdense_in_shell(
+      "setpriv --reuid=65534 --regid=65534 --clear-groups timeout 60 '" XDENSE_CLI
+      "' train --data d.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1000000 --batch-size 1 "
+      "--output ro/m.xdm");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("ro/m.xdm"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("Permission denied"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out, "");  // not one epoch trained
+  EXPECT_TRUE(fs::is_empty(path("ro")));
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(CliFiles, SeedBeyond64BitsIsAnErrorNotSaturated) {
+  expect_user_error("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam "
+                    "--epochs 1 --batch-size 16 --output m.xdm --seed 99999999999999999999999999",
+                    {"--seed", "from 0 to 2^64 - 1", "'99999999999999999999999999'"});
+  expect_user_error("train --data " + data_dir + "/iris.csv --layers 3:softmax --loss cce --optimizer adam "
+                    "--epochs 99999999999999999999999 --batch-size 16 --output m.xdm",
+                    {"--epochs: out of range, received '99999999999999999999999'"});
+  EXPECT_FALSE(fs::exists(path("m.xdm")));
+}
+
+// SIGTERM and SIGINT in the middle of a run: the temporaries of the reserved outputs (and of a
+// checkpoint being written) are removed, and the exit status is the signal's (143, 130).
+TEST_F(CliFiles, SignalsLeaveNoTemporaries) {
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  for (const auto& [signal, status] : {std::pair<std::string, int>{"TERM", 143}, {"INT", 130}}) {
+    const CommandResult run = xdense_in_shell(
+        "timeout --preserve-status -s " + signal + " 2 '" XDENSE_CLI "' train --data d.csv --layers 64:relu,3:softmax "
+        "--loss cce --optimizer adam --epochs 1000000 --batch-size 1 --output m.xdm --history h.csv --checkpoint ck "
+        "--quiet");
+    EXPECT_EQ(run.exit_code, status) << signal << ": " << run.err;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+      EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+    }
+    EXPECT_FALSE(fs::exists(path("m.xdm")));
+    EXPECT_FALSE(fs::exists(path("h.csv")));
+  }
+}
+
+TEST_F(CliFiles, StaleTemporariesOfAKilledRunAreRemovedByTheNextWrite) {
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  std::ofstream(path("m.xdm.tmp-Ab12Cd")) << "left by SIGKILL";
+  std::ofstream(path("m.xdm.keep")) << "not ours";
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(5);
+  fs::last_write_time(path("m.xdm.tmp-Ab12Cd"), old);
+  ASSERT_EQ(xdense("train --data d.csv --layers 3:softmax --loss cce --optimizer adam --epochs 1 --batch-size 16 "
+                   "--output m.xdm --quiet")
+                .exit_code,
+            0);
+  expect_only_files({"d.csv", "m.xdm", "m.xdm.keep"});
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ TEST_F(CliMessages, RepeatedOptionSaysHowManyTimesAndToGiveItOnce) {
 }
 
 TEST_F(CliMessages, MissingRequiredOptionNamesItWithItsHelp) {
-  expect_user_error(train(""), {"--epochs is required: Passes over the training data, e.g. --epochs 20"});
+  expect_user_error(train(""), {"--epochs is required: Passes over the training data (at most 1,000,000), e.g. --epochs 20"});
   expect_user_error("summary", {"--model is required: Model file written by train"});
   expect_user_error("", {"expected a command: ", "train", "evaluate", "tutorial"});
 }

@@ -67,6 +67,21 @@ class Cli : public ::testing::Test {
     return run;
   }
 
+  // Runs a shell command line in the test's folder (for ulimit, pipes, ...); output captured.
+  CommandResult xdense_in_shell(const std::string& line) const {
+    const std::filesystem::path out = dir_ / ".stdout", err = dir_ / ".stderr";
+    const std::string command = "cd '" + dir_.string() + "' && (" + line + ") >'" + out.string() + "' 2>'" +
+                                err.string() + "' </dev/null";
+    const int status = std::system(command.c_str());
+    CommandResult run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    run.out = read_file(out);
+    run.err = read_file(err);
+    std::filesystem::remove(out);
+    std::filesystem::remove(err);
+    return run;
+  }
+
   // A failing command: exit 2, exactly one line on stderr containing every fragment.
   void expect_user_error(const std::string& args, const std::vector<std::string>& fragments) const {
     const CommandResult run = xdense(args);
