@@ -53,19 +53,7 @@ class Cli : public ::testing::Test {
   std::filesystem::path path(const std::string& name) const { return dir_ / name; }
 
   // Runs `xdense ARGS` in the test's folder; stdout and stderr captured separately.
-  CommandResult xdense(const std::string& args) const {
-    const std::filesystem::path out = dir_ / ".stdout", err = dir_ / ".stderr";
-    const std::string command = "cd '" + dir_.string() + "' && '" XDENSE_CLI "' " + args + " >'" + out.string() +
-                                "' 2>'" + err.string() + "' </dev/null";
-    const int status = std::system(command.c_str());
-    CommandResult run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = read_file(out);
-    run.err = read_file(err);
-    std::filesystem::remove(out);
-    std::filesystem::remove(err);
-    return run;
-  }
+  CommandResult xdense(const std::string& args) const { return xdense_in_shell("'" XDENSE_CLI "' " + args); }
 
   // Runs a shell command line in the test's folder (for ulimit, pipes, ...); output captured.
   CommandResult xdense_in_shell(const std::string& line) const {
