@@ -48,7 +48,8 @@ constexpr std::uint32_t model_format_version = 1;
 
 /// Writes `model` and `info` to `path` atomically: a temporary "<path>.tmp-XXXXXX" in the same
 /// folder is written and fsynced, then renamed over `path`; on any failure the temporary file is
-/// removed and an existing `path` is left untouched.
+/// removed and an existing `path` is left untouched. A symbolic link is followed (its target is
+/// replaced, the link kept); a device, FIFO, socket or directory is refused (atomic_file.hpp).
 /// Throws StateError unless the model is built and compiled; InvalidArgument for what the format
 /// cannot hold faithfully (a layer that is neither Dense nor Activation, an activation whose spec()
 /// does not rebuild it through make_activation(), a loss or optimizer not resolvable by name,
