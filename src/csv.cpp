@@ -18,6 +18,10 @@
 namespace xdense {
 namespace {
 
+/// Most fields a line may have: a wider line is refused as soon as it is seen, before a vector of
+/// millions of fields and a map of millions of names are built.
+constexpr std::size_t max_columns = 1'000'000;
+
 std::string quote(const std::string& text) { return quote_value(text); }
 
 std::string join(const std::vector<std::string>& names) { return name_list(names); }
@@ -68,6 +72,9 @@ std::vector<std::string> split_fields(const std::string& line, const std::string
       std::size_t stop = pos;
       while (stop > start && is_space(line[stop - 1])) --stop;
       field.assign(line, start, stop - start);
+    }
+    if (fields.size() == max_columns) {
+      throw DataError(where + ": more than " + std::to_string(max_columns) + " columns (the limit)");
     }
     fields.push_back(std::move(field));
     if (pos >= end) break;

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // rmdir
+
+#include <cstdio>
+#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -517,6 +522,52 @@ TEST(CsvSchema, LoadCsvColumnsReadsTheHeaderOnly) {
   const std::vector<std::string> names = load_csv_columns(data_dir + "/iris.csv");
   EXPECT_EQ(names.back(), "species");
   EXPECT_EQ(load_csv_columns(data_dir + "/iris.csv", CsvHeader::absent).front(), "0");
+}
+
+// --- limits (issue 12) ----------------------------------------------------------------------------
+
+/// "c0,c1,...": a header of `columns` distinct names.
+std::string wide_header(std::size_t columns) {
+  std::string header;
+  for (std::size_t i = 0; i < columns; ++i) header += (i > 0 ? ",c" : "c") + std::to_string(i);
+  return header;
+}
+
+/// A file in a fresh temporary folder, removed with it.
+class TempCsv {
+ public:
+  explicit TempCsv(const std::string& content) {
+    std::string pattern = ::testing::TempDir() + "xdense_csv_XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+    std::ofstream(path(), std::ios::binary) << content;
+  }
+  ~TempCsv() {
+    std::remove(path().c_str());
+    ::rmdir(dir_.c_str());
+  }
+  std::string path() const { return dir_ + "/data.csv"; }
+
+ private:
+  std::string dir_;
+};
+
+TEST(CsvLimits, AMillionColumnsAreReadAndOneMoreIsRefusedAtOnce) {
+  EXPECT_EQ(load_csv_columns(TempCsv(wide_header(1'000'000) + "\n").path()).size(), 1'000'000u);
+  const TempCsv wider(wide_header(1'000'001) + "\n" + std::string(1'000'000, ',') + "1\n");
+  try {
+    load_csv(wider.path());
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), wider.path() + ":1: more than 1000000 columns (the limit)");
+  }
+  std::istringstream in("a,b\n" + std::string(1'000'000, ',') + "\n");
+  try {
+    read_csv(in, "wide.csv");
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), "wide.csv:2: more than 1000000 columns (the limit)");
+  }
 }
 
 }  // namespace
