@@ -228,7 +228,7 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
   command->add_option("--test-labels", o.test_labels, "Labels for IDX/NPY test data");
   auto* layers = command->add_option("--layers", o.layers, "Layers as units:activation items\n"
                                                            "  e.g. --layers 64:relu,32:leaky_relu(0.3),1:sigmoid");
-  auto* config = command->add_option("--model-config", o.model_config, "Keras-like JSON model config file (see README)\n"
+  auto* config = command->add_option("--model-config", o.model_config, "Keras-like JSON model config file (see docs/cli.md)\n"
                                                                        "  e.g. --model-config model.json");
   layers->excludes(config);
   command->add_option("--loss", o.loss, "binary_crossentropy, categorical_crossentropy,\n"

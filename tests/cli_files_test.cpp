@@ -1,6 +1,6 @@
 // End-to-end tests of the xdense tool under hostile conditions (issue 12): resumes that differ from
 // the checkpoint's run, inputs and outputs that are the same file, out-of-range numbers. Each test
-// checks the README's promises: exit 2 with one line naming the problem, nothing created or changed.
+// checks the promises of docs/cli.md: exit 2 with one line naming the problem, nothing created or changed.
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

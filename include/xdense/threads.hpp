@@ -9,8 +9,7 @@
 /// may differ in the last bits (OpenBLAS blocks the work differently), so a seeded
 /// run is reproduced exactly with the same count.
 ///
-/// On this project's 2-core reference machine, one Fashion-MNIST epoch of a
-/// 784-256-128-10 MLP at batch 128 took 0.85 s with 1 thread and 0.52 s with 2;
+/// Large layers gain from more threads (docs/performance.md has measurements);
 /// networks whose products are all small (say, every layer under 128 units at batch
 /// 32) gain nothing from more threads.
 
