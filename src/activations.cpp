@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cpu_dispatch.hpp"
+#include "output_derivative.hpp"
 #include "vector_math.hpp"
 #include "xdense/error.hpp"
 
@@ -32,17 +33,29 @@ XDENSE_VECTOR_CLONES void sigmoid_values(const float* x, float* y, std::size_t n
   for (std::size_t i = 0; i < n; ++i) y[i] = detail::sigmoid_approx(x[i]);
 }
 
+// Derivatives from the output y = f(x), with the formulas the fused Dense backward uses
+// (output_derivative.hpp). One cloned function each: target_clones takes no templates.
+template <OutputDerivative F>
+inline void output_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dx[i] = detail::times_output_derivative<F>(dy[i], y[i], 1.0f, 0.0f);
+}
+
 XDENSE_VECTOR_CLONES void sigmoid_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+  output_gradients<OutputDerivative::sigmoid>(y, dy, dx, n);
+}
+
+XDENSE_VECTOR_CLONES void tanh_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
+  output_gradients<OutputDerivative::tanh>(y, dy, dx, n);
+}
+
+XDENSE_VECTOR_CLONES void relu_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
+  output_gradients<OutputDerivative::relu>(y, dy, dx, n);
 }
 
 XDENSE_VECTOR_CLONES void tanh_values(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = detail::tanh_approx(x[i]);
 }
 
-XDENSE_VECTOR_CLONES void tanh_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-}
 
 // The backward passes of ReLU and leaky ReLU take the slope for x > 0, so the
 // gradient at 0 is the left one, as in Keras and PyTorch.
@@ -67,12 +80,7 @@ XDENSE_VECTOR_CLONES void leaky_gradients(const float* x, const float* dy, float
   }
 }
 
-XDENSE_VECTOR_CLONES void relu_gradients(const float* x, const float* dy, float* dx, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const float g = dy[i];
-    dx[i] = x[i] > 0.0f ? g : 0.0f;
-  }
-}
+
 
 // y = e^(x - shift), the numerators of a softmax row.
 XDENSE_VECTOR_CLONES void exp_shifted(const float* x, float* y, std::size_t n, float shift) {
@@ -115,8 +123,8 @@ void Tanh::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, Ma
 
 void ReLU::activate(ConstMatrixView x, MatrixView y) const { relu_values(x.data, y.data, x.size()); }
 
-void ReLU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
-  relu_gradients(x.data, dy.data, dx.data, x.size());
+void ReLU::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
+  relu_gradients(y.data, dy.data, dx.data, y.size());
 }
 
 LeakyReLU::LeakyReLU(float negative_slope) : slope_(negative_slope) {

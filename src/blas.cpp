@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu_dispatch.hpp"
+#include "output_derivative.hpp"
 #include "simd.hpp"
 #include "xdense/error.hpp"
 #include "xdense/threads.hpp"
@@ -92,19 +93,11 @@ XDENSE_KERNEL_INLINE const float* start_values(Start start, const float* c, std:
 
 // The derivative of the activation that made Y, applied to a gradient g as it is
 // stored: g f'(z) computed from y = f(z) (through1 for one value, through8 for eight
-// in registers). The same expressions, in the same order, as the activations' own
-// backward passes (activations.cpp), so a fused step gives the same bits.
+// in registers), with the formulas of output_derivative.hpp, which the activations'
+// own backward passes use too: a fused step gives the same bits.
 template <Derivative F>
 XDENSE_KERNEL_INLINE float through1(float g, float y) {
-  if constexpr (F == Derivative::sigmoid) {
-    return g * y * (1.0f - y);
-  } else if constexpr (F == Derivative::tanh) {
-    return g * (1.0f - y * y);
-  } else if constexpr (F == Derivative::relu) {
-    return y > 0.0f ? g : 0.0f;  // y > 0 exactly where x > 0
-  } else {
-    return g;
-  }
+  return detail::times_output_derivative<F>(g, y, 1.0f, 0.0f);
 }
 
 template <Derivative F>
@@ -114,14 +107,7 @@ XDENSE_KERNEL_INLINE Float8 through8(const Float8& g, const float* y, std::size_
   } else {
     y += at;
 #if defined(__GNUC__)
-    const Float8 yv = load8(y);
-    if constexpr (F == Derivative::sigmoid) {
-      return g * yv * (ones8 - yv);
-    } else if constexpr (F == Derivative::tanh) {
-      return g * (ones8 - yv * yv);
-    } else {
-      return yv > ones8 * 0.0f ? g : ones8 * 0.0f;
-    }
+    return detail::times_output_derivative<F>(g, load8(y), ones8, ones8 * 0.0f);
 #else
     Float8 out;
     for (std::size_t l = 0; l < 8; ++l) out[l] = through1<F>(g[l], y[l]);

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "xdense/fusion.hpp"
+
 namespace xdense::blas {
 
 /// C (m,n) = alpha * op(A) (m,k) . op(B) (k,n) + beta * C, all row-major.
@@ -16,8 +18,9 @@ void sgemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t
 void sgemm_plus_row(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
                     const float* b, const float* row, float* c);
 
-/// The derivative f'(z) of an elementwise activation, as a function of its output y = f(z).
-enum class Derivative { none, sigmoid, tanh, relu };
+/// The derivative f'(z) of an elementwise activation, as a function of its output y = f(z):
+/// what the activation declares (Activation::output_derivative()).
+using Derivative = OutputDerivative;
 
 /// The backward pass of a dense layer y = x W + b over `rows` samples, x (rows, in),
 /// W (in, out), dy (rows, out), all row-major:

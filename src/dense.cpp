@@ -1,10 +1,9 @@
 #include "xdense/dense.hpp"
 
 #include <algorithm>
-#include <typeinfo>
 
 #include "blas.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/activation.hpp"
 #include "xdense/error.hpp"
 #include "xdense/initializer.hpp"
 
@@ -107,16 +106,8 @@ ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
 
 namespace {
 
-// The derivative kind of an activation whose f'(z) is a function of its output alone.
-// The three classes are final, so comparing dynamic types is exact (and, unlike
-// dynamic_cast, costs next to nothing in every training step).
-blas::Derivative derivative_of(const Activation& activation) {
-  const std::type_info& type = typeid(activation);
-  if (type == typeid(Sigmoid)) return blas::Derivative::sigmoid;  // y (1 - y)
-  if (type == typeid(Tanh)) return blas::Derivative::tanh;        // 1 - y^2
-  if (type == typeid(ReLU)) return blas::Derivative::relu;        // y > 0
-  return blas::Derivative::none;
-}
+// What the activation declares: its f'(z) as a function of its output, or none.
+blas::Derivative derivative_of(const Activation& activation) { return activation.output_derivative(); }
 
 }  // namespace
 
@@ -127,7 +118,8 @@ bool Dense::can_backward_through(const Activation& activation) {
 ConstMatrixView Dense::backward_through(const Activation& activation, ConstMatrixView dy) {
   const blas::Derivative derivative = derivative_of(activation);
   if (derivative == blas::Derivative::none) {
-    throw InvalidArgument("Dense::backward_through: expected a sigmoid, tanh or ReLU activation, received " +
+    throw InvalidArgument("Dense::backward_through: expected an activation whose derivative is a function of its "
+                          "output, as sigmoid, tanh or ReLU declare (Activation::output_derivative()), received " +
                           activation.type_name());
   }
   check_upstream(dy, "Dense::backward_through");

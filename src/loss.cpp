@@ -150,7 +150,7 @@ void BinaryCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, MatrixVi
 }
 
 bool BinaryCrossEntropy::fuses_with(const Activation& output) const {
-  return dynamic_cast<const Sigmoid*>(&output) != nullptr;
+  return output.probability_output() == ProbabilityOutput::sigmoid;
 }
 
 double BinaryCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView y) const {
@@ -181,7 +181,7 @@ double BinaryCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z, Con
 }
 
 void BinaryCrossEntropy::check_output(std::size_t, const Activation* output) const {
-  if (output != nullptr && dynamic_cast<const Softmax*>(output) != nullptr) {
+  if (output != nullptr && output->probability_output() == ProbabilityOutput::softmax) {
     throw InvalidArgument(
         "binary_crossentropy: expected a sigmoid output layer, received softmax "
         "(use categorical_crossentropy with softmax)");
@@ -206,7 +206,7 @@ void CategoricalCrossEntropy::check_output(std::size_t units, const Activation* 
     throw InvalidArgument(name() + ": expected an output layer with one unit per class (at least 2), received " +
                           std::to_string(units) + " unit (use binary_crossentropy with a 1-unit sigmoid)");
   }
-  if (output != nullptr && dynamic_cast<const Sigmoid*>(output) != nullptr) {
+  if (output != nullptr && output->probability_output() == ProbabilityOutput::sigmoid) {
     throw InvalidArgument(name() +
                           ": expected a softmax output layer, received sigmoid "
                           "(use binary_crossentropy with sigmoid)");
@@ -284,7 +284,7 @@ void CategoricalCrossEntropy::gradient(ConstMatrixView p, ConstMatrixView y, Mat
 }
 
 bool CategoricalCrossEntropy::fuses_with(const Activation& output) const {
-  return dynamic_cast<const Softmax*>(&output) != nullptr;
+  return output.probability_output() == ProbabilityOutput::softmax;
 }
 
 double CategoricalCrossEntropy::value_from_logits(ConstMatrixView z, ConstMatrixView y) const {

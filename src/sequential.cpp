@@ -111,7 +111,7 @@ void Sequential::compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> 
   accuracy_ = accuracy;
   update_fusion();
   if (built_) {
-    loss_->check_output(output_units(), dynamic_cast<const Activation*>(layers_.back().get()));
+    loss_->check_output(output_units(), layers_.back()->as_activation());
   }
 }
 
@@ -120,10 +120,14 @@ void Sequential::compile(const std::string& loss, const std::string& optimizer,
   compile(make_loss(loss), make_optimizer(optimizer), metrics);
 }
 
+void Sequential::set_training(bool training) {
+  for (auto& layer : layers_) layer->set_training(training);
+}
+
 void Sequential::update_fusion() {
   fused_output_ = nullptr;
   if (!loss_ || layers_.empty()) return;
-  auto* output = dynamic_cast<Activation*>(layers_.back().get());
+  Activation* output = layers_.back()->as_activation();
   if (output != nullptr && loss_->fuses_with(*output)) fused_output_ = output;
 }
 
@@ -141,20 +145,19 @@ void Sequential::build(std::size_t input_units) {
     for (const Parameter& p : layers_[i]->parameters()) parameters_.push_back(p);
     if (first_trainable_ == layers_.size() && !layers_[i]->parameters().empty()) first_trainable_ = i;
   }
-  // A Dense layer after a sigmoid/tanh/ReLU whose backward pass is needed takes that
-  // pass into its own (Dense::backward_through): one pass over the batch fewer.
-  dense_through_activation_.assign(layers_.size(), nullptr);
+  // A layer that can take the backward pass of the activation before it (Dense after a
+  // sigmoid/tanh/ReLU: Layer::takes_backward_of) does, when that pass is needed: one pass
+  // over the batch fewer.
+  through_previous_.assign(layers_.size(), nullptr);
   for (std::size_t i = 1; i < layers_.size(); ++i) {
-    auto* dense = dynamic_cast<Dense*>(layers_[i].get());
-    const auto* activation = dynamic_cast<const Activation*>(layers_[i - 1].get());
-    if (dense != nullptr && activation != nullptr && i - 1 > first_trainable_ &&
-        Dense::can_backward_through(*activation)) {
-      dense_through_activation_[i] = dense;
+    const Activation* activation = layers_[i - 1]->as_activation();
+    if (activation != nullptr && i - 1 > first_trainable_ && layers_[i]->takes_backward_of(*activation)) {
+      through_previous_[i] = layers_[i].get();
     }
   }
   built_ = true;
   if (optimizer_) optimizer_->reset();
-  if (loss_) loss_->check_output(units, dynamic_cast<const Activation*>(layers_.back().get()));
+  if (loss_) loss_->check_output(units, layers_.back()->as_activation());
 }
 
 std::size_t Sequential::input_units() const { return built_ ? layers_.front()->input_units() : 0; }
@@ -242,6 +245,7 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
                      shape_string(y.rows, y.cols));
   }
   if (output_gradient_.cols() != output_units()) output_gradient_.reserve(x.rows, output_units());
+  set_training(true);  // a step is training: layers such as dropout act
   // With a loss computed from the logits, the output activation takes no part in the
   // step, forward or backward: its outputs are made only if someone asks for them
   // (training accuracy, in fit()).
@@ -262,8 +266,8 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
   const std::size_t backward_from = forward_layers;
   ConstMatrixView upstream = gradient;
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
-    if (Dense* dense = dense_through_activation_[i]) {
-      upstream = dense->backward_through(static_cast<const Activation&>(*layers_[i - 1]), upstream);
+    if (Layer* layer = through_previous_[i]) {
+      upstream = layer->backward_through_previous(*layers_[i - 1]->as_activation(), upstream);
       --i;  // the activation's backward pass is done
       continue;
     }
@@ -388,6 +392,7 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     history.epochs.push_back(log);
     if (options.on_epoch_end) options.on_epoch_end(log);
   }
+  set_training(false);  // a trained model is used for inference
   return history;
 }
 
@@ -404,6 +409,7 @@ Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, std::size_t ba
                      std::to_string(y.shape(0)));
   }
   prepare(x.shape(1), "Sequential::evaluate");
+  set_training(false);  // inference mode (dropout off, moving statistics)
   loss_->check_targets(view(y), output_units());
   const std::size_t samples = x.shape(0);
   batch_size = std::min(batch_size, samples);
@@ -428,6 +434,7 @@ Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, std::size_t ba
 Matrix Sequential::predict(const Matrix& x, std::size_t batch_size) {
   if (batch_size == 0) throw InvalidArgument("Sequential::predict: expected batch_size >= 1, received 0");
   prepare(x.shape(1), "Sequential::predict");
+  set_training(false);  // inference mode (dropout off, moving statistics)
   const std::size_t samples = x.shape(0);
   Matrix result = Matrix::from_shape({samples, output_units()});
   if (samples == 0) return result;
@@ -478,7 +485,7 @@ std::string Sequential::summary() const {
       for (const Parameter& p : const_cast<Layer&>(l).parameters()) count += p.size;
       total += count;
       params = std::to_string(count);
-    } else if (dynamic_cast<const Activation*>(&l) != nullptr && units != 0) {
+    } else if (l.as_activation() != nullptr && units != 0) {
       shape = "(None, " + std::to_string(units) + ")";
       params = "0";
     } else {

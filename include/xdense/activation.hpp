@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "xdense/fusion.hpp"
 #include "xdense/layer.hpp"
 
 namespace xdense {
@@ -26,6 +27,15 @@ class Activation : public Layer {
 
   /// dL/dx from x, y = f(x) and dL/dy (chain rule through f).
   virtual void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const = 0;
+
+  /// Declares f'(z) as a function of y = f(z) (see OutputDerivative); none by default.
+  virtual OutputDerivative output_derivative() const { return OutputDerivative::none; }
+
+  /// Declares the probability this activation computes (see ProbabilityOutput); none by default.
+  virtual ProbabilityOutput probability_output() const { return ProbabilityOutput::none; }
+
+  const Activation* as_activation() const override { return this; }
+  Activation* as_activation() override { return this; }
 
   void build(std::size_t input_units, Rng& rng) override;
   bool built() const override { return units_ != 0; }

@@ -46,6 +46,8 @@ class BinaryStep final : public Activation {
 class Sigmoid final : public Activation {
  public:
   std::string type_name() const override { return "Sigmoid"; }
+  OutputDerivative output_derivative() const override { return OutputDerivative::sigmoid; }
+  ProbabilityOutput probability_output() const override { return ProbabilityOutput::sigmoid; }
   std::string spec() const override { return "sigmoid"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
@@ -55,6 +57,7 @@ class Sigmoid final : public Activation {
 class Tanh final : public Activation {
  public:
   std::string type_name() const override { return "Tanh"; }
+  OutputDerivative output_derivative() const override { return OutputDerivative::tanh; }
   std::string spec() const override { return "tanh"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
@@ -64,6 +67,7 @@ class Tanh final : public Activation {
 class ReLU final : public Activation {
  public:
   std::string type_name() const override { return "ReLU"; }
+  OutputDerivative output_derivative() const override { return OutputDerivative::relu; }
   std::string spec() const override { return "relu"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
@@ -90,6 +94,7 @@ class LeakyReLU final : public Activation {
 class Softmax final : public Activation {
  public:
   std::string type_name() const override { return "Softmax"; }
+  ProbabilityOutput probability_output() const override { return ProbabilityOutput::softmax; }
   std::string spec() const override { return "softmax"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;

@@ -5,14 +5,12 @@
 #include <cstddef>
 #include <string>
 
+#include "xdense/fusion.hpp"
 #include "xdense/layer.hpp"
 
 namespace xdense {
 
 class Activation;
-namespace blas {
-enum class Derivative;
-}
 
 /// Settings of a Dense layer, with Keras's defaults.
 struct DenseOptions {
@@ -39,8 +37,8 @@ class Dense final : public Layer {
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
   std::vector<Parameter> parameters() override;
 
-  /// Whether backward_through() takes `activation`: sigmoid, tanh and ReLU, whose
-  /// derivative is a function of their output.
+  /// Whether backward_through() takes `activation`: one that declares its derivative as a
+  /// function of its output (Activation::output_derivative(): sigmoid, tanh, ReLU).
   static bool can_backward_through(const Activation& activation);
   /// backward(dy), then the backward pass of `activation`, the layer whose outputs were
   /// this layer's inputs (x = f(z)), in the same pass: returns dL/dz =
@@ -48,6 +46,11 @@ class Dense final : public Layer {
   /// passes give. Sequential uses it to save a pass over the batch. Throws
   /// InvalidArgument for an activation can_backward_through() refuses.
   ConstMatrixView backward_through(const Activation& activation, ConstMatrixView dy);
+
+  bool takes_backward_of(const Activation& previous) const override { return can_backward_through(previous); }
+  ConstMatrixView backward_through_previous(const Activation& previous, ConstMatrixView dy) override {
+    return backward_through(previous, dy);
+  }
 
   /// Kernel W, shape (input_units, units).
   const Matrix& kernel() const { return kernel_; }
@@ -65,7 +68,7 @@ class Dense final : public Layer {
  private:
   void allocate(std::size_t input_units);
   void check_upstream(ConstMatrixView dy, const char* who) const;
-  ConstMatrixView backward_pass(ConstMatrixView dy, bool need_input_gradient, blas::Derivative derivative);
+  ConstMatrixView backward_pass(ConstMatrixView dy, bool need_input_gradient, OutputDerivative derivative);
 
   std::size_t units_;
   std::size_t input_units_;

@@ -11,6 +11,7 @@
 namespace xdense {
 
 class Rng;
+class Activation;
 
 /// A trainable array of a layer, seen by optimizers as a flat span of floats.
 /// The pointers stay valid for the life of the layer once it is built: layers
@@ -62,6 +63,26 @@ class Layer {
   /// (first layer) dL/dx may be skipped and an empty view returned.
   virtual ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) = 0;
 
+  /// This layer as an Activation, or nullptr (Activation overrides it): how a model finds its
+  /// output activation without asking for concrete types.
+  virtual const Activation* as_activation() const { return nullptr; }
+  virtual Activation* as_activation() { return nullptr; }
+
+  /// Whether this layer can take the backward pass of `previous`, the activation whose outputs
+  /// are its inputs, into its own (backward_through_previous): one pass over the batch fewer.
+  /// False by default; Dense takes any activation that declares an OutputDerivative.
+  virtual bool takes_backward_of(const Activation& /*previous*/) const { return false; }
+
+  /// backward(dy) followed by `previous`'s backward pass, in one pass: returns dL/dz where
+  /// previous computed x = f(z). Only called when takes_backward_of(previous) is true.
+  virtual ConstMatrixView backward_through_previous(const Activation& previous, ConstMatrixView dy);
+
+  /// Training (fit) or inference (evaluate, predict) mode, as Keras's `training` argument or
+  /// PyTorch's train()/eval(): layers that behave differently (dropout, batch normalisation)
+  /// read it in forward(). Sequential sets it; a new layer is in inference mode.
+  void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
+
   /// Trainable arrays, in a fixed order. Empty for parameter-free layers.
   virtual std::vector<Parameter> parameters() { return {}; }
 
@@ -71,6 +92,9 @@ class Layer {
  protected:
   /// Throws ShapeError, naming this layer's type, unless `x` has `expected_cols` columns.
   void check_columns(ConstMatrixView x, std::size_t expected_cols) const;
+
+ private:
+  bool training_ = false;
 };
 
 }  // namespace xdense

@@ -162,6 +162,7 @@ class Sequential {
   Rng& rng() { return rng_; }
 
  private:
+  void set_training(bool training);  // every layer's mode: train_step true, evaluate/predict false
   void require_compiled(const std::string& who) const;
   void prepare(std::size_t input_units, const std::string& who);
   void update_fusion();
@@ -178,7 +179,7 @@ class Sequential {
   std::size_t first_trainable_ = 0;  // layers before it need no backward pass
   // [i]: layer i when it is a Dense layer that runs layer i-1's (activation's) backward
   // pass in its own; null otherwise.
-  std::vector<Dense*> dense_through_activation_;
+  std::vector<Layer*> through_previous_;  // layers that take the previous activation's backward pass
   Activation* fused_output_ = nullptr;
   // The last train_step()'s outputs, for training accuracy: the model's outputs, or
   // the logits when the loss took them (the output activation then runs on request).

@@ -1,0 +1,24 @@
+#pragma once
+// Private: f'(z) computed from y = f(z), applied to an upstream gradient g, for each
+// OutputDerivative. Defined once here for the activations' own backward passes
+// (activations.cpp) and the fused Dense backward kernels (blas.cpp), so a fused step
+// gives the same bits as the two passes. T is float or an 8-float GNU vector.
+
+#include "xdense/fusion.hpp"
+
+namespace xdense::detail {
+
+template <OutputDerivative F, typename T>
+inline T times_output_derivative(T g, T y, T one, T zero) {
+  if constexpr (F == OutputDerivative::sigmoid) {
+    return g * y * (one - y);  // y (1 - y)
+  } else if constexpr (F == OutputDerivative::tanh) {
+    return g * (one - y * y);  // 1 - y^2
+  } else if constexpr (F == OutputDerivative::relu) {
+    return y > zero ? g : zero;  // y > 0 exactly where z > 0
+  } else {
+    return g;
+  }
+}
+
+}  // namespace xdense::detail
