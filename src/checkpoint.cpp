@@ -3,11 +3,10 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "input_file.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 
@@ -48,16 +47,35 @@ class Writer {
   std::string bytes_;
 };
 
+std::uint32_t crc32_of(const std::string& bytes, std::size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::size_t done = 0;
+  while (done < n) {  // zlib takes uInt lengths
+    const auto chunk = static_cast<uInt>(std::min<std::size_t>(n - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), chunk);
+    done += chunk;
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+/// Reads a checkpoint file field by field: each field's declared length is checked against what
+/// is left of the file before it is read, so only what the structure declares is ever read (a
+/// real checkpoint followed by a terabyte of zeros is refused at the end of its structure, not
+/// read whole). Everything read is kept, for the checksum over the whole file at the end.
 class Reader {
  public:
-  Reader(const std::string& bytes, std::size_t end, const std::string& path) : bytes_(bytes), end_(end), path_(path) {}
+  Reader(detail::InputFile& file, const std::string& path) : file_(file), end_(file.size()), path_(path) {}
   [[noreturn]] void fail(const std::string& what) const { throw DataError(path_ + ": invalid checkpoint: " + what); }
-  std::size_t remaining() const { return end_ - position_; }
-  const char* take(std::size_t n, const std::string& what) {
+  std::uint64_t remaining() const { return end_ - bytes_.size(); }
+  /// `n` more bytes, valid until the next take().
+  const char* take(std::uint64_t n, const std::string& what) {
     if (n > remaining()) fail("truncated while reading " + what);
-    const char* p = bytes_.data() + position_;
-    position_ += n;
-    return p;
+    const std::size_t start = bytes_.size();
+    bytes_.resize(start + static_cast<std::size_t>(n));
+    if (file_.read(bytes_.data() + start, static_cast<std::size_t>(n)) < n) {
+      throw DataError(path_ + ": truncated checkpoint: the file shrank while being read");
+    }
+    return bytes_.data() + start;
   }
   std::uint32_t u32(const std::string& what) {
     const auto* p = reinterpret_cast<const unsigned char*>(take(4, what));
@@ -76,30 +94,32 @@ class Reader {
   std::vector<float> f32s(std::uint64_t n, const std::string& what) {
     if (n > remaining() / 4) fail(what + ": " + std::to_string(n) + " values do not fit in the file");
     std::vector<float> values(static_cast<std::size_t>(n));
+    const char* p = take(4 * n, what);
     for (float& v : values) {
-      const std::uint32_t bits = u32(what);
+      std::uint32_t bits = 0;
+      for (int i = 0; i < 4; ++i) bits |= std::uint32_t(static_cast<unsigned char>(*p++)) << (8 * i);
       std::memcpy(&v, &bits, 4);
     }
     return values;
   }
+  /// Keeps the last 4 bytes, the checksum, out of the fields.
+  void stop_before_checksum() {
+    if (remaining() < 4) fail("truncated while reading the checksum");
+    end_ -= 4;
+  }
+  /// The checksum stored after the structure against the one of everything read.
+  bool checksum_matches() {
+    const std::uint32_t computed = crc32_of(bytes_, bytes_.size());
+    end_ += 4;
+    return u32("checksum") == computed;
+  }
 
  private:
-  const std::string& bytes_;
-  std::size_t end_;
-  std::size_t position_ = 0;
+  detail::InputFile& file_;
+  std::uint64_t end_;  // where the fields end: the end of the file, then where the checksum starts
   std::string path_;
+  std::string bytes_;  // everything read so far
 };
-
-std::uint32_t crc32_of(const std::string& bytes, std::size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  std::size_t done = 0;
-  while (done < n) {  // zlib takes uInt lengths
-    const auto chunk = static_cast<uInt>(std::min<std::size_t>(n - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), chunk);
-    done += chunk;
-  }
-  return static_cast<std::uint32_t>(crc);
-}
 
 }  // namespace
 
@@ -139,32 +159,22 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelInfo
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open checkpoint: " + std::strerror(errno));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() < sizeof magic || std::memcmp(bytes.data(), magic, sizeof magic) != 0) {
+  detail::InputFile file(path);
+  Reader body(file, path);
+  if (file.size() < sizeof magic || std::memcmp(body.take(sizeof magic, "magic"), magic, sizeof magic) != 0) {
     throw DataError(path + ": not an xdense checkpoint (wrong magic bytes)");
   }
-  if (bytes.size() < sizeof magic + 8) throw DataError(path + ": truncated checkpoint");
-  Reader header(bytes, bytes.size(), path);
-  header.take(sizeof magic, "magic");
-  const std::uint32_t version = header.u32("version");
+  if (file.size() < sizeof magic + 8) throw DataError(path + ": truncated checkpoint");
+  body.stop_before_checksum();
+  const std::uint32_t version = body.u32("version");
   if (version > checkpoint_format_version) {
     throw DataError(path + ": checkpoint format version " + std::to_string(version) +
                     " is newer than this xdense supports (" + std::to_string(checkpoint_format_version) +
                     "); upgrade xdense");
   }
-  const std::size_t end = bytes.size() - 4;
-  Reader stored_crc(bytes, bytes.size(), path);
-  stored_crc.take(end, "body");
-  if (stored_crc.u32("checksum") != crc32_of(bytes, end)) {
-    throw DataError(path + ": corrupted checkpoint: checksum mismatch (truncated or damaged file)");
-  }
-  Reader body(bytes, end, path);
-  body.take(sizeof magic + 4, "header");
   const std::uint64_t model_size = body.u64("model length");
   if (model_size > body.remaining()) body.fail("the model length exceeds the file");
-  const char* model_start = body.take(static_cast<std::size_t>(model_size), "model");
+  const char* model_start = body.take(model_size, "model");
   const std::vector<unsigned char> model_bytes(model_start, model_start + model_size);
 
   Checkpoint checkpoint;
@@ -196,6 +206,9 @@ Checkpoint load_checkpoint(const std::string& path) {
     state.history.epochs.push_back(e);
   }
   if (body.remaining() != 0) body.fail(std::to_string(body.remaining()) + " unread bytes");
+  if (!body.checksum_matches()) {
+    throw DataError(path + ": corrupted checkpoint: checksum mismatch (truncated or damaged file)");
+  }
   return checkpoint;
 }
 

@@ -1,18 +1,18 @@
 #include "xdense/csv.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
+#include <cstdint>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
 
+#include "input_file.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -522,19 +522,12 @@ CsvOptions options_for_schema(const DatasetSchema& schema, const CsvOptions& opt
   return merged;
 }
 
-std::ifstream open_text_file(const std::string& path) {
-  std::error_code fs_error;
-  if (std::filesystem::is_directory(path, fs_error)) {
-    throw DataError(path + ": cannot open file: " + std::generic_category().message(EISDIR));
-  }
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int open_errno = errno;
-    throw DataError(path + ": cannot open file" +
-                    (open_errno != 0 ? ": " + std::generic_category().message(open_errno) : std::string()));
-  }
-  return in;
+/// Most bytes a line of a CSV file may hold (64 MiB: a million columns of 60-odd characters): a
+/// file without line breaks, such as a binary or sparse file, is refused instead of read whole.
+constexpr std::uint64_t max_line_bytes = std::uint64_t{64} << 20;
+
+std::unique_ptr<std::istream> open_text_file(const std::string& path) {
+  return std::make_unique<detail::TextInputStream>(path, max_line_bytes);
 }
 
 }  // namespace
@@ -545,18 +538,18 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const Dataset
 }
 
 Dataset load_csv(const std::string& path, const CsvOptions& options) {
-  std::ifstream in = open_text_file(path);
-  return read_csv(in, path, options);
+  const auto in = open_text_file(path);
+  return read_csv(*in, path, options);
 }
 
 Dataset load_csv(const std::string& path, const DatasetSchema& schema, const CsvOptions& options) {
-  std::ifstream in = open_text_file(path);
-  return read_csv(in, path, options_for_schema(schema, options));
+  const auto in = open_text_file(path);
+  return read_csv(*in, path, options_for_schema(schema, options));
 }
 
 std::vector<std::string> load_csv_columns(const std::string& path, CsvHeader header) {
-  std::ifstream in = open_text_file(path);
-  LineReader lines(in, path);
+  const auto in = open_text_file(path);
+  LineReader lines(*in, path);
   std::unordered_map<std::string, std::size_t> index_of;
   std::optional<std::vector<std::string>> first_data;
   std::vector<std::string> names = read_header(lines, path, header, index_of, first_data);

@@ -4,15 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <memory>
-#include <system_error>
 #include <vector>
 
+#include "input_file.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -53,18 +50,17 @@ bool valid_magic(const std::array<unsigned char, 4>& magic) {
   return magic[0] == 0 && magic[1] == 0 && type_name(magic[2]) != nullptr && magic[3] >= 1;
 }
 
+/// Most decompressed bytes read beyond the data a gzip file's header describes, to report them:
+/// the header's sizes, not the stream, bound how much is ever inflated.
+constexpr std::size_t max_surplus_read = std::size_t{1} << 16;
+
 /// A file read as bytes: gzip data (recognised by its 1f 8b magic, whatever the file is called)
 /// is inflated, anything else is passed through unchanged. Concatenated gzip members are read
 /// one after the other, as gunzip does. Errors throw DataError naming the file: a damaged or
 /// cut-off gzip stream, or bytes after it that are not another member, are never silent.
 class ByteReader {
  public:
-  explicit ByteReader(const std::string& path) : path_(path), buffer_(std::size_t{1} << 17) {
-    std::error_code fs_error;
-    if (std::filesystem::is_directory(path, fs_error)) fail_open(EISDIR);
-    errno = 0;
-    file_.reset(std::fopen(path.c_str(), "rb"));
-    if (file_ == nullptr) fail_open(errno);
+  explicit ByteReader(const std::string& path) : path_(path), file_(path), buffer_(std::size_t{1} << 17) {
     stream_.next_in = buffer_.data();
     gzip_ = at_gzip_magic();
     if (gzip_ && inflateInit2(&stream_, 15 + 16) != Z_OK) {  // 15-bit window, gzip wrapper only
@@ -80,35 +76,26 @@ class ByteReader {
   /// Reads up to `size` bytes into `out`; returns fewer only at the end of the data.
   std::size_t read(unsigned char* out, std::size_t size) { return gzip_ ? inflate_into(out, size) : copy_into(out, size); }
 
-  /// Reads to the end, returning how many bytes were left.
-  std::uint64_t skip_rest() {
-    std::vector<unsigned char> scratch(std::size_t{1} << 16);
-    std::uint64_t total = 0;
-    for (;;) {
-      const std::size_t got = read(scratch.data(), scratch.size());
-      total += got;
-      if (got < scratch.size()) return total;
-    }
+  bool gzip() const { return gzip_; }
+
+  /// How many bytes are left: of a plain file, from its size (nothing is read: a sparse file of
+  /// a terabyte is not read through); of gzip data, at most max_surplus_read + 1 are inflated, so
+  /// a result above max_surplus_read means "more than that".
+  std::uint64_t rest() {
+    if (!gzip_) return stream_.avail_in + file_.remaining();
+    std::vector<unsigned char> scratch(max_surplus_read + 1);
+    return read(scratch.data(), scratch.size());
   }
 
  private:
-  [[noreturn]] void fail_open(int error) const {
-    throw DataError(path_ + ": cannot open file" +
-                    (error != 0 ? ": " + std::generic_category().message(error) : std::string()));
-  }
-
   /// Makes at least `count` unread input bytes available in the buffer, unless the file ends first.
   bool fill(std::size_t count) {
     if (stream_.avail_in >= count) return true;
     std::memmove(buffer_.data(), stream_.next_in, stream_.avail_in);  // keep what is still unread
     stream_.next_in = buffer_.data();
     while (stream_.avail_in < count) {
-      errno = 0;
-      const std::size_t got = std::fread(buffer_.data() + stream_.avail_in, 1, buffer_.size() - stream_.avail_in, file_.get());
-      if (got == 0) {
-        if (std::ferror(file_.get())) throw DataError(path_ + ": read error: " + std::generic_category().message(errno));
-        return false;
-      }
+      const std::size_t got = file_.read(buffer_.data() + stream_.avail_in, buffer_.size() - stream_.avail_in);
+      if (got == 0) return false;
       stream_.avail_in += static_cast<uInt>(got);
     }
     return true;
@@ -116,15 +103,8 @@ class ByteReader {
 
   bool at_gzip_magic() { return fill(2) && stream_.next_in[0] == 0x1f && stream_.next_in[1] == 0x8b; }
 
-  /// Unread input bytes, from the buffer and the rest of the file.
-  std::uint64_t count_rest() {
-    std::uint64_t total = 0;
-    do {
-      total += stream_.avail_in;
-      stream_.avail_in = 0;
-    } while (fill(1));
-    return total;
-  }
+  /// Unread input bytes, from the buffer and the rest of the file (by its size: nothing is read).
+  std::uint64_t count_rest() const { return stream_.avail_in + file_.remaining(); }
 
   std::size_t copy_into(unsigned char* out, std::size_t size) {
     std::size_t total = 0;
@@ -174,11 +154,8 @@ class ByteReader {
   }
 
   std::string path_;
+  detail::InputFile file_;
   std::vector<unsigned char> buffer_;  // input not yet consumed: stream_.next_in, stream_.avail_in
-  struct Closer {
-    void operator()(std::FILE* file) const { std::fclose(file); }
-  };
-  std::unique_ptr<std::FILE, Closer> file_;
   z_stream stream_{};
   bool gzip_ = false;
   bool member_ended_ = false;
@@ -258,10 +235,12 @@ IdxContent read_ubyte_idx(const std::string& path, std::size_t rank, const std::
                     std::to_string(item_bytes) + (item_bytes == 1 ? " byte" : " bytes") + ", file has " +
                     std::to_string(have) + " bytes of data");
   }
-  const std::uint64_t extra = in.skip_rest();
+  const std::uint64_t extra = in.rest();
   if (extra > 0) {
-    throw DataError(path + ": trailing garbage: " + std::to_string(extra) + " bytes after the " +
-                    std::to_string(expected) + " bytes of data the header describes (" + dims_text + ")");
+    throw DataError(path + ": trailing garbage: " +
+                    (in.gzip() && extra > max_surplus_read ? "more than " + std::to_string(max_surplus_read) : std::to_string(extra)) +
+                    " bytes after the " + std::to_string(expected) + " bytes of data the header describes (" +
+                    dims_text + ")");
   }
   return content;
 }

@@ -1,8 +1,6 @@
 #include "xdense/model_config.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <set>
@@ -10,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "input_file.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
@@ -17,6 +16,10 @@
 
 namespace xdense {
 namespace {
+
+/// Largest JSON model config read: a layer takes well under a KiB, so 16 MiB is thousands of
+/// times more than any real config; a larger file (or /dev/zero) is refused before it is read.
+constexpr std::uint64_t max_json_bytes = std::uint64_t{16} << 20;
 
 std::string trim(const std::string& s) {
   const auto first = s.find_first_not_of(" \t");
@@ -240,12 +243,8 @@ void add_layers_from_json(Sequential& model, const std::string& json_text, const
 }
 
 void add_layers_from_json_file(Sequential& model, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open file: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw DataError(path + ": cannot read file");
-  add_layers_from_json(model, text.str(), path);
+  detail::InputFile file(path);
+  add_layers_from_json(model, file.read_all(max_json_bytes, "JSON model config"), path);
 }
 
 }  // namespace xdense

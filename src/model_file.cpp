@@ -1,19 +1,15 @@
 #include "xdense/atomic_file.hpp"
 #include "xdense/model_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <system_error>
 
+#include "input_file.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
@@ -35,8 +31,6 @@ constexpr std::uint8_t kind_activation = 2;
 // Smallest encodings, used to reject counts that cannot fit in the bytes left.
 constexpr std::size_t min_layer_bytes = 5;   // kind + empty spec string
 constexpr std::size_t min_string_bytes = 4;  // length of an empty string
-
-std::string system_message(int error) { return std::generic_category().message(error); }
 
 std::uint32_t checksum(const unsigned char* data, std::size_t size) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -355,48 +349,18 @@ class Reader {
   const std::string& path_;
 };
 
-/// A file descriptor closed on scope exit.
-class ReadFile {
- public:
-  explicit ReadFile(int fd) : fd_(fd) {}
-  ~ReadFile() { ::close(fd_); }
-  ReadFile(const ReadFile&) = delete;
-  ReadFile& operator=(const ReadFile&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-/// Reads `n` bytes at `offset`; false at end of file.
-bool read_at(int fd, unsigned char* out, std::size_t n, std::size_t offset, const std::string& path) {
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t got = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      throw DataError(path + ": cannot read: " + system_message(errno));
-    }
-    if (got == 0) return false;
-    done += static_cast<std::size_t>(got);
-  }
-  return true;
-}
-
-/// Checks magic, version, size, checksum and flags of a whole model held in `bytes`;
-/// `source` names it in messages.
-void verify_bytes(const std::vector<unsigned char>& bytes, const std::string& source) {
-  const std::size_t size = bytes.size();
+/// Checks what the first min(size, 24) bytes of a model of `size` bytes say: magic, version, and
+/// the payload length the header declares against the size. `head` holds those bytes.
+void verify_header(const unsigned char* head, std::uint64_t size, const std::string& source) {
   if (size == 0) throw DataError(source + ": not an xdense model file (the file is empty)");
-  const std::size_t head = std::min(size, header_size);
-  if (std::memcmp(bytes.data(), magic, std::min(head, sizeof magic)) != 0) {
+  if (std::memcmp(head, magic, static_cast<std::size_t>(std::min<std::uint64_t>(size, sizeof magic))) != 0) {
     throw DataError(source + ": not an xdense model file (wrong magic bytes)");
   }
   if (size < header_size) {
     throw DataError(source + ": truncated: " + std::to_string(size) + " bytes, less than the " +
                     std::to_string(header_size) + "-byte header");
   }
-  const std::uint32_t version = get_u32(bytes.data() + 8);
+  const std::uint32_t version = get_u32(head + 8);
   if (version > model_format_version) {
     throw DataError(source + ": format version " + std::to_string(version) +
                     " is newer than this xdense supports (" + std::to_string(model_format_version) +
@@ -404,18 +368,25 @@ void verify_bytes(const std::vector<unsigned char>& bytes, const std::string& so
   }
   if (version == 0) throw DataError(source + ": invalid format version 0");
 
-  const std::uint64_t payload = get_u64(bytes.data() + 16);
-  const std::size_t available = size - header_size;
+  const std::uint64_t payload = get_u64(head + 16);
+  const std::uint64_t available = size - header_size;
   if (available < trailer_size || payload > available - trailer_size) {
     throw DataError(source + ": truncated: the header announces " + std::to_string(payload) +
                     " payload bytes plus a 4-byte checksum, but only " + std::to_string(available) +
                     " bytes follow the header");
   }
-  const std::size_t expected = header_size + static_cast<std::size_t>(payload) + trailer_size;
+  const std::uint64_t expected = header_size + payload + trailer_size;
   if (size > expected) {
     throw DataError(source + ": " + std::to_string(size - expected) +
                     " trailing bytes after the checksum (the model ends at byte " + std::to_string(expected) + ")");
   }
+}
+
+/// Checks magic, version, size, checksum and flags of a whole model held in `bytes`;
+/// `source` names it in messages.
+void verify_bytes(const std::vector<unsigned char>& bytes, const std::string& source) {
+  const std::size_t size = bytes.size();
+  verify_header(bytes.data(), size, source);
   const std::uint32_t stored = get_u32(bytes.data() + size - trailer_size);
   const std::uint32_t computed = checksum(bytes.data(), size - trailer_size);
   if (stored != computed) {
@@ -426,20 +397,21 @@ void verify_bytes(const std::vector<unsigned char>& bytes, const std::string& so
   if (flags != 0) throw DataError(source + ": unsupported flags " + hex(flags) + " (version 1 defines none)");
 }
 
-/// Reads a whole regular file; the model checks are verify_bytes()'s.
+/// Reads a whole regular file; the model checks are verify_bytes()'s. The header is read and
+/// checked against the file's size first, so a file that is not a model, or whose size is not the
+/// one its header declares (a sparse file of a terabyte, say), is refused after 24 bytes.
 std::vector<unsigned char> read_verified(const std::string& path) {
-  // O_NONBLOCK: a FIFO must not block the open (it is rejected below); no effect on regular files.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw DataError(path + ": cannot open: " + system_message(errno));
-  ReadFile file(fd);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) throw DataError(path + ": cannot stat: " + system_message(errno));
-  if (S_ISDIR(st.st_mode)) throw DataError(path + ": is a directory, not an xdense model file");
-  if (!S_ISREG(st.st_mode)) throw DataError(path + ": not a regular file");
-  std::vector<unsigned char> bytes(static_cast<std::size_t>(st.st_size));
-  if (!read_at(fd, bytes.data(), bytes.size(), 0, path)) {
-    throw DataError(path + ": truncated: the file shrank while being read");
-  }
+  detail::InputFile file(path);
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), header_size)));
+  const auto read_into = [&](std::size_t from) {
+    if (file.read(bytes.data() + from, bytes.size() - from) < bytes.size() - from) {
+      throw DataError(path + ": truncated: the file shrank while being read");
+    }
+  };
+  read_into(0);
+  verify_header(bytes.data(), file.size(), path);
+  bytes.resize(static_cast<std::size_t>(file.size()));
+  read_into(header_size);
   verify_bytes(bytes, path);
   return bytes;
 }

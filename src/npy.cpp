@@ -6,17 +6,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
-#include <system_error>
 
+#include "input_file.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -24,6 +21,11 @@ namespace {
 
 constexpr char npy_magic[] = "\x93NUMPY";
 constexpr std::size_t npy_magic_size = 6;
+/// Longest header read. NumPy writes ~120 bytes (and by default refuses to read over 10,000);
+/// a longer one, up to the 4 GiB a version 2.0 file may declare, is refused before it is allocated.
+constexpr std::uint64_t max_header_length = std::uint64_t{1} << 16;
+/// Most elements an array may have (as for IDX files): 8 GiB of float32 once loaded.
+constexpr std::uint64_t max_elements = std::uint64_t{1} << 31;
 
 /// A supported element type: kind 'f' (float), 'i' (signed) or 'u' (unsigned), and size in bytes.
 struct DType {
@@ -53,8 +55,6 @@ std::string printable(std::string text, std::size_t max_shown = 60) {
   if (text.size() > max_shown) text = text.substr(0, max_shown - 3) + "...";
   return text;
 }
-
-std::string errno_text(int error) { return std::generic_category().message(error); }
 
 /// Parses the header: a Python dict literal with the keys 'descr' (a string), 'fortran_order'
 /// (True/False) and 'shape' (a tuple of non-negative ints), in any order, with any spacing and an
@@ -271,26 +271,11 @@ std::string npy_header(const std::vector<std::uint64_t>& shape) {
 }  // namespace
 
 Matrix load_npy(const std::string& path) {
-  std::error_code fs_error;
-  if (std::filesystem::is_directory(path, fs_error)) {
-    throw DataError(path + ": cannot open file: " + errno_text(EISDIR));
-  }
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int open_errno = errno;
-    throw DataError(path + ": cannot open file" + (open_errno != 0 ? ": " + errno_text(open_errno) : std::string()));
-  }
-  in.seekg(0, std::ios::end);
-  const std::streamoff end = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (end < 0 || !in) throw DataError(path + ": cannot determine the file size");
-  const auto file_size = static_cast<std::uint64_t>(end);
+  detail::InputFile in(path);
+  const std::uint64_t file_size = in.size();
 
   auto read_exact = [&](void* out, std::size_t size) {
-    if (!in.read(static_cast<char*>(out), static_cast<std::streamsize>(size))) {
-      throw DataError(path + ": read error");
-    }
+    if (in.read(out, size) < size) throw DataError(path + ": truncated: the file shrank while being read");
   };
 
   // --- magic, version, header length --------------------------------------------------
@@ -317,6 +302,10 @@ Matrix load_npy(const std::string& path) {
   if (data_offset > file_size) {
     throw DataError(path + ": truncated: header length " + std::to_string(header_length) +
                     " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
+  }
+  if (header_length > max_header_length) {
+    throw DataError(path + ": bad .npy header: " + std::to_string(header_length) + " bytes long, over the limit of " +
+                    detail::size_text(max_header_length));
   }
 
   // --- header dictionary ----------------------------------------------------------------
@@ -353,6 +342,10 @@ Matrix load_npy(const std::string& path) {
     throw DataError(path + ": trailing garbage: " + std::to_string(available - data_bytes) + " bytes after the " +
                     std::to_string(data_bytes) + " bytes of data the header describes (shape " + shape_text +
                     ", '" + header.descr + "')");
+  }
+  if (elements > max_elements) {
+    throw DataError(path + ": too large: shape " + shape_text + " has " + std::to_string(elements) +
+                    " elements, more than the limit of 2^31 (" + std::to_string(max_elements) + ")");
   }
 
   // --- data ---------------------------------------------------------------------------------
@@ -419,11 +412,13 @@ void save_npy(const std::string& path, const float* data, const std::vector<std:
 }
 
 bool looks_like_npy(const std::string& path) {
-  std::error_code fs_error;
-  if (std::filesystem::is_directory(path, fs_error)) return false;
-  std::ifstream in(path, std::ios::binary);
-  char magic[npy_magic_size] = {};
-  return in && in.read(magic, npy_magic_size) && std::memcmp(magic, npy_magic, npy_magic_size) == 0;
+  try {
+    detail::InputFile in(path);
+    char magic[npy_magic_size] = {};
+    return in.read(magic, npy_magic_size) == npy_magic_size && std::memcmp(magic, npy_magic, npy_magic_size) == 0;
+  } catch (const DataError&) {
+    return false;
+  }
 }
 
 }  // namespace xdense

@@ -181,5 +181,30 @@ TEST(OptimizerState, RestoreRejectsSlotsOfAnotherModel) {
   EXPECT_THROW(b.optimizer()->restore(a.optimizer()->state(), b.parameters()), ShapeError);
 }
 
+TEST(Checkpoint, ReadsOnlyWhatItsStructureDeclares) {
+  Sequential model = make_model();
+  model.build(2);
+  const fs::path file = temp_file("declared.xdc");
+  save_checkpoint(file.string(), model, {}, capture_training_state(model, 0, History{}));
+  std::ifstream in(file, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NO_THROW(load_checkpoint(file.string()));
+  auto error_for = [&](const std::string& bytes) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+    try {
+      load_checkpoint(file.string());
+    } catch (const DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no DataError");
+  };
+  // Bytes after the checksum: refused when the structure ends, not read (nor checksummed) first.
+  EXPECT_EQ(error_for(good + std::string(10, '\0')), file.string() + ": invalid checkpoint: 10 unread bytes");
+  // A model length beyond the file is refused before anything of that length is allocated.
+  std::string long_model = good;
+  long_model[19] = '\x7f';  // the top byte of the u64 model length at offset 12
+  EXPECT_EQ(error_for(long_model), file.string() + ": invalid checkpoint: the model length exceeds the file");
+}
+
 }  // namespace
 }  // namespace xdense

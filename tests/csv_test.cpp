@@ -107,7 +107,7 @@ TEST(LoadCsv, DirectoryIsNotAFile) {
     load_csv(data_dir);
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
-    EXPECT_EQ(std::string(e.what()), data_dir + ": cannot open file: Is a directory");
+    EXPECT_EQ(std::string(e.what()), data_dir + ": is a directory");
   }
 }
 
@@ -567,6 +567,19 @@ TEST(CsvLimits, AMillionColumnsAreReadAndOneMoreIsRefusedAtOnce) {
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
     EXPECT_EQ(std::string(e.what()), "wide.csv:2: more than 1000000 columns (the limit)");
+  }
+}
+
+TEST(CsvLimits, ALineOver64MiBIsRefusedNamingIt) {
+  const std::size_t limit = std::size_t{64} << 20;
+  const TempCsv at_limit("a,b\n1," + std::string(limit - 2, '1') + "\n");
+  EXPECT_EQ(load_csv(at_limit.path()).features.shape(0), 1u);
+  const TempCsv over("a,b\r\n1,2\r\n1," + std::string(limit - 1, '1') + "\r\n3,4\r\n");
+  try {
+    load_csv(over.path());
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), over.path() + ":3: line longer than the limit of 64 MiB (not a text file?)");
   }
 }
 

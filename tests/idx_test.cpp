@@ -190,7 +190,7 @@ TEST_F(IdxFile, LooksLikeIdx) {
 
 TEST_F(IdxFile, MissingFileOrDirectory) {
   EXPECT_EQ(images_error(path("missing")), path("missing") + ": cannot open file: No such file or directory");
-  EXPECT_EQ(labels_error(dir_), dir_ + ": cannot open file: Is a directory");
+  EXPECT_EQ(labels_error(dir_), dir_ + ": is a directory");
 }
 
 TEST_F(IdxFile, NotAnIdxFile) {
@@ -347,6 +347,19 @@ TEST(IdxFashionMnist, T10kImagesAndLabels) {
     ++counts[static_cast<std::size_t>(v)];
   }
   EXPECT_EQ(counts, std::vector<std::size_t>(10, 1000));  // the test set is balanced
+}
+
+// --- limits (issue 12) ----------------------------------------------------------------------------
+
+TEST_F(IdxFile, GzipDataBeyondTheDeclaredSizeIsNotInflatedThrough) {
+  // 64 MiB of zeros after one label compress to 64 KiB; only 64 KiB + 1 byte of them is inflated.
+  const Bytes label = idx_bytes(0x08, {1}, {3});
+  write_gzip(path("bomb.gz"), label + Bytes(std::size_t{64} << 20, '\0'));
+  EXPECT_EQ(labels_error(path("bomb.gz")), path("bomb.gz") + ": trailing garbage: more than 65536 bytes after the "
+                                                             "1 bytes of data the header describes (1)");
+  write_gzip(path("tail.gz"), label + Bytes(65536, '\0'));  // up to 64 KiB the count is exact
+  EXPECT_EQ(labels_error(path("tail.gz")),
+            path("tail.gz") + ": trailing garbage: 65536 bytes after the 1 bytes of data the header describes (1)");
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include "xdense/model_config.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // rmdir
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "xdense/activations.hpp"
@@ -96,6 +100,27 @@ TEST(ModelConfig, AbsurdUnitsAreRefusedBeforeBuilding) {
   Sequential model;
   add_layers_from_json(model, R"({"layers": [{"class_name": "Dense", "config": {"units": 2147483648}}]})", "m.json");
   EXPECT_EQ(model.layer_count(), 1u);  // the limit itself is accepted (nothing is allocated before build)
+}
+
+TEST(ModelConfig, AJsonFileOver16MiBIsRefusedBeforeItIsRead) {
+  std::string folder = ::testing::TempDir() + "xdense_model_config_XXXXXX";
+  ASSERT_NE(::mkdtemp(folder.data()), nullptr);
+  const std::string file = folder + "/model.json";
+  const std::string json = R"({"layers": [{"class_name": "Dense", "config": {"units": 2}}]})";
+  const std::size_t limit = std::size_t{16} << 20;
+  std::ofstream(file, std::ios::binary) << json << std::string(limit - json.size(), ' ');
+  Sequential model;
+  add_layers_from_json_file(model, file);  // 16 MiB exactly: read
+  EXPECT_EQ(model.layer_count(), 1u);
+  std::ofstream(file, std::ios::app) << ' ';
+  try {
+    add_layers_from_json_file(model, file);
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), file + ": 16777217 bytes, more than the 16 MiB a JSON model config may hold");
+  }
+  std::remove(file.c_str());
+  ::rmdir(folder.c_str());
 }
 
 }  // namespace

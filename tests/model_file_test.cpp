@@ -657,10 +657,10 @@ TEST_F(ModelFile, EmptyMissingAndDirectoryPathsAreRejected) {
   EXPECT_TRUE(contains(empty, "empty")) << empty;
 
   const std::string missing = load_error(path("missing.xdm"));
-  EXPECT_EQ(missing, path("missing.xdm").string() + ": cannot open: No such file or directory");
+  EXPECT_EQ(missing, path("missing.xdm").string() + ": cannot open file: No such file or directory");
 
   fs::create_directory(path("folder.xdm"));
-  EXPECT_TRUE(contains(load_error(path("folder.xdm")), "is a directory"));
+  EXPECT_EQ(load_error(path("folder.xdm")), path("folder.xdm").string() + ": is a directory");
 }
 
 // ---------------------------------------------------------------- well-formed files with invalid fields
