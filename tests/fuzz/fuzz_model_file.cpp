@@ -1,9 +1,11 @@
-// libFuzzer target: the model file reader (load_model) on arbitrary bytes, read from a file.
-// A model file ends with a CRC-32 of everything before it; random bytes would almost never get
-// past it, so the harness writes the correct checksum into the last 4 bytes of every input of at
-// least 28 bytes (header + checksum) and the fuzzer explores the parser behind it. Any exception
-// other than xdense::Error, any crash, leak, undefined behaviour, or an allocation beyond
-// -malloc_limit_mb is a finding.
+// libFuzzer target: the model file reader (load_model) and the checkpoint reader (load_checkpoint,
+// then restore_training_state) on arbitrary bytes, read from a file. Both formats end with a CRC-32
+// of everything before it; random bytes would almost never get past it, so the harness writes the
+// correct checksum into the last 4 bytes of every input of at least 28 bytes (a model's header +
+// checksum) and the fuzzer explores the parsers behind it (the magic bytes pick which one gets
+// further; seeds of both are in corpus/model_file/). Both compare the lengths their headers declare
+// with the file's size before reading on. Any exception other than xdense::Error, any crash, leak,
+// undefined behaviour, or an allocation beyond -malloc_limit_mb is a finding.
 
 #include <zlib.h>
 
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "fuzz_file.hpp"
+#include "xdense/checkpoint.hpp"
 #include "xdense/error.hpp"
 #include "xdense/model_file.hpp"
 
@@ -28,6 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     xdense::SavedModel saved = xdense::load_model(path);
     saved.model.summary();
+  } catch (const xdense::Error&) {
+  }
+  try {
+    xdense::Checkpoint checkpoint = xdense::load_checkpoint(path);
+    xdense::restore_training_state(checkpoint);
+    checkpoint.saved.model.summary();
   } catch (const xdense::Error&) {
   }
   return 0;

@@ -60,6 +60,8 @@ def idx_corpus():
     write("idx", "trailing_garbage.idx", labels + b"xyz")
     write("idx", "float_type.idx", idx(0x0D, [1], struct.pack(">f", 1.0)))
     write("idx", "corrupt.gz", gzip.compress(images, mtime=0)[:-6] + b"\x00" * 6)
+    # More decompressed bytes after the data than the reader inflates to report them (64 KiB).
+    write("idx", "gzip_surplus_100k.gz", gzip.compress(labels + bytes(100000), mtime=0))
 
 
 # ------------------------------------------------------------------------------ NPY
@@ -214,6 +216,40 @@ def model_file_corpus():
     struct.pack_into("<Q", huge, 24 + 8 + 4 + 1 + 8, 2 ** 31)  # first Dense layer's units
     write("model_file", "claims_2pow31_units.xdm", bytes(huge[:-4]) + struct.pack("<I", zlib.crc32(bytes(huge[:-4]))))
     write("model_file", "wrong_magic.xdm", b"XDENSEX" + iris[7:])
+    checkpoint_corpus(model_file(
+        [("dense", 3, 1, False, [1, -1, 0.5], [0.0]), ("activation", "sigmoid")], "binary_crossentropy", sgd,
+        classes=["no", "yes"]))
+
+
+# ------------------------------------------------------------------------------ checkpoint
+# Fuzzed by fuzz_model_file too (its CRC-32 trailer is the same convention): magic "XDNSCKPT",
+# u32 version, u64 model length, the model file, u64 epochs done, u32 + bytes random engine state,
+# u64 optimizer iterations, u32 slot count, per slot u64 n + n f32, u32 history length, per epoch
+# u64 epoch + 5 f64, then a CRC-32 of everything before it (src/checkpoint.cpp).
+
+def checkpoint(model, epochs, slots, rng=" ".join(str(i) for i in range(1, 313)) + " 312"):
+    body = b"XDNSCKPT" + struct.pack("<IQ", 1, len(model)) + model
+    body += struct.pack("<QI", len(epochs), len(rng)) + rng.encode("ascii")
+    body += struct.pack("<QI", 3 * len(epochs), len(slots))
+    for slot in slots:
+        body += struct.pack("<Q%df" % len(slot), len(slot), *slot)
+    body += struct.pack("<I", len(epochs))
+    for i, (loss, accuracy) in enumerate(epochs):
+        body += struct.pack("<Q5d", i + 1, loss, accuracy, 0.0, 0.0, 0.25)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def checkpoint_corpus(model):
+    good = checkpoint(model, [(0.7, 0.5), (0.6, 0.75)], [[0.01, -0.02, 0.03]])
+    write("model_file", "checkpoint_sgd_momentum.xdc", good)
+    write("model_file", "checkpoint_trailing_bytes.xdc", good[:-4] + bytes(10) + good[-4:])
+    long_model = bytearray(good)
+    struct.pack_into("<Q", long_model, 12, 2 ** 40)
+    write("model_file", "checkpoint_claims_2pow40_model.xdc", bytes(long_model))
+    huge_slot = bytearray(checkpoint(model, [], [[0.5]]))
+    rng_length = struct.unpack_from("<I", huge_slot, 20 + len(model) + 8)[0]
+    struct.pack_into("<Q", huge_slot, 20 + len(model) + 8 + 4 + rng_length + 8 + 4, 2 ** 32)  # slot 0's size
+    write("model_file", "checkpoint_claims_2pow32_slot.xdc", bytes(huge_slot))
 
 
 def main():
