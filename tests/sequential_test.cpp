@@ -437,3 +437,59 @@ TEST(SequentialErrors, RejectsMistakesWithClearMessages) {
 
 }  // namespace
 }  // namespace xdense
+
+namespace xdense {
+namespace {
+
+// An identity layer that records the mode of each forward pass.
+class ModeProbe final : public Activation {
+ public:
+  explicit ModeProbe(std::vector<bool>* modes) : modes_(modes) {}
+  std::string type_name() const override { return "ModeProbe"; }
+  std::string spec() const override { return "mode_probe"; }
+  void activate(ConstMatrixView x, MatrixView y) const override {
+    modes_->push_back(training());
+    std::copy(x.data, x.data + x.size(), y.data);
+  }
+  void derivative(ConstMatrixView, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const override {
+    std::copy(dy.data, dy.data + dy.size(), dx.data);
+  }
+
+ private:
+  std::vector<bool>* modes_;
+};
+
+TEST(SequentialMode, FitTrainsInTrainingModeEvaluateAndPredictInInference) {
+  std::vector<bool> modes;
+  Sequential model(3);
+  model.add(std::make_unique<Dense>(4));
+  model.add(std::make_unique<ModeProbe>(&modes));
+  model.add(std::make_unique<Dense>(1)).add("sigmoid");
+  model.compile("binary_crossentropy", "sgd");
+  Matrix x = Matrix::from_shape({8, 2});
+  Matrix y = Matrix::from_shape({8, 1});
+  for (std::size_t i = 0; i < 8; ++i) {
+    x(i, 0) = static_cast<float>(i % 2);
+    x(i, 1) = static_cast<float>(i / 4);
+    y(i, 0) = static_cast<float>((i % 2) ^ (i / 4));
+  }
+  FitOptions options;
+  options.epochs = 2;
+  options.batch_size = 4;
+  options.validation_x = &x;
+  options.validation_y = &y;
+  model.fit(x, y, options);
+  // Per epoch: two training steps, then the validation pass (two batches of 4).
+  EXPECT_EQ(modes, (std::vector<bool>{true, true, false, false, true, true, false, false}));
+  EXPECT_FALSE(model.layer(1).training());  // a fitted model is in inference mode
+  modes.clear();
+  model.predict(x);
+  model.evaluate(x, y);
+  EXPECT_EQ(modes, (std::vector<bool>{false, false}));
+  modes.clear();
+  model.train_step(view(x), view(y));
+  EXPECT_EQ(modes, (std::vector<bool>{true}));
+}
+
+}  // namespace
+}  // namespace xdense
