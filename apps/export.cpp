@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "xdense/dense.hpp"
+#include "model_support.hpp"
 #include "xdense/error.hpp"
 #include "xdense/model_file.hpp"
 #include "xdense/npy.hpp"
@@ -87,14 +87,16 @@ void sync_folder(const std::string& dir) {
 int run_export(const ExportOptions& o) {
   SavedModel saved = load_model(o.model);
 
+  // Every layer's parameters by name: <kind>_<i>_<parameter>.npy, i counting layers of that
+  // kind (dense_0_kernel.npy, dense_0_bias.npy, ...), the names --init-weights reads back.
   std::vector<Array> arrays;
-  std::size_t dense_count = 0;
-  for (std::size_t i = 0; i < saved.model.layer_count(); ++i) {
-    const auto* dense = dynamic_cast<const Dense*>(&saved.model.layer(i));
-    if (dense == nullptr) continue;
-    const std::string stem = "dense_" + std::to_string(dense_count++);
-    arrays.push_back({stem + "_kernel.npy", dense->kernel().data(), {dense->input_units(), dense->output_units()}});
-    arrays.push_back({stem + "_bias.npy", dense->bias().data(), {dense->output_units()}});
+  std::size_t layers_with_parameters = 0;
+  std::string last_layer;
+  for (const NamedParameter& p : named_parameters(saved.model)) {
+    arrays.push_back({p.stem + ".npy", p.parameter.value, p.parameter.shape});
+    const std::string layer = p.stem.substr(0, p.stem.rfind('_'));
+    layers_with_parameters += layer != last_layer;
+    last_layer = layer;
   }
   if (const auto& standardizer = saved.info.standardizer) {
     arrays.push_back({"standardize_mean.npy", standardizer->mean().data(), {standardizer->mean().size()}});
@@ -147,7 +149,7 @@ int run_export(const ExportOptions& o) {
 
   for (const Array& a : arrays)
     std::printf("Wrote %s/%s %s\n", dir.c_str(), a.name.c_str(), shape_text(a.shape).c_str());
-  std::printf("Exported %zu Dense layers%s to %s\n", dense_count,
+  std::printf("Exported %zu layers' parameters%s to %s\n", layers_with_parameters,
               saved.info.standardizer ? " and the standardizer's mean and std" : "", dir.c_str());
   return exit_ok;
 }

@@ -359,10 +359,11 @@ int main(int argc, char** argv) {
                             "  with its statistics, training record)");
 
   ExportOptions exported;
-  CLI::App* export_command = app.add_subcommand("export", "Write each Dense layer's kernel and bias as .npy files\n"
+  CLI::App* export_command = app.add_subcommand("export", "Write every layer's parameters (and the standardizer) as .npy files\n"
       "  example: xdense export --model cancer.xdm --npy weights/   (then numpy.load('weights/dense_0_kernel.npy'))");
   export_command->add_option("--model", exported.model, "Model file written by train")->required();
-  export_command->add_option("--npy", exported.npy_dir, "Folder to write dense_<i>_kernel.npy / dense_<i>_bias.npy into")->required();
+  export_command->add_option("--npy", exported.npy_dir, "Folder to write dense_<i>_kernel.npy, dense_<i>_bias.npy, ... (and standardize_mean.npy /\n"
+                             "  standardize_std.npy for a standardized model) into; created, its parent must exist")->required();
 
   int threads = 0;  // 0: not given
   for (CLI::App* command : {train_command, evaluate_command, predict_command, demo_command, tutorial_command}) {

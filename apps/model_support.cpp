@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
@@ -96,6 +98,22 @@ OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, c
     throw DataError(path + ": folder '" + parent.string() + "' does not exist");
   }
   return outputs.reserve(path, options);
+}
+
+std::vector<NamedParameter> named_parameters(Sequential& model) {
+  std::vector<NamedParameter> named;
+  std::map<std::string, std::size_t> seen;  // layers of each kind so far
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    Layer& layer = model.layer(i);
+    std::vector<Parameter> parameters = layer.parameters();
+    std::string kind = layer.type_name();
+    for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::size_t index = seen[kind]++;
+    for (Parameter& p : parameters) {
+      named.push_back({kind + "_" + std::to_string(index) + "_" + p.name, std::move(p)});
+    }
+  }
+  return named;
 }
 
 std::string metadata_value(const ModelInfo& info, const std::string& key) {

@@ -53,6 +53,16 @@ void refuse_same_files(const std::vector<std::pair<std::string, std::string>>& o
 /// exists so the message is the same as for every other output: "PATH: folder 'F' does not exist".
 OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, const WriteOptions& options = {});
 
+/// A model parameter with the file stem `xdense export --npy` gives it: "<kind>_<i>_<name>",
+/// kind the layer's type in lower case and i counting the layers of that kind ("dense_0_kernel").
+struct NamedParameter {
+  std::string stem;
+  Parameter parameter;
+};
+
+/// Every parameter of the (built) model, in layer order, with its stem.
+std::vector<NamedParameter> named_parameters(Sequential& model);
+
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);
 

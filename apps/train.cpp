@@ -57,35 +57,34 @@ std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
   throw InvalidArgument("unknown optimizer '" + o.optimizer + "' (expected one of: sgd, adam)");
 }
 
-// Loads dense_<i>_kernel.npy / dense_<i>_bias.npy (the layout `xdense export` writes).
+// Loads every parameter from <kind>_<i>_<name>.npy, the files `xdense export` writes
+// (dense_0_kernel.npy, dense_0_bias.npy, ...), checking each shape.
 void load_initial_weights(Sequential& model, const std::string& dir) {
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error)) {
     throw DataError(dir + ": not a directory (--init-weights)" + (error ? ": " + error.message() : std::string()));
   }
-  std::size_t dense_index = 0;
-  for (std::size_t i = 0; i < model.layer_count(); ++i) {
-    auto* dense = dynamic_cast<Dense*>(&model.layer(i));
-    if (dense == nullptr) continue;
-    const std::string stem = dir + "/dense_" + std::to_string(dense_index++);
-    const Matrix kernel = load_npy(stem + "_kernel.npy");
-    const Matrix bias_column = load_npy(stem + "_bias.npy");
-    if (kernel.shape(0) != dense->input_units() || kernel.shape(1) != dense->output_units()) {
-      throw DataError(stem + "_kernel.npy: expected shape (" + std::to_string(dense->input_units()) + ", " +
-                      std::to_string(dense->output_units()) + "), received (" + std::to_string(kernel.shape(0)) +
-                      ", " + std::to_string(kernel.shape(1)) + ")");
+  std::map<std::string, std::size_t> layers_of_kind;
+  for (const NamedParameter& p : named_parameters(model)) {
+    const std::string file = dir + "/" + p.stem + ".npy";
+    const Matrix values = load_npy(file);
+    // load_npy gives 1-D arrays as (n, 1).
+    const std::vector<std::size_t>& shape = p.parameter.shape;
+    const std::size_t rows = shape.empty() ? p.parameter.size : shape[0];
+    const std::size_t cols = shape.size() == 2 ? shape[1] : 1;
+    if (values.shape(0) != rows || values.shape(1) != cols) {
+      throw DataError(file + ": expected shape (" + std::to_string(rows) + (shape.size() == 2 ? ", " + std::to_string(cols) : ",") +
+                      "), received (" + std::to_string(values.shape(0)) + ", " + std::to_string(values.shape(1)) + ")");
     }
-    if (bias_column.shape(0) != dense->output_units() || bias_column.shape(1) != 1) {
-      throw DataError(stem + "_bias.npy: expected shape (" + std::to_string(dense->output_units()) +
-                      ",), received (" + std::to_string(bias_column.shape(0)) + ", " +
-                      std::to_string(bias_column.shape(1)) + ")");
-    }
-    Vector bias = Vector::from_shape({bias_column.shape(0)});
-    std::copy(bias_column.begin(), bias_column.end(), bias.begin());
-    dense->set_weights(kernel, bias);
+    std::copy(values.begin(), values.end(), p.parameter.value);
+    const std::string kind = p.stem.substr(0, p.stem.find('_'));
+    layers_of_kind[kind] = std::max(layers_of_kind[kind], std::stoul(p.stem.substr(kind.size() + 1)) + 1);
   }
-  if (std::filesystem::exists(dir + "/dense_" + std::to_string(dense_index) + "_kernel.npy", error)) {
-    throw DataError(dir + ": holds weights for more Dense layers than the model's " + std::to_string(dense_index));
+  for (const auto& [kind, count] : layers_of_kind) {
+    const std::string extra = dir + "/" + kind + "_" + std::to_string(count) + "_kernel.npy";
+    if (std::filesystem::exists(extra, error)) {
+      throw DataError(dir + ": holds weights for more " + kind + " layers than the model's " + std::to_string(count));
+    }
   }
 }
 

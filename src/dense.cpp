@@ -129,8 +129,9 @@ ConstMatrixView Dense::backward_through(const Activation& activation, ConstMatri
 
 std::vector<Parameter> Dense::parameters() {
   if (!built_) return {};
-  std::vector<Parameter> params{{"kernel", kernel_.data(), kernel_gradient_.data(), kernel_.size()}};
-  if (options_.use_bias) params.push_back({"bias", bias_.data(), bias_gradient_.data(), bias_.size()});
+  std::vector<Parameter> params{
+      {"kernel", kernel_.data(), kernel_gradient_.data(), kernel_.size(), {input_units_, units_}}};
+  if (options_.use_bias) params.push_back({"bias", bias_.data(), bias_gradient_.data(), bias_.size(), {units_}});
   return params;
 }
 

@@ -416,7 +416,7 @@ TEST_F(ExportCli, ExportPrintsWhatItWroteAndAcceptsAnExistingFolder) {
             "Wrote w/dense_1_bias.npy (1,)\n"
             "Wrote w/standardize_mean.npy (30,)\n"
             "Wrote w/standardize_std.npy (30,)\n"
-            "Exported 2 Dense layers and the standardizer's mean and std to w\n");
+            "Exported 2 layers' parameters and the standardizer's mean and std to w\n");
   expect_only_files({"m.xdm", "w"});
   fs::create_directory(path("plain"));  // the folder gets the mode a plain mkdir gives
   EXPECT_EQ(fs::status(path("w")).permissions(), fs::status(path("plain")).permissions());

@@ -21,6 +21,8 @@ struct Parameter {
   float* value = nullptr;     ///< the parameter's values
   float* gradient = nullptr;  ///< dL/dvalue from the last backward()
   std::size_t size = 0;       ///< number of floats in each of value and gradient
+  /// Its shape, row-major, e.g. (input_units, units) for a Dense kernel; empty means (size).
+  std::vector<std::size_t> shape = {};
 };
 
 /// A differentiable map from (batch, input_units) to (batch, output_units).
