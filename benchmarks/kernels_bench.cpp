@@ -4,11 +4,15 @@
 //
 //   kernels_bench --benchmark_filter=Dense      # one family
 //   OPENBLAS_NUM_THREADS=1 kernels_bench        # the thread count matters for every sgemm
-
-#include <cblas.h>
+//
+// cblas_sgemm is declared here by xtensor-blas's bundled CBLAS header (xflens), not by
+// <cblas.h>: the two cannot share a translation unit, and BM_Product compares the two.
 
 #include <benchmark/benchmark.h>
+#include <xtensor-blas/xblas.hpp>
+#include <xtensor/xadapt.hpp>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,13 +28,13 @@ xdense::Matrix random_matrix(std::size_t rows, std::size_t cols, double low, dou
   return m;
 }
 
-// Arguments: batch, inputs, units.
+// The layers of the two workloads: batch, inputs, units.
+const std::vector<std::vector<std::int64_t>> workload_layers{
+    {128, 784, 256}, {128, 256, 128}, {128, 128, 10}, {32, 2, 16}, {32, 16, 1}};
+
 void layer_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"batch", "in", "out"});
-  for (auto shape : std::vector<std::vector<std::int64_t>>{
-           {128, 784, 256}, {128, 256, 128}, {128, 128, 10}, {32, 2, 16}, {32, 16, 1}}) {
-    b->Args(shape);
-  }
+  for (const auto& shape : workload_layers) b->Args(shape);
 }
 
 double gemm_flops(const benchmark::State& state) {
@@ -52,6 +56,64 @@ void BM_Sgemm(benchmark::State& state) {
       benchmark::Counter(gemm_flops(state), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(BM_Sgemm)->Apply(layer_shapes);
+
+// The three products of a dense layer's training step, each through the call xdense
+// makes (cblas_sgemm on row-major buffers, transposes by flag) and through xtensor-blas's
+// xt::blas::gemm into a preallocated output: on the containers themselves, and on
+// xt::adapt views of raw pointers, which is what src/blas.cpp would have to pass (it
+// works on MatrixView pointers). Arguments: batch, in, out, product:
+//   0 forward  y (batch,out) = x (batch,in) . W (in,out)
+//   1 dW       dW (in,out)   = x^T . dy (batch,out)
+//   2 dx       dx (batch,in) = dy . W^T
+enum class Gemm { cblas, xt_blas, xt_blas_adapted };
+
+void product_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"batch", "in", "out", "product"});
+  for (const auto& shape : workload_layers) {
+    for (std::int64_t product = 0; product < 3; ++product) b->Args({shape[0], shape[1], shape[2], product});
+  }
+}
+
+void product(benchmark::State& state, Gemm how) {
+  const auto batch = static_cast<std::size_t>(state.range(0)), in = static_cast<std::size_t>(state.range(1)),
+             out = static_cast<std::size_t>(state.range(2));
+  const auto which = state.range(3);
+  const xdense::Matrix x = random_matrix(batch, in, 0, 1, 1), w = random_matrix(in, out, -0.1, 0.1, 2),
+                       dy = random_matrix(batch, out, -1e-3, 1e-3, 3);
+  // op(A) (m,k) . op(B) (k,n) into C (m,n).
+  const xdense::Matrix& a = which == 2 ? dy : x;
+  const xdense::Matrix& b = which == 1 ? dy : w;
+  const bool trans_a = which == 1, trans_b = which == 2;
+  const std::size_t m = which == 1 ? in : batch, n = which == 2 ? in : out,
+                    k = which == 0 ? in : (which == 1 ? batch : out);
+  xdense::Matrix c = xdense::Matrix::from_shape({m, n});
+  const int lda = static_cast<int>(a.shape(1)), ldb = static_cast<int>(b.shape(1)), ldc = static_cast<int>(n);
+  for (auto _ : state) {
+    switch (how) {
+      case Gemm::cblas:
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                    static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a.data(), lda, b.data(), ldb,
+                    0.0f, c.data(), ldc);
+        break;
+      case Gemm::xt_blas:
+        xt::blas::gemm(a, b, c, trans_a, trans_b);
+        break;
+      case Gemm::xt_blas_adapted: {
+        const auto av =
+            xt::adapt(a.data(), a.size(), xt::no_ownership(), std::array<std::size_t, 2>{a.shape(0), a.shape(1)});
+        const auto bv =
+            xt::adapt(b.data(), b.size(), xt::no_ownership(), std::array<std::size_t, 2>{b.shape(0), b.shape(1)});
+        auto cv = xt::adapt(c.data(), c.size(), xt::no_ownership(), std::array<std::size_t, 2>{m, n});
+        xt::blas::gemm(av, bv, cv, trans_a, trans_b);
+        break;
+      }
+    }
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(m * n * k), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
 
 struct DenseFixture {
   explicit DenseFixture(const benchmark::State& state)
@@ -183,6 +245,13 @@ void BM_TrainStepTiny(benchmark::State& state) {
   train_step(state, {2, 16, 1}, "sigmoid", "sigmoid", "binary_crossentropy", 32);
 }
 BENCHMARK(BM_TrainStepTiny);
+
+const bool products_registered = [] {
+  benchmark::RegisterBenchmark("BM_Product/cblas", product, Gemm::cblas)->Apply(product_shapes);
+  benchmark::RegisterBenchmark("BM_Product/xt_blas", product, Gemm::xt_blas)->Apply(product_shapes);
+  benchmark::RegisterBenchmark("BM_Product/xt_blas_adapted", product, Gemm::xt_blas_adapted)->Apply(product_shapes);
+  return true;
+}();
 
 const bool activations_registered = [] {
   for (const std::string name : {"linear", "binary_step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"}) {
