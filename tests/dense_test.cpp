@@ -1,6 +1,7 @@
 // Tests of the Dense layer (dense.hpp): y = x . W + b and its backward pass against
-// naive loops accumulated in double, finite-difference gradient checks, buffer
-// reuse across batch sizes, initialisation and the errors for caller mistakes.
+// products computed in double by xtensor-blas (reference_products.hpp), finite-difference
+// gradient checks, buffer reuse across batch sizes, initialisation and the errors for
+// caller mistakes.
 
 #include "xdense/dense.hpp"
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "gradient_check.hpp"
+#include "reference_products.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/error.hpp"
 #include "xdense/random.hpp"
@@ -38,47 +40,34 @@ Vector random_vector(std::size_t size, double low, double high, std::uint64_t se
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// Reference formulas, naive loops accumulated in double.
-
-/// y[b][j] = sum_i x[b][i] W[i][j] + bias[j].
-std::vector<double> naive_forward(const Matrix& x, const Matrix& w, const Vector& bias) {
-  const std::size_t batch = x.shape(0), in = x.shape(1), out = w.shape(1);
-  std::vector<double> y(batch * out);
-  for (std::size_t b = 0; b < batch; ++b) {
-    for (std::size_t j = 0; j < out; ++j) {
-      double sum = bias(j);
-      for (std::size_t i = 0; i < in; ++i) sum += double(x(b, i)) * double(w(i, j));
-      y[b * out + j] = sum;
-    }
-  }
-  return y;
-}
+using testing::reference_bias_gradient;
+using testing::reference_forward;
+using testing::reference_input_gradient;
+using testing::reference_kernel_gradient;
 
 // A result of O(1) from 7-term float products: within ~1e-6 of the double sum.
 constexpr double tolerance = 2e-5;
 
 // Checks the layer's dW and db (zeros without a bias) from its last backward() on x, dy,
-// and that backward's dx, against loops in double, within `tol`; `shape` names the case.
-void expect_backward_matches_naive(const Dense& layer, const Matrix& x, const Matrix& dy, const Matrix& kernel,
-                                   const Matrix& dx, double tol, const std::string& shape) {
+// and that backward's dx, against the products in double, within `tol`; `shape` names
+// the case.
+void expect_backward_matches_reference(const Dense& layer, const Matrix& x, const Matrix& dy, const Matrix& kernel,
+                                       const Matrix& dx, double tol, const std::string& shape) {
   const std::size_t batch = x.shape(0), in = x.shape(1), units = dy.shape(1);
+  const testing::Reference dw = reference_kernel_gradient(x, dy);
+  const testing::ReferenceVector db = reference_bias_gradient(dy);
+  const testing::Reference dx_expected = reference_input_gradient(dy, kernel);
   const bool use_bias = layer.options().use_bias;
   for (std::size_t i = 0; i < in; ++i)
     for (std::size_t j = 0; j < units; ++j) {
-      double sum = 0.0;
-      for (std::size_t b = 0; b < batch; ++b) sum += double(x(b, i)) * double(dy(b, j));
-      ASSERT_NEAR(layer.kernel_gradient()(i, j), sum, tol) << shape << " dW " << i << "," << j;
+      ASSERT_NEAR(layer.kernel_gradient()(i, j), dw(i, j), tol) << shape << " dW " << i << "," << j;
     }
   for (std::size_t j = 0; j < units; ++j) {
-    double sum = 0.0;
-    for (std::size_t b = 0; b < batch && use_bias; ++b) sum += dy(b, j);
-    ASSERT_NEAR(layer.bias_gradient()(j), sum, tol) << shape << " db " << j;
+    ASSERT_NEAR(layer.bias_gradient()(j), use_bias ? db(j) : 0.0, tol) << shape << " db " << j;
   }
   for (std::size_t b = 0; b < batch; ++b)
     for (std::size_t i = 0; i < in; ++i) {
-      double sum = 0.0;
-      for (std::size_t j = 0; j < units; ++j) sum += double(dy(b, j)) * double(kernel(i, j));
-      ASSERT_NEAR(dx(b, i), sum, tol) << shape << " dx " << b << "," << i;
+      ASSERT_NEAR(dx(b, i), dx_expected(b, i), tol) << shape << " dx " << b << "," << i;
     }
 }
 
@@ -108,45 +97,25 @@ TEST(Dense, SetWeightsBuildsAndStoresThem) {
   for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(f.layer.bias()(j), f.bias(j));
 }
 
-TEST(Dense, ForwardEqualsNaiveMatrixProductPlusBias) {
+TEST(Dense, ForwardEqualsReferenceMatrixProductPlusBias) {
   Fixture f;
   const ConstMatrixView y = f.layer.forward(view(f.x));
   ASSERT_EQ(y.rows, 5u);
   ASSERT_EQ(y.cols, 3u);
-  const std::vector<double> expected = naive_forward(f.x, f.kernel, f.bias);
+  const testing::Reference expected = reference_forward(f.x, f.kernel, f.bias);
   for (std::size_t b = 0; b < 5; ++b) {
-    for (std::size_t j = 0; j < 3; ++j) EXPECT_NEAR(y(b, j), expected[b * 3 + j], tolerance) << b << "," << j;
+    for (std::size_t j = 0; j < 3; ++j) EXPECT_NEAR(y(b, j), expected(b, j), tolerance) << b << "," << j;
   }
 }
 
-TEST(Dense, BackwardEqualsNaiveFormulas) {
+// dW = x^T dy, db = the column sums of dy, dx = dy W^T.
+TEST(Dense, BackwardEqualsReferenceFormulas) {
   Fixture f;
   f.layer.forward(view(f.x));
   const Matrix dx = to_matrix(f.layer.backward(view(f.dy)));
   ASSERT_EQ(dx.shape(0), 5u);
   ASSERT_EQ(dx.shape(1), 7u);
-  // dW[i][j] = sum_b x[b][i] dy[b][j]
-  for (std::size_t i = 0; i < 7; ++i) {
-    for (std::size_t j = 0; j < 3; ++j) {
-      double sum = 0.0;
-      for (std::size_t b = 0; b < 5; ++b) sum += double(f.x(b, i)) * double(f.dy(b, j));
-      EXPECT_NEAR(f.layer.kernel_gradient()(i, j), sum, tolerance) << "dW " << i << "," << j;
-    }
-  }
-  // db[j] = sum_b dy[b][j]
-  for (std::size_t j = 0; j < 3; ++j) {
-    double sum = 0.0;
-    for (std::size_t b = 0; b < 5; ++b) sum += f.dy(b, j);
-    EXPECT_NEAR(f.layer.bias_gradient()(j), sum, tolerance) << "db " << j;
-  }
-  // dx[b][i] = sum_j dy[b][j] W[i][j]
-  for (std::size_t b = 0; b < 5; ++b) {
-    for (std::size_t i = 0; i < 7; ++i) {
-      double sum = 0.0;
-      for (std::size_t j = 0; j < 3; ++j) sum += double(f.dy(b, j)) * double(f.kernel(i, j));
-      EXPECT_NEAR(dx(b, i), sum, tolerance) << "dx " << b << "," << i;
-    }
-  }
+  expect_backward_matches_reference(f.layer, f.x, f.dy, f.kernel, dx, tolerance, "batch 5, 7 -> 3");
 }
 
 // Every path of the matrix products behind Dense: products of up to 16k multiply-adds
@@ -154,7 +123,7 @@ TEST(Dense, BackwardEqualsNaiveFormulas) {
 // output column, dot products eight rows at a time plus leftover rows, k below and
 // above 8), larger ones OpenBLAS. Each shape is checked on all three products of a
 // training step, twice (a second forward/backward must overwrite, not accumulate).
-TEST(Dense, ForwardAndBackwardMatchNaiveLoopsOverShapes) {
+TEST(Dense, ForwardAndBackwardMatchReferenceOverShapes) {
   const std::size_t sizes[] = {1, 2, 7, 8, 9, 16, 17, 33};
   std::uint64_t seed = 500;
   for (std::size_t batch : {1, 5, 8, 32, 41})
@@ -172,10 +141,12 @@ TEST(Dense, ForwardAndBackwardMatchNaiveLoopsOverShapes) {
         const double tol = 1e-5 * (1.0 + std::max({batch, in, units}));
         for (int pass = 0; pass < 2; ++pass) {
           const Matrix y = to_matrix(layer.forward(view(x)));
-          const std::vector<double> expected = naive_forward(x, kernel, bias);
-          for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y.data()[i], expected[i], tol) << shape << " y " << i;
+          const testing::Reference expected = reference_forward(x, kernel, bias);
+          for (std::size_t i = 0; i < y.size(); ++i) {
+            ASSERT_NEAR(y.data()[i], expected.data()[i], tol) << shape << " y " << i;
+          }
           const Matrix dx = to_matrix(layer.backward(view(dy)));
-          expect_backward_matches_naive(layer, x, dy, kernel, dx, tol, shape);
+          expect_backward_matches_reference(layer, x, dy, kernel, dx, tol, shape);
           if (::testing::Test::HasFatalFailure()) return;
         }
       }
@@ -253,7 +224,7 @@ TEST(DenseErrors, BackwardThroughOtherActivations) {
 // The one-sweep backward kernels of small layers (one unit with up to 32 inputs; 8,
 // 16 or 32 units with in * units <= 64) and the shapes just past them, over batch
 // sizes that leave every count of rows over for the kernels' partial sums.
-TEST(Dense, SmallLayerBackwardMatchesNaiveLoops) {
+TEST(Dense, SmallLayerBackwardMatchesReference) {
   std::vector<std::pair<std::size_t, std::size_t>> shapes;  // (in, units)
   for (std::size_t in = 1; in <= 33; ++in) shapes.push_back({in, 1});
   for (std::size_t in = 1; in <= 9; ++in) shapes.push_back({in, 8});
@@ -277,7 +248,7 @@ TEST(Dense, SmallLayerBackwardMatchesNaiveLoops) {
         const std::string shape = std::to_string(in) + " -> " + std::to_string(units) + ", batch " +
                                   std::to_string(batch) + (use_bias ? "" : ", no bias");
         const double tol = 1e-5 * (1.0 + std::max({batch, in, units}));
-        expect_backward_matches_naive(layer, x, dy, kernel, dx, tol, shape);
+        expect_backward_matches_reference(layer, x, dy, kernel, dx, tol, shape);
         if (::testing::Test::HasFatalFailure()) return;
         // Without the input gradient (a first layer): the same parameter gradients.
         const Matrix dw = layer.kernel_gradient();
@@ -323,15 +294,15 @@ TEST(Dense, RowResultsDoNotDependOnTheBatch) {
 }
 
 // A large layer goes through OpenBLAS (bias copied in, then beta = 1).
-TEST(Dense, LargeLayerMatchesNaiveLoops) {
+TEST(Dense, LargeLayerMatchesReference) {
   const Matrix x = random_matrix(64, 300, -1.0, 1.0, 901);
   const Matrix kernel = random_matrix(300, 40, -0.1, 0.1, 903);
   const Vector bias = random_vector(40, -1.0, 1.0, 905);
   Dense layer(40);
   layer.set_weights(kernel, bias);
   const Matrix y = to_matrix(layer.forward(view(x)));
-  const std::vector<double> expected = naive_forward(x, kernel, bias);
-  for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y.data()[i], expected[i], 1e-4) << i;
+  const testing::Reference expected = reference_forward(x, kernel, bias);
+  for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y.data()[i], expected.data()[i], 1e-4) << i;
 }
 
 TEST(Dense, BackwardOverwritesRatherThanAccumulates) {
@@ -402,13 +373,10 @@ TEST(Dense, SmallerBatchAfterReserveReusesBuffers) {
   EXPECT_EQ(dx.rows, 5u);
   EXPECT_EQ(dx.cols, 7u);
   // ...and is still computed correctly (no stale rows from the big batch).
-  const std::vector<double> expected = naive_forward(f.x, f.kernel, f.bias);
-  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.data[i], expected[i], tolerance) << i;
-  for (std::size_t j = 0; j < 3; ++j) {
-    double sum = 0.0;
-    for (std::size_t b = 0; b < 5; ++b) sum += f.dy(b, j);  // db over the 5 rows only
-    EXPECT_NEAR(f.layer.bias_gradient()(j), sum, tolerance);
-  }
+  const testing::Reference expected = reference_forward(f.x, f.kernel, f.bias);
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.data[i], expected.data()[i], tolerance) << i;
+  const testing::ReferenceVector db = reference_bias_gradient(f.dy);  // over the 5 rows only
+  for (std::size_t j = 0; j < 3; ++j) EXPECT_NEAR(f.layer.bias_gradient()(j), db(j), tolerance);
   // Back to the big batch: still no reallocation.
   EXPECT_EQ(f.layer.forward(view(big)).data, y_big.data);
 }
@@ -430,8 +398,8 @@ TEST(Dense, UseBiasFalse) {
   const Matrix y = to_matrix(layer.forward(view(x)));
   Vector zero = Vector::from_shape({3});
   zero.fill(0.0f);
-  const std::vector<double> expected = naive_forward(x, layer.kernel(), zero);  // y = x . W
-  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.data()[i], expected[i], tolerance);
+  const testing::Reference expected = reference_forward(x, layer.kernel(), zero);  // y = x . W
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.data()[i], expected.data()[i], tolerance);
   layer.backward(view(dy));
   for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(layer.bias_gradient()(j), 0.0f);
 }
@@ -460,8 +428,8 @@ TEST(Dense, UseBiasFalseIgnoresBiasGivenToSetWeights) {
   const ConstMatrixView y = layer.forward(view(x));
   Vector zero = Vector::from_shape({3});
   zero.fill(0.0f);
-  const std::vector<double> expected = naive_forward(x, kernel, zero);  // y = x . W, no bias
-  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.data[i], expected[i], tolerance) << i;
+  const testing::Reference expected = reference_forward(x, kernel, zero);  // y = x . W, no bias
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.data[i], expected.data()[i], tolerance) << i;
 }
 
 // ------------------------------------------------------------- initialisation
