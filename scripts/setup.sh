@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config      # toolchain
   libxtensor-dev xtl-dev libxsimd-dev   # tensors
-  libxtensor-blas-dev                   # BLAS bindings for xtensor
-  libopenblas-dev liblapack-dev         # BLAS/LAPACK (OpenBLAS, LP64)
+  libxtensor-blas-dev                   # xt::linalg for the tests' reference products, xt::blas in kernels_bench
+  libopenblas-dev                       # BLAS (OpenBLAS, LP64); its LAPACK satisfies xtensor-blas's CMake config
   libcli11-dev                          # command-line parsing
   googletest libgtest-dev libgmock-dev  # tests
   zlib1g-dev                            # gzip IDX files, CRC-32 of model files
