@@ -19,8 +19,8 @@ namespace xdense::cli {
 
 Matrix targets_for(const Sequential& model, const Matrix& y) {
   const std::size_t units = model.output_units();
-  const bool categorical = model.loss() != nullptr && model.loss()->name().find("categorical") != std::string::npos;
-  if (units == 1 || categorical) return y;
+  const bool indices = model.loss() != nullptr && model.loss()->label_encoding() == LabelEncoding::class_index;
+  if (units == 1 || indices) return y;
   return one_hot(y, units);
 }
 

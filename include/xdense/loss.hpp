@@ -20,6 +20,12 @@ namespace xdense {
 
 class Activation;
 
+/// How a loss takes class labels as targets (what a tool must make of a label column).
+enum class LabelEncoding {
+  one_hot,      ///< one column per output unit: one-hot rows, or 0/1 for a one-unit output
+  class_index,  ///< class indices (batch, 1) as they are (one-hot rows accepted too)
+};
+
 /// A differentiable scalar loss of predictions and targets, averaged over the batch.
 class Loss {
  public:
@@ -33,6 +39,9 @@ class Loss {
 
   /// grad = dL/dpredictions, same shape as predictions.
   virtual void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const = 0;
+
+  /// How class labels become this loss's targets; one_hot by default.
+  virtual LabelEncoding label_encoding() const { return LabelEncoding::one_hot; }
 
   /// True when value/gradient can be computed from the logits feeding `output`.
   virtual bool fuses_with(const Activation& /*output*/) const { return false; }
@@ -90,6 +99,7 @@ class BinaryCrossEntropy final : public Loss {
 class CategoricalCrossEntropy final : public Loss {
  public:
   explicit CategoricalCrossEntropy(bool sparse_only = false) : sparse_only_(sparse_only) {}
+  LabelEncoding label_encoding() const override { return LabelEncoding::class_index; }
   std::string name() const override {
     return sparse_only_ ? "sparse_categorical_crossentropy" : "categorical_crossentropy";
   }
