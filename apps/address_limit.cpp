@@ -26,11 +26,23 @@ constexpr const char* marker = "XDENSE_ADDRESS_LIMIT_THREADS";
 
 // Whether `bytes` of address space can be mapped now (mapped and released at once).
 bool room_for(std::size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  // Writable, as OpenBLAS's buffer: RLIMIT_DATA counts only writable private mappings.
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
   ::munmap(p, bytes);
   return true;
 }
+
+// The tighter of the address-space limit (ulimit -v) and the data limit (ulimit -d, which
+// since Linux 4.7 counts writable private mappings such as OpenBLAS's buffers).
+rlimit tightest_limit() {
+  rlimit as{RLIM_INFINITY, RLIM_INFINITY}, data{RLIM_INFINITY, RLIM_INFINITY};
+  ::getrlimit(RLIMIT_AS, &as);
+  ::getrlimit(RLIMIT_DATA, &data);
+  return data.rlim_cur < as.rlim_cur ? data : as;
+}
+
+bool limited() { return tightest_limit().rlim_cur != RLIM_INFINITY; }
 
 // Room kept for the tool's own data beside the buffers when choosing the thread count.
 constexpr std::size_t data_margin = std::size_t{64} << 20;
@@ -43,8 +55,7 @@ int threads_allowed_by_address_limit() {
 }
 
 void adapt_to_address_limit(char** argv) {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  if (!limited()) return;
   if (std::getenv(marker) != nullptr) return;  // restarted already
   // OpenBLAS's workers may already be spinning. Count the buffers that fit (the stuck workers
   // hold none), and start again with that many threads.
@@ -62,8 +73,8 @@ void adapt_to_address_limit(char** argv) {
 }
 
 int reserve_blas_room() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return -1;
+  if (!limited()) return -1;
+  const rlimit limit = tightest_limit();
   if (!room_for(blas_buffer_bytes)) {
     // What the process maps now (first field of /proc/self/statm, in pages), plus the buffer and
     // room for data: the least limit worth trying.
@@ -74,8 +85,8 @@ int reserve_blas_room() {
     }
     const std::size_t in_use = pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     std::fprintf(stderr,
-                 "xdense: error: out of memory: the address-space limit (ulimit -v %zu, in KiB) leaves no room for "
-                 "the %zu MiB work buffer of the matrix products (OpenBLAS); allow at least %zu MiB (ulimit -v %zu)\n",
+                 "xdense: error: out of memory: the memory limit (ulimit -v or -d: %zu KiB) leaves no room for "
+                 "the %zu MiB work buffer of the matrix products (OpenBLAS); try about %zu MiB (%zu KiB)\n",
                  static_cast<std::size_t>(limit.rlim_cur >> 10), blas_buffer_bytes >> 20,
                  (in_use + blas_buffer_bytes + data_margin) >> 20, (in_use + blas_buffer_bytes + data_margin) >> 10);
     return 1;

@@ -3,6 +3,10 @@
 // stderr and exit code 2; see README "Exit codes".
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -183,6 +187,7 @@ const CLI::Validator non_negative_integer(
       if (value.size() > max.size() || (value.size() == max.size() && value > max)) {
         return "expected an integer from 0 to 2^64 - 1 (18446744073709551615), received '" + text + "'";
       }
+      text = value;  // decimal: "010" is ten (CLI11 would read a leading 0 as octal)
       return std::string();
     },
     "UINT");
@@ -194,11 +199,15 @@ const CLI::Validator bounded_integer(
       const std::size_t sign = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
       const std::string digits = text.substr(sign);
       if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+        // CLI11 would read 0x10 as hex and 0b10 as binary: numbers here are decimal.
+        if (digits.size() > 1 && digits[0] == '0' && std::isalpha(static_cast<unsigned char>(digits[1]))) {
+          return "expected a decimal integer, received '" + text + "'";
+        }
         return std::string();  // not a number: the conversion's own message says so
       }
-      if (digits.size() - std::min(digits.find_first_not_of('0'), digits.size()) > 18) {
-        return "out of range, received '" + text + "'";
-      }
+      const std::size_t first = std::min(digits.find_first_not_of('0'), digits.size() - 1);
+      if (digits.size() - first > 18) return "out of range, received '" + text + "'";
+      text = text.substr(0, sign) + digits.substr(first);  // "010" is ten, not octal eight
       return std::string();
     },
     "INT");
@@ -208,6 +217,7 @@ void add_threads_option(CLI::App* command, int& threads) {
   command->add_option("--threads", threads,
                       "Threads for the matrix products (default: all cores, or OPENBLAS_NUM_THREADS),\n"
                       "  e.g. --threads 1; results are bit-identical for a given count")
+      ->transform(bounded_integer)
       ->check(CLI::Range(1, 1024));
 }
 
@@ -243,15 +253,15 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
   epsilon = command->add_option("--epsilon", epsilon_value, "Adam epsilon, Keras form (default 1e-7)");
   command->add_option("--epochs", o.epochs, "Passes over the training data (at most 1,000,000), e.g. --epochs 20")
       ->required()
-      ->check(bounded_integer);
+      ->transform(bounded_integer);
   command->add_option("--batch-size", o.batch_size, "Samples per gradient step (at most 2^24), e.g. --batch-size 32")
       ->required()
-      ->check(bounded_integer);
+      ->transform(bounded_integer);
   split = command->add_option("--validation-split", split_value,
                               "Fraction held out for validation, in (0, 1), e.g. --validation-split 0.2\n"
                               "  (stratified and shuffled by --seed; the last rows with --no-shuffle)");
   command->add_option("--seed", o.seed, "Seed of every random draw (weights, shuffling, split), e.g. --seed 7")
-      ->check(non_negative_integer)
+      ->transform(non_negative_integer)
       ->capture_default_str();
   command->add_flag("--no-shuffle", o.no_shuffle, "Keep the data order (no shuffling between epochs)");
   command->add_flag("--no-header", o.no_header,
@@ -294,7 +304,7 @@ int main(int argc, char** argv) {
   demo_command->add_option("--data-dir", demo.data_dir, "Folder holding breast_cancer.csv and iris.csv")
       ->capture_default_str();
   demo_command->add_option("--seed", demo.seed, "Seed for weights, shuffling and the split")
-      ->check(non_negative_integer)
+      ->transform(non_negative_integer)
       ->capture_default_str();
   demo_command->add_flag("--quiet", demo.quiet, "Print only the results, not per-epoch progress");
 
@@ -306,7 +316,7 @@ int main(int argc, char** argv) {
   tutorial_command->add_option("--out", tutorial.out_dir, "Folder to write into (created if missing)")->required();
   tutorial_command->add_flag("--quick", tutorial.quick, "Smaller data and budgets: seconds instead of a minute or two");
   tutorial_command->add_option("--seed", tutorial.seed, "Seed of every random draw: same seed, same numbers")
-      ->check(non_negative_integer)
+      ->transform(non_negative_integer)
       ->capture_default_str();
   tutorial_command->add_option("--data-dir", tutorial.data_dir, "Folder holding breast_cancer.csv and iris.csv\n"
                                                                 "  (used when Fashion-MNIST is not installed)")
@@ -396,6 +406,7 @@ int main(int argc, char** argv) {
       }
     }
     if (threads > 0) xdense::set_num_threads(threads);
+    int code = exit_ok;
     if (train_command->parsed()) {
       if (lr->count()) train.learning_rate = lr_value;
       if (momentum->count()) train.momentum = momentum_value;
@@ -403,14 +414,31 @@ int main(int argc, char** argv) {
       if (beta2->count()) train.beta2 = beta2_value;
       if (epsilon->count()) train.epsilon = epsilon_value;
       if (split->count()) train.validation_split = split_value;
-      return run_train(train);
+      code = run_train(train);
+    } else if (evaluate_command->parsed()) {
+      code = run_evaluate(evaluate);
+    } else if (predict_command->parsed()) {
+      code = run_predict(predict);
+    } else if (summary_command->parsed()) {
+      code = run_summary(summary);
+    } else if (export_command->parsed()) {
+      code = run_export(exported);
+    } else if (demo_command->parsed()) {
+      code = run_demo(demo);
+    } else if (tutorial_command->parsed()) {
+      code = run_tutorial(tutorial);
     }
-    if (evaluate_command->parsed()) return run_evaluate(evaluate);
-    if (predict_command->parsed()) return run_predict(predict);
-    if (summary_command->parsed()) return run_summary(summary);
-    if (export_command->parsed()) return run_export(exported);
-    if (demo_command->parsed()) return run_demo(demo);
-    if (tutorial_command->parsed()) return run_tutorial(tutorial);
+    // What went to standard output must have arrived: a full disk or a closed stdout
+    // (predictions, --json reports) is an error, not a silent loss.
+    errno = 0;
+    std::cout.flush();
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+      const int error = errno;
+      std::cerr << "xdense: error: standard output: cannot write"
+                << (error != 0 ? std::string(": ") + std::strerror(error) : std::string()) << "\n";
+      return exit_user_error;
+    }
+    return code;
   } catch (const xdense::TrainingDiverged& e) {
     std::cerr << "xdense: error: " << e.what() << "\n";
     return exit_diverged;

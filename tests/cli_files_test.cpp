@@ -106,10 +106,11 @@ TEST_F(CliFiles, AddressSpaceLimitGivesAPromptAnswerNeverAHang) {
   const std::string train = "train --data " + data_dir +
                             "/iris.csv --layers 256:relu,3:softmax --loss cce --optimizer adam --batch-size 150 "
                             "--epochs 2 --output m.xdm --quiet";
-  auto limited = [&](const std::string& kib, const std::string& args) {
-    return xdense_in_shell("ulimit -v " + kib + " && timeout 60 '" XDENSE_CLI "' " + args);
+  auto limited = [&](const std::string& limit, const std::string& args) {
+    return xdense_in_shell("ulimit " + limit + " && timeout 60 '" XDENSE_CLI "' " + args);
   };
-  for (const char* kib : {"80000", "150000", "190000"}) {
+  // ulimit -v limits the address space; -d the data segment, which counts writable mappings too.
+  for (const char* kib : {"-v 80000", "-v 150000", "-v 190000", "-d 81920", "-d 150000"}) {
     const CommandResult version = limited(kib, "--version");
     EXPECT_EQ(version.exit_code, 0) << kib << ": " << version.err;
     const CommandResult run = limited(kib, train);
@@ -119,7 +120,7 @@ TEST_F(CliFiles, AddressSpaceLimitGivesAPromptAnswerNeverAHang) {
       EXPECT_FALSE(fs::exists(path("m.xdm")));
     }
   }
-  const CommandResult roomy = limited("1000000", train + " --threads 2");
+  const CommandResult roomy = limited("-v 1000000", train + " --threads 2");
   EXPECT_EQ(roomy.exit_code, 0) << roomy.err;
 }
 
