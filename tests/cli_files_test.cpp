@@ -111,6 +111,7 @@ TEST_F(CliFiles, AddressSpaceLimitGivesAPromptAnswerNeverAHang) {
   };
   // ulimit -v limits the address space; -d the data segment, which counts writable mappings too.
   for (const char* kib : {"-v 80000", "-v 150000", "-v 190000", "-d 81920", "-d 150000"}) {
+    fs::remove(path("m.xdm"));
     const CommandResult version = limited(kib, "--version");
     EXPECT_EQ(version.exit_code, 0) << kib << ": " << version.err;
     const CommandResult run = limited(kib, train);
