@@ -33,6 +33,7 @@ struct TrainOptions {
   bool no_shuffle = false;
   bool standardize = false;
   bool no_header = false;        ///< CSV without a header row: columns named by 0-based index
+  bool header = false;           ///< the CSV's first row is its header even if it holds numbers
   std::string feature_columns;   ///< CSV columns to use as features, "a,b" (default: all but the label)
   std::string drop_columns;      ///< CSV columns to leave out, "id,notes"
   std::string classes;
@@ -48,6 +49,7 @@ struct TrainOptions {
 struct EvaluateOptions {
   std::string model, data, labels, label_column;
   bool no_header = false;
+  bool header = false;
   bool json = false;
 };
 
@@ -56,6 +58,7 @@ struct PredictOptions {
   std::string model, data, labels, label_column, output;
   std::string id_column;  ///< CSV column copied through to the output as its first column
   bool no_header = false;
+  bool header = false;
 };
 
 /// Settings of `xdense summary`.

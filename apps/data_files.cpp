@@ -96,6 +96,7 @@ LoadedData load_array_data(const DataRequest& request) {
                           " (give labels with --labels)");
   }
   const char* csv_flag = request.no_header                 ? "--no-header"
+                         : request.header                   ? "--header"
                          : !request.feature_columns.empty() ? "--feature-columns"
                          : !request.drop_columns.empty()    ? "--drop-columns"
                          : !request.id_column.empty()       ? "--id-column"
@@ -147,7 +148,8 @@ CsvOptions csv_options(const DataRequest& request) {
   }
   CsvOptions options;
   options.label_column = request.label_column;
-  options.header = request.no_header ? CsvHeader::absent : CsvHeader::detect;
+  if (request.no_header && request.header) throw InvalidArgument("give --header or --no-header, not both");
+  options.header = request.no_header ? CsvHeader::absent : request.header ? CsvHeader::present : CsvHeader::detect;
   options.feature_columns = request.feature_columns;
   options.drop_columns = request.drop_columns;
   options.id_column = request.id_column;
@@ -175,6 +177,7 @@ LoadedData load_csv_by_name(const DataContract& contract, const DataRequest& req
     throw InvalidArgument("--feature-columns and --drop-columns apply to train; the model reads the columns it "
                           "was trained on (" + name_list(contract.feature_names, 5) + ")");
   }
+  if (!request.label_column.empty()) options.label_optional = false;  // asked for by name: it must be there
   if (options.label_column.empty()) options.label_column = contract.label_name;
   if (options.label_column.empty()) {
     // A model file from before the label column was recorded: the one column that is neither a

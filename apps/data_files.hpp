@@ -32,6 +32,7 @@ struct DataRequest {
   std::string label_column;  ///< --label-column (CSV only)
   bool labels_required = true;
   bool no_header = false;                    ///< --no-header (CSV only)
+  bool header = false;                       ///< --header: the first row is the header, numbers or not
   std::vector<std::string> feature_columns;  ///< --feature-columns (CSV only)
   std::vector<std::string> drop_columns;     ///< --drop-columns (CSV only)
   std::string id_column;                     ///< --id-column (CSV only)

@@ -21,6 +21,7 @@ int run_evaluate(const EvaluateOptions& o) {
   request.labels = o.labels;
   request.label_column = o.label_column;
   request.no_header = o.no_header;
+  request.header = o.header;
   LoadedData data = load_data_for_model(saved, request);
   Sequential& model = saved.model;
   const Matrix outputs = model.predict(data.x, 256);

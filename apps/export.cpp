@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -116,6 +117,22 @@ int run_export(const ExportOptions& o) {
   const fs::file_status status = fs::status(dir, error);
   const bool exists = fs::exists(status);
   if (exists && !fs::is_directory(status)) throw DataError(dir + ": exists and is not a folder");
+  if (exists) {
+    // Another model's export left there would mix with this one (a stale standardize_mean.npy, a
+    // third layer's weights): the folder must hold no .npy file this export does not replace.
+    std::vector<std::string> others;
+    std::error_code error;
+    for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+      const std::string name = it->path().filename().string();
+      const bool ours = std::any_of(arrays.begin(), arrays.end(), [&](const Array& a) { return a.name == name; });
+      if (!ours && it->path().extension() == ".npy") others.push_back(name);
+    }
+    if (!others.empty()) {
+      std::sort(others.begin(), others.end());
+      throw DataError(dir + ": holds .npy files this model does not write (" + name_list(others) +
+                      "); export into a new or empty folder, or remove them");
+    }
+  }
 
   TemporaryFolder temp(dir);
   for (const Array& a : arrays) save_npy(temp.path() + "/" + a.name, a.data, a.shape);

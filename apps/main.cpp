@@ -267,6 +267,9 @@ void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*&
   command->add_flag("--no-header", o.no_header,
                     "The CSV has no header row: columns are named by 0-based index (\"0\", \"1\", ...)\n"
                     "  and the model matches them by position");
+  command->add_flag("--header", o.header,
+                    "The CSV's first row is its header even if it holds numbers (e.g. 400,410,420,class):\n"
+                    "  by default such a row is taken for data and refused");
   command->add_option("--feature-columns", o.feature_columns, "CSV columns to use as features, in any order\n"
                                                               "  (default: every column but the label), e.g. --feature-columns age,income");
   command->add_option("--drop-columns", o.drop_columns, "CSV columns to leave out, e.g. --drop-columns id,notes\n"
@@ -344,6 +347,7 @@ int main(int argc, char** argv) {
   evaluate_command->add_option("--label-column", evaluate.label_column,
                                "CSV label column (default: the one the model was trained with)");
   evaluate_command->add_flag("--no-header", evaluate.no_header, "The CSV has no header row (columns by position)");
+  evaluate_command->add_flag("--header", evaluate.header, "The CSV's first row is its header even if it holds numbers");
   evaluate_command->add_flag("--json", evaluate.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix)");
 
   PredictOptions predict;
@@ -355,6 +359,7 @@ int main(int argc, char** argv) {
   predict_command->add_option("--label-column", predict.label_column,
                               "CSV label column (default: the one the model was trained with, if present)");
   predict_command->add_flag("--no-header", predict.no_header, "The CSV has no header row (columns by position)");
+  predict_command->add_flag("--header", predict.header, "The CSV's first row is its header even if it holds numbers");
   predict_command->add_option("--id-column", predict.id_column,
                               "CSV column copied to the output's first column, to join predictions back\n"
                               "  e.g. --id-column customer_id");

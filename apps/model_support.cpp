@@ -51,9 +51,13 @@ void check_output_folder(const std::string& dir) {
   std::string trimmed = dir;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
   std::error_code error;
-  if (std::filesystem::exists(trimmed, error) && !std::filesystem::is_directory(trimmed, error)) {
-    throw DataError(dir + ": exists and is not a folder");
+  const bool exists = std::filesystem::exists(trimmed, error);
+  if (error) throw DataError(dir + ": " + error.message());  // a symlink loop, a permission, ...
+  if (!exists && std::filesystem::is_symlink(trimmed, error)) {
+    throw DataError(dir + ": a symbolic link to nothing (" + std::filesystem::read_symlink(trimmed, error).string() +
+                    "); remove it or point it at a folder");
   }
+  if (exists && !std::filesystem::is_directory(trimmed, error)) throw DataError(dir + ": exists and is not a folder");
   const std::filesystem::path parent = std::filesystem::path(trimmed).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
     throw DataError(dir + ": folder '" + parent.string() + "' does not exist");

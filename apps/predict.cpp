@@ -29,8 +29,13 @@ int run_predict(const PredictOptions& o) {
   const bool to_stdout = o.output.empty() || o.output == "-";
   OutputSet outputs;
   OutputSet::Output* file = nullptr;
-  if (!to_stdout) {
-    refuse_same_files({{"--output", o.output}}, {{"--model", o.model}, {"--data", o.data}, {"--labels", o.labels}});
+  const std::vector<std::pair<std::string, std::string>> inputs = {
+      {"--model", o.model}, {"--data", o.data}, {"--labels", o.labels}};
+  if (to_stdout) {
+    // `predict ... >> d.csv` with --data d.csv would append to the file being read.
+    refuse_same_files({{"standard output", "/dev/stdout"}}, inputs);
+  } else {
+    refuse_same_files({{"--output", o.output}}, inputs);
     file = &reserve_output(outputs, o.output);
   }
   SavedModel saved = load_model(o.model);
@@ -40,6 +45,7 @@ int run_predict(const PredictOptions& o) {
   request.label_column = o.label_column;
   request.labels_required = false;
   request.no_header = o.no_header;
+  request.header = o.header;
   request.id_column = o.id_column;
   LoadedData data = load_data_for_model(saved, request, /*keep_all_rows=*/true);
   const Matrix probabilities = saved.model.predict(data.x, 256);

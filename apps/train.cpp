@@ -54,7 +54,7 @@ std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
     if (o.epsilon) adam.epsilon = *o.epsilon;
     return std::make_unique<Adam>(adam);
   }
-  throw InvalidArgument("unknown optimizer '" + o.optimizer + "' (expected one of: sgd, adam)");
+  throw InvalidArgument("unknown optimizer " + quote_value(o.optimizer) + " (expected one of: sgd, adam)");
 }
 
 // Loads every parameter from <kind>_<i>_<name>.npy, the files `xdense export` writes
@@ -119,6 +119,7 @@ std::string run_settings(const TrainOptions& o) {
     << " no-shuffle=" << o.no_shuffle << " standardize=" << o.standardize << " init-weights=" << o.init_weights;
   // Added later: only written when used, so checkpoints of earlier runs still resume.
   if (o.no_header) s << " no-header=1";
+  if (o.header) s << " header=1";
   if (!o.feature_columns.empty()) s << " feature-columns=" << o.feature_columns;
   if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
   // Another thread count sums in another order: the resumed run would match neither run.
@@ -131,7 +132,7 @@ const char* const settings_keys[] = {"data",         "labels",          "label-c
                                      "model-config", "loss",            "optimizer",    "lr",          "momentum",
                                      "nesterov",     "beta1",           "beta2",        "epsilon",     "batch-size",
                                      "validation-split", "seed",       "no-shuffle",   "standardize", "init-weights",
-                                     "no-header",    "feature-columns", "drop-columns", "threads",     "data-content"};
+                                     "no-header",    "header",          "feature-columns", "drop-columns", "threads",     "data-content"};
 
 // run_settings() text as key -> value.
 std::map<std::string, std::string> parse_settings(const std::string& text) {
@@ -195,6 +196,17 @@ std::string data_fingerprint(const LoadedData& data) {
 
 std::string checkpoint_file(const std::string& dir) { return dir + "/checkpoint.xdc"; }
 
+// The regular files directly in `dir` ("" or not a folder: none), for the same-file checks.
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code error;
+  if (dir.empty() || !std::filesystem::is_directory(dir, error)) return files;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    if (it->is_regular_file(error)) files.push_back(it->path().string());
+  }
+  return files;
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
@@ -220,22 +232,33 @@ int run_train(const TrainOptions& o) {
   // Fail before training, not after, when an output cannot be written there.
   // Every output is reserved now (its temporary file created, so an unwritable place fails before
   // training), written at the end, and committed together: all of them or none.
+  if (o.output == "-" || o.history == "-") {
+    throw InvalidArgument(std::string(o.output == "-" ? "--output" : "--history") +
+                          " -: train writes files (standard output is for predict); give a file name");
+  }
+  std::vector<std::pair<std::string, std::string>> inputs = {{"--data", o.data},
+                                                              {"--labels", o.labels},
+                                                              {"--test", o.test},
+                                                              {"--test-labels", o.test_labels},
+                                                              {"--model-config", o.model_config}};
+  for (const std::string& file : files_in(o.init_weights)) inputs.emplace_back("--init-weights", file);
+  const std::string checkpoint = o.checkpoint_dir.empty() ? std::string() : checkpoint_file(o.checkpoint_dir);
+  refuse_same_files({{"--output", o.output}, {"--history", o.history}, {"--checkpoint", checkpoint}}, inputs);
+  // The checkpoint resumed from is an input of --output and --history (it is --checkpoint's own file).
   refuse_same_files({{"--output", o.output}, {"--history", o.history}},
-                    {{"--data", o.data},
-                     {"--labels", o.labels},
-                     {"--test", o.test},
-                     {"--test-labels", o.test_labels},
-                     {"--model-config", o.model_config},
-                     {"--resume", o.resume_dir.empty() ? std::string() : checkpoint_file(o.resume_dir)}});
+                    {{"--resume", o.resume_dir.empty() ? std::string() : checkpoint_file(o.resume_dir)}});
+  if (!checkpoint.empty()) {
+    check_output_folder(o.checkpoint_dir);
+    check_folder_writable(o.checkpoint_dir);
+    std::error_code error;
+    if (std::filesystem::is_directory(o.checkpoint_dir, error)) check_writable(checkpoint, {true, "a checkpoint"});
+  }
   OutputSet outputs;
   OutputSet::Output& model_output = reserve_output(outputs, o.output, {true, "a model file"});
   OutputSet::Output* history_output = o.history.empty() ? nullptr : &reserve_output(outputs, o.history);
-  if (!o.checkpoint_dir.empty()) {
-    // Like every output: the folder itself is created (at the first checkpoint, so a run that
-    // fails before it leaves nothing), its parent must exist and be writable.
-    check_output_folder(o.checkpoint_dir);
-    check_folder_writable(o.checkpoint_dir);
-  }
+  // --checkpoint, like every output: the folder itself is created (at the first checkpoint, so
+  // a run that fails before it leaves nothing), its parent must exist and be writable, and a
+  // checkpoint file already there must be replaceable (checked above, before any work).
   std::optional<Checkpoint> resumed;
   if (!o.resume_dir.empty()) {
     const std::string file = checkpoint_file(o.resume_dir);
@@ -286,6 +309,7 @@ int run_train(const TrainOptions& o) {
   request.labels = o.labels;
   request.label_column = o.label_column;
   request.no_header = o.no_header;
+  request.header = o.header;
   if (!o.feature_columns.empty()) request.feature_columns = split_list(o.feature_columns, "--feature-columns");
   if (!o.drop_columns.empty()) request.drop_columns = split_list(o.drop_columns, "--drop-columns");
   LoadedData data = load_data(request);
@@ -295,6 +319,21 @@ int run_train(const TrainOptions& o) {
     classes_note = o.classes;
   }
   if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
+  // Names go into the model file, whose strings hold at most 1 MiB: refuse now, not after training.
+  constexpr std::size_t max_name = std::size_t{1} << 20;
+  for (const auto* names : {&data.feature_names, &data.class_names}) {
+    for (const std::string& name : *names) {
+      if (name.size() > max_name) {
+        throw DataError(o.data + ": " + (names == &data.feature_names ? "column name " : "class name ") +
+                        quote_value(name) + " is " + std::to_string(name.size()) +
+                        " bytes long; a model file holds names of at most 1 MiB");
+      }
+    }
+  }
+  if (data.label_name.size() > max_name) {
+    throw DataError(o.data + ": the label column's name " + quote_value(data.label_name) +
+                    " is over 1 MiB; a model file holds names of at most 1 MiB");
+  }
   const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
   if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
   if (!resumed) model.build(data.x.shape(1));  // checks the loss against the output layer
@@ -355,6 +394,7 @@ int run_train(const TrainOptions& o) {
     test_request.data = o.test;
     test_request.labels = o.test_labels;
     test_request.no_header = o.no_header;
+    test_request.header = o.header;
     test = load_data_for(contract, test_request);
     map_to_model_classes(*test, data.class_names, !classes_note.empty(), o.test);
     if (standardizer) standardizer->transform_in_place(test->x);

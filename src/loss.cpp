@@ -362,7 +362,7 @@ std::unique_ptr<Loss> make_loss(const std::string& name) {
   if (name == "sparse_categorical_crossentropy") return std::make_unique<CategoricalCrossEntropy>(true);
   std::string known;
   for (const auto& n : loss_names()) known += (known.empty() ? "" : ", ") + n;
-  throw InvalidArgument("unknown loss '" + name + "' (expected one of: " + known + ", or the aliases mse, bce, cce)");
+  throw InvalidArgument("unknown loss " + quote_value(name) + " (expected one of: " + known + ", or the aliases mse, bce, cce)");
 }
 
 }  // namespace xdense

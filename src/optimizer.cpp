@@ -228,7 +228,7 @@ void Adam::set_slots(std::vector<std::vector<float>> slots) {
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name) {
   if (name == "sgd") return std::make_unique<SGD>();
   if (name == "adam") return std::make_unique<Adam>();
-  throw InvalidArgument("unknown optimizer '" + name + "' (expected one of: sgd, adam)");
+  throw InvalidArgument("unknown optimizer " + quote_value(name) + " (expected one of: sgd, adam)");
 }
 
 }  // namespace xdense

@@ -291,3 +291,64 @@ TEST_F(CliFiles, StaleTemporariesOfAKilledRunAreRemovedByTheNextWrite) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(CliFiles, ReviewFindingsStayFixed) {
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  const std::string train = "train --data d.csv --layers 3:softmax --loss cce --optimizer adam --batch-size 16 ";
+  // Outputs that are the checkpoint or an --init-weights file.
+  ASSERT_EQ(xdense(train + "--epochs 1 --output m.xdm --checkpoint ck --quiet").exit_code, 0);
+  const std::string checkpoint = read_file(path("ck/checkpoint.xdc"));
+  expect_user_error(train + "--epochs 2 --output m2.xdm --checkpoint ck --history ck/checkpoint.xdc",
+                    {"--history and --checkpoint are the same file"});
+  EXPECT_EQ(read_file(path("ck/checkpoint.xdc")), checkpoint);
+  ASSERT_EQ(xdense("export --model m.xdm --npy w").exit_code, 0);
+  expect_user_error(train + "--epochs 1 --init-weights w --output w/dense_0_kernel.npy",
+                    {"--output is the same file as --init-weights"});
+  // Resuming into the same checkpoint folder stays allowed.
+  EXPECT_EQ(xdense(train + "--epochs 2 --output m.xdm --checkpoint ck --resume ck --quiet").exit_code, 0);
+  // predict's standard output appended to its own input.
+  const std::string data = read_file(path("d.csv"));
+  const CommandResult append = xdense_in_shell("'" XDENSE_CLI "' predict --model m.xdm --data d.csv >> d.csv");
+  EXPECT_EQ(append.exit_code, 2) << append.err;
+  EXPECT_EQ(read_file(path("d.csv")), data);
+  // A checkpoint file that cannot be replaced fails before training, not after epoch 1.
+  fs::create_directories(path("ck2/checkpoint.xdc"));
+  expect_user_error(train + "--epochs 1 --output m3.xdm --checkpoint ck2", {"ck2/checkpoint.xdc", "is a directory"});
+  // Decimal numbers only: 010 is ten (not octal eight), 0x10 is refused.
+  ASSERT_EQ(xdense(train + "--epochs 010 --output m4.xdm --history h.csv --quiet").exit_code, 0);
+  EXPECT_EQ(xdense::testing::count_lines(read_file(path("h.csv"))), 11u);
+  expect_user_error(train + "--epochs 0x10 --output m4.xdm", {"--epochs: expected a decimal integer"});
+  // train's outputs are files: "-" is refused rather than creating a file named "-".
+  expect_user_error(train + "--epochs 1 --output -", {"--output -"});
+  EXPECT_FALSE(fs::exists(path("-")));
+  // A failed write to standard output is an error, not a silent loss.
+  if (::mknod(path("full").c_str(), S_IFCHR | 0666, makedev(1, 7)) == 0) {
+    const CommandResult full = xdense_in_shell("'" XDENSE_CLI "' predict --model m.xdm --data d.csv > full");
+    EXPECT_EQ(full.exit_code, 2) << full.err;
+    EXPECT_NE(full.err.find("standard output"), std::string::npos) << full.err;
+  }
+  // A label column asked for by name must exist, even for predict.
+  expect_user_error("predict --model m.xdm --data d.csv --label-column nope", {"unknown label column 'nope'"});
+  // A second export into a folder holding another model's files is refused, not mixed.
+  ASSERT_EQ(xdense("train --data d.csv --layers 4:relu,3:softmax --loss cce --optimizer adam --batch-size 16 "
+                   "--epochs 1 --standardize --output deep.xdm --quiet")
+                .exit_code,
+            0);
+  ASSERT_EQ(xdense("export --model deep.xdm --npy w2").exit_code, 0);
+  expect_user_error("export --model m.xdm --npy w2", {"w2: holds .npy files this model does not write"});
+}
+
+TEST_F(CliFiles, AHeaderOfNumbersIsReadWithHeader) {
+  std::ofstream(path("n.csv")) << "400,410,420,430,class\n1,2,3,4,a\n5,6,7,8,b\n1,2,3,5,a\n5,6,7,9,b\n";
+  const std::string train = "train --data n.csv --layers 1:sigmoid --loss bce --optimizer adam --epochs 1 "
+                            "--batch-size 2 --output n.xdm --quiet";
+  expect_user_error(train, {"n.csv:1", "--header"});
+  ASSERT_EQ(xdense(train + " --header").exit_code, 0);
+  const CommandResult predict = xdense("predict --model n.xdm --data n.csv --header");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(xdense::testing::count_lines(predict.out), 5u);
+}
+
+}  // namespace
