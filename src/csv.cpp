@@ -421,7 +421,8 @@ std::vector<std::string> read_header(LineReader& lines, const std::string& sourc
     if (mode == CsvHeader::detect && looks_like_data(fields)) {
       throw DataError(where + ": the first row (" + quote_value(line, 40) +
                       ") holds numbers, so it is data, not a header naming the columns; "
-                      "for a file without a header row use --no-header (CsvHeader::absent in the library)");
+                      "for a file without a header row use --no-header, for a header of numbers --header "
+                      "(CsvHeader::absent, CsvHeader::present in the library)");
     }
     return name_columns(std::move(fields), where, index_of);
   }

@@ -882,13 +882,13 @@ TEST_F(ModelFile, FailedSaveIntoAMissingFolderCreatesNothing) {
   EXPECT_TRUE(listing(dir_).empty());
 }
 
-TEST_F(ModelFile, FailedRenameRemovesTheTemporaryFileAndKeepsTheTarget) {
-  // The target is a non-empty folder: the temporary file is written, then rename() fails.
+TEST_F(ModelFile, AFolderAsTargetIsRefusedAndKept) {
+  // The target is a non-empty folder: refused before any temporary file exists.
   fs::create_directory(path("target"));
   write_bytes(path("target") / "keep.txt", {'k'});
   Sequential model = binary_model();
   const std::string message = error_of<DataError>([&] { save_model(path("target").string(), model, ModelInfo{}); });
-  EXPECT_TRUE(contains(message, path("target").string() + ": cannot replace it with temporary file")) << message;
+  EXPECT_EQ(message, path("target").string() + ": is a directory") << message;
   EXPECT_EQ(listing(dir_), std::vector<std::string>{"target"});
   EXPECT_EQ(read_bytes(path("target") / "keep.txt"), Bytes{'k'});
 }
