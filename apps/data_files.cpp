@@ -63,6 +63,7 @@ Matrix load_label_file(const std::string& path) {
     }
     return labels;
   }
+  load_npy(path);  // not IDX: the NPY reader names what is wrong (a FIFO, a missing file, not .npy)
   throw DataError(path + ": labels must be an IDX (*-ubyte[.gz]) or NPY (.npy) file");
 }
 
@@ -119,13 +120,9 @@ LoadedData load_array_data(const DataRequest& request) {
   return data;
 }
 
-bool is_array_file(const std::string& path) {
-  {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) load_csv(path);  // throws the CSV reader's "cannot open file" message
-  }
-  return looks_like_idx(path) || looks_like_npy(path);
-}
+// The probes read only regular files (a FIFO or device is neither IDX nor NPY); anything
+// else goes to the CSV reader, whose message names the real cause ("is a FIFO", ...).
+bool is_array_file(const std::string& path) { return looks_like_idx(path) || looks_like_npy(path); }
 
 LoadedData from_dataset(Dataset csv) {
   LoadedData data;

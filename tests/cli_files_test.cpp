@@ -352,3 +352,47 @@ TEST_F(CliFiles, AHeaderOfNumbersIsReadWithHeader) {
 }
 
 }  // namespace
+
+namespace {
+
+// Non-regular inputs are refused at once (never waited on or read forever), naming the path.
+TEST_F(CliFiles, NonRegularInputsAreRefusedPromptly) {
+  fs::copy_file(data_dir + "/iris.csv", path("d.csv"));
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
+  const std::string train = "train --layers 3:softmax --loss cce --optimizer adam --batch-size 16 --epochs 1 ";
+  const std::string fashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  std::vector<std::string> cases = {
+      train + "--data fifo --output m.xdm",
+      "train --data d.csv --model-config fifo --loss cce --optimizer adam --batch-size 16 --epochs 1 --output m.xdm",
+      "predict --model fifo --data d.csv",
+      "predict --model m0.xdm --data fifo",
+      "summary --model fifo",
+  };
+  if (fs::exists(fashion)) cases.push_back(train + "--data " + fashion + " --labels fifo --output m.xdm");
+  ASSERT_EQ(xdense(train + "--data d.csv --output m0.xdm --quiet").exit_code, 0);
+  for (const std::string& args : cases) {
+    const CommandResult run = xdense_in_shell("timeout 20 '" XDENSE_CLI "' " + args);
+    EXPECT_EQ(run.exit_code, 2) << args << "\n" << run.err;
+    EXPECT_NE(run.err.find("fifo: is a FIFO (named pipe); xdense reads regular files only"), std::string::npos)
+        << args << "\n" << run.err;
+  }
+  // A checkpoint that is a FIFO, and a 1 TB sparse file given as a model: refused from their
+  // first bytes and sizes, not read whole.
+  fs::create_directory(path("ck"));
+  ASSERT_EQ(::mkfifo(path("ck/checkpoint.xdc").c_str(), 0600), 0);
+  const CommandResult resume = xdense_in_shell("timeout 20 '" XDENSE_CLI "' " + train +
+                                               "--data d.csv --output m.xdm --resume ck");
+  EXPECT_EQ(resume.exit_code, 2) << resume.err;
+  {
+    std::ofstream(path("huge.xdm")) << "XDENSEM";
+  }
+  std::error_code error;
+  fs::resize_file(path("huge.xdm"), std::uintmax_t{1} << 40, error);
+  if (!error) {
+    const CommandResult huge = xdense_in_shell("timeout 20 '" XDENSE_CLI "' summary --model huge.xdm");
+    EXPECT_EQ(huge.exit_code, 2) << huge.err;
+  }
+  EXPECT_FALSE(fs::exists(path("m.xdm")));
+}
+
+}  // namespace
