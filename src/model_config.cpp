@@ -46,13 +46,20 @@ std::vector<std::string> split_items(const std::string& spec) {
   return items;
 }
 
+/// Most units a layer of a --layers spec or JSON config may have: far beyond any dense layer that
+/// fits in memory with its inputs (2^20 units after 784 inputs is a 3.3 GB kernel).
+constexpr std::size_t max_config_units = std::size_t{1} << 20;
+
 std::size_t parse_units(const std::string& text, const std::string& where) {
   const std::string t = trim(text);
   bool digits = !t.empty() && t.size() <= 9;
   for (char c : t) digits = digits && c >= '0' && c <= '9';
   const std::size_t units = digits ? std::stoul(t) : 0;
   if (!digits || units == 0) {
-    throw InvalidArgument(where + ": expected a positive number of units, received '" + t + "'");
+    throw InvalidArgument(where + ": expected a positive number of units, received '" + t.substr(0, 40) + "'");
+  }
+  if (units > max_config_units) {
+    throw InvalidArgument(where + ": at most 1048576 (2^20) units, received " + t);
   }
   return units;
 }
@@ -87,8 +94,8 @@ using nlohmann::json;
 /// hostile file (e.g. 100,000 nested brackets) from exhausting the stack of recursive json code.
 constexpr std::size_t max_json_depth = 32;
 
-/// Most units a Dense layer may declare, as in model files: anything larger is not a real model.
-constexpr long long max_units = 1LL << 31;
+/// Most units a Dense layer of a JSON config may declare (as in a --layers spec).
+constexpr long long max_units = static_cast<long long>(max_config_units);
 
 /// A JSON value for an error message, cut to a readable length.
 std::string shown(const json& value) {
@@ -145,7 +152,7 @@ void add_layer(Sequential& model, const json& layer, const std::string& source, 
     const json& units = config.at("units");
     if (!units.is_number_integer() || units.get<long long>() <= 0 || units.get<long long>() > max_units) {
       fail(source, config_path + ".units",
-           "expected a positive integer of at most 2^31, received " + shown(units));
+           "expected a positive integer of at most 2^20 (1048576), received " + shown(units));
     }
     DenseOptions options;
     if (config.contains("use_bias")) {

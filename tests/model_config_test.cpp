@@ -91,15 +91,20 @@ TEST(ModelConfig, LongValuesAreCutInMessages) {
 }
 
 TEST(ModelConfig, AbsurdUnitsAreRefusedBeforeBuilding) {
-  for (const char* units : {"2147483649", "1099511627776", "18446744073709551615", "0", "-3", "2.5"}) {
+  for (const char* units : {"1048577", "2147483649", "1099511627776", "18446744073709551615", "0", "-3", "2.5"}) {
     const std::string message =
         json_error(std::string(R"({"layers": [{"class_name": "Dense", "config": {"units": )") + units + "}}]}");
-    EXPECT_NE(message.find("layers[0].config.units: expected a positive integer of at most 2^31"), std::string::npos)
+    EXPECT_NE(message.find("layers[0].config.units: expected a positive integer of at most 2^20 (1048576)"), std::string::npos)
         << message;
   }
   Sequential model;
-  add_layers_from_json(model, R"({"layers": [{"class_name": "Dense", "config": {"units": 2147483648}}]})", "m.json");
+  add_layers_from_json(model, R"({"layers": [{"class_name": "Dense", "config": {"units": 1048576}}]})", "m.json");
   EXPECT_EQ(model.layer_count(), 1u);  // the limit itself is accepted (nothing is allocated before build)
+  // The same limit in a --layers spec.
+  Sequential spec;
+  EXPECT_THROW(add_layers(spec, "1048577:relu,1:sigmoid"), InvalidArgument);
+  add_layers(spec, "1048576:relu,1:sigmoid");
+  EXPECT_EQ(spec.layer_count(), 4u);
 }
 
 TEST(ModelConfig, AJsonFileOver16MiBIsRefusedBeforeItIsRead) {
