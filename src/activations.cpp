@@ -36,7 +36,7 @@ XDENSE_VECTOR_CLONES void sigmoid_values(const float* x, float* y, std::size_t n
 // Derivatives from the output y = f(x), with the formulas the fused Dense backward uses
 // (output_derivative.hpp). One cloned function each: target_clones takes no templates.
 template <OutputDerivative F>
-inline void output_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
+XDENSE_KERNEL_INLINE void output_gradients(const float* y, const float* dy, float* dx, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) dx[i] = detail::times_output_derivative<F>(dy[i], y[i], 1.0f, 0.0f);
 }
 

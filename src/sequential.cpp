@@ -121,7 +121,9 @@ void Sequential::compile(const std::string& loss, const std::string& optimizer,
 }
 
 void Sequential::set_training(bool training) {
+  if (training_mode_ == static_cast<int>(training)) return;  // a step costs no loop over the layers
   for (auto& layer : layers_) layer->set_training(training);
+  training_mode_ = static_cast<int>(training);
 }
 
 void Sequential::update_fusion() {
@@ -148,11 +150,12 @@ void Sequential::build(std::size_t input_units) {
   // A layer that can take the backward pass of the activation before it (Dense after a
   // sigmoid/tanh/ReLU: Layer::takes_backward_of) does, when that pass is needed: one pass
   // over the batch fewer.
-  through_previous_.assign(layers_.size(), nullptr);
+  through_previous_.assign(layers_.size(), {nullptr, nullptr});
+  training_mode_ = -1;
   for (std::size_t i = 1; i < layers_.size(); ++i) {
     const Activation* activation = layers_[i - 1]->as_activation();
     if (activation != nullptr && i - 1 > first_trainable_ && layers_[i]->takes_backward_of(*activation)) {
-      through_previous_[i] = layers_[i].get();
+      through_previous_[i] = {layers_[i].get(), activation};
     }
   }
   built_ = true;
@@ -266,8 +269,8 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
   const std::size_t backward_from = forward_layers;
   ConstMatrixView upstream = gradient;
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
-    if (Layer* layer = through_previous_[i]) {
-      upstream = layer->backward_through_previous(*layers_[i - 1]->as_activation(), upstream);
+    if (const auto [layer, previous] = through_previous_[i]; layer != nullptr) {
+      upstream = layer->backward_through_previous(*previous, upstream);
       --i;  // the activation's backward pass is done
       continue;
     }

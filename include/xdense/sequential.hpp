@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xdense/layer.hpp"
@@ -179,7 +180,10 @@ class Sequential {
   std::size_t first_trainable_ = 0;  // layers before it need no backward pass
   // [i]: layer i when it is a Dense layer that runs layer i-1's (activation's) backward
   // pass in its own; null otherwise.
-  std::vector<Layer*> through_previous_;  // layers that take the previous activation's backward pass
+  // Per layer: the layer itself and the activation before it when it takes that activation's
+  // backward pass (both found once, in build()); {nullptr, nullptr} otherwise.
+  std::vector<std::pair<Layer*, const Activation*>> through_previous_;
+  int training_mode_ = -1;  // the mode last set on every layer: 0, 1, or -1 before any
   Activation* fused_output_ = nullptr;
   // The last train_step()'s outputs, for training accuracy: the model's outputs, or
   // the logits when the loss took them (the output activation then runs on request).
