@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
 #include "xdense/activations.hpp"
 #include "xdense/error.hpp"
 
@@ -48,6 +50,8 @@ ConstMatrixView Activation::backward(ConstMatrixView dy, bool need_input_gradien
   derivative(input_, y, dy, dx);
   return dx;
 }
+
+Config Activation::config() const { return {{"activation", spec()}}; }
 
 void ElementwiseActivation::activate(ConstMatrixView x, MatrixView y) const {
   const std::size_t n = x.size();
@@ -154,6 +158,17 @@ Registry& registry() {
   (void)initialised;
   return r;
 }
+
+std::unique_ptr<Layer> activation_layer_from_config(const Config& config) {
+  ConfigReader in(config, "Activation");
+  if (!in.has("activation")) in.fail("activation", "missing (expected a name such as \"relu\")");
+  const std::string spec = in.text("activation", "");
+  in.ignore("name");
+  in.finish();
+  return make_activation(spec);
+}
+
+const bool registered = (register_layer("Activation", activation_layer_from_config), true);
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "blas.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/error.hpp"
@@ -127,12 +129,41 @@ ConstMatrixView Dense::backward_through(const Activation& activation, ConstMatri
   return backward_pass(dy, true, derivative);
 }
 
-std::vector<Parameter> Dense::parameters() {
+std::vector<Parameter> Dense::parameters() const {
   if (!built_) return {};
-  std::vector<Parameter> params{
-      {"kernel", kernel_.data(), kernel_gradient_.data(), kernel_.size(), {input_units_, units_}}};
-  if (options_.use_bias) params.push_back({"bias", bias_.data(), bias_gradient_.data(), bias_.size(), {units_}});
+  // The layer hands out handles to its own arrays (see Layer::parameters()).
+  auto* self = const_cast<Dense*>(this);
+  std::vector<Parameter> params{{"kernel", self->kernel_.data(), self->kernel_gradient_.data(), kernel_.size(),
+                                 {input_units_, units_}}};
+  if (options_.use_bias) {
+    params.push_back({"bias", self->bias_.data(), self->bias_gradient_.data(), bias_.size(), {units_}});
+  }
   return params;
 }
+
+Config Dense::config() const {
+  return {{"units", units_},
+          {"use_bias", options_.use_bias},
+          {"kernel_initializer", options_.kernel_initializer},
+          {"bias_initializer", options_.bias_initializer}};
+}
+
+namespace {
+
+std::unique_ptr<Layer> dense_from_config(const Config& config) {
+  ConfigReader in(config, "Dense");
+  DenseOptions options;
+  const std::size_t units = in.positive_integer("units");
+  options.use_bias = in.boolean("use_bias", options.use_bias);
+  options.kernel_initializer = in.text("kernel_initializer", options.kernel_initializer);
+  options.bias_initializer = in.text("bias_initializer", options.bias_initializer);
+  in.ignore("name");
+  in.finish();
+  return std::make_unique<Dense>(units, 0, options);
+}
+
+const bool registered = (register_layer("Dense", dense_from_config), true);
+
+}  // namespace
 
 }  // namespace xdense

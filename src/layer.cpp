@@ -1,10 +1,21 @@
 #include "xdense/layer.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "registry.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
 
-std::size_t Layer::parameter_count() {
+Config Layer::config() const { return Config::object(); }
+
+std::vector<Parameter> Layer::weights() const {
+  std::vector<Parameter> all = parameters();
+  for (Parameter& p : non_trainable_weights()) all.push_back(std::move(p));
+  return all;
+}
+
+std::size_t Layer::parameter_count() const {
   std::size_t total = 0;
   for (const Parameter& p : parameters()) total += p.size;
   return total;
@@ -21,5 +32,26 @@ void Layer::check_columns(ConstMatrixView x, std::size_t expected_cols) const {
                      " columns, received shape " + shape_string(x.rows, x.cols));
   }
 }
+
+// ---------------------------------------------------------------- registry
+
+namespace {
+
+detail::Registry<LayerFactory>& layers() {
+  static detail::Registry<LayerFactory> registry("layer");
+  return registry;
+}
+
+}  // namespace
+
+void register_layer(const std::string& kind, LayerFactory factory) { layers().add(kind, std::move(factory), {}); }
+
+std::unique_ptr<Layer> make_layer(const std::string& kind, const Config& config) {
+  auto layer = layers().find(kind).second(config);
+  if (!layer) throw InvalidArgument("make_layer: the factory of layer kind " + quote_value(kind) + " returned null");
+  return layer;
+}
+
+std::vector<std::string> layer_kinds() { return layers().names(); }
 
 }  // namespace xdense

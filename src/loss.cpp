@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "cpu_dispatch.hpp"
+#include "registry.hpp"
 #include "vector_math.hpp"
 #include "xdense/activations.hpp"
 #include "xdense/error.hpp"
@@ -351,18 +354,49 @@ double CategoricalCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z
 
 // ---------------------------------------------------------------- registry
 
-std::vector<std::string> loss_names() {
-  return {"mean_squared_error", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"};
+namespace {
+
+detail::Registry<LossFactory>& losses() {
+  static detail::Registry<LossFactory> registry("loss");
+  return registry;
 }
 
-std::unique_ptr<Loss> make_loss(const std::string& name) {
-  if (name == "mean_squared_error" || name == "mse") return std::make_unique<MeanSquaredError>();
-  if (name == "binary_crossentropy" || name == "bce") return std::make_unique<BinaryCrossEntropy>();
-  if (name == "categorical_crossentropy" || name == "cce") return std::make_unique<CategoricalCrossEntropy>();
-  if (name == "sparse_categorical_crossentropy") return std::make_unique<CategoricalCrossEntropy>(true);
-  std::string known;
-  for (const auto& n : loss_names()) known += (known.empty() ? "" : ", ") + n;
-  throw InvalidArgument("unknown loss " + quote_value(name) + " (expected one of: " + known + ", or the aliases mse, bce, cce)");
+template <typename T, typename... Args>
+LossFactory without_settings(const std::string& name, Args... args) {
+  return [=](const Config& config) -> std::unique_ptr<Loss> {
+    ConfigReader in(config, name);
+    in.ignore("name");
+    in.ignore("reduction");  // Keras's; xdense's reduction is always the batch mean
+    in.finish();
+    return std::make_unique<T>(args...);
+  };
+}
+
+const bool registered =
+    (register_loss("mean_squared_error", without_settings<MeanSquaredError>("mean_squared_error"), {"mse"}),
+     register_loss("binary_crossentropy", without_settings<BinaryCrossEntropy>("binary_crossentropy"), {"bce"}),
+     register_loss("categorical_crossentropy", without_settings<CategoricalCrossEntropy>("categorical_crossentropy", false),
+                   {"cce"}),
+     register_loss("sparse_categorical_crossentropy",
+                   without_settings<CategoricalCrossEntropy>("sparse_categorical_crossentropy", true)),
+     true);
+
+}  // namespace
+
+Config Loss::config() const { return Config::object(); }
+
+void register_loss(const std::string& name, LossFactory factory, const std::vector<std::string>& aliases) {
+  losses().add(name, std::move(factory), aliases);
+}
+
+std::vector<std::string> loss_names() { return losses().names(); }
+
+std::unique_ptr<Loss> make_loss(const std::string& name) { return make_loss(name, Config::object()); }
+
+std::unique_ptr<Loss> make_loss(const std::string& name, const Config& config) {
+  auto loss = losses().find(name).second(config);
+  if (!loss) throw InvalidArgument("make_loss: the factory of " + quote_value(name) + " returned null");
+  return loss;
 }
 
 }  // namespace xdense

@@ -5,7 +5,10 @@
 #include <cstring>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "cpu_dispatch.hpp"
+#include "registry.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -110,7 +113,17 @@ void Optimizer::reset() {
   clear_state();
 }
 
-OptimizerState Optimizer::state() const { return {iterations_, slots()}; }
+Config Optimizer::config() const { return {{"learning_rate", learning_rate()}}; }
+
+OptimizerState Optimizer::state() const {
+  OptimizerState state{iterations_, slots(), {}};
+  const std::vector<std::string> names = slot_names();
+  if (!state.slots.empty() && !names.empty() && state.slots.size() % names.size() == 0) {
+    const std::size_t per_name = state.slots.size() / names.size();
+    for (std::size_t i = 0; i < state.slots.size(); ++i) state.names.push_back(names[i / per_name]);
+  }
+  return state;
+}
 
 void Optimizer::restore(const OptimizerState& state, const std::vector<Parameter>& parameters) {
   std::vector<std::size_t> sizes;
@@ -130,6 +143,17 @@ void Optimizer::restore(const OptimizerState& state, const std::vector<Parameter
     throw ShapeError(name() + "::restore: the saved state has " + std::to_string(state.slots.size()) +
                      " arrays that do not match the " + std::to_string(parameters.size()) +
                      " parameters of this model");
+  }
+  if (!state.names.empty()) {
+    const std::vector<std::string> names = slot_names();
+    const std::size_t per_name = names.empty() ? 0 : fresh.size() / names.size();
+    bool same = state.names.size() == fresh.size();
+    for (std::size_t i = 0; same && i < fresh.size(); ++i) same = state.names[i] == names[i / per_name];
+    if (!same) {
+      clear_state();
+      throw ShapeError(name() + "::restore: the saved state's arrays are not this optimizer's slots (" +
+                       name_list(names) + " per parameter)");
+    }
   }
   set_slots(state.slots);
   sizes_ = sizes;
@@ -153,6 +177,15 @@ bool SGD::update(std::size_t index, const Parameter& p) {
   if (options_.momentum == 0.0f) return sgd_update(p.value, p.gradient, p.size, options_.learning_rate) == 0;
   return momentum_update(p.value, p.gradient, velocities_[index].data(), p.size, options_.learning_rate,
                          options_.momentum, options_.nesterov) == 0;
+}
+
+Config SGD::config() const {
+  return {{"learning_rate", options_.learning_rate}, {"momentum", options_.momentum}, {"nesterov", options_.nesterov}};
+}
+
+std::vector<std::string> SGD::slot_names() const {
+  if (options_.momentum == 0.0f) return {};
+  return {"momentum"};
 }
 
 // ---------------------------------------------------------------- Adam
@@ -225,10 +258,61 @@ void Adam::set_slots(std::vector<std::vector<float>> slots) {
   second_moments_.assign(std::make_move_iterator(slots.begin() + half), std::make_move_iterator(slots.end()));
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name) {
-  if (name == "sgd") return std::make_unique<SGD>();
-  if (name == "adam") return std::make_unique<Adam>();
-  throw InvalidArgument("unknown optimizer " + quote_value(name) + " (expected one of: sgd, adam)");
+Config Adam::config() const {
+  return {{"learning_rate", options_.learning_rate},
+          {"beta_1", options_.beta1},
+          {"beta_2", options_.beta2},
+          {"epsilon", options_.epsilon}};
 }
+
+// ---------------------------------------------------------------- registry
+
+namespace {
+
+detail::Registry<OptimizerFactory>& optimizers() {
+  static detail::Registry<OptimizerFactory> registry("optimizer");
+  return registry;
+}
+
+std::unique_ptr<Optimizer> sgd_from_config(const Config& config) {
+  ConfigReader in(config, "SGD");
+  SGDOptions options;
+  options.learning_rate = in.real("learning_rate", options.learning_rate);
+  options.momentum = in.real("momentum", options.momentum);
+  options.nesterov = in.boolean("nesterov", options.nesterov);
+  in.ignore("name");
+  in.finish();
+  return std::make_unique<SGD>(options);
+}
+
+std::unique_ptr<Optimizer> adam_from_config(const Config& config) {
+  ConfigReader in(config, "Adam");
+  AdamOptions options;
+  options.learning_rate = in.real("learning_rate", options.learning_rate);
+  options.beta1 = in.real("beta_1", options.beta1);
+  options.beta2 = in.real("beta_2", options.beta2);
+  options.epsilon = in.real("epsilon", options.epsilon);
+  in.ignore("name");
+  in.finish();
+  return std::make_unique<Adam>(options);
+}
+
+const bool registered = (register_optimizer("sgd", sgd_from_config), register_optimizer("adam", adam_from_config), true);
+
+}  // namespace
+
+void register_optimizer(const std::string& name, OptimizerFactory factory, const std::vector<std::string>& aliases) {
+  optimizers().add(name, std::move(factory), aliases);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name) { return make_optimizer(name, Config::object()); }
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const Config& config) {
+  auto optimizer = optimizers().find(name).second(config);
+  if (!optimizer) throw InvalidArgument("make_optimizer: the factory of " + quote_value(name) + " returned null");
+  return optimizer;
+}
+
+std::vector<std::string> optimizer_names() { return optimizers().names(); }
 
 }  // namespace xdense

@@ -42,8 +42,9 @@ class Doubler final : public Layer {
     check_columns(dy, units_);
     return dy;
   }
-  std::vector<Parameter> parameters() override {
-    return {{"a", a_, a_grad_, 3}, {"b", b_, b_grad_, 4}};
+  std::vector<Parameter> parameters() const override {
+    auto* self = const_cast<Doubler*>(this);
+    return {{"a", self->a_, self->a_grad_, 3}, {"b", self->b_, self->b_grad_, 4}};
   }
 
  private:

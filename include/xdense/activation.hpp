@@ -19,8 +19,14 @@ namespace xdense {
 /// Subclasses implement activate() and derivative() on whole (batch, units) blocks.
 class Activation : public Layer {
  public:
-  /// Name as accepted by make_activation(), with arguments: "relu", "leaky_relu(0.3)".
+  /// Name as accepted by make_activation(), with arguments: "relu", "leaky_relu(0.3)". This is an
+  /// activation's self-description: make_activation(spec()) must rebuild it (a model file relies on it).
   virtual std::string spec() const = 0;
+
+  /// Every activation is a layer of kind "Activation" whose config is {"activation": spec()}, as
+  /// Keras's Activation layer: make_layer("Activation", config) rebuilds it through make_activation().
+  std::string kind() const final { return "Activation"; }
+  Config config() const final;
 
   /// y = f(x); x and y have the same shape.
   virtual void activate(ConstMatrixView x, MatrixView y) const = 0;

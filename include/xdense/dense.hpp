@@ -28,6 +28,9 @@ class Dense final : public Layer {
   explicit Dense(std::size_t units, std::size_t input_units = 0, DenseOptions options = {});
 
   std::string type_name() const override { return "Dense"; }
+  /// {"units", "use_bias", "kernel_initializer", "bias_initializer"}; make_layer("Dense", config)
+  /// takes these keys (and ignores Keras's "name"; "activation" is refused: add it as a layer).
+  Config config() const override;
   void build(std::size_t input_units, Rng& rng) override;
   bool built() const override { return built_; }
   std::size_t input_units() const override { return input_units_; }
@@ -35,7 +38,8 @@ class Dense final : public Layer {
   void reserve(std::size_t rows) override;
   ConstMatrixView forward(ConstMatrixView x) override;
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
-  std::vector<Parameter> parameters() override;
+  /// "kernel" (input_units, units), then "bias" (units) unless use_bias is false.
+  std::vector<Parameter> parameters() const override;
 
   /// Whether backward_through() takes `activation`: one that declares its derivative as a
   /// function of its output (Activation::output_derivative(): sigmoid, tanh, ReLU).

@@ -3,9 +3,12 @@
 /// The Layer interface: the unit a Sequential model chains together.
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "xdense/config.hpp"
 #include "xdense/tensor.hpp"
 
 namespace xdense {
@@ -17,9 +20,9 @@ class Activation;
 /// The pointers stay valid for the life of the layer once it is built: layers
 /// never reallocate parameter storage after build().
 struct Parameter {
-  std::string name;           ///< e.g. "kernel", "bias"
+  std::string name;           ///< e.g. "kernel", "bias", "moving_mean": unique within its layer
   float* value = nullptr;     ///< the parameter's values
-  float* gradient = nullptr;  ///< dL/dvalue from the last backward()
+  float* gradient = nullptr;  ///< dL/dvalue from the last backward(); null for non-trainable state
   std::size_t size = 0;       ///< number of floats in each of value and gradient
   /// Its shape, row-major, e.g. (input_units, units) for a Dense kernel; empty means (size).
   std::vector<std::size_t> shape = {};
@@ -31,6 +34,10 @@ struct Parameter {
 /// A layer may keep a borrowed view of forward()'s input until the next
 /// forward(); the caller keeps it alive. Buffers are sized by reserve() for the
 /// largest batch, so a step allocates nothing on the heap.
+///
+/// Self-description: kind() and config() say how to rebuild the layer (unbuilt) through
+/// make_layer(); parameters() and non_trainable_weights() name its arrays. A model file stores
+/// exactly these, so a layer registered with register_layer() saves and loads like a built-in.
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -40,6 +47,16 @@ class Layer {
 
   /// Layer kind as shown by summary(), e.g. "Dense", "ReLU".
   virtual std::string type_name() const = 0;
+
+  /// The name this layer's kind is registered under (register_layer()), e.g. "Dense"; every
+  /// activation is "Activation". Defaults to type_name().
+  virtual std::string kind() const { return type_name(); }
+
+  /// The settings make_layer(kind(), config()) needs to rebuild this layer before build(), with
+  /// Keras's key names: Dense gives {"units", "use_bias", "kernel_initializer", "bias_initializer"}.
+  /// The input width is not part of it (the model gives it to build()); nor are the weights.
+  /// Defaults to an empty object.
+  virtual Config config() const;
 
   /// Creates the parameters for `input_units` inputs, drawing from `rng`.
   virtual void build(std::size_t input_units, Rng& rng) = 0;
@@ -85,11 +102,21 @@ class Layer {
   void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
 
-  /// Trainable arrays, in a fixed order. Empty for parameter-free layers.
-  virtual std::vector<Parameter> parameters() { return {}; }
+  /// Trainable arrays, in a fixed order, each with its name ("kernel", "bias"). Empty for
+  /// parameter-free layers and before build(). The pointers refer to the layer's own storage, which
+  /// a caller may write through (an optimizer, a model loader) even from a const layer: the layer
+  /// hands out handles to its arrays, like a span.
+  virtual std::vector<Parameter> parameters() const { return {}; }
+
+  /// Arrays that are state but not trained (gradient null), e.g. BatchNormalization's
+  /// "moving_mean": saved and loaded with the weights, never given to an optimizer. Empty by default.
+  virtual std::vector<Parameter> non_trainable_weights() const { return {}; }
+
+  /// parameters() then non_trainable_weights(): everything a model file stores for this layer.
+  std::vector<Parameter> weights() const;
 
   /// Total number of trainable floats.
-  std::size_t parameter_count();
+  std::size_t parameter_count() const;
 
  protected:
   /// Throws ShapeError, naming this layer's type, unless `x` has `expected_cols` columns.
@@ -98,5 +125,21 @@ class Layer {
  private:
   bool training_ = false;
 };
+
+/// Makes an unbuilt layer from its config (what Layer::config() returned). Throws InvalidArgument
+/// for a config it cannot take (unknown or ill-typed keys, values out of range).
+using LayerFactory = std::function<std::unique_ptr<Layer>(const Config& config)>;
+
+/// Adds layer kind `kind` (e.g. "Dense") to the registry, replacing an entry of the same name.
+/// Built-in layers register themselves in their own .cpp; a user's layer registers the same way,
+/// once, before a model holding it is loaded.
+void register_layer(const std::string& kind, LayerFactory factory);
+
+/// Rebuilds a layer from its kind and config; throws InvalidArgument naming the known kinds for an
+/// unknown kind, and whatever the factory throws for a bad config.
+std::unique_ptr<Layer> make_layer(const std::string& kind, const Config& config);
+
+/// Registered layer kinds, sorted.
+std::vector<std::string> layer_kinds();
 
 }  // namespace xdense

@@ -10,10 +10,12 @@
 /// (categorical cross-entropy), Sequential computes the loss from the logits z
 /// feeding that layer: stable for any z, and the gradient is exactly (p - y) / N.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "xdense/config.hpp"
 #include "xdense/tensor.hpp"
 
 namespace xdense {
@@ -31,8 +33,11 @@ class Loss {
  public:
   virtual ~Loss() = default;
 
-  /// Keras identifier, e.g. "binary_crossentropy".
+  /// Keras identifier, the name the loss is registered under, e.g. "binary_crossentropy".
   virtual std::string name() const = 0;
+
+  /// The settings make_loss(name(), config()) needs to rebuild it; an empty object by default.
+  virtual Config config() const;
 
   /// Mean loss over the batch.
   virtual double value(ConstMatrixView predictions, ConstMatrixView targets) const = 0;
@@ -117,12 +122,23 @@ class CategoricalCrossEntropy final : public Loss {
   bool sparse_only_;
 };
 
+/// Makes a loss from its config (what Loss::config() returned). Throws InvalidArgument for a config
+/// it cannot take.
+using LossFactory = std::function<std::unique_ptr<Loss>(const Config& config)>;
+
+/// Adds loss `name` (and `aliases`) to the registry, replacing an entry of the same name. Built-ins
+/// register themselves in their own .cpp; a user's loss registers the same way.
+void register_loss(const std::string& name, LossFactory factory, const std::vector<std::string>& aliases = {});
+
 /// Resolves a Keras loss identifier: "mean_squared_error" ("mse"), "binary_crossentropy"
-/// ("bce"), "categorical_crossentropy" ("cce"), "sparse_categorical_crossentropy".
-/// Throws InvalidArgument naming the known losses.
+/// ("bce"), "categorical_crossentropy" ("cce"), "sparse_categorical_crossentropy", or a registered
+/// one, with default settings. Throws InvalidArgument naming the known losses.
 std::unique_ptr<Loss> make_loss(const std::string& name);
 
-/// Canonical loss names.
+/// The loss registered as `name`, made from `config`.
+std::unique_ptr<Loss> make_loss(const std::string& name, const Config& config);
+
+/// Registered (canonical) loss names, sorted.
 std::vector<std::string> loss_names();
 
 /// True when targets are class indices rather than one row per output unit.

@@ -5,19 +5,24 @@
 /// parameter by its position, never by its address.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "xdense/config.hpp"
 #include "xdense/layer.hpp"
 
 namespace xdense {
 
-/// An optimizer's state, for checkpoints: the step count and its per-parameter
-/// arrays ("slots": SGD's velocities, or Adam's first then second moments).
+/// An optimizer's state, for checkpoints: the step count and its per-parameter arrays ("slots"),
+/// grouped by slot name in the order of Optimizer::slot_names(), one array per parameter within a
+/// group: for Adam over P parameters, slots[0..P) are the "momentum" arrays (first moments) and
+/// slots[P..2P) the "velocity" arrays (second moments). names[i] is the slot name of slots[i].
 struct OptimizerState {
   std::size_t iterations = 0;
   std::vector<std::vector<float>> slots;
+  std::vector<std::string> names;  ///< one per slot; empty in a state built by hand (then not checked)
 };
 
 /// Updates parameters from their gradients.
@@ -25,8 +30,16 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
 
-  /// Keras identifier: "sgd", "adam".
+  /// Keras identifier, the name the optimizer is registered under: "sgd", "adam".
   virtual std::string name() const = 0;
+
+  /// The settings make_optimizer(name(), config()) needs to rebuild it, with Keras's key names:
+  /// {"learning_rate", "momentum", "nesterov"} for SGD. Defaults to {"learning_rate"}.
+  virtual Config config() const;
+
+  /// Names of the arrays the optimizer keeps per parameter (Keras's variable names): SGD with
+  /// momentum {"momentum"}, Adam {"momentum", "velocity"}; empty for plain SGD.
+  virtual std::vector<std::string> slot_names() const { return {}; }
 
   /// Applies one update to every parameter from its gradient. The list must keep
   /// the same order and sizes from call to call (ShapeError otherwise). Returns
@@ -86,6 +99,8 @@ class SGD final : public Optimizer {
   /// Throws InvalidArgument for lr <= 0 or momentum outside [0, 1).
   explicit SGD(SGDOptions options = {});
   std::string name() const override { return "sgd"; }
+  Config config() const override;
+  std::vector<std::string> slot_names() const override;
   float learning_rate() const override { return options_.learning_rate; }
   const SGDOptions& options() const { return options_; }
 
@@ -118,6 +133,9 @@ class Adam final : public Optimizer {
   /// hyperparameter at fault).
   explicit Adam(AdamOptions options = {});
   std::string name() const override { return "adam"; }
+  /// {"learning_rate", "beta_1", "beta_2", "epsilon"} (Keras's keys).
+  Config config() const override;
+  std::vector<std::string> slot_names() const override { return {"momentum", "velocity"}; }
   float learning_rate() const override { return options_.learning_rate; }
   const AdamOptions& options() const { return options_; }
 
@@ -142,7 +160,22 @@ class Adam final : public Optimizer {
   std::vector<std::vector<float>> second_moments_;
 };
 
-/// "sgd" or "adam" with default settings; throws InvalidArgument otherwise.
+/// Makes an optimizer from its config (what Optimizer::config() returned; missing keys take the
+/// defaults). Throws InvalidArgument for a config it cannot take.
+using OptimizerFactory = std::function<std::unique_ptr<Optimizer>(const Config& config)>;
+
+/// Adds optimizer `name` (and `aliases`) to the registry, replacing an entry of the same name.
+/// Built-ins register themselves in their own .cpp; a user's optimizer registers the same way.
+void register_optimizer(const std::string& name, OptimizerFactory factory, const std::vector<std::string>& aliases = {});
+
+/// The optimizer registered as `name` with default settings ("sgd", "adam"); throws InvalidArgument
+/// naming the known optimizers otherwise.
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name);
+
+/// The optimizer registered as `name`, made from `config`.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const Config& config);
+
+/// Registered optimizer names, sorted.
+std::vector<std::string> optimizer_names();
 
 }  // namespace xdense
