@@ -5,6 +5,7 @@
 #include "xdense/activation.hpp"
 #include "xdense/activations.hpp"
 #include "xdense/checkpoint.hpp"
+#include "xdense/config.hpp"
 #include "xdense/csv.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
