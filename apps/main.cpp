@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -212,82 +213,236 @@ const CLI::Validator bounded_integer(
     },
     "INT");
 
+// ---- the subcommands: their options bind straight to the fields of their settings.
+
+// Every subcommand's settings (one is used per run).
+struct Settings {
+  TrainOptions train;
+  EvaluateOptions evaluate;
+  PredictOptions predict;
+  SummaryOptions summary;
+  ExportOptions exported;
+  DemoOptions demo;
+  TutorialOptions tutorial;
+  std::optional<int> threads;  ///< --threads of the subcommands that compute
+};
+
 // --threads for the subcommands that compute: the matrix products' thread count.
-void add_threads_option(CLI::App* command, int& threads) {
-  command->add_option("--threads", threads,
-                      "Threads for the matrix products (default: all cores, or OPENBLAS_NUM_THREADS),\n"
-                      "  e.g. --threads 1; results are bit-identical for a given count")
+void add_threads_option(CLI::App& command, std::optional<int>& threads) {
+  command.add_option("--threads", threads,
+                     "Threads for the matrix products (default: all cores, or OPENBLAS_NUM_THREADS),\n"
+                     "  e.g. --threads 1; results are bit-identical for a given count")
       ->transform(bounded_integer)
       ->check(CLI::Range(1, 1024));
 }
 
-void add_train(CLI::App& app, TrainOptions& o, CLI::App*& command, CLI::Option*& lr, CLI::Option*& momentum,
-               CLI::Option*& beta1, CLI::Option*& beta2, CLI::Option*& epsilon, CLI::Option*& split, float& lr_value,
-               float& momentum_value, float& beta1_value, float& beta2_value, float& epsilon_value, double& split_value) {
-  command = app.add_subcommand("train", "Train a model on a data file and save it\n"
-      "  example: xdense train --data data/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid \\\n"
-      "           --loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 \\\n"
-      "           --validation-split 0.2 --standardize --output cancer.xdm");
-  command->add_option("--data", o.data, "Training data: CSV with a header row, IDX images (*-ubyte[.gz]) or NPY\n"
-                                        "  e.g. --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")->required();
-  command->add_option("--labels", o.labels, "Labels for IDX/NPY data (IDX labels or integer NPY)\n"
-                                            "  e.g. --labels /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
-  command->add_option("--label-column", o.label_column, "CSV label column, by name or 0-based index (default: last)\n"
-                                                        "  e.g. --label-column species");
-  command->add_option("--test", o.test, "Test data evaluated after training (same format as --data)");
-  command->add_option("--test-labels", o.test_labels, "Labels for IDX/NPY test data");
-  auto* layers = command->add_option("--layers", o.layers, "Layers as units:activation items\n"
-                                                           "  e.g. --layers 64:relu,32:leaky_relu(0.3),1:sigmoid");
-  auto* config = command->add_option("--model-config", o.model_config, "Keras-like JSON model config file (see docs/cli.md)\n"
-                                                                       "  e.g. --model-config model.json");
+void add_train_options(CLI::App& command, Settings& settings) {
+  TrainOptions& o = settings.train;
+  command.add_option("--data", o.data, "Training data: CSV with a header row, IDX images (*-ubyte[.gz]) or NPY\n"
+                                       "  e.g. --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")->required();
+  command.add_option("--labels", o.labels, "Labels for IDX/NPY data (IDX labels or integer NPY)\n"
+                                           "  e.g. --labels /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+  command.add_option("--label-column", o.label_column, "CSV label column, by name or 0-based index (default: last)\n"
+                                                       "  e.g. --label-column species");
+  command.add_option("--test", o.test, "Test data evaluated after training (same format as --data)");
+  command.add_option("--test-labels", o.test_labels, "Labels for IDX/NPY test data");
+  auto* layers = command.add_option("--layers", o.layers, "Layers as units:activation items\n"
+                                                          "  e.g. --layers 64:relu,32:leaky_relu(0.3),1:sigmoid");
+  auto* config = command.add_option("--model-config", o.model_config, "Keras-like JSON model config file (see docs/cli.md)\n"
+                                                                      "  e.g. --model-config model.json");
   layers->excludes(config);
-  command->add_option("--loss", o.loss, "binary_crossentropy, categorical_crossentropy,\n"
-                                        "  sparse_categorical_crossentropy or mean_squared_error (mse)\n"
-                                        "  e.g. --loss categorical_crossentropy")->required();
-  command->add_option("--optimizer", o.optimizer, "sgd or adam, e.g. --optimizer adam")->required();
-  lr = command->add_option("--lr", lr_value, "Learning rate (default: sgd 0.01, adam 0.001), e.g. --lr 0.005");
-  momentum = command->add_option("--momentum", momentum_value, "SGD momentum in [0, 1) (default 0), e.g. --momentum 0.9");
-  command->add_flag("--nesterov", o.nesterov, "SGD with Nesterov momentum, e.g. --momentum 0.9 --nesterov");
-  beta1 = command->add_option("--beta1", beta1_value, "Adam beta1 (default 0.9)");
-  beta2 = command->add_option("--beta2", beta2_value, "Adam beta2 (default 0.999)");
-  epsilon = command->add_option("--epsilon", epsilon_value, "Adam epsilon, Keras form (default 1e-7)");
-  command->add_option("--epochs", o.epochs, "Passes over the training data (at most 1,000,000), e.g. --epochs 20")
+  command.add_option("--loss", o.loss, "binary_crossentropy, categorical_crossentropy,\n"
+                                       "  sparse_categorical_crossentropy or mean_squared_error (mse)\n"
+                                       "  e.g. --loss categorical_crossentropy")->required();
+  command.add_option("--optimizer", o.optimizer, "sgd or adam, e.g. --optimizer adam")->required();
+  command.add_option("--lr", o.learning_rate, "Learning rate (default: sgd 0.01, adam 0.001), e.g. --lr 0.005");
+  command.add_option("--momentum", o.momentum, "SGD momentum in [0, 1) (default 0), e.g. --momentum 0.9");
+  command.add_flag("--nesterov", o.nesterov, "SGD with Nesterov momentum, e.g. --momentum 0.9 --nesterov");
+  command.add_option("--beta1", o.beta1, "Adam beta1 (default 0.9)");
+  command.add_option("--beta2", o.beta2, "Adam beta2 (default 0.999)");
+  command.add_option("--epsilon", o.epsilon, "Adam epsilon, Keras form (default 1e-7)");
+  command.add_option("--epochs", o.epochs, "Passes over the training data (at most 1,000,000), e.g. --epochs 20")
       ->required()
       ->transform(bounded_integer);
-  command->add_option("--batch-size", o.batch_size, "Samples per gradient step (at most 2^24), e.g. --batch-size 32")
+  command.add_option("--batch-size", o.batch_size, "Samples per gradient step (at most 2^24), e.g. --batch-size 32")
       ->required()
       ->transform(bounded_integer);
-  split = command->add_option("--validation-split", split_value,
-                              "Fraction held out for validation, in (0, 1), e.g. --validation-split 0.2\n"
-                              "  (stratified and shuffled by --seed; the last rows with --no-shuffle)");
-  command->add_option("--seed", o.seed, "Seed of every random draw (weights, shuffling, split), e.g. --seed 7")
+  command.add_option("--validation-split", o.validation_split,
+                     "Fraction held out for validation, in (0, 1), e.g. --validation-split 0.2\n"
+                     "  (stratified and shuffled by --seed; the last rows with --no-shuffle)");
+  command.add_option("--seed", o.seed, "Seed of every random draw (weights, shuffling, split), e.g. --seed 7")
       ->transform(non_negative_integer)
       ->capture_default_str();
-  command->add_flag("--no-shuffle", o.no_shuffle, "Keep the data order (no shuffling between epochs)");
-  command->add_flag("--no-header", o.no_header,
-                    "The CSV has no header row: columns are named by 0-based index (\"0\", \"1\", ...)\n"
-                    "  and the model matches them by position");
-  command->add_flag("--header", o.header,
-                    "The CSV's first row is its header even if it holds numbers (e.g. 400,410,420,class):\n"
-                    "  by default such a row is taken for data and refused");
-  command->add_option("--feature-columns", o.feature_columns, "CSV columns to use as features, in any order\n"
-                                                              "  (default: every column but the label), e.g. --feature-columns age,income");
-  command->add_option("--drop-columns", o.drop_columns, "CSV columns to leave out, e.g. --drop-columns id,notes\n"
-                                                        "  (a pandas index column is named 'Unnamed: 0')");
-  command->add_flag("--standardize", o.standardize, "Standardise features with the training part's mean/std (stored in the model)");
-  command->add_option("--classes", o.classes, "Keep only these classes, relabelled in this order\n"
-                                              "  e.g. --classes 0,6 (Fashion-MNIST T-shirt/top vs shirt)");
-  command->add_option("--init-weights", o.init_weights, "Start from the .npy weights `xdense export` wrote\n"
-                                                        "  e.g. --init-weights weights/");
-  command->add_option("--output", o.output, "Model file to write (atomically), e.g. --output model.xdm")->required();
-  command->add_option("--history", o.history, "Per-epoch metrics as CSV, e.g. --history history.csv");
-  command->add_option("--checkpoint", o.checkpoint_dir,
-                      "Save the full training state (weights, optimizer, random state, history) to\n"
-                      "  DIR/checkpoint.xdc after every epoch, atomically, e.g. --checkpoint run1/");
-  command->add_option("--resume", o.resume_dir,
-                      "Continue the run checkpointed in DIR: repeat the same command and add --resume DIR\n"
-                      "  (--epochs may be raised); the result is bit-identical to an uninterrupted run");
-  command->add_flag("--quiet", o.quiet, "Print nothing but errors");
+  command.add_flag("--no-shuffle", o.no_shuffle, "Keep the data order (no shuffling between epochs)");
+  command.add_flag("--no-header", o.no_header,
+                   "The CSV has no header row: columns are named by 0-based index (\"0\", \"1\", ...)\n"
+                   "  and the model matches them by position");
+  command.add_flag("--header", o.header,
+                   "The CSV's first row is its header even if it holds numbers (e.g. 400,410,420,class):\n"
+                   "  by default such a row is taken for data and refused");
+  command.add_option("--feature-columns", o.feature_columns, "CSV columns to use as features, in any order\n"
+                                                             "  (default: every column but the label), e.g. --feature-columns age,income");
+  command.add_option("--drop-columns", o.drop_columns, "CSV columns to leave out, e.g. --drop-columns id,notes\n"
+                                                       "  (a pandas index column is named 'Unnamed: 0')");
+  command.add_flag("--standardize", o.standardize, "Standardise features with the training part's mean/std (stored in the model)");
+  command.add_option("--classes", o.classes, "Keep only these classes, relabelled in this order\n"
+                                             "  e.g. --classes 0,6 (Fashion-MNIST T-shirt/top vs shirt)");
+  command.add_option("--init-weights", o.init_weights, "Start from the .npy weights `xdense export` wrote\n"
+                                                       "  e.g. --init-weights weights/");
+  command.add_option("--output", o.output, "Model file to write (atomically), e.g. --output model.xdm")->required();
+  command.add_option("--history", o.history, "Per-epoch metrics as CSV, e.g. --history history.csv");
+  command.add_option("--checkpoint", o.checkpoint_dir,
+                     "Save the full training state (weights, optimizer, random state, history) to\n"
+                     "  DIR/checkpoint.xdc after every epoch, atomically, e.g. --checkpoint run1/");
+  command.add_option("--resume", o.resume_dir,
+                     "Continue the run checkpointed in DIR: repeat the same command and add --resume DIR\n"
+                     "  (--epochs may be raised); the result is bit-identical to an uninterrupted run");
+  command.add_flag("--quiet", o.quiet, "Print nothing but errors");
+}
+
+void add_evaluate_options(CLI::App& command, Settings& settings) {
+  EvaluateOptions& o = settings.evaluate;
+  command.add_option("--model", o.model, "Model file written by train, e.g. --model cancer.xdm")->required();
+  command.add_option("--data", o.data, "Labelled data (CSV, IDX or NPY)")->required();
+  command.add_option("--labels", o.labels, "Labels for IDX/NPY data");
+  command.add_option("--label-column", o.label_column, "CSV label column (default: the one the model was trained with)");
+  command.add_flag("--no-header", o.no_header, "The CSV has no header row (columns by position)");
+  command.add_flag("--header", o.header, "The CSV's first row is its header even if it holds numbers");
+  command.add_flag("--json", o.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix)");
+}
+
+void add_predict_options(CLI::App& command, Settings& settings) {
+  PredictOptions& o = settings.predict;
+  command.add_option("--model", o.model, "Model file written by train")->required();
+  command.add_option("--data", o.data, "Data (CSV with or without the label column, IDX or NPY)")->required();
+  command.add_option("--labels", o.labels, "Labels for IDX/NPY data (optional)");
+  command.add_option("--label-column", o.label_column,
+                     "CSV label column (default: the one the model was trained with, if present)");
+  command.add_flag("--no-header", o.no_header, "The CSV has no header row (columns by position)");
+  command.add_flag("--header", o.header, "The CSV's first row is its header even if it holds numbers");
+  command.add_option("--id-column", o.id_column,
+                     "CSV column copied to the output's first column, to join predictions back\n"
+                     "  e.g. --id-column customer_id");
+  command.add_option("--output", o.output, "CSV file to write (default: standard output)");
+}
+
+void add_summary_options(CLI::App& command, Settings& settings) {
+  SummaryOptions& o = settings.summary;
+  command.add_option("--model", o.model, "Model file written by train")->required();
+  command.add_flag("--json", o.json,
+                   "Print one JSON object (layers, loss, optimizer, classes, features, preprocessing\n"
+                   "  with its statistics, training record)");
+}
+
+void add_export_options(CLI::App& command, Settings& settings) {
+  ExportOptions& o = settings.exported;
+  command.add_option("--model", o.model, "Model file written by train")->required();
+  command.add_option("--npy", o.npy_dir, "Folder to write dense_<i>_kernel.npy, dense_<i>_bias.npy, ... (and standardize_mean.npy /\n"
+                     "  standardize_std.npy for a standardized model) into; created, its parent must exist")->required();
+}
+
+void add_demo_options(CLI::App& command, Settings& settings) {
+  DemoOptions& o = settings.demo;
+  command.add_option("--data-dir", o.data_dir, "Folder holding breast_cancer.csv and iris.csv")->capture_default_str();
+  command.add_option("--seed", o.seed, "Seed for weights, shuffling and the split")
+      ->transform(non_negative_integer)
+      ->capture_default_str();
+  command.add_flag("--quiet", o.quiet, "Print only the results, not per-epoch progress");
+}
+
+void add_tutorial_options(CLI::App& command, Settings& settings) {
+  TutorialOptions& o = settings.tutorial;
+  command.add_option("--out", o.out_dir, "Folder to write into (created if missing)")->required();
+  command.add_flag("--quick", o.quick, "Smaller data and budgets: seconds instead of a minute or two");
+  command.add_option("--seed", o.seed, "Seed of every random draw: same seed, same numbers")
+      ->transform(non_negative_integer)
+      ->capture_default_str();
+  command.add_option("--data-dir", o.data_dir, "Folder holding breast_cancer.csv and iris.csv\n"
+                                               "  (used when Fashion-MNIST is not installed)")
+      ->capture_default_str();
+  command.add_option("--fashion-mnist-dir", o.fashion_dir, "Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)")
+      ->capture_default_str();
+  command.add_option("--only", o.only, "Run only these parts: values, classifiers, shootout\n"
+                                       "  e.g. --only values,shootout");
+}
+
+// One subcommand: its name, its help, the options it binds and the function it runs.
+struct Subcommand {
+  const char* name;
+  const char* description;
+  bool computes;  ///< runs matrix products: takes --threads and needs room for the BLAS buffers
+  void (*add_options)(CLI::App& command, Settings& settings);
+  int (*run)(const Settings& settings);
+};
+
+// Every subcommand, in the order of `xdense --help`: the one list of them.
+const Subcommand subcommands[] = {
+    {"train",
+     "Train a model on a data file and save it\n"
+     "  example: xdense train --data data/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid \\\n"
+     "           --loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 \\\n"
+     "           --validation-split 0.2 --standardize --output cancer.xdm",
+     true, add_train_options, [](const Settings& s) { return run_train(s.train); }},
+    {"evaluate",
+     "Loss, accuracy, per-class scores and confusion matrix\n"
+     "  example: xdense evaluate --model cancer.xdm --data data/breast_cancer.csv --json",
+     true, add_evaluate_options, [](const Settings& s) { return run_evaluate(s.evaluate); }},
+    {"predict",
+     "Predicted label and class probabilities per sample, as CSV\n"
+     "  example: xdense predict --model cancer.xdm --data data/breast_cancer.csv --output predictions.csv",
+     true, add_predict_options, [](const Settings& s) { return run_predict(s.predict); }},
+    {"summary",
+     "Architecture, loss, optimizer, classes, preprocessing, training record\n"
+     "  example: xdense summary --model cancer.xdm",
+     false, add_summary_options, [](const Settings& s) { return run_summary(s.summary); }},
+    {"export",
+     "Write every layer's parameters (and the standardizer) as .npy files\n"
+     "  example: xdense export --model cancer.xdm --npy weights/   (then numpy.load('weights/dense_0_kernel.npy'))",
+     false, add_export_options, [](const Settings& s) { return run_export(s.exported); }},
+    {"demo",
+     "Train the two demo classifiers (sigmoid: breast cancer; softmax: iris) on the shipped data\n"
+     "  example: xdense demo --data-dir data",
+     true, add_demo_options, [](const Settings& s) { return run_demo(s.demo); }},
+    {"tutorial",
+     "Reproduce the activation-function tutorial: values, graphs, the two classifiers,\n"
+     "  an activation shoot-out, and REPORT.md testing the tutorial's claims\n"
+     "  example: xdense tutorial --quick --out tutorial-output",
+     true, add_tutorial_options, [](const Settings& s) { return run_tutorial(s.tutorial); }},
+};
+
+// "train, evaluate, ..." for messages.
+std::string subcommand_names() {
+  std::string names;
+  for (const Subcommand& command : subcommands) names += (names.empty() ? "" : ", ") + std::string(command.name);
+  return names;
+}
+
+// Before a computing subcommand: room for OpenBLAS's buffers under an address-space limit, and a
+// --threads the limit cannot hold reduced with a note. Returns an exit code to stop with, or -1.
+int prepare_to_compute(std::optional<int>& threads) {
+  if (const int code = reserve_blas_room(); code >= 0) return code;
+  const int allowed = threads_allowed_by_address_limit();
+  if (allowed > 0 && threads && *threads > allowed) {
+    std::cerr << "xdense: note: --threads " << *threads << " reduced to " << allowed
+              << ": the address-space limit (ulimit -v) leaves room for the work buffers of " << allowed
+              << (allowed == 1 ? " thread\n" : " threads\n");
+    threads = allowed;
+  }
+  return -1;
+}
+
+// What went to standard output must have arrived: a full disk or a closed stdout (predictions,
+// --json reports) is an error, not a silent loss. Returns false after saying so.
+bool standard_output_written() {
+  errno = 0;
+  std::cout.flush();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    const int error = errno;
+    std::cerr << "xdense: error: standard output: cannot write"
+              << (error != 0 ? std::string(": ") + std::strerror(error) : std::string()) << "\n";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -299,90 +454,11 @@ int main(int argc, char** argv) {
                "  example: xdense train --help"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "xdense " XDENSE_VERSION);
-
-  DemoOptions demo;
-  CLI::App* demo_command = app.add_subcommand(
-      "demo", "Train the two demo classifiers (sigmoid: breast cancer; softmax: iris) on the shipped data\n"
-              "  example: xdense demo --data-dir data");
-  demo_command->add_option("--data-dir", demo.data_dir, "Folder holding breast_cancer.csv and iris.csv")
-      ->capture_default_str();
-  demo_command->add_option("--seed", demo.seed, "Seed for weights, shuffling and the split")
-      ->transform(non_negative_integer)
-      ->capture_default_str();
-  demo_command->add_flag("--quiet", demo.quiet, "Print only the results, not per-epoch progress");
-
-  TutorialOptions tutorial;
-  CLI::App* tutorial_command = app.add_subcommand(
-      "tutorial", "Reproduce the activation-function tutorial: values, graphs, the two classifiers,\n"
-                  "  an activation shoot-out, and REPORT.md testing the tutorial's claims\n"
-                  "  example: xdense tutorial --quick --out tutorial-output");
-  tutorial_command->add_option("--out", tutorial.out_dir, "Folder to write into (created if missing)")->required();
-  tutorial_command->add_flag("--quick", tutorial.quick, "Smaller data and budgets: seconds instead of a minute or two");
-  tutorial_command->add_option("--seed", tutorial.seed, "Seed of every random draw: same seed, same numbers")
-      ->transform(non_negative_integer)
-      ->capture_default_str();
-  tutorial_command->add_option("--data-dir", tutorial.data_dir, "Folder holding breast_cancer.csv and iris.csv\n"
-                                                                "  (used when Fashion-MNIST is not installed)")
-      ->capture_default_str();
-  tutorial_command->add_option("--fashion-mnist-dir", tutorial.fashion_dir,
-                               "Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)")
-      ->capture_default_str();
-  tutorial_command->add_option("--only", tutorial.only, "Run only these parts: values, classifiers, shootout\n"
-                                                        "  e.g. --only values,shootout");
-
-  TrainOptions train;
-  CLI::App* train_command = nullptr;
-  CLI::Option *lr = nullptr, *momentum = nullptr, *beta1 = nullptr, *beta2 = nullptr, *epsilon = nullptr, *split = nullptr;
-  float lr_value = 0, momentum_value = 0, beta1_value = 0, beta2_value = 0, epsilon_value = 0;
-  double split_value = 0;
-  add_train(app, train, train_command, lr, momentum, beta1, beta2, epsilon, split, lr_value, momentum_value,
-            beta1_value, beta2_value, epsilon_value, split_value);
-
-  EvaluateOptions evaluate;
-  CLI::App* evaluate_command = app.add_subcommand("evaluate", "Loss, accuracy, per-class scores and confusion matrix\n"
-      "  example: xdense evaluate --model cancer.xdm --data data/breast_cancer.csv --json");
-  evaluate_command->add_option("--model", evaluate.model, "Model file written by train, e.g. --model cancer.xdm")->required();
-  evaluate_command->add_option("--data", evaluate.data, "Labelled data (CSV, IDX or NPY)")->required();
-  evaluate_command->add_option("--labels", evaluate.labels, "Labels for IDX/NPY data");
-  evaluate_command->add_option("--label-column", evaluate.label_column,
-                               "CSV label column (default: the one the model was trained with)");
-  evaluate_command->add_flag("--no-header", evaluate.no_header, "The CSV has no header row (columns by position)");
-  evaluate_command->add_flag("--header", evaluate.header, "The CSV's first row is its header even if it holds numbers");
-  evaluate_command->add_flag("--json", evaluate.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix)");
-
-  PredictOptions predict;
-  CLI::App* predict_command = app.add_subcommand("predict", "Predicted label and class probabilities per sample, as CSV\n"
-      "  example: xdense predict --model cancer.xdm --data data/breast_cancer.csv --output predictions.csv");
-  predict_command->add_option("--model", predict.model, "Model file written by train")->required();
-  predict_command->add_option("--data", predict.data, "Data (CSV with or without the label column, IDX or NPY)")->required();
-  predict_command->add_option("--labels", predict.labels, "Labels for IDX/NPY data (optional)");
-  predict_command->add_option("--label-column", predict.label_column,
-                              "CSV label column (default: the one the model was trained with, if present)");
-  predict_command->add_flag("--no-header", predict.no_header, "The CSV has no header row (columns by position)");
-  predict_command->add_flag("--header", predict.header, "The CSV's first row is its header even if it holds numbers");
-  predict_command->add_option("--id-column", predict.id_column,
-                              "CSV column copied to the output's first column, to join predictions back\n"
-                              "  e.g. --id-column customer_id");
-  predict_command->add_option("--output", predict.output, "CSV file to write (default: standard output)");
-
-  SummaryOptions summary;
-  CLI::App* summary_command = app.add_subcommand("summary", "Architecture, loss, optimizer, classes, preprocessing, training record\n"
-      "  example: xdense summary --model cancer.xdm");
-  summary_command->add_option("--model", summary.model, "Model file written by train")->required();
-  summary_command->add_flag("--json", summary.json,
-                            "Print one JSON object (layers, loss, optimizer, classes, features, preprocessing\n"
-                            "  with its statistics, training record)");
-
-  ExportOptions exported;
-  CLI::App* export_command = app.add_subcommand("export", "Write every layer's parameters (and the standardizer) as .npy files\n"
-      "  example: xdense export --model cancer.xdm --npy weights/   (then numpy.load('weights/dense_0_kernel.npy'))");
-  export_command->add_option("--model", exported.model, "Model file written by train")->required();
-  export_command->add_option("--npy", exported.npy_dir, "Folder to write dense_<i>_kernel.npy, dense_<i>_bias.npy, ... (and standardize_mean.npy /\n"
-                             "  standardize_std.npy for a standardized model) into; created, its parent must exist")->required();
-
-  int threads = 0;  // 0: not given
-  for (CLI::App* command : {train_command, evaluate_command, predict_command, demo_command, tutorial_command}) {
-    add_threads_option(command, threads);
+  Settings settings;
+  for (const Subcommand& subcommand : subcommands) {
+    CLI::App* command = app.add_subcommand(subcommand.name, subcommand.description);
+    subcommand.add_options(*command, settings);
+    if (subcommand.computes) add_threads_option(*command, settings.threads);
   }
 
   try {
@@ -390,60 +466,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
-      std::cerr << "xdense: error: unknown command '" << argv[1]
-                << "' (expected one of: train, evaluate, predict, summary, export, demo, tutorial; see xdense --help)\n";
+      std::cerr << "xdense: error: unknown command '" << argv[1] << "' (expected one of: " << subcommand_names()
+                << "; see xdense --help)\n";
       return exit_user_error;
     }
     std::cerr << "xdense: error: " << parse_error_message(e, app, argc, argv) << "\n";
     return exit_user_error;
   }
   try {
-    const bool computes = train_command->parsed() || evaluate_command->parsed() || predict_command->parsed() ||
-                          demo_command->parsed() || tutorial_command->parsed();
-    if (computes) {
-      if (const int code = reserve_blas_room(); code >= 0) return code;
-      const int allowed = threads_allowed_by_address_limit();
-      if (allowed > 0 && threads > allowed) {
-        std::cerr << "xdense: note: --threads " << threads << " reduced to " << allowed
-                  << ": the address-space limit (ulimit -v) leaves room for the work buffers of " << allowed
-                  << (allowed == 1 ? " thread\n" : " threads\n");
-        threads = allowed;
-      }
+    const Subcommand* chosen = nullptr;
+    for (const Subcommand& subcommand : subcommands) {
+      if (app.got_subcommand(subcommand.name)) chosen = &subcommand;
     }
-    if (threads > 0) xdense::set_num_threads(threads);
-    int code = exit_ok;
-    if (train_command->parsed()) {
-      if (lr->count()) train.learning_rate = lr_value;
-      if (momentum->count()) train.momentum = momentum_value;
-      if (beta1->count()) train.beta1 = beta1_value;
-      if (beta2->count()) train.beta2 = beta2_value;
-      if (epsilon->count()) train.epsilon = epsilon_value;
-      if (split->count()) train.validation_split = split_value;
-      code = run_train(train);
-    } else if (evaluate_command->parsed()) {
-      code = run_evaluate(evaluate);
-    } else if (predict_command->parsed()) {
-      code = run_predict(predict);
-    } else if (summary_command->parsed()) {
-      code = run_summary(summary);
-    } else if (export_command->parsed()) {
-      code = run_export(exported);
-    } else if (demo_command->parsed()) {
-      code = run_demo(demo);
-    } else if (tutorial_command->parsed()) {
-      code = run_tutorial(tutorial);
+    if (chosen == nullptr) return exit_ok;  // require_subcommand(1): not reached
+    if (chosen->computes) {
+      if (const int code = prepare_to_compute(settings.threads); code >= 0) return code;
     }
-    // What went to standard output must have arrived: a full disk or a closed stdout
-    // (predictions, --json reports) is an error, not a silent loss.
-    errno = 0;
-    std::cout.flush();
-    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
-      const int error = errno;
-      std::cerr << "xdense: error: standard output: cannot write"
-                << (error != 0 ? std::string(": ") + std::strerror(error) : std::string()) << "\n";
-      return exit_user_error;
-    }
-    return code;
+    if (settings.threads) xdense::set_num_threads(*settings.threads);
+    const int code = chosen->run(settings);
+    return standard_output_written() ? code : exit_user_error;
   } catch (const xdense::TrainingDiverged& e) {
     std::cerr << "xdense: error: " << e.what() << "\n";
     return exit_diverged;
@@ -462,5 +503,4 @@ int main(int argc, char** argv) {
     std::cerr << "xdense: internal error: " << e.what() << "\n";
     return exit_internal_error;
   }
-  return exit_ok;
 }
