@@ -3,6 +3,7 @@
 // same as one JSON object (keys listed above summary_json()).
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +17,6 @@
 #include "commands.hpp"
 #include "model_support.hpp"
 #include "xdense/activation.hpp"
-#include "xdense/dense.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
 #include "xdense/optimizer.hpp"
@@ -67,18 +67,82 @@ std::size_t parameter_count(Layer& layer) {
   return count;
 }
 
-/// Name and settings of the model's optimizer, as pairs of (key, value).
-std::vector<std::pair<std::string, float>> optimizer_settings(const Optimizer& optimizer) {
-  if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
-    return {{"learning_rate", sgd->options().learning_rate}, {"momentum", sgd->options().momentum}};
+/// The model's optimizer's settings as (key, value) pairs: its config(), learning_rate first (every
+/// optimizer has one), the other keys in the config's order. Keys are shown without the underscore
+/// before a digit, as the train flags spell them (Keras's beta_1 is --beta1).
+std::vector<std::pair<std::string, Config>> optimizer_settings(const Optimizer& optimizer) {
+  const Config config = optimizer.config();
+  std::vector<std::pair<std::string, Config>> settings;
+  settings.emplace_back("learning_rate",
+                        config.contains("learning_rate") ? config.at("learning_rate") : Config(optimizer.learning_rate()));
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    if (it.key() == "learning_rate") continue;
+    std::string key = it.key();
+    for (std::size_t i = 1; i + 1 < key.size(); ++i) {
+      if (key[i] == '_' && std::isdigit(static_cast<unsigned char>(key[i + 1]))) key.erase(i, 1);
+    }
+    settings.emplace_back(key, it.value());
   }
-  if (const auto* adam = dynamic_cast<const Adam*>(&optimizer)) {
-    return {{"learning_rate", adam->options().learning_rate},
-            {"beta1", adam->options().beta1},
-            {"beta2", adam->options().beta2},
-            {"epsilon", adam->options().epsilon}};
+  return settings;
+}
+
+/// A config value for the text report: a number as the float it holds (%g), a string bare, other
+/// values as JSON.
+std::string setting_text(const Config& value) {
+  if (value.is_number_float()) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%g", static_cast<double>(value.get<float>()));
+    return number;
   }
-  return {{"learning_rate", optimizer.learning_rate()}};
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+/// A config value for --json: a number as the shortest decimal of the float it holds (json_number),
+/// anything else as it is.
+Json setting_json(const Config& value, const std::string& model, const std::string& what) {
+  if (value.is_number_float()) return json_number(value.get<float>(), model, what);
+  return Json::parse(value.dump());
+}
+
+/// "(30, 16)" for a parameter's shape ("(size)" when it has none).
+std::string shape_text(const Parameter& p) {
+  if (p.shape.empty()) return "(" + std::to_string(p.size) + ")";
+  std::string text;
+  for (std::size_t d : p.shape) text += (text.empty() ? "(" : ", ") + std::to_string(d);
+  return text + ")";
+}
+
+/// One line per layer from what it says of itself: "  dense  Dense: units=16, use_bias=true, ...;
+/// kernel (30, 16), bias (16)", so a layer of any kind shows its settings and weights.
+void print_layer_settings(const Sequential& model) {
+  std::size_t name_width = 0;
+  for (std::size_t i = 0; i < model.layer_count(); ++i) name_width = std::max(name_width, model.layer_name(i).size());
+  std::printf("Layers (kind: config; weights):\n");
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    const Layer& layer = model.layer(i);
+    const Config config = layer.config();
+    std::string line = layer.kind() + ":";
+    std::string separator = " ";
+    for (auto it = config.begin(); it != config.end(); ++it) {
+      line += separator + it.key() + "=" + setting_text(it.value());
+      separator = ", ";
+    }
+    separator = "; ";
+    for (const Parameter& p : layer.parameters()) {
+      line += separator + p.name + " " + shape_text(p);
+      separator = ", ";
+    }
+    for (const Parameter& p : layer.non_trainable_weights()) {
+      line += separator + p.name + " " + shape_text(p) + " (non-trainable)";
+      separator = ", ";
+    }
+    std::printf("  %-*s  %s\n", static_cast<int>(name_width), model.layer_name(i).c_str(), line.c_str());
+  }
+}
+
+std::string lowercase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 // Keys of `xdense summary --json` (one object, in this order):
@@ -86,11 +150,13 @@ std::vector<std::pair<std::string, float>> optimizer_settings(const Optimizer& o
 //   format_version  the model file's format version
 //   inputs          number of input features
 //   outputs         number of output units
-//   layers          [{name, type, kind ("dense" | "activation" | "other"), inputs, units (output
-//                   units), params, then use_bias for dense, activation (spec such as
-//                   "leaky_relu(0.3)", accepted by --layers) for activation}]
+//   layers          [{name, type, kind (the layer's registered kind in lowercase: "dense",
+//                   "activation", ...), inputs, units (output units), params, then use_bias when
+//                   its config has it (dense), activation (spec such as "leaky_relu(0.3)", accepted
+//                   by --layers) for an activation}]
 //   loss            {name, from_logits (computed from the output layer's logits)}
-//   optimizer       {name, learning_rate, then momentum, nesterov (sgd) or beta1, beta2, epsilon (adam)}
+//   optimizer       {name, learning_rate, then the rest of its config: momentum, nesterov (sgd) or
+//                   beta1, beta2, epsilon (adam)}
 //   classes         class names, label i <-> classes[i] ([] for a regression)
 //   feature_names   the input columns, matched by name when predicting ([] for IDX / NPY data)
 //   label_column    the training data's label column, or null when the model does not record one
@@ -112,14 +178,13 @@ Json summary_json(const std::string& path, SavedModel& saved) {
     Json entry;
     entry["name"] = model.layer_name(i);
     entry["type"] = layer.type_name();
-    const auto* dense = dynamic_cast<const Dense*>(&layer);
-    const auto* activation = dynamic_cast<const Activation*>(&layer);
-    entry["kind"] = dense ? "dense" : activation ? "activation" : "other";
+    entry["kind"] = lowercase(layer.kind());
     entry["inputs"] = layer.input_units();
     entry["units"] = layer.output_units();
     entry["params"] = parameter_count(layer);
-    if (dense) entry["use_bias"] = dense->options().use_bias;
-    if (activation) entry["activation"] = activation->spec();
+    const Config config = layer.config();
+    if (config.contains("use_bias")) entry["use_bias"] = Json::parse(config.at("use_bias").dump());
+    if (const Activation* activation = layer.as_activation()) entry["activation"] = activation->spec();
     layers.push_back(std::move(entry));
   }
   out["layers"] = std::move(layers);
@@ -127,8 +192,7 @@ Json summary_json(const std::string& path, SavedModel& saved) {
   Json optimizer;
   optimizer["name"] = model.optimizer()->name();
   for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
-    optimizer[key] = json_number(value, path, "optimizer " + key);
-  if (const auto* sgd = dynamic_cast<const SGD*>(model.optimizer())) optimizer["nesterov"] = sgd->options().nesterov;
+    optimizer[key] = setting_json(value, path, "optimizer " + key);
   out["optimizer"] = std::move(optimizer);
   out["classes"] = info.class_names;
   out["feature_names"] = info.feature_names;
@@ -226,17 +290,13 @@ int run_summary(const SummaryOptions& o) {
   }
   Sequential& model = saved.model;
   std::cout << model.summary();
+  print_layer_settings(model);
   std::printf("Inputs: %zu features\n", model.input_units());
   print_data_contract(saved);
   std::printf("Loss: %s%s\n", model.loss()->name().c_str(), model.loss_from_logits() ? " (computed from logits)" : "");
   std::string settings;
-  for (const auto& [key, value] : optimizer_settings(*model.optimizer())) {
-    char number[32];
-    std::snprintf(number, sizeof number, "%g", static_cast<double>(value));
-    settings += (settings.empty() ? "" : ", ") + key + "=" + number;
-  }
-  if (const auto* sgd = dynamic_cast<const SGD*>(model.optimizer()))
-    settings += std::string(", nesterov=") + (sgd->options().nesterov ? "true" : "false");
+  for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
+    settings += (settings.empty() ? "" : ", ") + key + "=" + setting_text(value);
   std::printf("Optimizer: %s (%s)\n", model.optimizer()->name().c_str(), settings.c_str());
   const auto& names = saved.info.class_names;
   std::printf("Classes (%zu):", names.size());
