@@ -68,10 +68,24 @@ Sequential make_network(const std::string& activation, std::size_t width, std::s
   return model;
 }
 
-std::vector<const Dense*> dense_layers(const Sequential& model) {
-  std::vector<const Dense*> layers;
+// The "kernel" (inputs, units) and "bias" (units) of a layer, found among its named parameters():
+// every layer with a kernel (Dense, or a user's layer named alike) is one of the network's matrices.
+struct KernelLayer {
+  Parameter kernel;
+  Parameter bias;  // size 0 when the layer has none
+  float weight(std::size_t input, std::size_t unit) const { return kernel.value[input * kernel.shape[1] + unit]; }
+  float offset(std::size_t unit) const { return bias.size ? bias.value[unit] : 0.0f; }
+};
+
+std::vector<KernelLayer> kernel_layers(const Sequential& model) {
+  std::vector<KernelLayer> layers;
   for (std::size_t i = 0; i < model.layer_count(); ++i) {
-    if (const auto* dense = dynamic_cast<const Dense*>(&model.layer(i))) layers.push_back(dense);
+    KernelLayer layer;
+    for (const Parameter& p : model.layer(i).parameters()) {
+      if (p.name == "kernel" && p.shape.size() == 2) layer.kernel = p;
+      if (p.name == "bias") layer.bias = p;
+    }
+    if (layer.kernel.value) layers.push_back(std::move(layer));
   }
   return layers;
 }
@@ -83,7 +97,7 @@ void trace_hidden(Sequential& model, const Matrix& x, const std::function<void(c
   ConstMatrixView a = view(x);
   for (std::size_t i = 0; i + 1 < model.layer_count(); ++i) {
     a = model.layer(i).forward(a);
-    if (const auto* activation = dynamic_cast<const Activation*>(&model.layer(i))) visit(*activation, a);
+    if (const Activation* activation = model.layer(i).as_activation()) visit(*activation, a);
   }
 }
 
@@ -92,7 +106,9 @@ Matrix network_logits(Sequential& model, const Matrix& x) {
   model.reserve(x.shape(0));
   ConstMatrixView a = view(x);
   for (std::size_t i = 0; i < model.layer_count(); ++i) a = model.layer(i).forward(a);
-  return to_matrix(dynamic_cast<const Activation&>(model.layer(model.layer_count() - 1)).last_input());
+  const Activation* output = model.layer(model.layer_count() - 1).as_activation();
+  if (!output) throw StateError("network_logits: expected the network to end with an activation layer");
+  return to_matrix(output->last_input());
 }
 
 // For a network whose hidden layers are all linear: folds its Dense layers into one map
@@ -100,17 +116,16 @@ Matrix network_logits(Sequential& model, const Matrix& x) {
 std::pair<double, double> linear_collapse(Sequential& model, const Matrix& x) {
   std::vector<std::vector<double>> a = {{1.0, 0.0}, {0.0, 1.0}};  // A (2, units), starts as I
   std::vector<double> c(2, 0.0);                                     // c (units)
-  for (const Dense* d : dense_layers(model)) {
-    const Matrix& w = d->kernel();
-    const std::size_t in = w.shape(0), out = w.shape(1);
+  for (const KernelLayer& d : kernel_layers(model)) {
+    const std::size_t in = d.kernel.shape[0], out = d.kernel.shape[1];
     std::vector<std::vector<double>> next(a.size(), std::vector<double>(out, 0.0));
     std::vector<double> next_c(out, 0.0);
     for (std::size_t j = 0; j < out; ++j) {
       for (std::size_t k = 0; k < in; ++k) {
-        for (std::size_t r = 0; r < a.size(); ++r) next[r][j] += a[r][k] * w(k, j);  // A' = A . W
-        next_c[j] += c[k] * w(k, j);                                                   // c' = c . W + b
+        for (std::size_t r = 0; r < a.size(); ++r) next[r][j] += a[r][k] * d.weight(k, j);  // A' = A . W
+        next_c[j] += c[k] * d.weight(k, j);                                                   // c' = c . W + b
       }
-      next_c[j] += d->bias()(j);
+      next_c[j] += d.offset(j);
     }
     a = std::move(next);
     c = std::move(next_c);
@@ -303,10 +318,10 @@ CirclesRun run_circles(const std::string& activation, const Circles& data, const
                        Plotter& plotter) {
   Sequential model = make_network(activation, plan.width, plan.depth,
                                   std::make_unique<Adam>(AdamOptions{plan.learning_rate}), seed);
-  std::vector<const Dense*> dense = dense_layers(model);
-  dense.pop_back();  // the output layer always learns; the question is the hidden ones
-  std::vector<Matrix> start;
-  for (const Dense* d : dense) start.push_back(d->kernel());
+  std::vector<KernelLayer> hidden = kernel_layers(model);
+  hidden.pop_back();  // the output layer always learns; the question is the hidden ones
+  std::vector<std::vector<float>> start;
+  for (const KernelLayer& d : hidden) start.emplace_back(d.kernel.value, d.kernel.value + d.kernel.size);
 
   FitOptions options;
   options.epochs = plan.epochs;
@@ -325,8 +340,9 @@ CirclesRun run_circles(const std::string& activation, const Circles& data, const
   run.train_accuracy = model.evaluate(data.train.x, data.train.y, 256).accuracy;
   run.test_accuracy = model.evaluate(data.test.x, data.test.y, 256).accuracy;
   double moved = 0.0, initial = 0.0;
-  for (std::size_t l = 0; l < dense.size(); ++l) {
-    const Matrix difference = dense[l]->kernel() - start[l];
+  for (std::size_t l = 0; l < hidden.size(); ++l) {
+    std::vector<float> difference(start[l].size());
+    for (std::size_t i = 0; i < difference.size(); ++i) difference[i] = hidden[l].kernel.value[i] - start[l][i];
     moved += squared_norm(difference.data(), difference.size());
     initial += squared_norm(start[l].data(), start[l].size());
   }
@@ -366,23 +382,22 @@ double mean_derivative(Sequential& model, const Matrix& x) {
 DeepRun run_deep(const std::string& activation, const Circles& data, const Plan& plan, std::uint64_t seed) {
   Sequential model = make_network(activation, plan.deep_width, plan.deep_depth,
                                   std::make_unique<Adam>(AdamOptions{plan.deep_learning_rate}), seed);
-  const std::vector<const Dense*> dense = dense_layers(model);
+  const std::vector<KernelLayer> layers = kernel_layers(model);
   DeepRun run;
   run.activation = activation;
   run.mean_derivative = mean_derivative(model, data.train.x);
-  run.gradient_norm.assign(dense.size(), 0.0);
+  run.gradient_norm.assign(layers.size(), 0.0);
   std::size_t batches = 0;
   FitOptions options;
   options.epochs = plan.deep_epochs;
   options.batch_size = plan.batch_size;
   options.seed = seed;
-  // After each batch of epoch 1, every Dense layer still holds that batch's dL/dW.
+  // After each batch of epoch 1, every kernel's gradient still holds that batch's dL/dW.
   options.on_batch_end = [&](const BatchLog& log) {
     if (log.epoch != 1) return;
     ++batches;
-    for (std::size_t l = 0; l < dense.size(); ++l) {
-      const Matrix& g = dense[l]->kernel_gradient();
-      run.gradient_norm[l] += std::sqrt(squared_norm(g.data(), g.size()));
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      run.gradient_norm[l] += std::sqrt(squared_norm(layers[l].kernel.gradient, layers[l].kernel.size));
     }
   };
   model.fit(data.train.x, data.train.y, options);
