@@ -81,13 +81,6 @@ std::string lowercase(std::string s) {
   return s;
 }
 
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  const auto last = s.find_last_not_of(" \t");
-  return s.substr(first, last - first + 1);
-}
-
 void expect_no_arguments(const std::string& name, const std::vector<std::string>& args) {
   if (!args.empty()) {
     std::string received;

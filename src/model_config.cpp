@@ -21,12 +21,6 @@ namespace {
 /// times more than any real config; a larger file (or /dev/zero) is refused before it is read.
 constexpr std::uint64_t max_json_bytes = std::uint64_t{16} << 20;
 
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 // Splits at commas outside parentheses: "8:leaky_relu(0.1),1" -> {"8:leaky_relu(0.1)", "1"}.
 std::vector<std::string> split_items(const std::string& spec) {
   std::vector<std::string> items;

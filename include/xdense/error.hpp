@@ -68,4 +68,12 @@ std::string name_list(const std::vector<std::string>& names, std::size_t max_ite
 /// "(a, b)" for shape messages.
 std::string shape_string(std::size_t rows, std::size_t cols);
 
+/// `text` without its leading and trailing spaces and tabs: how specs and lists typed by a user
+/// ("leaky_relu( 0.1 )", "a, b") are read.
+inline std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
 }  // namespace xdense
