@@ -16,12 +16,6 @@ namespace {
 
 std::string join(const std::vector<std::string>& items) { return name_list(items); }
 
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 // Integer labels (IDX or NPY) -> class indices with names "0", "1", ... sorted numerically.
 void encode_integer_labels(const Matrix& raw, const std::string& source, LoadedData& data) {
   std::set<long long> values;
