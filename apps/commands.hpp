@@ -19,9 +19,18 @@ struct DemoOptions {
   bool quiet = false;
 };
 
-/// Settings of `xdense train`.
-struct TrainOptions {
-  std::string data, labels, label_column, test, test_labels;
+/// The data files of train, evaluate and predict: --data, --labels, --label-column, --no-header, --header.
+struct DataFileOptions {
+  std::string data;          ///< CSV, IDX or NPY
+  std::string labels;        ///< labels for IDX/NPY data
+  std::string label_column;  ///< CSV label column, by name or 0-based index
+  bool no_header = false;    ///< CSV without a header row: columns named by 0-based index
+  bool header = false;       ///< the CSV's first row is its header even if it holds numbers
+};
+
+/// Settings of `xdense train`. The std::optional fields are unset when their flag is not given.
+struct TrainOptions : DataFileOptions {
+  std::string test, test_labels;
   std::string layers, model_config;
   std::string loss, optimizer;
   std::optional<float> learning_rate, momentum, beta1, beta2, epsilon;
@@ -32,8 +41,6 @@ struct TrainOptions {
   std::uint64_t seed = 42;
   bool no_shuffle = false;
   bool standardize = false;
-  bool no_header = false;        ///< CSV without a header row: columns named by 0-based index
-  bool header = false;           ///< the CSV's first row is its header even if it holds numbers
   std::string feature_columns;   ///< CSV columns to use as features, "a,b" (default: all but the label)
   std::string drop_columns;      ///< CSV columns to leave out, "id,notes"
   std::string classes;
@@ -46,19 +53,15 @@ struct TrainOptions {
 };
 
 /// Settings of `xdense evaluate`.
-struct EvaluateOptions {
-  std::string model, data, labels, label_column;
-  bool no_header = false;
-  bool header = false;
+struct EvaluateOptions : DataFileOptions {
+  std::string model;
   bool json = false;
 };
 
 /// Settings of `xdense predict`.
-struct PredictOptions {
-  std::string model, data, labels, label_column, output;
+struct PredictOptions : DataFileOptions {
+  std::string model, output;
   std::string id_column;  ///< CSV column copied through to the output as its first column
-  bool no_header = false;
-  bool header = false;
 };
 
 /// Settings of `xdense summary`.

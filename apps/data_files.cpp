@@ -221,6 +221,16 @@ LoadedData load_csv_by_position(const DataContract& contract, const DataRequest&
 
 }  // namespace
 
+DataRequest data_request(const DataFileOptions& files) {
+  DataRequest request;
+  request.data = files.data;
+  request.labels = files.labels;
+  request.label_column = files.label_column;
+  request.no_header = files.no_header;
+  request.header = files.header;
+  return request;
+}
+
 LoadedData load_data(const DataRequest& request) {
   if (is_array_file(request.data)) return load_array_data(request);
   return from_dataset(load_csv(request.data, csv_options(request)));

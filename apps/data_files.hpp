@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "xdense/tensor.hpp"
 
 namespace xdense::cli {
@@ -37,6 +38,9 @@ struct DataRequest {
   std::vector<std::string> drop_columns;     ///< --drop-columns (CSV only)
   std::string id_column;                     ///< --id-column (CSV only)
 };
+
+/// The request for the files and CSV flags a command was given (labels required).
+DataRequest data_request(const DataFileOptions& files);
 
 /// The columns a trained model reads: how a later file is matched to it.
 struct DataContract {

@@ -16,13 +16,7 @@ namespace xdense::cli {
 
 int run_evaluate(const EvaluateOptions& o) {
   SavedModel saved = load_model(o.model);
-  DataRequest request;
-  request.data = o.data;
-  request.labels = o.labels;
-  request.label_column = o.label_column;
-  request.no_header = o.no_header;
-  request.header = o.header;
-  LoadedData data = load_data_for_model(saved, request);
+  LoadedData data = load_data_for_model(saved, data_request(o));
   Sequential& model = saved.model;
   const Matrix outputs = model.predict(data.x, 256);
   check_outputs_finite(outputs, data, o.data);

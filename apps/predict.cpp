@@ -39,13 +39,8 @@ int run_predict(const PredictOptions& o) {
     file = &reserve_output(outputs, o.output);
   }
   SavedModel saved = load_model(o.model);
-  DataRequest request;
-  request.data = o.data;
-  request.labels = o.labels;
-  request.label_column = o.label_column;
+  DataRequest request = data_request(o);
   request.labels_required = false;
-  request.no_header = o.no_header;
-  request.header = o.header;
   request.id_column = o.id_column;
   LoadedData data = load_data_for_model(saved, request, /*keep_all_rows=*/true);
   const Matrix probabilities = saved.model.predict(data.x, 256);
