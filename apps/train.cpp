@@ -14,6 +14,8 @@
 #include <optional>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
 #include "data_files.hpp"
 #include "model_support.hpp"
@@ -35,26 +37,58 @@ std::string number(double value) {
   return text;
 }
 
+// An optimizer setting given on the command line: the flag, the one optimizer it applies to
+// (nullptr: every optimizer) and the key of that optimizer's Config it sets (Keras's name).
+struct OptimizerFlag {
+  const char* flag;
+  const char* optimizer;
+  const char* key;
+  std::optional<Config> value;  ///< unset when the flag was not given
+};
+
+std::vector<OptimizerFlag> optimizer_flags(const TrainOptions& o) {
+  const auto given = [](const std::optional<float>& value) { return value ? std::optional<Config>(*value) : std::nullopt; };
+  return {{"--lr", nullptr, "learning_rate", given(o.learning_rate)},
+          {"--momentum", "sgd", "momentum", given(o.momentum)},
+          {"--nesterov", "sgd", "nesterov", o.nesterov ? std::optional<Config>(true) : std::nullopt},
+          {"--beta1", "adam", "beta_1", given(o.beta1)},
+          {"--beta2", "adam", "beta_2", given(o.beta2)},
+          {"--epsilon", "adam", "epsilon", given(o.epsilon)}};
+}
+
+// "--beta1/--beta2/--epsilon": the flags of `optimizer`.
+std::string flags_of(const std::vector<OptimizerFlag>& flags, const std::string& optimizer) {
+  std::string names;
+  for (const OptimizerFlag& f : flags) {
+    if (f.optimizer != nullptr && f.optimizer == optimizer) names += (names.empty() ? "" : "/") + std::string(f.flag);
+  }
+  return names;
+}
+
+// The --optimizer made through the registry from a Config of the optimizer flags given; a flag of
+// another optimizer is refused rather than ignored.
 std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
-  if (o.optimizer == "sgd") {
-    if (o.beta1 || o.beta2 || o.epsilon) throw InvalidArgument("--beta1/--beta2/--epsilon apply to --optimizer adam, not sgd");
-    SGDOptions sgd;
-    if (o.learning_rate) sgd.learning_rate = *o.learning_rate;
-    if (o.momentum) sgd.momentum = *o.momentum;
-    sgd.nesterov = o.nesterov;
-    if (sgd.nesterov && sgd.momentum == 0.0f) throw InvalidArgument("--nesterov needs --momentum > 0");
-    return std::make_unique<SGD>(sgd);
+  const std::vector<std::string> known = optimizer_names();
+  if (std::find(known.begin(), known.end(), o.optimizer) == known.end()) {
+    throw InvalidArgument("unknown optimizer " + quote_value(o.optimizer) + " (expected one of: " + name_list(known) + ")");
   }
-  if (o.optimizer == "adam") {
-    if (o.momentum || o.nesterov) throw InvalidArgument("--momentum/--nesterov apply to --optimizer sgd, not adam");
-    AdamOptions adam;
-    if (o.learning_rate) adam.learning_rate = *o.learning_rate;
-    if (o.beta1) adam.beta1 = *o.beta1;
-    if (o.beta2) adam.beta2 = *o.beta2;
-    if (o.epsilon) adam.epsilon = *o.epsilon;
-    return std::make_unique<Adam>(adam);
+  const std::vector<OptimizerFlag> flags = optimizer_flags(o);
+  for (const OptimizerFlag& f : flags) {
+    if (f.value && f.optimizer != nullptr && f.optimizer != o.optimizer) {
+      throw InvalidArgument(flags_of(flags, f.optimizer) + " apply to --optimizer " + f.optimizer + ", not " + o.optimizer);
+    }
   }
-  throw InvalidArgument("unknown optimizer " + quote_value(o.optimizer) + " (expected one of: sgd, adam)");
+  if (o.nesterov && o.momentum.value_or(0.0f) == 0.0f) throw InvalidArgument("--nesterov needs --momentum > 0");
+  Config config = Config::object();
+  for (const OptimizerFlag& f : flags) {
+    if (!f.value) continue;
+    // JSON has no NaN or infinity: refused here, by the flag's name (the optimizer checks the range).
+    if (f.value->is_number() && !std::isfinite(f.value->get<double>())) {
+      throw InvalidArgument(std::string(f.flag) + ": expected a finite number, received " + number(f.value->get<double>()));
+    }
+    config[f.key] = *f.value;
+  }
+  return make_optimizer(o.optimizer, config);
 }
 
 // Loads every parameter from <kind>_<i>_<name>.npy, the files `xdense export` writes
@@ -207,12 +241,13 @@ std::vector<std::string> files_in(const std::string& dir) {
   return files;
 }
 
-}  // namespace
+// ---- the steps of a run: check, load, build, train, save
 
-int run_train(const TrainOptions& o) {
-  // ---- check every setting before reading data or writing anything
-  // Bounds that no real run reaches, so a typo (or 2^63) fails at once instead of running forever.
-  constexpr long long max_epochs = 1'000'000, max_batch_size = 1LL << 24;
+// Bounds that no real run reaches, so a typo (or 2^63) fails at once instead of running forever.
+constexpr long long max_epochs = 1'000'000, max_batch_size = 1LL << 24;
+
+// Refuses settings that are wrong whatever the files hold, before anything is read or written.
+void check_settings(const TrainOptions& o) {
   if (o.epochs <= 0 || o.epochs > max_epochs) {
     throw InvalidArgument("--epochs: expected an integer from 1 to " + std::to_string(max_epochs) + ", received " +
                           std::to_string(o.epochs));
@@ -221,21 +256,28 @@ int run_train(const TrainOptions& o) {
     throw InvalidArgument("--batch-size: expected an integer from 1 to " + std::to_string(max_batch_size) +
                           " (2^24), received " + std::to_string(o.batch_size));
   }
-  const auto epochs = static_cast<std::size_t>(o.epochs);
-  const auto batch_size = static_cast<std::size_t>(o.batch_size);
   if (o.validation_split && !(*o.validation_split > 0.0 && *o.validation_split < 1.0)) {
     throw InvalidArgument("--validation-split: expected a fraction in (0, 1), received " + number(*o.validation_split));
   }
   if (o.layers.empty() == o.model_config.empty()) throw InvalidArgument("give exactly one of --layers and --model-config");
-
   if (!o.test_labels.empty() && o.test.empty()) throw InvalidArgument("--test-labels needs --test");
-  // Fail before training, not after, when an output cannot be written there.
-  // Every output is reserved now (its temporary file created, so an unwritable place fails before
-  // training), written at the end, and committed together: all of them or none.
   if (o.output == "-" || o.history == "-") {
     throw InvalidArgument(std::string(o.output == "-" ? "--output" : "--history") +
                           " -: train writes files (standard output is for predict); give a file name");
   }
+}
+
+// The files a run writes: reserved before any work (their temporary files created, so an
+// unwritable place fails before training), written at the end and committed together.
+struct RunOutputs {
+  OutputSet set;
+  OutputSet::Output* model = nullptr;
+  OutputSet::Output* history = nullptr;  ///< null without --history
+};
+
+// Refuses an output that is an input or another output, and a --checkpoint folder that cannot
+// be written; then reserves --output and --history.
+void reserve_run_outputs(const TrainOptions& o, RunOutputs& outputs) {
   std::vector<std::pair<std::string, std::string>> inputs = {{"--data", o.data},
                                                               {"--labels", o.labels},
                                                               {"--test", o.test},
@@ -247,46 +289,49 @@ int run_train(const TrainOptions& o) {
   // The checkpoint resumed from is an input of --output and --history (it is --checkpoint's own file).
   refuse_same_files({{"--output", o.output}, {"--history", o.history}},
                     {{"--resume", o.resume_dir.empty() ? std::string() : checkpoint_file(o.resume_dir)}});
+  // --checkpoint, like every output: the folder itself is created (at the first checkpoint, so
+  // a run that fails before it leaves nothing), its parent must exist and be writable, and a
+  // checkpoint file already there must be replaceable.
   if (!checkpoint.empty()) {
     check_output_folder(o.checkpoint_dir);
     check_folder_writable(o.checkpoint_dir);
     std::error_code error;
     if (std::filesystem::is_directory(o.checkpoint_dir, error)) check_writable(checkpoint, {true, "a checkpoint"});
   }
-  OutputSet outputs;
-  OutputSet::Output& model_output = reserve_output(outputs, o.output, {true, "a model file"});
-  OutputSet::Output* history_output = o.history.empty() ? nullptr : &reserve_output(outputs, o.history);
-  // --checkpoint, like every output: the folder itself is created (at the first checkpoint, so
-  // a run that fails before it leaves nothing), its parent must exist and be writable, and a
-  // checkpoint file already there must be replaceable (checked above, before any work).
-  std::optional<Checkpoint> resumed;
-  if (!o.resume_dir.empty()) {
-    const std::string file = checkpoint_file(o.resume_dir);
-    std::error_code error;
-    if (!std::filesystem::exists(file, error)) {
-      throw DataError(file + ": no checkpoint to resume from" +
-                      (error ? ": " + error.message()
-                             : " (was the run started with --checkpoint " + o.resume_dir + "?)"));
-    }
-    resumed = load_checkpoint(file);
-    // Settings first (the data's contents are compared once it is loaded).
-    std::string saved = metadata_value(resumed->saved.info, "run_settings");
-    saved = saved.substr(0, saved.find(" data-content="));
-    check_same_settings(saved, run_settings(o), o.resume_dir);
-    const std::size_t done = resumed->state.history.epochs.size();
-    if (static_cast<std::size_t>(o.epochs) < done) {
-      throw InvalidArgument("--resume " + o.resume_dir + ": --epochs " + std::to_string(o.epochs) +
-                            " is fewer than the " + std::to_string(done) +
-                            " epochs the checkpoint has done; give --epochs " + std::to_string(done) +
-                            " or more (the model of epoch " + std::to_string(done) + " is the checkpoint's)");
-    }
-    restore_training_state(*resumed);
-  }
+  outputs.model = &reserve_output(outputs.set, o.output, {true, "a model file"});
+  if (!o.history.empty()) outputs.history = &reserve_output(outputs.set, o.history);
+}
 
+// The checkpoint of --resume, its settings checked against this run's (the data's contents are
+// compared once it is loaded) and the random state restored; nothing without --resume.
+std::optional<Checkpoint> load_resumed_run(const TrainOptions& o) {
+  if (o.resume_dir.empty()) return std::nullopt;
+  const std::string file = checkpoint_file(o.resume_dir);
+  std::error_code error;
+  if (!std::filesystem::exists(file, error)) {
+    throw DataError(file + ": no checkpoint to resume from" +
+                    (error ? ": " + error.message() : " (was the run started with --checkpoint " + o.resume_dir + "?)"));
+  }
+  Checkpoint resumed = load_checkpoint(file);
+  std::string saved = metadata_value(resumed.saved.info, "run_settings");
+  saved = saved.substr(0, saved.find(" data-content="));
+  check_same_settings(saved, run_settings(o), o.resume_dir);
+  const std::size_t done = resumed.state.history.epochs.size();
+  if (static_cast<std::size_t>(o.epochs) < done) {
+    throw InvalidArgument("--resume " + o.resume_dir + ": --epochs " + std::to_string(o.epochs) + " is fewer than the " +
+                          std::to_string(done) + " epochs the checkpoint has done; give --epochs " +
+                          std::to_string(done) + " or more (the model of epoch " + std::to_string(done) +
+                          " is the checkpoint's)");
+  }
+  restore_training_state(resumed);
+  return resumed;
+}
+
+// A new model of --layers or --model-config, compiled with --loss and the optimizer flags (not
+// built: its input width comes from the data).
+Sequential new_model(const TrainOptions& o) {
   Sequential model(o.seed);
-  if (resumed) {
-    model = std::move(resumed->saved.model);  // weights, optimizer state and random state restored
-  } else if (!o.layers.empty()) {
+  if (!o.layers.empty()) {
     try {
       add_layers(model, o.layers);
     } catch (const InvalidArgument& e) {
@@ -301,25 +346,20 @@ int run_train(const TrainOptions& o) {
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(std::string("--loss: ") + e.what());
   }
-  if (!resumed) model.compile(std::move(loss), make_configured_optimizer(o));
+  model.compile(std::move(loss), make_configured_optimizer(o));
+  return model;
+}
 
-  // ---- data
-  DataRequest request;
-  request.data = o.data;
-  request.labels = o.labels;
-  request.label_column = o.label_column;
-  request.no_header = o.no_header;
-  request.header = o.header;
+// The training data with its --classes selection; refuses fewer than 2 samples and names too long
+// for a model file (now, not after training).
+LoadedData load_training_data(const TrainOptions& o) {
+  DataRequest request = data_request(o);
   if (!o.feature_columns.empty()) request.feature_columns = split_list(o.feature_columns, "--feature-columns");
   if (!o.drop_columns.empty()) request.drop_columns = split_list(o.drop_columns, "--drop-columns");
   LoadedData data = load_data(request);
-  std::string classes_note;
-  if (!o.classes.empty()) {
-    select_classes(data, split_list(o.classes, "--classes"), o.data);
-    classes_note = o.classes;
-  }
+  if (!o.classes.empty()) select_classes(data, split_list(o.classes, "--classes"), o.data);
   if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
-  // Names go into the model file, whose strings hold at most 1 MiB: refuse now, not after training.
+  // A model file's strings hold at most 1 MiB.
   constexpr std::size_t max_name = std::size_t{1} << 20;
   for (const auto* names : {&data.feature_names, &data.class_names}) {
     for (const std::string& name : *names) {
@@ -334,91 +374,117 @@ int run_train(const TrainOptions& o) {
     throw DataError(o.data + ": the label column's name " + quote_value(data.label_name) +
                     " is over 1 MiB; a model file holds names of at most 1 MiB");
   }
-  const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
-  if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
-  if (!resumed) model.build(data.x.shape(1));  // checks the loss against the output layer
+  return data;
+}
+
+// Builds a new model for the data's width (checking the loss against the output layer), checks
+// a resumed model's width and that the classes fit the output layer, and loads --init-weights.
+void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOptions& o, bool resumed) {
+  if (!resumed) model.build(data.x.shape(1));
   if (model.input_units() != data.x.shape(1)) {
     throw DataError(o.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the checkpoint's model expects " +
                     std::to_string(model.input_units()));
   }
   check_classes_fit_output(model, data.class_names.size(), data.class_names, o.data);
   if (!o.init_weights.empty() && !resumed) load_initial_weights(model, o.init_weights);
+}
 
-  // Validation part: the last rows with --no-shuffle (Keras's rule), else a stratified
-  // shuffled split drawn from the seed (sorted files such as iris stay usable).
-  Matrix x_train = data.x, y_train = data.y, x_val, y_val;
-  const bool validate = o.validation_split.has_value();
-  if (validate) {
-    if (o.no_shuffle) {
-      const std::size_t n = data.x.shape(0);
-      const std::size_t train = static_cast<std::size_t>(static_cast<double>(n) * (1.0 - *o.validation_split));
-      if (train == 0 || train == n) throw InvalidArgument("--validation-split leaves an empty part for " + std::to_string(n) + " samples");
-      std::vector<std::size_t> first(train), last(n - train);
-      for (std::size_t i = 0; i < n; ++i) (i < train ? first[i] : last[i - train]) = i;
-      x_train = take_rows(data.x, first);
-      y_train = take_rows(data.y, first);
-      x_val = take_rows(data.x, last);
-      y_val = take_rows(data.y, last);
-    } else {
-      Split split = train_test_split(data.x, data.y, *o.validation_split, o.seed, /*stratify=*/true);
-      x_train = std::move(split.x_train);
-      y_train = std::move(split.y_train);
-      x_val = std::move(split.x_test);
-      y_val = std::move(split.y_test);
-    }
-  }
-  if (validate && x_train.shape(0) < x_val.shape(0)) {
-    std::fprintf(stderr, "warning: --validation-split %s leaves %zu of %zu samples for training (%zu validate)\n",
-                 number(*o.validation_split).c_str(), x_train.shape(0), data.x.shape(0), x_val.shape(0));
-  }
+// The samples trained on and those validated on (none without --validation-split), standardized
+// with the training part's statistics under --standardize. y holds class indices (n, 1).
+struct TrainingSets {
+  Matrix x_train, y_train, x_val, y_val;
+  bool validate = false;
   std::optional<Standardizer> standardizer;
+};
+
+// Validation part: the last rows with --no-shuffle (Keras's rule), else a stratified shuffled
+// split drawn from the seed (sorted files such as iris stay usable).
+TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o) {
+  TrainingSets sets;
+  sets.x_train = data.x;
+  sets.y_train = data.y;
+  sets.validate = o.validation_split.has_value();
+  if (sets.validate && o.no_shuffle) {
+    const std::size_t n = data.x.shape(0);
+    const std::size_t train = static_cast<std::size_t>(static_cast<double>(n) * (1.0 - *o.validation_split));
+    if (train == 0 || train == n) throw InvalidArgument("--validation-split leaves an empty part for " + std::to_string(n) + " samples");
+    std::vector<std::size_t> first(train), last(n - train);
+    for (std::size_t i = 0; i < n; ++i) (i < train ? first[i] : last[i - train]) = i;
+    sets.x_train = take_rows(data.x, first);
+    sets.y_train = take_rows(data.y, first);
+    sets.x_val = take_rows(data.x, last);
+    sets.y_val = take_rows(data.y, last);
+  } else if (sets.validate) {
+    Split split = train_test_split(data.x, data.y, *o.validation_split, o.seed, /*stratify=*/true);
+    sets.x_train = std::move(split.x_train);
+    sets.y_train = std::move(split.y_train);
+    sets.x_val = std::move(split.x_test);
+    sets.y_val = std::move(split.y_test);
+  }
+  if (sets.validate && sets.x_train.shape(0) < sets.x_val.shape(0)) {
+    std::fprintf(stderr, "warning: --validation-split %s leaves %zu of %zu samples for training (%zu validate)\n",
+                 number(*o.validation_split).c_str(), sets.x_train.shape(0), data.x.shape(0), sets.x_val.shape(0));
+  }
   if (o.standardize) {
-    standardizer.emplace();
-    standardizer->fit(x_train);  // statistics of the training part only
-    standardizer->transform_in_place(x_train);
-    if (validate) standardizer->transform_in_place(x_val);
+    sets.standardizer.emplace();
+    sets.standardizer->fit(sets.x_train);  // statistics of the training part only
+    sets.standardizer->transform_in_place(sets.x_train);
+    if (sets.validate) sets.standardizer->transform_in_place(sets.x_val);
   }
-  const Matrix train_targets = targets_for(model, y_train);
-  const Matrix val_targets = validate ? targets_for(model, y_val) : Matrix();
+  return sets;
+}
 
-  // Load the test data now, so a bad --test file fails before hours of training.
-  std::optional<LoadedData> test;
-  if (!o.test.empty()) {
-    // The test file's columns are matched to the training file's, by name as predict does.
-    DataContract contract;
-    contract.inputs = data.x.shape(1);
-    contract.feature_names = data.feature_names;
-    contract.label_name = data.label_name;
-    contract.header = !o.no_header;
-    DataRequest test_request;
-    test_request.data = o.test;
-    test_request.labels = o.test_labels;
-    test_request.no_header = o.no_header;
-    test_request.header = o.header;
-    test = load_data_for(contract, test_request);
-    map_to_model_classes(*test, data.class_names, !classes_note.empty(), o.test);
-    if (standardizer) standardizer->transform_in_place(test->x);
-  }
+// The --test data, its columns matched to the training file's by name (as predict does), its
+// classes mapped onto the training classes and standardized; loaded before training so a bad
+// --test file fails before hours of work. Nothing without --test.
+std::optional<LoadedData> load_test_data(const TrainOptions& o, const LoadedData& training, const TrainingSets& sets) {
+  if (o.test.empty()) return std::nullopt;
+  DataContract contract;
+  contract.inputs = training.x.shape(1);
+  contract.feature_names = training.feature_names;
+  contract.label_name = training.label_name;
+  contract.header = !o.no_header;
+  DataRequest request = data_request(o);
+  request.data = o.test;
+  request.labels = o.test_labels;
+  request.label_column.clear();  // the training file's, by name
+  LoadedData test = load_data_for(contract, request);
+  map_to_model_classes(test, training.class_names, !o.classes.empty(), o.test);
+  if (sets.standardizer) sets.standardizer->transform_in_place(test.x);
+  return test;
+}
 
+// What the model file records of the data and the run before training; run_settings lets a
+// checkpoint be resumed only by the same command.
+ModelInfo describe_run(const TrainOptions& o, const LoadedData& data, const TrainingSets& sets, const std::string& settings) {
   ModelInfo info;
   info.class_names = data.class_names;
   info.feature_names = data.feature_names;
-  info.standardizer = standardizer;
+  info.standardizer = sets.standardizer;
   auto& meta = info.metadata;
   meta.emplace_back("data", o.data);
   if (!o.labels.empty()) meta.emplace_back("labels", o.labels);
   // The data contract beyond the feature names: predict and evaluate find the label by this name.
   if (!data.label_name.empty()) meta.emplace_back("label_column", data.label_name);
   if (o.no_header) meta.emplace_back("header", "false");
-  if (!classes_note.empty()) meta.emplace_back("classes", classes_note);
-  meta.emplace_back("training_samples", std::to_string(x_train.shape(0)));
-  if (validate) meta.emplace_back("validation_samples", std::to_string(x_val.shape(0)));
+  if (!o.classes.empty()) meta.emplace_back("classes", o.classes);
+  meta.emplace_back("training_samples", std::to_string(sets.x_train.shape(0)));
+  if (sets.validate) meta.emplace_back("validation_samples", std::to_string(sets.x_val.shape(0)));
   meta.emplace_back("batch_size", std::to_string(o.batch_size));
   meta.emplace_back("seed", std::to_string(o.seed));
   meta.emplace_back("shuffle", o.no_shuffle ? "false" : "true");
   meta.emplace_back("run_settings", settings);
+  return info;
+}
 
-  // ---- train
+// Trains the epochs a resumed run has not done yet (all of them otherwise), with the progress
+// bar unless --quiet and a checkpoint after every epoch with --checkpoint. Returns the whole
+// history, the resumed epochs included.
+History train_with_progress(Sequential& model, const ModelInfo& info, const TrainingSets& sets, std::size_t classes,
+                            const TrainOptions& o, const std::optional<Checkpoint>& resumed) {
+  const auto epochs = static_cast<std::size_t>(o.epochs);
+  const Matrix train_targets = targets_for(model, sets.y_train);
+  const Matrix val_targets = sets.validate ? targets_for(model, sets.y_val) : Matrix();
   const bool interactive = !o.quiet && ::isatty(STDOUT_FILENO);
   Progress progress(epochs, interactive);
   History history;
@@ -426,22 +492,22 @@ int run_train(const TrainOptions& o) {
   const std::size_t done = history.epochs.size();
   FitOptions fit;
   fit.epochs = epochs;
-  fit.batch_size = batch_size;
+  fit.batch_size = static_cast<std::size_t>(o.batch_size);
   fit.shuffle = !o.no_shuffle;
   if (resumed) {
     fit.initial_epoch = done;  // the random engine continues from the checkpoint: no reseeding
   } else {
     fit.seed = o.seed;
   }
-  if (validate) {
-    fit.validation_x = &x_val;
+  if (sets.validate) {
+    fit.validation_x = &sets.x_val;
     fit.validation_y = &val_targets;
   }
   if (!o.quiet) {
     if (resumed) std::printf("Resuming from %s after epoch %zu of %zu\n", o.resume_dir.c_str(), done, epochs);
-    std::printf("Training on %zu samples%s, %zu features, %zu classes\n", x_train.shape(0),
-                validate ? (", validating on " + std::to_string(x_val.shape(0))).c_str() : "", x_train.shape(1),
-                data.class_names.size());
+    std::printf("Training on %zu samples%s, %zu features, %zu classes\n", sets.x_train.shape(0),
+                sets.validate ? (", validating on " + std::to_string(sets.x_val.shape(0))).c_str() : "",
+                sets.x_train.shape(1), classes);
     fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
   }
   fit.on_epoch_end = [&](const EpochLog& log) {
@@ -456,7 +522,7 @@ int run_train(const TrainOptions& o) {
   };
   if (done < epochs) {
     try {
-      model.fit(x_train, train_targets, fit);
+      model.fit(sets.x_train, train_targets, fit);
     } catch (const TrainingDiverged& e) {
       std::string kept = o.checkpoint_dir.empty() || history.epochs.empty()
                              ? std::string()
@@ -467,8 +533,15 @@ int run_train(const TrainOptions& o) {
   } else if (!o.quiet) {
     std::printf("The checkpoint already has %zu of %zu epochs: nothing to train\n", done, epochs);
   }
-  const EpochLog& last = history.epochs.back();
+  return history;
+}
 
+// Adds the last epoch's metrics to the model's record, and the --test results (printed too: a
+// result, not progress, so even with --quiet).
+void record_results(ModelInfo& info, const History& history, bool validate, Sequential& model,
+                    const std::optional<LoadedData>& test, const TrainOptions& o) {
+  auto& meta = info.metadata;
+  const EpochLog& last = history.epochs.back();
   meta.emplace_back("epochs", std::to_string(history.epochs.size()));
   meta.emplace_back("loss", number(last.loss));
   if (!std::isnan(last.accuracy)) meta.emplace_back("accuracy", number(last.accuracy));
@@ -477,20 +550,46 @@ int run_train(const TrainOptions& o) {
     meta.emplace_back("val_accuracy", number(last.val_accuracy));
   }
   if (test) {
-    const Evaluation e = model.evaluate(test->x, targets_for(model, test->y), batch_size);
+    const Evaluation e = model.evaluate(test->x, targets_for(model, test->y), static_cast<std::size_t>(o.batch_size));
     meta.emplace_back("test_data", o.test);
     meta.emplace_back("test_loss", number(e.loss));
     meta.emplace_back("test_accuracy", number(e.accuracy));
-    // A result, not progress: printed with --quiet too.
     std::printf("Test: loss %.4f - accuracy %.4f - %zu samples\n", e.loss, e.accuracy, e.samples);
   }
   meta.emplace_back("created", utc_now());
   meta.emplace_back("xdense_version", XDENSE_VERSION);
+}
 
+// Writes the model (and --history) into their reserved files and commits them together.
+void save_outputs(RunOutputs& outputs, Sequential& model, const ModelInfo& info, const History& history) {
   const std::vector<unsigned char> model_bytes = encode_model(model, info);
-  model_output.write(model_bytes.data(), model_bytes.size());
-  if (history_output != nullptr) history_output->write(history_csv(history));
-  outputs.commit();
+  outputs.model->write(model_bytes.data(), model_bytes.size());
+  if (outputs.history != nullptr) outputs.history->write(history_csv(history));
+  outputs.set.commit();
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& o) {
+  // Check every setting and output before reading data or writing anything.
+  check_settings(o);
+  RunOutputs outputs;
+  reserve_run_outputs(o, outputs);
+  std::optional<Checkpoint> resumed = load_resumed_run(o);
+  // A resumed model keeps its weights, optimizer state and random state.
+  Sequential model = resumed ? std::move(resumed->saved.model) : new_model(o);
+
+  const LoadedData data = load_training_data(o);
+  const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
+  if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
+  fit_model_to_data(model, data, o, resumed.has_value());
+  const TrainingSets sets = split_and_standardize(data, o);
+  const std::optional<LoadedData> test = load_test_data(o, data, sets);
+
+  ModelInfo info = describe_run(o, data, sets, settings);
+  const History history = train_with_progress(model, info, sets, data.class_names.size(), o, resumed);
+  record_results(info, history, sets.validate, model, test, o);
+  save_outputs(outputs, model, info, history);
   if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());
   return exit_ok;
 }
