@@ -391,6 +391,45 @@ TEST_F(Cli, HelpExplainsEverySubcommandWithAnExample) {
   }
 }
 
+TEST_F(Cli, OptimizerFlagsApplyToTheirOwnOptimizerAndMustBeFinite) {
+  const std::string train = "train --data " + data_dir +
+                            "/iris.csv --layers 3:softmax --loss cce --epochs 1 --batch-size 8 --output out.xdm --quiet ";
+  expect_user_error(train + "--optimizer sgd --beta1 0.8", {"--beta1/--beta2/--epsilon apply to --optimizer adam, not sgd"});
+  expect_user_error(train + "--optimizer adam --momentum 0.9", {"--momentum/--nesterov apply to --optimizer sgd, not adam"});
+  expect_user_error(train + "--optimizer sgd --nesterov", {"--nesterov needs --momentum > 0"});
+  expect_user_error(train + "--optimizer sgd --lr nan", {"--lr: expected a finite number, received nan"});
+  expect_user_error(train + "--optimizer adam --beta2 inf", {"--beta2: expected a finite number, received inf"});
+  expect_user_error(train + "--optimizer sgd --momentum 1", {"SGD: momentum must be in [0, 1), received momentum=1"});
+  expect_only_files({});
+  // The flags given reach the optimizer: summary shows its config.
+  EXPECT_EQ(xdense(train + "--optimizer sgd --lr 0.05 --momentum 0.5 --nesterov").exit_code, 0);
+  const CommandResult summary = xdense("summary --model out.xdm");
+  EXPECT_NE(summary.out.find("learning_rate=0.05, momentum=0.5, nesterov=true"), std::string::npos) << summary.out;
+}
+
+TEST_F(Cli, EverySubcommandInTheHelpRunsItsOwnHelpAndIsNamedInTheMessages) {
+  // The names under "Subcommands:" in xdense --help: lines of two spaces and a name.
+  const CommandResult help = xdense("--help");
+  ASSERT_EQ(help.exit_code, 0);
+  std::istringstream lines(help.out.substr(help.out.find("Subcommands:")));
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > 2 && line.compare(0, 2, "  ") == 0 && line[2] != ' ') names.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  ASSERT_GE(names.size(), 7u) << help.out;
+  std::string list;
+  for (const std::string& name : names) {
+    list += (list.empty() ? "" : ", ") + name;
+    const CommandResult run = xdense(name + " --help");
+    EXPECT_EQ(run.exit_code, 0) << name << "\n" << run.err;
+    EXPECT_NE(run.out.find("Usage:"), std::string::npos) << name << "\n" << run.out;
+    EXPECT_NE(run.out.find(" " + name + " "), std::string::npos) << name << "\n" << run.out;
+  }
+  // The messages for no command and an unknown one list the same names, in the same order.
+  expect_user_error("", {"expected a command: " + list + " "});
+  expect_user_error("frobnicate", {"unknown command 'frobnicate' (expected one of: " + list + ";"});
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- checkpoints
