@@ -80,14 +80,12 @@ XDENSE_VECTOR_CLONES void leaky_gradients(const float* x, const float* dy, float
   }
 }
 
-
-
-// y = e^(x - shift), the numerators of a softmax row.
-XDENSE_VECTOR_CLONES void exp_shifted(const float* x, float* y, std::size_t n, float shift) {
-  for (std::size_t i = 0; i < n; ++i) y[i] = detail::exp_nonpositive(x[i] - shift);
-}
-
 }  // namespace
+
+// Declared in vector_math.hpp: Softmax and the softmax cross-entropy from logits share it.
+XDENSE_VECTOR_CLONES void detail::exp_shifted(const float* x, float* y, std::size_t n, float shift) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = exp_nonpositive(x[i] - shift);
+}
 
 float sigmoid(float x) { return detail::sigmoid_approx(x); }
 
@@ -153,7 +151,7 @@ void Softmax::activate(ConstMatrixView x, MatrixView y) const {
     const float* in = x.row(r);
     float* out = y.row(r);
     const float m = *std::max_element(in, in + x.cols);
-    exp_shifted(in, out, x.cols, m);  // separate from the sum, so the exps vectorise
+    detail::exp_shifted(in, out, x.cols, m);  // separate from the sum, so the exps vectorise
     float sum = 0.0f;
     for (std::size_t c = 0; c < x.cols; ++c) sum += out[c];
     const float inverse = 1.0f / sum;

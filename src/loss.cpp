@@ -75,11 +75,6 @@ XDENSE_VECTOR_CLONES double binary_cross_entropy_pass(const float* z, const floa
   return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
 }
 
-// e^(z - shift) for one row of a softmax, vectorised (the sum is taken apart).
-XDENSE_VECTOR_CLONES void exp_shifted(const float* z, float* out, std::size_t n, float shift) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = detail::exp_nonpositive(z[i] - shift);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- Loss defaults
@@ -329,7 +324,7 @@ double CategoricalCrossEntropy::value_and_gradient_from_logits(ConstMatrixView z
     const float* zr = z.row(r);
     float* gr = grad.row(r);
     const float m = *std::max_element(zr, zr + z.cols);
-    exp_shifted(zr, gr, z.cols, m);
+    detail::exp_shifted(zr, gr, z.cols, m);
     float exp_sum = 0.0f;
     for (std::size_t c = 0; c < z.cols; ++c) exp_sum += gr[c];
     const double lse = double(m) + std::log(double(exp_sum));

@@ -11,6 +11,7 @@
 // overflows. Arguments are clamped to [-104, 88.72]: exp(-104) is below half the
 // smallest denormal (0 is returned), ln(FLT_MAX) = 88.72.
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -155,5 +156,11 @@ inline float log1p_unit(float e) {
   y += -0.5f * f2;
   return (f + y) + 0.693359375f * k;
 }
+
+// y = e^(x - shift) for the n values of a softmax row shifted by its maximum, so every
+// exponent is <= 0: the numerators of Softmax and of the softmax cross-entropy from logits.
+// One loop, compiled for AVX2 and the baseline (cpu_dispatch.hpp), defined in activations.cpp;
+// the sum is taken by the caller, apart, so that the exps vectorise.
+void exp_shifted(const float* x, float* y, std::size_t n, float shift);
 
 }  // namespace xdense::detail
