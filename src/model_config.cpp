@@ -1,10 +1,14 @@
 #include "xdense/model_config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +16,7 @@
 #include "xdense/activation.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
+#include "xdense/layer.hpp"
 #include "xdense/sequential.hpp"
 
 namespace xdense {
@@ -88,7 +93,7 @@ using nlohmann::json;
 /// hostile file (e.g. 100,000 nested brackets) from exhausting the stack of recursive json code.
 constexpr std::size_t max_json_depth = 32;
 
-/// Most units a Dense layer of a JSON config may declare (as in a --layers spec).
+/// Most units a layer of a JSON config may declare (as in a --layers spec).
 constexpr long long max_units = static_cast<long long>(max_config_units);
 
 /// A JSON value for an error message, cut to a readable length.
@@ -130,74 +135,113 @@ std::unique_ptr<Activation> activation_or_fail(const std::string& spec, const st
   }
 }
 
+/// Whether `key` looks like a misspelling of `wanted`: one begins the other, ignoring case ("unit"
+/// for "units", "Units").
+bool near_spelling(std::string key, std::string wanted) {
+  for (std::string* text : {&key, &wanted}) {
+    std::transform(text->begin(), text->end(), text->begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  if (key.size() > wanted.size()) std::swap(key, wanted);
+  return key.size() >= 3 && wanted.compare(0, key.size(), key) == 0;
+}
+
+/// make_layer(kind, config) with the factory's refusal restated at its field path: a ConfigReader
+/// message `<component> config: "key": what` becomes `source: config_path.key: what`, any other
+/// `source: config_path: message`. When the factory misses a required key and the config holds a
+/// near spelling of it ("unit" for "units"), that key is named as the unknown one it is.
+std::unique_ptr<Layer> layer_or_fail(const std::string& kind, const json& config, const std::string& source,
+                                     const std::string& config_path) {
+  try {
+    return make_layer(kind, config);
+  } catch (const InvalidArgument& e) {
+    const std::string message = e.what();
+    const std::size_t marker = message.find(" config: \"");
+    const std::size_t key_end = marker == std::string::npos ? marker : message.find("\": ", marker + 10);
+    if (key_end == std::string::npos || message.find(':') != marker + 7) fail(source, config_path, message);
+    const std::string key = message.substr(marker + 10, key_end - marker - 10);
+    const std::string what = message.substr(key_end + 3);
+    if (what.rfind("missing", 0) == 0) {
+      for (auto it = config.begin(); it != config.end(); ++it) {
+        if (it.key() != key && near_spelling(it.key(), key)) {
+          fail(source, config_path + "." + it.key(),
+               "unknown key (did you mean \"" + key + "\"? " + config_path + "." + key + ": " + what + ")");
+        }
+      }
+    }
+    fail(source, config_path + "." + key, what);
+  }
+}
+
+/// Every layer's "units" (its output width) is at most 2^20, as in a --layers spec: a config
+/// cannot make build() allocate a kernel of terabytes.
+void check_units(const json& config, const std::string& source, const std::string& config_path) {
+  if (!config.contains("units")) return;
+  const json& units = config.at("units");
+  if (!units.is_number_integer() || units.get<long long>() <= 0 || units.get<long long>() > max_units) {
+    fail(source, config_path + ".units", "expected a positive integer of at most 2^20 (1048576), received " + shown(units));
+  }
+}
+
+/// Keras's activation layers with their own class names, as {"class_name": "LeakyReLU", ...}: each
+/// becomes the xdense activation of the same meaning. Any other class is a registered layer kind.
+constexpr const char* keras_activation_classes[] = {"LeakyReLU", "ReLU", "Softmax"};
+
+void add_keras_activation(Sequential& model, const std::string& class_name, const json& config,
+                          const std::string& source, const std::string& config_path) {
+  if (class_name != "LeakyReLU") {
+    check_keys(config, {"name"}, source, config_path);
+    model.add(make_activation(class_name == "ReLU" ? "relu" : "softmax"));
+    return;
+  }
+  check_keys(config, {"negative_slope", "alpha", "name"}, source, config_path);
+  std::string spec = "leaky_relu";
+  for (const char* key : {"negative_slope", "alpha"}) {
+    if (!config.contains(key)) continue;
+    if (!config.at(key).is_number()) {
+      fail(source, config_path + "." + key, "expected a number, received " + shown(config.at(key)));
+    }
+    std::ostringstream s;
+    s.precision(std::numeric_limits<float>::max_digits10);
+    s << "leaky_relu(" << config.at(key).get<double>() << ")";
+    spec = s.str();
+  }
+  model.add(activation_or_fail(spec, source, config_path));
+}
+
 void add_layer(Sequential& model, const json& layer, const std::string& source, const std::string& path) {
   if (!layer.is_object()) fail(source, path, "expected an object, received " + shown(layer));
   check_keys(layer, {"class_name", "config"}, source, path);
   if (!layer.contains("class_name")) fail(source, path, "missing \"class_name\"");
   const std::string class_name = get_string(layer, "class_name", source, path);
-  const json config = layer.contains("config") ? layer.at("config") : json::object();
+  json config = layer.contains("config") ? layer.at("config") : json::object();
   const std::string config_path = path + ".config";
   if (!config.is_object()) fail(source, config_path, "expected an object, received " + shown(config));
 
-  if (class_name == "Dense") {
-    check_keys(config, {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "name"},
-               source, config_path);
-    if (!config.contains("units")) fail(source, config_path, "missing \"units\"");
-    const json& units = config.at("units");
-    if (!units.is_number_integer() || units.get<long long>() <= 0 || units.get<long long>() > max_units) {
-      fail(source, config_path + ".units",
-           "expected a positive integer of at most 2^20 (1048576), received " + shown(units));
-    }
-    DenseOptions options;
-    if (config.contains("use_bias")) {
-      if (!config.at("use_bias").is_boolean()) {
-        fail(source, config_path + ".use_bias", "expected true or false, received " + shown(config.at("use_bias")));
-      }
-      options.use_bias = config.at("use_bias").get<bool>();
-    }
-    if (config.contains("kernel_initializer"))
-      options.kernel_initializer = get_string(config, "kernel_initializer", source, config_path);
-    if (config.contains("bias_initializer"))
-      options.bias_initializer = get_string(config, "bias_initializer", source, config_path);
-    std::unique_ptr<Dense> dense;
-    try {
-      dense = std::make_unique<Dense>(units.get<std::size_t>(), 0, options);
-    } catch (const InvalidArgument& e) {
-      fail(source, config_path, e.what());
-    }
-    std::unique_ptr<Activation> activation;
-    if (config.contains("activation")) {
-      const std::string spec = get_string(config, "activation", source, config_path);
-      if (spec != "linear" && !spec.empty()) activation = activation_or_fail(spec, source, config_path + ".activation");
-    }
-    model.add(std::move(dense));
-    if (activation) model.add(std::move(activation));
-  } else if (class_name == "Activation") {
-    check_keys(config, {"activation", "name"}, source, config_path);
-    if (!config.contains("activation")) fail(source, config_path, "missing \"activation\"");
-    model.add(activation_or_fail(get_string(config, "activation", source, config_path), source,
-                                 config_path + ".activation"));
-  } else if (class_name == "LeakyReLU") {
-    check_keys(config, {"negative_slope", "alpha", "name"}, source, config_path);
-    std::string spec = "leaky_relu";
-    for (const char* key : {"negative_slope", "alpha"}) {
-      if (!config.contains(key)) continue;
-      if (!config.at(key).is_number()) {
-        fail(source, config_path + "." + key, "expected a number, received " + shown(config.at(key)));
-      }
-      std::ostringstream s;
-      s.precision(std::numeric_limits<float>::max_digits10);
-      s << "leaky_relu(" << config.at(key).get<double>() << ")";
-      spec = s.str();
-    }
-    model.add(activation_or_fail(spec, source, config_path));
-  } else if (class_name == "ReLU" || class_name == "Softmax") {
-    check_keys(config, {"name"}, source, config_path);
-    model.add(make_activation(class_name == "ReLU" ? "relu" : "softmax"));
-  } else {
-    fail(source, path + ".class_name",
-         "unknown layer class '" + class_name + "' (expected Dense, Activation, LeakyReLU, ReLU or Softmax)");
+  if (std::find(std::begin(keras_activation_classes), std::end(keras_activation_classes), class_name) !=
+      std::end(keras_activation_classes)) {
+    add_keras_activation(model, class_name, config, source, config_path);
+    return;
   }
+  const std::vector<std::string> kinds = layer_kinds();
+  if (std::find(kinds.begin(), kinds.end(), class_name) == kinds.end()) {
+    std::vector<std::string> expected = kinds;
+    expected.insert(expected.end(), std::begin(keras_activation_classes), std::end(keras_activation_classes));
+    fail(source, path + ".class_name",
+         "unknown layer class " + quote_value(class_name) + " (expected one of: " + name_list(expected, 40) + ")");
+  }
+  // Keras's Dense takes its activation in its config: here it is the activation layer after it
+  // ("linear" or "" adds none).
+  std::unique_ptr<Activation> activation;
+  if (class_name == "Dense" && config.contains("activation")) {
+    const std::string spec = get_string(config, "activation", source, config_path);
+    if (spec != "linear" && !spec.empty()) activation = activation_or_fail(spec, source, config_path + ".activation");
+    config.erase("activation");
+  }
+  config.erase("name");  // Keras names every layer; xdense names them itself
+  check_units(config, source, config_path);
+  model.add(layer_or_fail(class_name, config, source, config_path));
+  if (activation) model.add(std::move(activation));
 }
 
 }  // namespace

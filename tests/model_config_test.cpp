@@ -8,7 +8,10 @@
 #include <fstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "xdense/activations.hpp"
+#include "xdense/config.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
 #include "xdense/sequential.hpp"
@@ -51,6 +54,64 @@ TEST(ModelConfig, KerasJsonAddsItsLayers) {
   EXPECT_EQ(model.layer(1).type_name(), "Tanh");
   EXPECT_FALSE(dynamic_cast<const Dense&>(model.layer(3)).options().use_bias);
   EXPECT_EQ(model.layer(4).type_name(), "Softmax");
+}
+
+// A layer kind registered by a user, read strictly as the built-in factories are: here a Dense
+// layer under another name, with a required "width".
+void register_user_layer() {
+  register_layer("UserDense", [](const Config& config) -> std::unique_ptr<Layer> {
+    ConfigReader in(config, "UserDense");
+    const std::size_t width = in.positive_integer("width");
+    in.finish();
+    return std::make_unique<Dense>(width);
+  });
+}
+
+TEST(ModelConfig, ARegisteredLayerKindIsAClassName) {
+  register_user_layer();
+  Sequential model;
+  add_layers_from_json(model, R"({"layers": [{"class_name": "UserDense", "config": {"width": 3, "name": "mine"}},
+                                             {"class_name": "Activation", "config": {"activation": "relu"}}]})",
+                       "model.json");
+  ASSERT_EQ(model.layer_count(), 2u);
+  EXPECT_EQ(model.layer(0).config().at("units"), 3);
+  // Its factory's refusals name the field path.
+  EXPECT_NE(json_error(R"({"layers": [{"class_name": "UserDense", "config": {"width": 0}}]})")
+                .find("model.json: layers[0].config.width: expected a positive integer"),
+            std::string::npos);
+  EXPECT_NE(json_error(R"({"layers": [{"class_name": "UserDense", "config": {"width": 2, "depth": 1}}]})")
+                .find("model.json: layers[0].config.depth: unknown key (expected one of: width)"),
+            std::string::npos);
+  // The unknown-class message lists the registered kinds and Keras's activation layers.
+  const std::string unknown = json_error(R"({"layers": [{"class_name": "Conv2D"}]})");
+  for (const char* name : {"layers[0].class_name: unknown layer class 'Conv2D'", "Activation", "Dense", "UserDense",
+                           "LeakyReLU", "ReLU", "Softmax"}) {
+    EXPECT_NE(unknown.find(name), std::string::npos) << name << " in " << unknown;
+  }
+}
+
+TEST(ModelConfig, DenseIsReadByItsFactoryAtTheFieldPath) {
+  EXPECT_NE(json_error(R"({"layers": [{"class_name": "Dense", "config": {"units": 2, "use_bias": 1}}]})")
+                .find("model.json: layers[0].config.use_bias: expected true or false"),
+            std::string::npos);
+  EXPECT_NE(json_error(R"({"layers": [{"class_name": "Dense", "config": {"units": 2, "use_bais": true}}]})")
+                .find("model.json: layers[0].config.use_bais: unknown key"),
+            std::string::npos);
+  EXPECT_NE(json_error(R"({"layers": [{"class_name": "Dense", "config": {"units": 2, "activation": "relux"}}]})")
+                .find("model.json: layers[0].config.activation: unknown activation 'relux'"),
+            std::string::npos);
+  EXPECT_NE(json_error(R"({"layers": [{"class_name": "Dense", "config": {}}]})")
+                .find("model.json: layers[0].config.units: missing"),
+            std::string::npos);
+  // A misspelt required key is the unknown key it is, with the one it stands for.
+  const std::string typo = json_error(R"({"layers": [{"class_name": "Dense", "config": {"unit": 4}}]})");
+  EXPECT_NE(typo.find("model.json: layers[0].config.unit: unknown key (did you mean \"units\"?"), std::string::npos)
+      << typo;
+  // "linear" adds no activation layer; Keras's "name" is accepted and dropped.
+  Sequential model;
+  add_layers_from_json(model, R"({"layers": [{"class_name": "Dense",
+                                   "config": {"units": 2, "activation": "linear", "name": "d"}}]})", "model.json");
+  EXPECT_EQ(model.layer_count(), 1u);
 }
 
 // Regression (found with a hand-written input for tests/fuzz/fuzz_model_config, whose inputs are too

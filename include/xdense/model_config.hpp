@@ -13,9 +13,12 @@
 ///       "use_bias": true, "kernel_initializer": "he_normal", "bias_initializer": "zeros"}},
 ///     {"class_name": "LeakyReLU", "config": {"negative_slope": 0.2}},
 ///     {"class_name": "Activation", "config": {"activation": "softmax"}}]}}
-/// A bare {"layers": [...]} is accepted too. Layer classes: Dense, Activation,
-/// and the activation layers ReLU, LeakyReLU (negative_slope or alpha), Softmax.
-/// Unknown keys are errors, so a typo is never silently ignored.
+/// A bare {"layers": [...]} is accepted too. A layer's "class_name" is any registered layer kind
+/// (layer_kinds(): Dense, Activation, and a user's layer after register_layer()), built by
+/// make_layer(class_name, config) without the Keras "name" key; a Dense "activation" other than
+/// "linear" adds that activation layer after it. Keras's activation layers ReLU, LeakyReLU
+/// (negative_slope or alpha) and Softmax are read as the xdense activations. A layer's "units" is
+/// at most 2^20, as in a layer spec. Unknown keys are errors, so a typo is never silently ignored.
 
 #include <string>
 
