@@ -68,8 +68,7 @@ std::size_t parameter_count(Layer& layer) {
 }
 
 /// The model's optimizer's settings as (key, value) pairs: its config(), learning_rate first (every
-/// optimizer has one), the other keys in the config's order. Keys are shown without the underscore
-/// before a digit, as the train flags spell them (Keras's beta_1 is --beta1).
+/// optimizer has one), the other keys in the config's order, with Keras's names (beta_1).
 std::vector<std::pair<std::string, Config>> optimizer_settings(const Optimizer& optimizer) {
   const Config config = optimizer.config();
   std::vector<std::pair<std::string, Config>> settings;
@@ -77,11 +76,7 @@ std::vector<std::pair<std::string, Config>> optimizer_settings(const Optimizer& 
                         config.contains("learning_rate") ? config.at("learning_rate") : Config(optimizer.learning_rate()));
   for (auto it = config.begin(); it != config.end(); ++it) {
     if (it.key() == "learning_rate") continue;
-    std::string key = it.key();
-    for (std::size_t i = 1; i + 1 < key.size(); ++i) {
-      if (key[i] == '_' && std::isdigit(static_cast<unsigned char>(key[i + 1]))) key.erase(i, 1);
-    }
-    settings.emplace_back(key, it.value());
+    settings.emplace_back(it.key(), it.value());
   }
   return settings;
 }
@@ -101,6 +96,16 @@ std::string setting_text(const Config& value) {
 /// anything else as it is.
 Json setting_json(const Config& value, const std::string& model, const std::string& what) {
   if (value.is_number_float()) return json_number(value.get<float>(), model, what);
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = setting_json(it.value(), model, what + "." + it.key());
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (std::size_t i = 0; i < value.size(); ++i) out.push_back(setting_json(value[i], model, what));
+    return out;
+  }
   return Json::parse(value.dump());
 }
 
@@ -140,23 +145,19 @@ void print_layer_settings(const Sequential& model) {
   }
 }
 
-std::string lowercase(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 // Keys of `xdense summary --json` (one object, in this order):
 //   model           the --model path as given
 //   format_version  the model file's format version
 //   inputs          number of input features
 //   outputs         number of output units
-//   layers          [{name, type, kind (the layer's registered kind in lowercase: "dense",
-//                   "activation", ...), inputs, units (output units), params, then use_bias when
-//                   its config has it (dense), activation (spec such as "leaky_relu(0.3)", accepted
-//                   by --layers) for an activation}]
+//   layers          [{name, type, kind (the layer's registered kind: "Dense", "Activation", ...),
+//                   config (what make_layer(kind, config) rebuilds it from), inputs, units (output
+//                   units), params, then activation (spec such as "leaky_relu(0.3)", accepted by
+//                   --layers) for an activation}]
 //   loss            {name, from_logits (computed from the output layer's logits)}
-//   optimizer       {name, learning_rate, then the rest of its config: momentum, nesterov (sgd) or
-//                   beta1, beta2, epsilon (adam)}
+//   optimizer       {name, learning_rate, then the rest of its config, Keras's keys: momentum,
+//                   nesterov (sgd) or beta_1, beta_2, epsilon (adam)}
 //   classes         class names, label i <-> classes[i] ([] for a regression)
 //   feature_names   the input columns, matched by name when predicting ([] for IDX / NPY data)
 //   label_column    the training data's label column, or null when the model does not record one
@@ -178,12 +179,11 @@ Json summary_json(const std::string& path, SavedModel& saved) {
     Json entry;
     entry["name"] = model.layer_name(i);
     entry["type"] = layer.type_name();
-    entry["kind"] = lowercase(layer.kind());
+    entry["kind"] = layer.kind();
+    entry["config"] = setting_json(layer.config(), path, model.layer_name(i) + " config");
     entry["inputs"] = layer.input_units();
     entry["units"] = layer.output_units();
     entry["params"] = parameter_count(layer);
-    const Config config = layer.config();
-    if (config.contains("use_bias")) entry["use_bias"] = Json::parse(config.at("use_bias").dump());
     if (const Activation* activation = layer.as_activation()) entry["activation"] = activation->spec();
     layers.push_back(std::move(entry));
   }

@@ -166,7 +166,7 @@ Rows predict_outside(const fs::path& dir, const nlohmann::json& summary, const C
   }
   std::size_t dense_index = 0;
   for (const auto& layer : summary.at("layers")) {
-    if (layer.at("kind") == "dense") {
+    if (layer.at("kind") == "Dense") {
       const std::string stem = "dense_" + std::to_string(dense_index++);
       x = dense(x, read_npy(dir / (stem + "_kernel.npy")), read_npy(dir / (stem + "_bias.npy")));
     } else {
@@ -275,20 +275,23 @@ TEST_F(ExportCli, SummaryJsonHasEveryKeyAndTheStatisticsEqualTheExport) {
                                             "optimizer", "classes", "feature_names", "label_column", "preprocessing",
                                             "total_params", "training"}));
   EXPECT_EQ(json.at("model"), "m.xdm");
-  EXPECT_EQ(json.at("format_version"), 1);
+  EXPECT_EQ(json.at("format_version"), 2);
   EXPECT_EQ(json.at("inputs"), 30);
   EXPECT_EQ(json.at("outputs"), 1);
   EXPECT_EQ(json.at("total_params"), 513);
   const nlohmann::json layers = R"([
-    {"name": "dense", "type": "Dense", "kind": "dense", "inputs": 30, "units": 16, "params": 496, "use_bias": true},
-    {"name": "re_lu", "type": "ReLU", "kind": "activation", "inputs": 16, "units": 16, "params": 0, "activation": "relu"},
-    {"name": "dense_1", "type": "Dense", "kind": "dense", "inputs": 16, "units": 1, "params": 17, "use_bias": true},
-    {"name": "sigmoid", "type": "Sigmoid", "kind": "activation", "inputs": 1, "units": 1, "params": 0,
-     "activation": "sigmoid"}])"_json;
+    {"name": "dense", "type": "Dense", "kind": "Dense", "inputs": 30, "units": 16, "params": 496,
+     "config": {"units": 16, "use_bias": true, "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}},
+    {"name": "re_lu", "type": "ReLU", "kind": "Activation", "inputs": 16, "units": 16, "params": 0,
+     "config": {"activation": "relu"}, "activation": "relu"},
+    {"name": "dense_1", "type": "Dense", "kind": "Dense", "inputs": 16, "units": 1, "params": 17,
+     "config": {"units": 1, "use_bias": true, "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}},
+    {"name": "sigmoid", "type": "Sigmoid", "kind": "Activation", "inputs": 1, "units": 1, "params": 0,
+     "config": {"activation": "sigmoid"}, "activation": "sigmoid"}])"_json;
   EXPECT_EQ(json.at("layers"), layers) << json.at("layers").dump();
   EXPECT_EQ(json.at("loss"), R"({"name": "binary_crossentropy", "from_logits": true})"_json);
   EXPECT_EQ(json.at("optimizer"),
-            R"({"name": "adam", "learning_rate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-07})"_json);
+            R"({"name": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07})"_json);
   EXPECT_EQ(json.at("classes"), R"(["0", "1"])"_json);
   const Csv csv = read_csv(data_dir + "/breast_cancer.csv");
   std::vector<std::string> features(csv.header.begin(), csv.header.end() - 1);
