@@ -1,11 +1,10 @@
 #include "xdense/checkpoint.hpp"
 
-#include <zlib.h>
-
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <map>
 
+#include "binary_io.hpp"
 #include "input_file.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
@@ -13,113 +12,62 @@
 namespace xdense {
 namespace {
 
-// Layout (little-endian): magic "XDNSCKPT", u32 version, u64 model length, model
-// bytes (the model file format), u64 epochs_done, u32 + bytes rng state, u64
-// optimizer iterations, u32 slot count, per slot u64 n + n f32, u32 history count,
-// per epoch u64 epoch + 5 f64 (loss, accuracy, val_loss, val_accuracy, seconds),
-// then u32 CRC-32 of everything before it.
+// Layout (little-endian; docs/model-format.md, "Checkpoints"): magic "XDNSCKPT", u32 version,
+// u64 model length, model bytes (the model file format), u64 epochs_done, string rng state,
+// u64 optimizer iterations, u32 array count, per array (version 2) string slot name + u32
+// parameter index + u64 n + n f32 (version 1: u64 n + n f32), u32 history count, per epoch
+// u64 epoch + 5 f64 (loss, accuracy, val_loss, val_accuracy, seconds), then u32 CRC-32 of
+// everything before it.
 constexpr char magic[8] = {'X', 'D', 'N', 'S', 'C', 'K', 'P', 'T'};
+constexpr std::size_t epoch_bytes = 48;
+constexpr std::size_t min_array_bytes_v1 = 8;   // u64 n
+constexpr std::size_t min_array_bytes_v2 = 16;  // empty name, parameter index, n
 
-class Writer {
+/// Numbers the arrays of each slot: arrays are grouped by slot name, one per parameter in parameter
+/// order, so an array's number within its slot is the index of its parameter.
+class ParameterIndex {
  public:
-  void raw(const void* data, std::size_t n) { bytes_.append(static_cast<const char*>(data), n); }
-  void u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<char>(v >> (8 * i)));
-  }
-  void u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<char>(v >> (8 * i)));
-  }
-  void f32s(const float* values, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      std::uint32_t bits;
-      std::memcpy(&bits, &values[i], 4);
-      u32(bits);
-    }
-  }
-  void f64(double v) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    u64(bits);
-  }
-  std::string& bytes() { return bytes_; }
+  std::uint32_t next(const std::string& slot) { return counts_[slot]++; }
 
  private:
-  std::string bytes_;
+  std::map<std::string, std::uint32_t> counts_;
 };
 
-std::uint32_t crc32_of(const std::string& bytes, std::size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  std::size_t done = 0;
-  while (done < n) {  // zlib takes uInt lengths
-    const auto chunk = static_cast<uInt>(std::min<std::size_t>(n - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), chunk);
-    done += chunk;
-  }
-  return static_cast<std::uint32_t>(crc);
+/// Version 1 stored the arrays without names: they are the rebuilt optimizer's slots, grouped by
+/// slot name as OptimizerState documents (left unnamed when the count does not fit that grouping,
+/// for Optimizer::restore() to refuse by size).
+void name_v1_slots(OptimizerState& state, const Optimizer& optimizer) {
+  const std::vector<std::string> names = optimizer.slot_names();
+  if (names.empty() || state.slots.empty() || state.slots.size() % names.size() != 0) return;
+  const std::size_t per_name = state.slots.size() / names.size();
+  for (std::size_t i = 0; i < state.slots.size(); ++i) state.names.push_back(names[i / per_name]);
 }
 
-/// Reads a checkpoint file field by field: each field's declared length is checked against what
-/// is left of the file before it is read, so only what the structure declares is ever read (a
-/// real checkpoint followed by a terabyte of zeros is refused at the end of its structure, not
-/// read whole). Everything read is kept, for the checksum over the whole file at the end.
-class Reader {
- public:
-  Reader(detail::InputFile& file, const std::string& path) : file_(file), end_(file.size()), path_(path) {}
-  [[noreturn]] void fail(const std::string& what) const { throw DataError(path_ + ": invalid checkpoint: " + what); }
-  std::uint64_t remaining() const { return end_ - bytes_.size(); }
-  /// `n` more bytes, valid until the next take().
-  const char* take(std::uint64_t n, const std::string& what) {
-    if (n > remaining()) fail("truncated while reading " + what);
-    const std::size_t start = bytes_.size();
-    bytes_.resize(start + static_cast<std::size_t>(n));
-    if (file_.read(bytes_.data() + start, static_cast<std::size_t>(n)) < n) {
-      throw DataError(path_ + ": truncated checkpoint: the file shrank while being read");
+void read_slots(detail::ByteReader& in, std::uint32_t version, OptimizerState& state) {
+  if (version == 1) {
+    const std::size_t count = in.count("optimizer slot", min_array_bytes_v1);
+    for (std::size_t i = 0; i < count; ++i) {
+      state.slots.push_back(in.f32_vector(in.u64("optimizer slot size"), "optimizer slot"));
     }
-    return bytes_.data() + start;
+    return;
   }
-  std::uint32_t u32(const std::string& what) {
-    const auto* p = reinterpret_cast<const unsigned char*>(take(4, what));
-    return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
-  }
-  std::uint64_t u64(const std::string& what) {
-    const std::uint64_t low = u32(what);
-    return low | std::uint64_t(u32(what)) << 32;
-  }
-  double f64(const std::string& what) {
-    const std::uint64_t bits = u64(what);
-    double v;
-    std::memcpy(&v, &bits, 8);
-    return v;
-  }
-  std::vector<float> f32s(std::uint64_t n, const std::string& what) {
-    if (n > remaining() / 4) fail(what + ": " + std::to_string(n) + " values do not fit in the file");
-    std::vector<float> values(static_cast<std::size_t>(n));
-    const char* p = take(4 * n, what);
-    for (float& v : values) {
-      std::uint32_t bits = 0;
-      for (int i = 0; i < 4; ++i) bits |= std::uint32_t(static_cast<unsigned char>(*p++)) << (8 * i);
-      std::memcpy(&v, &bits, 4);
+  const std::size_t count = in.count("optimizer array", min_array_bytes_v2);
+  ParameterIndex numbering;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string where = "optimizer array " + std::to_string(i);
+    state.names.push_back(in.str(where + " slot name"));
+    const std::uint32_t index = in.u32(where + " parameter index");
+    const std::uint32_t expected = numbering.next(state.names.back());
+    if (index != expected) {
+      in.fail(where + " (" + quote_value(state.names.back()) + "): parameter index " + std::to_string(index) +
+              ", expected " + std::to_string(expected) + " (arrays are grouped by slot, in parameter order)");
     }
-    return values;
+    state.slots.push_back(in.f32_vector(in.u64(where + " size"), where));
   }
-  /// Keeps the last 4 bytes, the checksum, out of the fields.
-  void stop_before_checksum() {
-    if (remaining() < 4) fail("truncated while reading the checksum");
-    end_ -= 4;
-  }
-  /// The checksum stored after the structure against the one of everything read.
-  bool checksum_matches() {
-    const std::uint32_t computed = crc32_of(bytes_, bytes_.size());
-    end_ += 4;
-    return u32("checksum") == computed;
-  }
-
- private:
-  detail::InputFile& file_;
-  std::uint64_t end_;  // where the fields end: the end of the file, then where the checksum starts
-  std::string path_;
-  std::string bytes_;  // everything read so far
-};
+  bool named = false;
+  for (const std::string& name : state.names) named |= !name.empty();
+  if (!named) state.names.clear();  // a state without slot names (see save_checkpoint)
+}
 
 }  // namespace
 
@@ -135,78 +83,90 @@ TrainingState capture_training_state(Sequential& model, std::size_t epochs_done,
 
 void save_checkpoint(const std::string& path, Sequential& model, const ModelInfo& info, const TrainingState& state) {
   const std::vector<unsigned char> model_bytes = encode_model(model, info);
-  Writer out;
+  const OptimizerState& optimizer = state.optimizer;
+  // Arrays without names (a state built by hand, an optimizer declaring no slot_names()) are
+  // written with empty names and read back unnamed.
+  std::vector<std::string> names = optimizer.names;
+  if (names.empty()) names.resize(optimizer.slots.size());
+  if (names.size() != optimizer.slots.size()) {
+    throw InvalidArgument("save_checkpoint: the optimizer state has " + std::to_string(optimizer.slots.size()) +
+                          " arrays but " + std::to_string(names.size()) + " slot names");
+  }
+  detail::ByteWriter out("save_checkpoint");
   out.raw(magic, sizeof magic);
   out.u32(checkpoint_format_version);
   out.u64(model_bytes.size());
   out.raw(model_bytes.data(), model_bytes.size());
   out.u64(state.epochs_done);
-  out.u32(static_cast<std::uint32_t>(state.rng_state.size()));
-  out.raw(state.rng_state.data(), state.rng_state.size());
-  out.u64(state.optimizer.iterations);
-  out.u32(static_cast<std::uint32_t>(state.optimizer.slots.size()));
-  for (const auto& slot : state.optimizer.slots) {
-    out.u64(slot.size());
-    out.f32s(slot.data(), slot.size());
+  out.str(state.rng_state, "random engine state");
+  out.u64(optimizer.iterations);
+  out.count(optimizer.slots.size(), "optimizer arrays");
+  ParameterIndex numbering;
+  for (std::size_t i = 0; i < optimizer.slots.size(); ++i) {
+    out.str(names[i], "slot name");
+    out.u32(numbering.next(names[i]));
+    out.u64(optimizer.slots[i].size());
+    out.f32s(optimizer.slots[i].data(), optimizer.slots[i].size());
   }
-  out.u32(static_cast<std::uint32_t>(state.history.epochs.size()));
+  out.count(state.history.epochs.size(), "history epochs");
   for (const EpochLog& e : state.history.epochs) {
     out.u64(e.epoch);
     for (double v : {e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds}) out.f64(v);
   }
-  out.u32(crc32_of(out.bytes(), out.bytes().size()));
-  write_file_atomically(path, out.bytes(), WriteOptions{/*require_regular=*/true, "a checkpoint"});
+  out.append_checksum();
+  AtomicFileWriter file(path, WriteOptions{/*require_regular=*/true, "a checkpoint"});
+  file.write(out.bytes().data(), out.size());
+  file.commit();
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   detail::InputFile file(path);
-  Reader body(file, path);
-  if (file.size() < sizeof magic || std::memcmp(body.take(sizeof magic, "magic"), magic, sizeof magic) != 0) {
+  // Field by field from the file: only what the structure declares is ever read.
+  detail::ByteReader in(file, path + ": invalid checkpoint: ", "file");
+  if (file.size() < sizeof magic || std::memcmp(in.bytes(sizeof magic, "magic"), magic, sizeof magic) != 0) {
     throw DataError(path + ": not an xdense checkpoint (wrong magic bytes)");
   }
   if (file.size() < sizeof magic + 8) throw DataError(path + ": truncated checkpoint");
-  body.stop_before_checksum();
-  const std::uint32_t version = body.u32("version");
+  in.hold_back(4, "the checksum");
+  const std::uint32_t version = in.u32("version");
   if (version > checkpoint_format_version) {
     throw DataError(path + ": checkpoint format version " + std::to_string(version) +
                     " is newer than this xdense supports (" + std::to_string(checkpoint_format_version) +
                     "); upgrade xdense");
   }
-  const std::uint64_t model_size = body.u64("model length");
-  if (model_size > body.remaining()) body.fail("the model length exceeds the file");
-  const char* model_start = body.take(model_size, "model");
+  if (version == 0) in.fail("version 0");
+  const std::uint64_t model_size = in.u64("model length");
+  if (model_size > in.remaining()) in.fail("the model length exceeds the file");
+  const unsigned char* model_start = in.bytes(model_size, "model");
   const std::vector<unsigned char> model_bytes(model_start, model_start + model_size);
 
   Checkpoint checkpoint;
   checkpoint.saved = decode_model(model_bytes, path + " (model)");
   TrainingState& state = checkpoint.state;
-  state.epochs_done = static_cast<std::size_t>(body.u64("epochs done"));
-  const std::uint32_t rng_size = body.u32("random engine state length");
-  const char* rng = body.take(rng_size, "random engine state");
-  state.rng_state.assign(rng, rng_size);
-  state.optimizer.iterations = static_cast<std::size_t>(body.u64("optimizer iterations"));
-  const std::uint32_t slots = body.u32("optimizer slot count");
-  if (slots > body.remaining() / 8) body.fail("optimizer slot count " + std::to_string(slots));
-  for (std::uint32_t i = 0; i < slots; ++i) {
-    state.optimizer.slots.push_back(body.f32s(body.u64("optimizer slot size"), "optimizer slot"));
+  state.epochs_done = static_cast<std::size_t>(in.u64("epochs done"));
+  state.rng_state = in.str("random engine state");
+  state.optimizer.iterations = static_cast<std::size_t>(in.u64("optimizer iterations"));
+  read_slots(in, version, state.optimizer);
+  if (version == 1) name_v1_slots(state.optimizer, *checkpoint.saved.model.optimizer());
+  const std::size_t epochs = in.count("history", epoch_bytes);
+  if (epochs != state.epochs_done) {
+    in.fail("history of " + std::to_string(epochs) + " epochs for " + std::to_string(state.epochs_done) +
+            " epochs done");
   }
-  const std::uint32_t epochs = body.u32("history length");
-  if (epochs > body.remaining() / 48 || epochs != state.epochs_done) {
-    body.fail("history of " + std::to_string(epochs) + " epochs for " + std::to_string(state.epochs_done) +
-              " epochs done");
-  }
-  for (std::uint32_t i = 0; i < epochs; ++i) {
+  for (std::size_t i = 0; i < epochs; ++i) {
     EpochLog e;
-    e.epoch = static_cast<std::size_t>(body.u64("history epoch"));
-    e.loss = body.f64("history loss");
-    e.accuracy = body.f64("history accuracy");
-    e.val_loss = body.f64("history val_loss");
-    e.val_accuracy = body.f64("history val_accuracy");
-    e.seconds = body.f64("history seconds");
+    e.epoch = static_cast<std::size_t>(in.u64("history epoch"));
+    e.loss = in.f64("history loss");
+    e.accuracy = in.f64("history accuracy");
+    e.val_loss = in.f64("history val_loss");
+    e.val_accuracy = in.f64("history val_accuracy");
+    e.seconds = in.f64("history seconds");
     state.history.epochs.push_back(e);
   }
-  if (body.remaining() != 0) body.fail(std::to_string(body.remaining()) + " unread bytes");
-  if (!body.checksum_matches()) {
+  if (in.remaining() != 0) in.fail(std::to_string(in.remaining()) + " unread bytes");
+  const std::uint32_t computed = in.checksum();
+  in.release(4);
+  if (in.u32("checksum") != computed) {
     throw DataError(path + ": corrupted checkpoint: checksum mismatch (truncated or damaged file)");
   }
   return checkpoint;

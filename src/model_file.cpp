@@ -1,71 +1,86 @@
-#include "xdense/atomic_file.hpp"
 #include "xdense/model_file.hpp"
-
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "binary_io.hpp"
 #include "input_file.hpp"
+#include "model_record.hpp"
 #include "xdense/activation.hpp"
-#include "xdense/dense.hpp"
+#include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
 #include "xdense/optimizer.hpp"
+#include "xdense/random.hpp"
 
 namespace xdense {
-namespace {
+namespace detail {
 
-// --- format constants (docs/model-format.md) -------------------------------------------
-
-constexpr unsigned char magic[8] = {'X', 'D', 'E', 'N', 'S', 'E', 'M', 0x1a};
-constexpr std::size_t header_size = 24;  // magic, u32 version, u32 flags, u64 payload length
-constexpr std::size_t trailer_size = 4;  // u32 CRC-32 of header + payload
-constexpr std::size_t max_string_bytes = std::size_t{1} << 20;
-constexpr std::uint64_t max_units = std::uint64_t{1} << 31;  // per layer; anything larger is corruption
-constexpr std::uint8_t kind_dense = 1;
-constexpr std::uint8_t kind_activation = 2;
-// Smallest encodings, used to reject counts that cannot fit in the bytes left.
-constexpr std::size_t min_layer_bytes = 5;   // kind + empty spec string
-constexpr std::size_t min_string_bytes = 4;  // length of an empty string
-
-std::uint32_t checksum(const unsigned char* data, std::size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (size > 0) {  // zlib takes uInt lengths
-    const auto chunk = static_cast<uInt>(std::min<std::size_t>(size, std::size_t{1} << 30));
-    crc = crc32(crc, data, chunk);
-    data += chunk;
-    size -= chunk;
-  }
-  return static_cast<std::uint32_t>(crc);
-}
-
-std::uint32_t get_u32(const unsigned char* p) {
-  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
-
-std::uint64_t get_u64(const unsigned char* p) {
-  return static_cast<std::uint64_t>(get_u32(p)) | static_cast<std::uint64_t>(get_u32(p + 4)) << 32;
-}
-
-std::string hex(std::uint32_t value) {
-  char text[11];
-  std::snprintf(text, sizeof text, "0x%08x", value);
-  return text;
+std::string layer_label(std::size_t index, const std::string& what) {
+  return "layer " + std::to_string(index) + " (" + what + ")";
 }
 
 bool all_finite(const float* values, std::size_t n) {
   return std::all_of(values, values + n, [](float v) { return std::isfinite(v); });
 }
 
-// "layer 3 (dense)": how messages name layer `index`, with `what` saying what it is.
-std::string layer_label(std::size_t index, const std::string& what) {
-  return "layer " + std::to_string(index) + " (" + what + ")";
+ModelInfo read_info(ByteReader& in, std::uint64_t input_units) {
+  ModelInfo info;
+  info.class_names = in.strings("info: class name");
+  info.feature_names = in.strings("info: feature name");
+  if (in.flag("info: has_standardizer")) {
+    const std::uint64_t n = in.u64("info: standardizer size");
+    if (n != input_units) {
+      in.fail("info: the standardizer has " + std::to_string(n) + " features, the model " +
+              std::to_string(input_units) + " inputs");
+    }
+    if (n > in.remaining() / 8) in.fail("info: standardizer: needs more bytes than the payload has left");
+    Vector mean = Vector::from_shape({static_cast<std::size_t>(n)});
+    Vector scale = Vector::from_shape({static_cast<std::size_t>(n)});
+    in.f32s(mean.data(), mean.size(), "info: standardizer mean");
+    in.f32s(scale.data(), scale.size(), "info: standardizer scale");
+    try {
+      info.standardizer = Standardizer(std::move(mean), std::move(scale));
+    } catch (const Error& e) {
+      in.fail(std::string("info: ") + e.what());
+    }
+  }
+  const std::size_t entries = in.count("info: metadata", 2 * min_string_bytes);
+  info.metadata.reserve(entries);
+  for (std::size_t i = 0; i < entries; ++i) {
+    std::string key = in.str("info: metadata key " + std::to_string(i));
+    std::string value = in.str("info: metadata value " + std::to_string(i));
+    info.metadata.emplace_back(std::move(key), std::move(value));
+  }
+  return info;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::all_finite;
+using detail::ByteReader;
+using detail::ByteWriter;
+using detail::layer_label;
+
+// --- format constants (docs/model-format.md) -------------------------------------------
+
+constexpr unsigned char magic[8] = {'X', 'D', 'E', 'N', 'S', 'E', 'M', 0x1a};
+constexpr std::size_t header_size = 24;  // magic, u32 version, u32 flags, u64 payload length
+constexpr std::size_t trailer_size = 4;  // u32 CRC-32 of header + payload
+constexpr std::uint32_t max_tensor_rank = 8;
+/// Deepest nesting of arrays and objects in a stored config (as JSON model configs): keeps a hostile
+/// file (100,000 nested brackets) from exhausting the stack of recursive JSON code.
+constexpr int max_config_depth = 32;
+// Smallest encodings, used to reject counts that cannot fit in the bytes left.
+constexpr std::size_t min_layer_bytes = 12;   // empty kind, empty config, no tensors
+constexpr std::size_t min_tensor_bytes = 16;  // empty name, rank 1, one dimension
+/// Weights a layer may hold beyond twice what the file stores for it before it is built (see
+/// check_layer_size): 2^20 floats, 4 MiB.
+constexpr std::uint64_t max_probe_slack = std::uint64_t{1} << 20;
 
 /// What is inconsistent between `info` and a model with `inputs` inputs and `outputs` outputs;
 /// empty when nothing is. Shared by save (InvalidArgument) and load (DataError).
@@ -91,156 +106,135 @@ std::string info_problem(const ModelInfo& info, std::size_t inputs, std::size_t 
   return {};
 }
 
+/// A Parameter's shape, (size) when it declares none.
+std::vector<std::size_t> shape_of(const Parameter& p) {
+  return p.shape.empty() ? std::vector<std::size_t>{p.size} : p.shape;
+}
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string text = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+/// "kernel (4, 8), bias (8,)": a layer's weights for messages.
+std::string weights_text(const std::vector<Parameter>& weights) {
+  if (weights.empty()) return "none";
+  std::string text;
+  for (const Parameter& p : weights) text += (text.empty() ? "" : ", ") + quote_value(p.name) + " " + shape_text(shape_of(p));
+  return text;
+}
+
 // --- encoding ----------------------------------------------------------------------------
 
-/// Appends little-endian fields to a byte buffer.
-class Writer {
- public:
-  void u8(std::uint8_t v) { bytes_.push_back(v); }
-  void u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<unsigned char>(v >> (8 * i)));
+/// Whether a config holds a non-finite number (which JSON cannot write).
+bool has_non_finite(const Config& config) {
+  if (config.is_number_float()) return !std::isfinite(config.get<double>());
+  if (config.is_structured()) {
+    return std::any_of(config.begin(), config.end(), [](const Config& item) { return has_non_finite(item); });
   }
-  void u64(std::uint64_t v) {
-    u32(static_cast<std::uint32_t>(v));
-    u32(static_cast<std::uint32_t>(v >> 32));
-  }
-  void f32(float v) {
-    std::uint32_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    u32(bits);
-  }
-  void f32s(const float* values, std::size_t n) {
-    bytes_.reserve(bytes_.size() + 4 * n);
-    for (std::size_t i = 0; i < n; ++i) f32(values[i]);
-  }
-  /// u32 length + bytes; `what` names the string for the too-long error.
-  void str(const std::string& s, const std::string& what) {
-    if (s.size() > max_string_bytes) {
-      throw InvalidArgument("save_model: " + what + " is " + std::to_string(s.size()) +
-                            " bytes long; the model format allows at most 1 MiB per string");
-    }
-    u32(static_cast<std::uint32_t>(s.size()));
-    bytes_.insert(bytes_.end(), s.begin(), s.end());
-  }
-  void count(std::size_t n, const std::string& what) {
-    if (n > 0xffffffffu) throw InvalidArgument("save_model: too many " + what + " (" + std::to_string(n) + ")");
-    u32(static_cast<std::uint32_t>(n));
-  }
-  void strings(const std::vector<std::string>& list, const std::string& what) {
-    count(list.size(), what);
-    for (std::size_t i = 0; i < list.size(); ++i) str(list[i], what + " " + std::to_string(i));
-  }
-  std::vector<unsigned char>& bytes() { return bytes_; }
+  return false;
+}
 
- private:
-  std::vector<unsigned char> bytes_;
-};
-
-/// Throws InvalidArgument unless make_activation(spec) gives back an activation computing the
-/// same values: a spec that loses information (or is unregistered) would load as another model.
-void check_activation_spec(const Activation& activation, std::size_t index) {
-  const std::string spec = activation.spec();
-  const std::string where = "save_model: " + layer_label(index, activation.type_name());
-  std::unique_ptr<Activation> rebuilt;
+/// `config` as compact JSON text; InvalidArgument naming `where` for what JSON cannot hold.
+std::string config_text(const Config& config, const std::string& where) {
+  if (!config.is_object()) throw InvalidArgument(where + ": its config is not a JSON object: " + quote_value(config.dump()));
+  if (has_non_finite(config)) throw InvalidArgument(where + ": its config holds a NaN or infinity, which JSON cannot store");
   try {
-    rebuilt = make_activation(spec);
-  } catch (const std::exception& e) {
-    throw InvalidArgument(where + ": its spec '" + spec +
-                          "' cannot be rebuilt by make_activation(), so the file could not be loaded"
-                          " (register_activation() it first): " + e.what());
+    return config.dump();
+  } catch (const nlohmann::json::exception& e) {  // a string that is not UTF-8
+    throw InvalidArgument(where + ": its config cannot be written as JSON: " + e.what());
   }
-  // Compare the two on a fixed probe row, bit for bit.
+}
+
+/// A component's config, an empty object for null (what a default-constructed Config is).
+Config object_or_empty(Config config) { return config.is_null() ? Config::object() : config; }
+
+/// Throws InvalidArgument unless make_layer(kind, config) rebuilds `layer`: a layer built from them
+/// (on a throwaway engine) must have the same weights by name and shape and, given the same weight
+/// values, compute bit-identical outputs on a fixed probe batch. A config that loses information,
+/// or a kind nobody registered, would load as another model (or not at all).
+void check_layer_rebuilds(Layer& layer, std::size_t index, const std::string& kind, const Config& config,
+                          const std::string& text) {
+  const std::string where = "save_model: " + layer_label(index, layer.type_name());
+  std::unique_ptr<Layer> rebuilt;
+  try {
+    rebuilt = make_layer(kind, config);
+    Rng rng;
+    rebuilt->build(layer.input_units(), rng);
+  } catch (const std::exception& e) {
+    throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
+                          ") cannot rebuild it, so the file could not be loaded (register_layer() its kind first): " +
+                          e.what());
+  }
+  const std::vector<Parameter> original = layer.weights();
+  const std::vector<Parameter> copy = rebuilt->weights();
+  const std::string original_text = weights_text(original);
+  if (weights_text(copy) != original_text || rebuilt->output_units() != layer.output_units()) {
+    throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
+                          ") rebuilds a layer with " + std::to_string(rebuilt->output_units()) +
+                          " outputs and weights " + weights_text(copy) + ", not " +
+                          std::to_string(layer.output_units()) + " outputs and " + original_text +
+                          " (its config() loses information)");
+  }
+  for (std::size_t k = 0; k < original.size(); ++k) {
+    std::copy(original[k].value, original[k].value + original[k].size, copy[k].value);
+  }
+
+  // Both on a probe batch holding every probe value at least once, in inference mode.
   static const float probe[] = {-7.5f, -2.0f, -1.0f, -0.6180339f, -0.1f, -0.0f, 0.0f,
                                 0.1f,  0.5f,  1.0f,  1.4142135f,  3.0f,  9.25f};
-  constexpr std::size_t n = sizeof probe / sizeof probe[0];
-  float original_out[n];
-  float rebuilt_out[n];
+  constexpr std::size_t probe_size = sizeof probe / sizeof probe[0];
+  const std::size_t inputs = layer.input_units();
+  const std::size_t rows = (probe_size + inputs - 1) / inputs;
+  std::vector<float> x(rows * inputs);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = probe[i % probe_size];
+  const bool training = layer.training();
+  std::vector<float> original_out;
+  std::vector<float> rebuilt_out;
   try {
-    activation.activate({probe, 1, n}, {original_out, 1, n});
-    rebuilt->activate({probe, 1, n}, {rebuilt_out, 1, n});
+    layer.set_training(false);
+    layer.reserve(rows);
+    const ConstMatrixView y = layer.forward({x.data(), rows, inputs});
+    original_out.assign(y.data, y.data + y.size());
+    rebuilt->reserve(rows);
+    const ConstMatrixView z = rebuilt->forward({x.data(), rows, inputs});
+    rebuilt_out.assign(z.data, z.data + z.size());
   } catch (const std::exception&) {
-    return;  // an activation that cannot take the probe row: nothing to compare
+    layer.set_training(training);
+    return;  // a layer that cannot take the probe batch: nothing to compare
   }
-  if (std::memcmp(original_out, rebuilt_out, sizeof original_out) != 0) {
-    throw InvalidArgument(where + ": make_activation('" + spec +
-                          "') computes different values than the layer (its spec() loses information), so the"
+  layer.set_training(training);
+  if (original_out.size() != rebuilt_out.size() ||
+      std::memcmp(original_out.data(), rebuilt_out.data(), original_out.size() * sizeof(float)) != 0) {
+    throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
+                          ") computes different values than the layer (its config() loses information), so the"
                           " saved model would not reproduce it");
   }
 }
 
-std::vector<unsigned char> encode(Sequential& model, const ModelInfo& info) {
-  const std::size_t inputs = model.input_units();
-  const std::size_t outputs = model.output_units();
-  Writer w;
-  for (unsigned char c : magic) w.u8(c);
-  w.u32(model_format_version);
-  w.u32(0);  // flags
-  w.u64(0);  // payload length, patched below
-
-  // architecture
-  w.u64(inputs);
-  w.count(model.layer_count(), "layers");
-  std::vector<const Dense*> dense_layers;
-  for (std::size_t i = 0; i < model.layer_count(); ++i) {
-    const Layer& layer = model.layer(i);
-    if (const auto* dense = dynamic_cast<const Dense*>(&layer)) {
-      w.u8(kind_dense);
-      w.u64(dense->input_units());
-      w.u64(dense->output_units());
-      w.u8(dense->options().use_bias ? 1 : 0);
-      w.str(dense->options().kernel_initializer, "kernel initializer");
-      w.str(dense->options().bias_initializer, "bias initializer");
-      if (!all_finite(dense->kernel().data(), dense->kernel().size()) ||
-          !all_finite(dense->bias().data(), dense->bias().size())) {
-        throw InvalidArgument("save_model: " + layer_label(i, model.layer_name(i)) +
-                              " has non-finite weights (NaN or infinity); training diverged?");
-      }
-      dense_layers.push_back(dense);
-    } else if (const auto* activation = dynamic_cast<const Activation*>(&layer)) {
-      check_activation_spec(*activation, i);
-      w.u8(kind_activation);
-      w.str(activation->spec(), "activation spec");
-    } else {
-      throw InvalidArgument("save_model: " + layer_label(i, layer.type_name()) +
-                            " is neither Dense nor an Activation; the model format cannot hold it");
-    }
-  }
-
-  // compile
-  const std::string loss = model.loss()->name();
+/// Throws InvalidArgument unless `make(name, config)` rebuilds a component of the same name and
+/// config (`family` is "loss" or "optimizer").
+template <typename Make>
+void check_component_rebuilds(const std::string& family, const std::string& name, const Config& config,
+                              const std::string& text, Make make) {
+  const std::string where = "save_model: " + family + " " + quote_value(name);
   try {
-    if (make_loss(loss)->name() != loss) throw InvalidArgument("make_loss() resolves it to another loss");
-  } catch (const InvalidArgument& e) {
-    throw InvalidArgument("save_model: loss '" + loss + "' cannot be rebuilt by name: " + e.what());
+    const auto rebuilt = make(name, config);
+    if (rebuilt->name() != name) {
+      throw InvalidArgument("it rebuilds " + family + " " + quote_value(rebuilt->name()));
+    }
+    if (object_or_empty(rebuilt->config()) != config) {
+      throw InvalidArgument("it rebuilds one whose config is " + quote_value(rebuilt->config().dump()) +
+                            " (its config() loses information)");
+    }
+  } catch (const std::exception& e) {
+    throw InvalidArgument(where + " cannot be rebuilt by make_" + family + "(name, " + quote_value(text) +
+                          "), so the file could not be loaded (register_" + family + "() it first): " + e.what());
   }
-  w.str(loss, "loss name");
-  Optimizer* optimizer = model.optimizer();
-  const AdamOptions adam_defaults;  // written for SGD, whose file entry ignores them
-  if (const auto* sgd = dynamic_cast<const SGD*>(optimizer)) {
-    w.str("sgd", "optimizer name");
-    w.f32(sgd->options().learning_rate);
-    w.f32(sgd->options().momentum);
-    w.u8(sgd->options().nesterov ? 1 : 0);
-    w.f32(adam_defaults.beta1);
-    w.f32(adam_defaults.beta2);
-    w.f32(adam_defaults.epsilon);
-  } else if (const auto* adam = dynamic_cast<const Adam*>(optimizer)) {
-    w.str("adam", "optimizer name");
-    w.f32(adam->options().learning_rate);
-    w.f32(0.0f);  // momentum
-    w.u8(0);      // nesterov
-    w.f32(adam->options().beta1);
-    w.f32(adam->options().beta2);
-    w.f32(adam->options().epsilon);
-  } else {
-    throw InvalidArgument("save_model: optimizer '" + optimizer->name() +
-                          "' is neither SGD nor Adam; the model format cannot hold it");
-  }
-  w.strings(model.has_accuracy() ? std::vector<std::string>{"accuracy"} : std::vector<std::string>{}, "metrics");
+}
 
-  // info
-  const std::string problem = info_problem(info, inputs, outputs);
-  if (!problem.empty()) throw InvalidArgument("save_model: ModelInfo does not fit the model: " + problem);
+void write_info(ByteWriter& w, const ModelInfo& info) {
   w.strings(info.class_names, "class names");
   w.strings(info.feature_names, "feature names");
   w.u8(info.standardizer ? 1 : 0);
@@ -256,98 +250,84 @@ std::vector<unsigned char> encode(Sequential& model, const ModelInfo& info) {
     w.str(key, "metadata key");
     w.str(value, "metadata value '" + key.substr(0, 64) + "'");
   }
-
-  // weights
-  for (const Dense* dense : dense_layers) {
-    w.f32s(dense->kernel().data(), dense->kernel().size());
-    w.f32s(dense->bias().data(), dense->bias().size());
-  }
-
-  std::vector<unsigned char>& bytes = w.bytes();
-  const std::uint64_t payload = bytes.size() - header_size;
-  for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<unsigned char>(payload >> (8 * i));
-  const std::uint32_t crc = checksum(bytes.data(), bytes.size());
-  w.u32(crc);
-  return std::move(bytes);
 }
 
+void write_layer(ByteWriter& w, Layer& layer, std::size_t index, const std::string& name) {
+  const std::string where = "save_model: " + layer_label(index, layer.type_name());
+  const std::string kind = layer.kind();
+  const Config config = object_or_empty(layer.config());
+  const std::string text = config_text(config, where);
+  check_layer_rebuilds(layer, index, kind, config, text);
+  w.str(kind, "layer kind");
+  w.str(text, "layer config");
+  const std::vector<Parameter> weights = layer.weights();
+  w.count(weights.size(), "weights");
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const Parameter& p = weights[k];
+    const std::vector<std::size_t> shape = shape_of(p);
+    std::size_t product = 1;
+    for (std::size_t d : shape) product *= d;
+    if (shape.size() > max_tensor_rank || product != p.size) {
+      throw InvalidArgument(where + ": weight " + quote_value(p.name) + " has shape " + shape_text(shape) + " for " +
+                            std::to_string(p.size) + " values (the format stores 1 to 8 dimensions)");
+    }
+    for (std::size_t j = 0; j < k; ++j) {
+      if (weights[j].name == p.name) throw InvalidArgument(where + ": two weights named " + quote_value(p.name));
+    }
+    if (!all_finite(p.value, p.size)) {
+      throw InvalidArgument("save_model: " + layer_label(index, name) +
+                            " has non-finite weights (NaN or infinity); training diverged?");
+    }
+    w.str(p.name, "weight name");
+    w.u32(static_cast<std::uint32_t>(shape.size()));
+    for (std::size_t d : shape) w.u64(d);
+    w.f32s(p.value, p.size);
+  }
+}
+
+std::vector<unsigned char> encode(Sequential& model, const ModelInfo& info) {
+  const std::size_t inputs = model.input_units();
+  const std::size_t outputs = model.output_units();
+  const std::string problem = info_problem(info, inputs, outputs);
+  if (!problem.empty()) throw InvalidArgument("save_model: ModelInfo does not fit the model: " + problem);
+
+  ByteWriter w("save_model");
+  w.raw(magic, sizeof magic);
+  w.u32(model_format_version);
+  w.u32(0);  // flags
+  w.u64(0);  // payload length, patched below
+
+  // layers
+  w.u64(inputs);
+  w.count(model.layer_count(), "layers");
+  for (std::size_t i = 0; i < model.layer_count(); ++i) write_layer(w, model.layer(i), i, model.layer_name(i));
+
+  // compile
+  const Loss& loss = *model.loss();
+  const Config loss_config = object_or_empty(loss.config());
+  const std::string loss_text = config_text(loss_config, "save_model: loss " + quote_value(loss.name()));
+  check_component_rebuilds("loss", loss.name(), loss_config, loss_text,
+                           [](const std::string& n, const Config& c) { return make_loss(n, c); });
+  w.str(loss.name(), "loss name");
+  w.str(loss_text, "loss config");
+  const Optimizer& optimizer = *model.optimizer();
+  const Config optimizer_config = object_or_empty(optimizer.config());
+  const std::string optimizer_text =
+      config_text(optimizer_config, "save_model: optimizer " + quote_value(optimizer.name()));
+  check_component_rebuilds("optimizer", optimizer.name(), optimizer_config, optimizer_text,
+                           [](const std::string& n, const Config& c) { return make_optimizer(n, c); });
+  w.str(optimizer.name(), "optimizer name");
+  w.str(optimizer_text, "optimizer config");
+  w.strings(model.has_accuracy() ? std::vector<std::string>{"accuracy"} : std::vector<std::string>{}, "metrics");
+
+  write_info(w, info);
+
+  w.patch_u64(16, w.size() - header_size);
+  w.append_checksum();
+  return std::move(w.bytes());
+}
 
 // --- decoding ----------------------------------------------------------------------------
-
-/// Reads little-endian fields from the payload, checking every length against the bytes left
-/// before touching (or allocating for) them.
-class Reader {
- public:
-  Reader(const unsigned char* data, std::size_t size, const std::string& path)
-      : data_(data), size_(size), path_(path) {}
-
-  std::size_t remaining() const { return size_ - position_; }
-
-  /// Throws DataError "<path>: invalid <message>".
-  [[noreturn]] void fail(const std::string& message) const { throw DataError(path_ + ": invalid " + message); }
-
-  std::uint8_t u8(const std::string& what) { return *take(1, what); }
-  std::uint32_t u32(const std::string& what) { return get_u32(take(4, what)); }
-  std::uint64_t u64(const std::string& what) { return get_u64(take(8, what)); }
-  float f32(const std::string& what) {
-    const std::uint32_t bits = u32(what);
-    float v;
-    std::memcpy(&v, &bits, sizeof v);
-    return v;
-  }
-  bool flag(const std::string& what) {
-    const std::uint8_t v = u8(what);
-    if (v > 1) fail(what + ": expected 0 or 1, found " + std::to_string(v));
-    return v == 1;
-  }
-  std::string str(const std::string& what) {
-    const std::uint32_t length = u32(what + " length");
-    if (length > max_string_bytes) {
-      fail(what + ": length " + std::to_string(length) + " exceeds the 1 MiB limit for strings");
-    }
-    const unsigned char* p = take(length, what);
-    return std::string(reinterpret_cast<const char*>(p), length);
-  }
-  /// A u32 count of items taking at least `min_item_bytes` each.
-  std::size_t count(const std::string& what, std::size_t min_item_bytes) {
-    const std::uint32_t n = u32(what + " count");
-    if (n > remaining() / min_item_bytes) {
-      fail(what + " count " + std::to_string(n) + " cannot fit in the " + std::to_string(remaining()) +
-           " payload bytes left");
-    }
-    return n;
-  }
-  std::vector<std::string> strings(const std::string& what) {
-    std::vector<std::string> list(count(what, min_string_bytes));
-    for (std::size_t i = 0; i < list.size(); ++i) list[i] = str(what + " " + std::to_string(i));
-    return list;
-  }
-  /// Copies `n` floats into `out` (which has room for them).
-  void f32s(float* out, std::size_t n, const std::string& what) {
-    if (n > remaining() / 4) need(what);
-    const unsigned char* p = take(4 * n, what);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t bits = get_u32(p + 4 * i);
-      std::memcpy(out + i, &bits, sizeof(float));
-    }
-  }
-
- private:
-  const unsigned char* take(std::size_t n, const std::string& what) {
-    if (n > remaining()) need(what);
-    const unsigned char* p = data_ + position_;
-    position_ += n;
-    return p;
-  }
-  [[noreturn]] void need(const std::string& what) const {
-    fail(what + ": needs more bytes than the " + std::to_string(remaining()) + " left in the payload");
-  }
-
-  const unsigned char* data_;
-  std::size_t size_;
-  std::size_t position_ = 0;
-  const std::string& path_;
-};
 
 /// Checks what the first min(size, 24) bytes of a model of `size` bytes say: magic, version, and
 /// the payload length the header declares against the size. `head` holds those bytes.
@@ -360,7 +340,7 @@ void verify_header(const unsigned char* head, std::uint64_t size, const std::str
     throw DataError(source + ": truncated: " + std::to_string(size) + " bytes, less than the " +
                     std::to_string(header_size) + "-byte header");
   }
-  const std::uint32_t version = get_u32(head + 8);
+  const std::uint32_t version = detail::get_u32(head + 8);
   if (version > model_format_version) {
     throw DataError(source + ": format version " + std::to_string(version) +
                     " is newer than this xdense supports (" + std::to_string(model_format_version) +
@@ -368,7 +348,7 @@ void verify_header(const unsigned char* head, std::uint64_t size, const std::str
   }
   if (version == 0) throw DataError(source + ": invalid format version 0");
 
-  const std::uint64_t payload = get_u64(head + 16);
+  const std::uint64_t payload = detail::get_u64(head + 16);
   const std::uint64_t available = size - header_size;
   if (available < trailer_size || payload > available - trailer_size) {
     throw DataError(source + ": truncated: the header announces " + std::to_string(payload) +
@@ -387,14 +367,14 @@ void verify_header(const unsigned char* head, std::uint64_t size, const std::str
 void verify_bytes(const std::vector<unsigned char>& bytes, const std::string& source) {
   const std::size_t size = bytes.size();
   verify_header(bytes.data(), size, source);
-  const std::uint32_t stored = get_u32(bytes.data() + size - trailer_size);
-  const std::uint32_t computed = checksum(bytes.data(), size - trailer_size);
+  const std::uint32_t stored = detail::get_u32(bytes.data() + size - trailer_size);
+  const std::uint32_t computed = detail::crc32_of(bytes.data(), size - trailer_size);
   if (stored != computed) {
-    throw DataError(source + ": corrupted: checksum mismatch (stored " + hex(stored) + ", computed " +
-                    hex(computed) + ")");
+    throw DataError(source + ": corrupted: checksum mismatch (stored " + detail::hex32(stored) + ", computed " +
+                    detail::hex32(computed) + ")");
   }
-  const std::uint32_t flags = get_u32(bytes.data() + 12);
-  if (flags != 0) throw DataError(source + ": unsupported flags " + hex(flags) + " (version 1 defines none)");
+  const std::uint32_t flags = detail::get_u32(bytes.data() + 12);
+  if (flags != 0) throw DataError(source + ": unsupported flags " + detail::hex32(flags) + " (no version defines any)");
 }
 
 /// Reads a whole regular file; the model checks are verify_bytes()'s. The header is read and
@@ -416,20 +396,205 @@ std::vector<unsigned char> read_verified(const std::string& path) {
   return bytes;
 }
 
-/// Runs `build`, turning an xdense error (a constructor rejecting a stored value) into DataError.
-template <typename Build>
-auto rebuild(const Reader& in, const std::string& where, Build build) -> decltype(build()) {
+/// A stored config: JSON text holding an object, nested at most max_config_depth levels.
+Config read_config(ByteReader& in, const std::string& what) {
+  const std::string text = in.str(what);
+  const nlohmann::json::parser_callback_t limit_depth = [&](int depth, nlohmann::json::parse_event_t event,
+                                                            nlohmann::json&) {
+    if ((event == nlohmann::json::parse_event_t::object_start ||
+         event == nlohmann::json::parse_event_t::array_start) &&
+        depth >= max_config_depth) {
+      in.fail(what + ": nested deeper than " + std::to_string(max_config_depth) + " levels");
+    }
+    return true;
+  };
+  Config config;
   try {
-    return build();
-  } catch (const Error& e) {
-    in.fail(where + ": " + e.what());
+    config = nlohmann::json::parse(text, limit_depth);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
+    in.fail(what + ": invalid JSON: " + e.what());
   }
+  if (!config.is_object()) in.fail(what + ": expected a JSON object, found " + quote_value(text));
+  return config;
 }
 
-struct DenseRecord {
-  Dense* layer;
-  std::size_t index;
-};
+/// One stored tensor of layer `where`: name (unique among `tensors`), shape, finite values.
+detail::TensorRecord read_tensor(ByteReader& in, const std::string& where,
+                                 const std::vector<detail::TensorRecord>& tensors) {
+  detail::TensorRecord tensor;
+  tensor.name = in.str(where + ": tensor name");
+  const std::string what = where + ": tensor " + quote_value(tensor.name);
+  for (const detail::TensorRecord& other : tensors) {
+    if (other.name == tensor.name) in.fail(where + ": two tensors named " + quote_value(tensor.name));
+  }
+  const std::uint32_t rank = in.u32(what + " rank");
+  if (rank == 0 || rank > max_tensor_rank) {
+    in.fail(what + ": rank " + std::to_string(rank) + " (expected 1 to " + std::to_string(max_tensor_rank) + ")");
+  }
+  std::uint64_t product = 1;
+  for (std::uint32_t d = 0; d < rank; ++d) {
+    const std::uint64_t dim = in.u64(what + " dimension");
+    tensor.shape.push_back(static_cast<std::size_t>(dim));
+    // Its values follow: each factor must fit in what is left, which also keeps the product from overflowing.
+    const std::uint64_t budget = in.remaining() / 4;
+    if (product != 0 && dim != 0 && dim > budget / product) {
+      in.fail(what + ": shape " + shape_text(tensor.shape) + "... cannot fit in the " +
+              std::to_string(in.remaining()) + " payload bytes left");
+    }
+    product *= dim;
+  }
+  tensor.values = in.f32_vector(product, what + " values");
+  if (!all_finite(tensor.values.data(), tensor.values.size())) {
+    in.fail(what + ": non-finite weights (NaN or infinity)");
+  }
+  return tensor;
+}
+
+detail::ModelRecord decode_v2_payload(ByteReader& in) {
+  detail::ModelRecord record;
+  record.input_units = in.u64("architecture: input_units");
+  if (record.input_units == 0 || record.input_units > detail::max_model_units) {
+    in.fail("architecture: input_units " + std::to_string(record.input_units) + " (expected 1 to " +
+            std::to_string(detail::max_model_units) + ")");
+  }
+  const std::size_t layer_count = in.count("architecture: layer", min_layer_bytes);
+  if (layer_count == 0) in.fail("architecture: the model has no layers");
+  for (std::size_t i = 0; i < layer_count; ++i) {
+    detail::LayerRecord layer;
+    layer.kind = in.str("layer " + std::to_string(i) + ": kind");
+    layer.label = quote_value(layer.kind).substr(1);
+    layer.label.pop_back();  // the kind, cut to a readable length, unquoted
+    const std::string where = layer_label(i, layer.label);
+    layer.config = read_config(in, where + ": config");
+    const std::size_t tensors = in.count(where + ": tensor", min_tensor_bytes);
+    for (std::size_t t = 0; t < tensors; ++t) layer.tensors.push_back(read_tensor(in, where, layer.tensors));
+    record.layers.push_back(std::move(layer));
+  }
+  record.loss = in.str("compile: loss name");
+  record.loss_config = read_config(in, "compile: loss config");
+  record.optimizer = in.str("compile: optimizer name");
+  record.optimizer_config = read_config(in, "compile: optimizer config");
+  record.metrics = in.strings("compile: metric");
+  record.info = detail::read_info(in, record.input_units);
+  if (in.remaining() != 0) in.fail("payload: " + std::to_string(in.remaining()) + " unread bytes after the info");
+  return record;
+}
+
+/// Copies the stored tensors of `record` into `layer`'s weights, by name: each weight stored once,
+/// with its shape, and nothing else stored.
+void load_weights(const Layer& layer, const detail::LayerRecord& record, const std::string& where,
+                  const ByteReader& in) {
+  const std::vector<Parameter> weights = layer.weights();
+  std::vector<const detail::TensorRecord*> matched(weights.size(), nullptr);
+  for (const detail::TensorRecord& tensor : record.tensors) {
+    const auto found = std::find_if(weights.begin(), weights.end(), [&](const Parameter& p) { return p.name == tensor.name; });
+    if (found == weights.end()) {
+      in.fail(where + ": unexpected tensor " + quote_value(tensor.name) + " (the layer has " + weights_text(weights) +
+              ")");
+    }
+    if (shape_of(*found) != tensor.shape) {
+      in.fail(where + ": tensor " + quote_value(tensor.name) + " has shape " + shape_text(tensor.shape) +
+              ", the layer " + shape_text(shape_of(*found)));
+    }
+    matched[static_cast<std::size_t>(found - weights.begin())] = &tensor;
+  }
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    if (matched[k] == nullptr) {
+      in.fail(where + ": missing tensor " + quote_value(weights[k].name) + " (the layer has " + weights_text(weights) +
+              ")");
+    }
+  }
+  for (std::size_t k = 0; k < weights.size(); ++k) std::copy(matched[k]->values.begin(), matched[k]->values.end(), weights[k].value);
+}
+
+std::uint64_t weight_floats(const Layer& layer) {
+  std::uint64_t total = 0;
+  for (const Parameter& p : layer.weights()) total += p.size;
+  return total;
+}
+
+/// Refuses, before anything is built for the real input width, a layer that would hold more weights
+/// than the file stores for it (a corrupted input width or config must not allocate gigabytes).
+/// Throwaway copies built for 1 and 2 inputs give its weight count and output width, extrapolated
+/// to `width` inputs: both are affine in the input width for the layers xdense knows (Dense
+/// in * units + units and units; activations 0 and in). The exact check is load_weights()'s, after
+/// the build. Returns the layer's output width, or 0 when the probe is not possible (the layers
+/// after it are then not probed).
+std::uint64_t check_layer_size(const detail::LayerRecord& record, std::uint64_t width, const std::string& where,
+                               const ByteReader& in) {
+  std::uint64_t weights[2];
+  std::uint64_t outputs[2];
+  try {
+    for (std::size_t probe = 0; probe < 2; ++probe) {
+      const std::unique_ptr<Layer> layer = make_layer(record.kind, record.config);
+      Rng rng;
+      layer->build(probe + 1, rng);
+      weights[probe] = weight_floats(*layer);
+      outputs[probe] = layer->output_units();
+    }
+  } catch (const std::exception&) {
+    return 0;  // the real build reports what is wrong
+  }
+  std::uint64_t stored = 0;
+  for (const detail::TensorRecord& tensor : record.tensors) stored += tensor.values.size();
+  // Slack so that small mismatches get load_weights()'s precise message; stored is under 2^62.
+  const std::uint64_t allowed = 2 * stored + max_probe_slack;
+  // f(width) = f(1) + (f(2) - f(1)) (width - 1), compared without overflow.
+  const auto exceeds = [&](const std::uint64_t (&f)[2], std::uint64_t limit) {
+    if (f[0] > limit) return true;
+    const std::uint64_t slope = f[1] > f[0] ? f[1] - f[0] : 0;
+    return slope != 0 && width - 1 > (limit - f[0]) / slope;
+  };
+  if (exceeds(weights, allowed)) {
+    in.fail(where + ": built for " + std::to_string(width) + " inputs, its config makes far more weights than the " +
+            std::to_string(stored) + " values the file stores for it");
+  }
+  if (exceeds(outputs, detail::max_model_units)) {
+    in.fail(where + ": built for " + std::to_string(width) + " inputs, its config makes more than " +
+            std::to_string(detail::max_model_units) + " outputs");
+  }
+  return outputs[0] + (outputs[1] > outputs[0] ? outputs[1] - outputs[0] : 0) * (width - 1);
+}
+
+/// Rebuilds the model of `record` through the registries: make_layer() per layer, make_loss() and
+/// make_optimizer() from their configs, compile, build, then the stored weights by name.
+SavedModel assemble(detail::ModelRecord& record, const ByteReader& in) {
+  SavedModel saved;
+  for (std::size_t i = 0; i < record.layers.size(); ++i) {
+    const detail::LayerRecord& layer = record.layers[i];
+    try {  // user factories may throw anything
+      saved.model.add(make_layer(layer.kind, layer.config));
+    } catch (const std::exception& e) {
+      in.fail(layer_label(i, layer.label) + ": " + e.what());
+    }
+  }
+  std::uint64_t width = record.input_units;
+  for (std::size_t i = 0; i < record.layers.size() && width != 0; ++i) {
+    width = check_layer_size(record.layers[i], width, layer_label(i, record.layers[i].label), in);
+  }
+  std::unique_ptr<Loss> loss;
+  std::unique_ptr<Optimizer> optimizer;
+  try {
+    loss = make_loss(record.loss, record.loss_config);
+    optimizer = make_optimizer(record.optimizer, record.optimizer_config);
+  } catch (const std::exception& e) {
+    in.fail(std::string("compile: ") + e.what());
+  }
+  try {
+    saved.model.compile(std::move(loss), std::move(optimizer), record.metrics);
+    saved.model.build(static_cast<std::size_t>(record.input_units));
+  } catch (const std::exception& e) {
+    in.fail(std::string("model: ") + e.what());
+  }
+  for (std::size_t i = 0; i < record.layers.size(); ++i) {
+    load_weights(saved.model.layer(i), record.layers[i], layer_label(i, record.layers[i].label), in);
+  }
+  const std::string problem =
+      info_problem(record.info, static_cast<std::size_t>(record.input_units), saved.model.output_units());
+  if (!problem.empty()) in.fail("info: " + problem);
+  saved.info = std::move(record.info);
+  return saved;
+}
 
 }  // namespace
 
@@ -452,157 +617,11 @@ std::vector<unsigned char> encode_model(Sequential& model, const ModelInfo& info
 
 SavedModel decode_model(const std::vector<unsigned char>& bytes, const std::string& source) {
   verify_bytes(bytes, source);
-  const std::string& path = source;
-  Reader in(bytes.data() + header_size, bytes.size() - header_size - trailer_size, path);
-
-  // architecture: layers are created as they are read (nothing large is allocated before build)
-  const std::uint64_t input_units = in.u64("architecture: input_units");
-  if (input_units == 0 || input_units > max_units) {
-    in.fail("architecture: input_units " + std::to_string(input_units) + " (expected 1 to " +
-            std::to_string(max_units) + ")");
-  }
-  const std::size_t layer_count = in.count("architecture: layer", min_layer_bytes);
-  if (layer_count == 0) in.fail("architecture: the model has no layers");
-  std::vector<std::unique_ptr<Layer>> layers;
-  std::vector<DenseRecord> dense_layers;
-  std::uint64_t width = input_units;
-  std::uint64_t weight_floats = 0;
-  for (std::size_t i = 0; i < layer_count; ++i) {
-    const std::string where = "layer " + std::to_string(i);
-    const std::uint8_t kind = in.u8(where + ": kind");
-    if (kind == kind_dense) {
-      const std::string dense_where = layer_label(i, "dense");
-      const std::uint64_t inputs = in.u64(dense_where + ": input_units");
-      const std::uint64_t units = in.u64(dense_where + ": units");
-      DenseOptions options;
-      options.use_bias = in.flag(dense_where + ": use_bias");
-      options.kernel_initializer = in.str(dense_where + ": kernel_initializer");
-      options.bias_initializer = in.str(dense_where + ": bias_initializer");
-      if (units == 0 || units > max_units) {
-        in.fail(dense_where + ": units " + std::to_string(units) + " (expected 1 to " + std::to_string(max_units) +
-                ")");
-      }
-      if (inputs != width) {
-        in.fail(dense_where + ": input_units " + std::to_string(inputs) + " does not match the " +
-                (i == 0 ? "model's " + std::to_string(width) + " inputs"
-                        : std::to_string(width) + " outputs of the layer before it"));
-      }
-      // Both factors are <= 2^31: no overflow. The weights follow later in the payload, so they
-      // must fit in what is left of it.
-      const std::uint64_t floats = inputs * units + units;
-      const std::uint64_t budget = in.remaining() / 4;
-      if (weight_floats > budget || floats > budget - weight_floats) {
-        in.fail(dense_where + ": " + std::to_string(inputs) + " x " + std::to_string(units) +
-                " weights cannot fit in the " + std::to_string(in.remaining()) + " payload bytes left");
-      }
-      weight_floats += floats;
-      auto dense = rebuild(in, dense_where, [&] {
-        return std::make_unique<Dense>(static_cast<std::size_t>(units), static_cast<std::size_t>(inputs), options);
-      });
-      dense_layers.push_back({dense.get(), i});
-      layers.push_back(std::move(dense));
-      width = units;
-    } else if (kind == kind_activation) {
-      const std::string spec = in.str(where + " (activation): spec");
-      std::unique_ptr<Activation> activation;
-      try {
-        activation = make_activation(spec);
-      } catch (const std::exception& e) {  // user factories may throw anything
-        in.fail(layer_label(i, "activation '" + spec + "'") + ": " + e.what());
-      }
-      layers.push_back(std::move(activation));
-    } else {
-      in.fail(where + ": unknown layer kind " + std::to_string(kind) + " (expected 1 dense or 2 activation)");
-    }
-  }
-  const auto output_units = static_cast<std::size_t>(width);
-
-  // compile
-  const std::string loss_name = in.str("compile: loss name");
-  const std::string optimizer_name = in.str("compile: optimizer name");
-  SGDOptions sgd;
-  AdamOptions adam;
-  sgd.learning_rate = adam.learning_rate = in.f32("compile: learning_rate");
-  sgd.momentum = in.f32("compile: momentum");
-  sgd.nesterov = in.flag("compile: nesterov");
-  adam.beta1 = in.f32("compile: beta1");
-  adam.beta2 = in.f32("compile: beta2");
-  adam.epsilon = in.f32("compile: epsilon");
-  const std::vector<std::string> metrics = in.strings("compile: metric");
-  for (float v : {sgd.learning_rate, sgd.momentum, adam.beta1, adam.beta2, adam.epsilon}) {
-    if (!std::isfinite(v)) in.fail("compile: non-finite optimizer hyperparameter");
-  }
-  std::unique_ptr<Loss> loss = rebuild(in, "compile", [&] { return make_loss(loss_name); });
-  std::unique_ptr<Optimizer> optimizer;
-  if (optimizer_name == "sgd") {
-    optimizer = rebuild(in, "compile", [&] { return std::make_unique<SGD>(sgd); });
-  } else if (optimizer_name == "adam") {
-    optimizer = rebuild(in, "compile", [&] { return std::make_unique<Adam>(adam); });
-  } else {
-    in.fail("compile: unknown optimizer '" + optimizer_name + "' (expected sgd or adam)");
-  }
-
-  // info
-  ModelInfo info;
-  info.class_names = in.strings("info: class name");
-  info.feature_names = in.strings("info: feature name");
-  if (in.flag("info: has_standardizer")) {
-    const std::uint64_t n = in.u64("info: standardizer size");
-    if (n != input_units) {
-      in.fail("info: the standardizer has " + std::to_string(n) + " features, the model " +
-              std::to_string(input_units) + " inputs");
-    }
-    if (n > in.remaining() / 8) in.fail("info: standardizer: needs more bytes than the payload has left");
-    Vector mean = Vector::from_shape({static_cast<std::size_t>(n)});
-    Vector scale = Vector::from_shape({static_cast<std::size_t>(n)});
-    in.f32s(mean.data(), mean.size(), "info: standardizer mean");
-    in.f32s(scale.data(), scale.size(), "info: standardizer scale");
-    info.standardizer = rebuild(in, "info", [&] { return Standardizer(std::move(mean), std::move(scale)); });
-  }
-  const std::size_t entries = in.count("info: metadata", 2 * min_string_bytes);
-  info.metadata.reserve(entries);
-  for (std::size_t i = 0; i < entries; ++i) {
-    std::string key = in.str("info: metadata key " + std::to_string(i));
-    std::string value = in.str("info: metadata value " + std::to_string(i));
-    info.metadata.emplace_back(std::move(key), std::move(value));
-  }
-  const std::string problem = info_problem(info, static_cast<std::size_t>(input_units), output_units);
-  if (!problem.empty()) in.fail("info: " + problem);
-
-  // weights (sizes were checked against the payload while reading the architecture)
-  std::vector<std::pair<Matrix, Vector>> weights;
-  for (const DenseRecord& record : dense_layers) {
-    const std::string where = layer_label(record.index, "dense");
-    const std::size_t inputs = record.layer->input_units();
-    const std::size_t units = record.layer->output_units();
-    Matrix kernel = Matrix::from_shape({inputs, units});
-    Vector bias = Vector::from_shape({units});
-    in.f32s(kernel.data(), kernel.size(), where + ": kernel");
-    in.f32s(bias.data(), bias.size(), where + ": bias");
-    if (!all_finite(kernel.data(), kernel.size()) || !all_finite(bias.data(), bias.size())) {
-      in.fail(where + ": non-finite weights (NaN or infinity)");
-    }
-    if (!record.layer->options().use_bias &&
-        std::any_of(bias.begin(), bias.end(), [](float b) { return b != 0.0f; })) {
-      in.fail(where + ": non-zero bias in a layer without bias");
-    }
-    weights.emplace_back(std::move(kernel), std::move(bias));
-  }
-  if (in.remaining() != 0) {
-    in.fail("payload: " + std::to_string(in.remaining()) + " unread bytes after the weights");
-  }
-
-  SavedModel saved;
-  rebuild(in, "model", [&] {
-    for (auto& layer : layers) saved.model.add(std::move(layer));
-    saved.model.compile(std::move(loss), std::move(optimizer), metrics);
-    saved.model.build(static_cast<std::size_t>(input_units));
-    for (std::size_t k = 0; k < dense_layers.size(); ++k) {
-      dense_layers[k].layer->set_weights(weights[k].first, weights[k].second);
-    }
-  });
-  saved.info = std::move(info);
-  return saved;
+  ByteReader in(bytes.data() + header_size, bytes.size() - header_size - trailer_size, source + ": invalid ",
+                "payload");
+  const std::uint32_t version = detail::get_u32(bytes.data() + 8);
+  detail::ModelRecord record = version == 1 ? detail::decode_v1_payload(in) : decode_v2_payload(in);
+  return assemble(record, in);
 }
 
 }  // namespace xdense

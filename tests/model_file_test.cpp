@@ -1,11 +1,13 @@
 // Tests of include/xdense/model_file.hpp: round trips (bit-identical predictions, info preserved),
-// the byte layout of docs/model-format.md (files written by an independent encoder here load as
-// documented), rejection of every kind of damaged or malformed file with a message naming the
-// problem, atomic saves, and the caller errors of save_model().
+// the byte layouts of docs/model-format.md (version 2 files and xdense 0.2's version 1 files,
+// written by independent encoders here, load as documented), rejection of every kind of damaged or
+// malformed file with a message naming the problem, atomic saves, and the caller errors of
+// save_model(). tests/component_model_test.cpp covers user-registered layers, losses, optimizers.
 
 #include "xdense/model_file.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 
@@ -236,6 +238,16 @@ TEST_F(ModelFile, ClassifierRoundTripIsBitIdentical) {
   EXPECT_EQ(loaded.model.input_units(), 4u);
   for (std::size_t i = 0; i < model.layer_count(); ++i) {
     EXPECT_EQ(loaded.model.layer(i).type_name(), model.layer(i).type_name()) << i;
+    EXPECT_EQ(loaded.model.layer(i).kind(), model.layer(i).kind()) << i;
+    EXPECT_EQ(loaded.model.layer(i).config(), model.layer(i).config()) << i;
+    const std::vector<Parameter> saved_weights = model.layer(i).weights();
+    const std::vector<Parameter> loaded_weights = loaded.model.layer(i).weights();
+    ASSERT_EQ(loaded_weights.size(), saved_weights.size()) << i;
+    for (std::size_t k = 0; k < saved_weights.size(); ++k) {
+      EXPECT_EQ(loaded_weights[k].name, saved_weights[k].name);
+      EXPECT_EQ(loaded_weights[k].shape, saved_weights[k].shape);
+      EXPECT_EQ(std::memcmp(loaded_weights[k].value, saved_weights[k].value, saved_weights[k].size * sizeof(float)), 0);
+    }
     if (const auto* a = dynamic_cast<const Activation*>(&model.layer(i))) {
       EXPECT_EQ(dynamic_cast<const Activation&>(loaded.model.layer(i)).spec(), a->spec());
     }
@@ -358,10 +370,10 @@ class Encoder {
     for (const auto& s : list) str(s);
   }
   /// Header + payload + CRC-32 trailer.
-  Bytes file() const {
+  Bytes file(std::uint32_t version) const {
     Bytes b = {'X', 'D', 'E', 'N', 'S', 'E', 'M', 0x1a};
     b.resize(24);
-    set_u32(b, 8, 1);
+    set_u32(b, 8, version);
     set_u32(b, 12, 0);
     set_u64(b, 16, payload_.size());
     b.insert(b.end(), payload_.begin(), payload_.end());
@@ -374,7 +386,108 @@ class Encoder {
   Bytes payload_;
 };
 
-/// One layer of a hand-written file.
+/// The info section, the same in both versions; the defaults fit a 2-input binary classifier.
+struct InfoSpec {
+  std::vector<std::string> class_names = {"no", "yes"};
+  std::vector<std::string> feature_names = {"a", "b"};
+  std::uint8_t has_standardizer = 1;
+  std::uint64_t standardizer_size = 2;
+  std::vector<float> mean = {1.0f, -1.0f};
+  std::vector<float> scale = {2.0f, 0.5f};
+  std::vector<std::pair<std::string, std::string>> metadata = {{"epochs", "10"}};
+
+  void encode_info(Encoder& e) const {
+    e.strings(class_names);
+    e.strings(feature_names);
+    e.u8(has_standardizer);
+    if (has_standardizer) {
+      e.u64(standardizer_size);
+      for (float v : mean) e.f32(v);
+      for (float v : scale) e.f32(v);
+    }
+    e.u32(static_cast<std::uint32_t>(metadata.size()));
+    for (const auto& [k, v] : metadata) {
+      e.str(k);
+      e.str(v);
+    }
+  }
+};
+
+// ---------------------------------------------------------------- version 2
+
+/// One named tensor of a hand-written version-2 layer.
+struct TensorSpec {
+  std::string name;
+  std::vector<std::uint64_t> shape;
+  std::vector<float> values;
+};
+
+/// `n` values i * 0.125 - 1 for i = first, first + 1, ...
+std::vector<float> ramp(std::size_t first, std::size_t n) {
+  std::vector<float> values;
+  for (std::size_t i = first; i < first + n; ++i) values.push_back(static_cast<float>(i) * 0.125f - 1.0f);
+  return values;
+}
+
+struct LayerSpecV2 {
+  std::string kind;
+  std::string config;
+  std::vector<TensorSpec> tensors;
+};
+
+/// A Dense layer (in -> units) as save_model() writes it, with ramp() weights.
+LayerSpecV2 dense_v2(std::size_t in, std::size_t units, bool use_bias = true) {
+  const Config config = {{"units", units},
+                         {"use_bias", use_bias},
+                         {"kernel_initializer", "glorot_uniform"},
+                         {"bias_initializer", "zeros"}};
+  LayerSpecV2 l{"Dense", config.dump(), {{"kernel", {in, units}, ramp(0, in * units)}}};
+  if (use_bias) l.tensors.push_back({"bias", {units}, ramp(in * units, units)});
+  return l;
+}
+
+LayerSpecV2 activation_v2(const std::string& spec) { return {"Activation", Config{{"activation", spec}}.dump(), {}}; }
+
+/// Every field of a hand-written version-2 file; the defaults are the model of FileSpec's defaults.
+struct FileSpecV2 : InfoSpec {
+  std::uint64_t input_units = 2;
+  std::vector<LayerSpecV2> layers = {dense_v2(2, 3), activation_v2("relu"), dense_v2(3, 1), activation_v2("sigmoid")};
+  std::string loss = "binary_crossentropy";
+  std::string loss_config = "{}";
+  std::string optimizer = "sgd";
+  std::string optimizer_config = Config{{"learning_rate", 0.1f}, {"momentum", 0.5f}, {"nesterov", true}}.dump();
+  std::vector<std::string> metrics = {"accuracy"};
+  Bytes extra;  ///< appended to the payload
+
+  Bytes encode() const {
+    Encoder e;
+    e.u64(input_units);
+    e.u32(static_cast<std::uint32_t>(layers.size()));
+    for (const LayerSpecV2& l : layers) {
+      e.str(l.kind);
+      e.str(l.config);
+      e.u32(static_cast<std::uint32_t>(l.tensors.size()));
+      for (const TensorSpec& t : l.tensors) {
+        e.str(t.name);
+        e.u32(static_cast<std::uint32_t>(t.shape.size()));
+        for (std::uint64_t d : t.shape) e.u64(d);
+        for (float v : t.values) e.f32(v);
+      }
+    }
+    e.str(loss);
+    e.str(loss_config);
+    e.str(optimizer);
+    e.str(optimizer_config);
+    e.strings(metrics);
+    encode_info(e);
+    for (unsigned char c : extra) e.u8(c);
+    return e.file(2);
+  }
+};
+
+// ---------------------------------------------------------------- version 1 (xdense 0.2), read only
+
+/// One layer of a hand-written version-1 file.
 struct LayerSpec {
   std::uint8_t kind = 1;
   std::uint64_t input_units = 0;
@@ -399,8 +512,8 @@ LayerSpec activation(const std::string& spec) {
   return l;
 }
 
-/// Every field of a hand-written file; the defaults make a valid 2-3-1 binary classifier.
-struct FileSpec {
+/// Every field of a hand-written version-1 file; the defaults make a valid 2-3-1 binary classifier.
+struct FileSpec : InfoSpec {
   std::uint64_t input_units = 2;
   std::vector<LayerSpec> layers = {dense(2, 3), activation("relu"), dense(3, 1), activation("sigmoid")};
   std::string loss = "binary_crossentropy";
@@ -412,13 +525,6 @@ struct FileSpec {
   float beta2 = 0.999f;
   float epsilon = 1e-7f;
   std::vector<std::string> metrics = {"accuracy"};
-  std::vector<std::string> class_names = {"no", "yes"};
-  std::vector<std::string> feature_names = {"a", "b"};
-  std::uint8_t has_standardizer = 1;
-  std::uint64_t standardizer_size = 2;
-  std::vector<float> mean = {1.0f, -1.0f};
-  std::vector<float> scale = {2.0f, 0.5f};
-  std::vector<std::pair<std::string, std::string>> metadata = {{"epochs", "10"}};
   /// Per Dense layer: kernel (row-major) then bias. Filled with i * 0.125 - 1 when left empty.
   std::vector<std::vector<float>> weights;
   Bytes extra;  ///< appended to the payload
@@ -448,19 +554,7 @@ struct FileSpec {
     e.f32(beta2);
     e.f32(epsilon);
     e.strings(metrics);
-    e.strings(class_names);
-    e.strings(feature_names);
-    e.u8(has_standardizer);
-    if (has_standardizer) {
-      e.u64(standardizer_size);
-      for (float v : mean) e.f32(v);
-      for (float v : scale) e.f32(v);
-    }
-    e.u32(static_cast<std::uint32_t>(metadata.size()));
-    for (const auto& [k, v] : metadata) {
-      e.str(k);
-      e.str(v);
-    }
+    encode_info(e);
     std::size_t d = 0;
     for (const LayerSpec& l : layers) {
       if (l.kind != 1) continue;
@@ -473,7 +567,7 @@ struct FileSpec {
       ++d;
     }
     for (unsigned char c : extra) e.u8(c);
-    return e.file();
+    return e.file(1);
   }
 };
 
@@ -489,14 +583,39 @@ TEST_F(ModelFile, HeaderAndTrailerAreAsDocumented) {
 
 TEST_F(ModelFile, SavedBytesMatchTheIndependentEncoder) {
   // Same model written both ways must give the same bytes: save_model follows the documented layout.
-  FileSpec spec;
+  const FileSpecV2 spec;
   write_bytes(path("hand.xdm"), spec.encode());
   SavedModel loaded = load_model(path("hand.xdm").string());
   save_model(path("resaved.xdm").string(), loaded.model, loaded.info);
-  spec.beta1 = AdamOptions{}.beta1;  // SGD files carry Adam's defaults in the unused fields
-  spec.beta2 = AdamOptions{}.beta2;
-  spec.epsilon = AdamOptions{}.epsilon;
   EXPECT_EQ(read_bytes(path("resaved.xdm")), spec.encode());
+}
+
+TEST_F(ModelFile, Version1FileResavesAsTheSameModelInVersion2) {
+  // A version-1 file maps onto the registries: Dense and Activation layers, SGD with its config.
+  write_bytes(path("v1.xdm"), FileSpec{}.encode());
+  SavedModel loaded = load_model(path("v1.xdm").string());
+  save_model(path("v2.xdm").string(), loaded.model, loaded.info);
+  EXPECT_EQ(read_bytes(path("v2.xdm")), FileSpecV2{}.encode());
+}
+
+TEST_F(ModelFile, Version2TensorsAreMatchedByName) {
+  FileSpecV2 spec;
+  std::vector<TensorSpec>& tensors = spec.layers[0].tensors;
+  std::swap(tensors[0], tensors[1]);  // bias stored before kernel
+  tensors[0].values = {0.5f, 0.25f, -10};
+  tensors[1].values = {1, 2, 3, -4, -5, -6};
+  write_bytes(path("named.xdm"), spec.encode());
+  SavedModel loaded = load_model(path("named.xdm").string());
+  const Layer& first = loaded.model.layer(0);
+  EXPECT_EQ(first.kind(), "Dense");
+  EXPECT_EQ(first.config().dump(), spec.layers[0].config);
+  const std::vector<Parameter> weights = first.weights();
+  ASSERT_EQ(weights.size(), 2u);
+  EXPECT_EQ(weights[0].name, "kernel");
+  EXPECT_EQ(weights[0].value[2], 3.0f);   // W(0, 2)
+  EXPECT_EQ(weights[0].value[3], -4.0f);  // W(1, 0)
+  EXPECT_EQ(weights[1].name, "bias");
+  EXPECT_EQ(weights[1].value[2], -10.0f);
 }
 
 TEST_F(ModelFile, HandWrittenFileLoadsAsDocumented) {
@@ -626,8 +745,8 @@ TEST_F(ModelFile, FutureVersionAsksForAnUpgrade) {
   fix_checksum(b);  // so that it is the version check, not the checksum, that fires
   write_bytes(path("future.xdm"), b);
   const std::string message = load_error(path("future.xdm"));
-  EXPECT_EQ(message, path("future.xdm").string() +
-                         ": format version 7 is newer than this xdense supports (1); upgrade xdense");
+  EXPECT_EQ(message, path("future.xdm").string() + ": format version 7 is newer than this xdense supports (" +
+                         std::to_string(model_format_version) + "); upgrade xdense");
   set_u32(b, 8, 0);
   fix_checksum(b);
   write_bytes(path("zero.xdm"), b);
@@ -666,7 +785,8 @@ TEST_F(ModelFile, EmptyMissingAndDirectoryPathsAreRejected) {
 // ---------------------------------------------------------------- well-formed files with invalid fields
 
 /// Writes `spec`, loads it, and checks the DataError names the file and contains `fragment`.
-void expect_invalid(const fs::path& file, const FileSpec& spec, const std::string& fragment) {
+template <typename Spec>
+void expect_invalid(const fs::path& file, const Spec& spec, const std::string& fragment) {
   write_bytes(file, spec.encode());
   const std::string message = load_error(file);
   EXPECT_TRUE(contains(message, file.string() + ": invalid ")) << message;
@@ -852,6 +972,123 @@ TEST_F(ModelFile, AbsurdLengthsAndCountsAreRejectedBeforeAllocating) {
   expect_invalid(file, spec, "architecture: input_units 4611686018427387904");
 }
 
+TEST_F(ModelFile, InvalidVersion2LayersAreRejected) {
+  const fs::path file = path("bad.xdm");
+  FileSpecV2 spec;
+  spec.layers[0].config = "{\"units\": 3,";
+  expect_invalid(file, spec, "layer 0 (Dense): config: invalid JSON: ");
+
+  spec = FileSpecV2{};
+  spec.layers[0].config = "[3]";
+  expect_invalid(file, spec, "layer 0 (Dense): config: expected a JSON object, found '[3]'");
+
+  spec = FileSpecV2{};
+  spec.layers[1].config = "{\"activation\": " + std::string(40, '[') + std::string(40, ']') + "}";
+  expect_invalid(file, spec, "layer 1 (Activation): config: nested deeper than 32 levels");
+
+  spec = FileSpecV2{};
+  spec.layers[0].kind = "Conv9";
+  expect_invalid(file, spec, "layer 0 (Conv9): unknown layer 'Conv9' (expected one of: Activation, Dense");
+
+  spec = FileSpecV2{};
+  spec.layers[0].config = R"({"units": 0})";
+  expect_invalid(file, spec, "layer 0 (Dense): Dense config: \"units\": expected a positive integer");
+
+  spec = FileSpecV2{};
+  spec.layers[1] = activation_v2("swish_unknown");
+  expect_invalid(file, spec, "layer 1 (Activation): unknown activation 'swish_unknown'");
+
+  spec = FileSpecV2{};
+  spec.layers[0].tensors.pop_back();
+  expect_invalid(file, spec, "layer 0 (Dense): missing tensor 'bias' (the layer has 'kernel' (2, 3), 'bias' (3,))");
+
+  spec = FileSpecV2{};
+  spec.layers[2].tensors.push_back({"gamma", {1}, {1.0f}});
+  expect_invalid(file, spec, "layer 2 (Dense): unexpected tensor 'gamma' (the layer has 'kernel' (3, 1), 'bias' (1,))");
+
+  spec = FileSpecV2{};
+  spec.layers[0] = dense_v2(2, 3, /*use_bias=*/false);
+  spec.layers[0].tensors.push_back({"bias", {3}, {0.0f, 0.0f, 0.0f}});
+  expect_invalid(file, spec, "layer 0 (Dense): unexpected tensor 'bias' (the layer has 'kernel' (2, 3))");
+
+  spec = FileSpecV2{};
+  spec.layers[0].tensors[1] = spec.layers[0].tensors[0];
+  expect_invalid(file, spec, "layer 0 (Dense): two tensors named 'kernel'");
+
+  spec = FileSpecV2{};
+  spec.layers[0].tensors[0].shape = {3, 2};
+  expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel' has shape (3, 2), the layer (2, 3)");
+
+  spec = FileSpecV2{};
+  spec.layers[0].tensors[0].shape = {1, 1, 1, 1, 1, 1, 1, 2, 3};
+  expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': rank 9 (expected 1 to 8)");
+  spec.layers[0].tensors[0].shape = {};
+  expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': rank 0 (expected 1 to 8)");
+
+  spec = FileSpecV2{};
+  spec.layers[0].tensors[0].shape = {std::uint64_t{1} << 40, std::uint64_t{1} << 40};  // 2^80 values: overflow
+  expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': shape (1099511627776,)... cannot fit in the");
+  spec.layers[0].tensors[0].shape = {100, 100};  // each fits in the bytes left, not their product
+  expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': shape (100, 100)... cannot fit in the");
+
+  spec = FileSpecV2{};
+  spec.layers[2].tensors[0].values[1] = std::nanf("");
+  expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel': non-finite weights (NaN or infinity)");
+
+  // A corrupted input width or config is refused before the layers are built for it.
+  spec = FileSpecV2{};
+  spec.input_units = std::uint64_t{1} << 30;
+  spec.has_standardizer = 0;
+  spec.feature_names.clear();
+  expect_invalid(file, spec, "layer 0 (Dense): built for 1073741824 inputs, its config makes far more weights than "
+                             "the 9 values the file stores for it");
+  spec = FileSpecV2{};
+  spec.layers[2].config = dense_v2(3, 1u << 22).config;
+  expect_invalid(file, spec, "layer 2 (Dense): built for 3 inputs, its config makes far more weights than the 4");
+
+  Bytes b = FileSpecV2{}.encode();
+  set_u32(b, 32, 0xffffffffu);  // layer count (after u64 input_units)
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "architecture: layer count 4294967295 cannot fit in the"));
+
+  b = FileSpecV2{}.encode();
+  set_u32(b, find_text(b, std::string("\x06\0\0\0kernel", 10)) - 4, 0x7fffffffu);  // tensor count of layer 0
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "layer 0 (Dense): tensor count 2147483647 cannot fit in the"));
+}
+
+TEST_F(ModelFile, InvalidVersion2CompileAndPayloadAreRejected) {
+  const fs::path file = path("bad.xdm");
+  using Edit = std::function<void(FileSpecV2&)>;
+  const std::vector<std::pair<Edit, std::string>> cases = {
+      {[](FileSpecV2& s) { s.loss = "hinge"; }, "compile: unknown loss 'hinge'"},
+      {[](FileSpecV2& s) { s.loss_config = "{"; }, "compile: loss config: invalid JSON"},
+      {[](FileSpecV2& s) { s.optimizer = "rmsprop"; }, "compile: unknown optimizer 'rmsprop' (expected one of: "},
+      {[](FileSpecV2& s) { s.optimizer_config = R"({"lr": 0.1})"; }, "compile: SGD config: \"lr\""},
+      {[](FileSpecV2& s) { s.optimizer_config = R"({"learning_rate": -0.1})"; }, "compile: "},
+      {[](FileSpecV2& s) { s.optimizer_config = R"({"learning_rate": 1e400})"; }, "compile: optimizer config: invalid JSON"},
+      {[](FileSpecV2& s) { s.metrics = {"auc"}; }, "model: "},
+      {[](FileSpecV2& s) { s.class_names = {"a", "b", "c"}; },
+       "info: 3 class names for a model with 1 output unit (at most 2)"},
+      {[](FileSpecV2& s) { s.extra = {0, 0, 0}; }, "payload: 3 unread bytes after the info"},
+  };
+  for (const auto& [edit, fragment] : cases) {
+    FileSpecV2 spec;
+    edit(spec);
+    expect_invalid(file, spec, fragment);
+  }
+
+  // Drop the last metadata value's bytes but keep the header consistent: the payload is short.
+  Bytes b = FileSpecV2{}.encode();
+  b.erase(b.end() - 6, b.end() - 4);
+  set_u64(b, 16, b.size() - 28);
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "info: metadata value 0: needs more bytes than the")) << load_error(file);
+}
+
 // ---------------------------------------------------------------- saving
 
 TEST_F(ModelFile, SavingOverAnExistingModelReplacesItAndLeavesNoTemporaryFiles) {
@@ -939,7 +1176,11 @@ TEST_F(ModelFile, SaveRejectsWhatTheFormatCannotReproduce) {
   a.add(std::make_unique<Dense>(2, 2)).add(std::make_unique<Unregistered>());
   a.compile("mse", "sgd");
   a.build(2);
-  EXPECT_TRUE(contains(save_error(a), "layer 1 (Unregistered): its spec 'model_file_unregistered' cannot be rebuilt"));
+  const std::string unregistered = save_error(a);
+  EXPECT_TRUE(contains(unregistered, "layer 1 (Unregistered): make_layer('Activation', "
+                                     "'{\"activation\":\"model_file_unregistered\"}') cannot rebuild it"))
+      << unregistered;
+  EXPECT_TRUE(contains(unregistered, "unknown activation 'model_file_unregistered'")) << unregistered;
 
   // A spec that rebuilds a different function (lossy number formatting, say) would load another model.
   class Lossy final : public ElementwiseActivation {
@@ -975,6 +1216,80 @@ TEST_F(ModelFile, SaveRejectsWhatTheFormatCannotReproduce) {
   EXPECT_TRUE(contains(save_error(d, info), "allows at most 1 MiB per string"));
 
   EXPECT_TRUE(listing(dir_).empty());
+}
+
+/// y = factor * x, without weights; its config() forgets the factor unless `describes_factor`.
+class ModelFileTimes final : public Layer {
+ public:
+  ModelFileTimes(std::string kind, float factor, bool describes_factor)
+      : kind_(std::move(kind)), factor_(factor), describes_factor_(describes_factor) {}
+  std::string type_name() const override { return "Times"; }
+  std::string kind() const override { return kind_; }
+  Config config() const override { return describes_factor_ ? Config{{"factor", factor_}} : Config::object(); }
+  void build(std::size_t input_units, Rng&) override { units_ = input_units; }
+  bool built() const override { return units_ != 0; }
+  std::size_t input_units() const override { return units_; }
+  std::size_t output_units() const override { return units_; }
+  void reserve(std::size_t) override {}
+  ConstMatrixView forward(ConstMatrixView x) override {
+    output_.assign(x.data, x.data + x.size());
+    for (float& v : output_) v *= factor_;
+    return {output_.data(), x.rows, x.cols};
+  }
+  ConstMatrixView backward(ConstMatrixView dy, bool) override {
+    gradient_.assign(dy.data, dy.data + dy.size());
+    for (float& v : gradient_) v *= factor_;
+    return {gradient_.data(), dy.rows, dy.cols};
+  }
+
+ private:
+  std::string kind_;
+  float factor_;
+  bool describes_factor_;
+  std::size_t units_ = 0;
+  std::vector<float> output_, gradient_;
+};
+
+TEST_F(ModelFile, UserLayersSaveOnlyWhenTheirKindAndConfigRebuildThem) {
+  const auto model_with = [](float factor, const std::string& kind, bool describes_factor) {
+    Sequential model;
+    model.add(std::make_unique<Dense>(2, 3)).add(std::make_unique<ModelFileTimes>(kind, factor, describes_factor));
+    model.compile("mse", "sgd");
+    model.build(3);
+    return model;
+  };
+  const std::string file = path("times.xdm").string();
+
+  // Not registered: the file could not be loaded.
+  Sequential unregistered = model_with(2.0f, "ModelFileUnregisteredTimes", true);
+  const std::string refused =
+      error_of<InvalidArgument>([&] { save_model(file, unregistered, ModelInfo{}); });
+  EXPECT_TRUE(contains(refused, "save_model: layer 1 (Times): make_layer('ModelFileUnregisteredTimes', "
+                                "'{\"factor\":2.0}') cannot rebuild it, so the file could not be loaded "
+                                "(register_layer() its kind first): unknown layer 'ModelFileUnregisteredTimes'"))
+      << refused;
+
+  // Registered: saves and loads, bit for bit.
+  register_layer("ModelFileTimes", [](const Config& config) {
+    ConfigReader in(config, "ModelFileTimes");
+    const bool described = in.has("factor");
+    const float factor = in.real("factor", 1.0f);
+    in.finish();
+    return std::make_unique<ModelFileTimes>("ModelFileTimes", factor, described);
+  });
+  Sequential registered = model_with(2.0f, "ModelFileTimes", true);
+  save_model(file, registered, ModelInfo{});
+  SavedModel loaded = load_model(file);
+  EXPECT_EQ(loaded.model.layer(1).kind(), "ModelFileTimes");
+  EXPECT_EQ(loaded.model.layer(1).config(), registered.layer(1).config());
+  const Matrix x = random_matrix(4, 3, 12);
+  EXPECT_TRUE(bit_identical(registered.predict(x), loaded.model.predict(x)));
+
+  // A config that forgets a setting rebuilds another layer: refused on the probe batch.
+  Sequential forgetful = model_with(2.0f, "ModelFileTimes", false);
+  EXPECT_TRUE(contains(error_of<InvalidArgument>([&] { save_model(file, forgetful, ModelInfo{}); }),
+                       "layer 1 (Times): make_layer('ModelFileTimes', '{}') computes different values than the layer"));
+  EXPECT_EQ(listing(dir_), std::vector<std::string>{"times.xdm"});
 }
 
 }  // namespace

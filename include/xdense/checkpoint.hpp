@@ -28,8 +28,9 @@ struct Checkpoint {
   TrainingState state;
 };
 
-/// Current checkpoint format version.
-constexpr std::uint32_t checkpoint_format_version = 1;
+/// Current checkpoint format version. Version 2 holds a version-2 model and names each optimizer
+/// array by its slot and parameter; version-1 checkpoints (xdense 0.2) still load.
+constexpr std::uint32_t checkpoint_format_version = 2;
 
 /// Captures `model`'s optimizer and random engine state after `epochs_done` epochs.
 TrainingState capture_training_state(Sequential& model, std::size_t epochs_done, const History& history);
@@ -41,7 +42,8 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelInfo
 /// corrupted, of a newer version, or inconsistent with its model.
 Checkpoint load_checkpoint(const std::string& path);
 
-/// Puts a loaded checkpoint's optimizer and random engine state back into its model.
+/// Puts a loaded checkpoint's optimizer and random engine state back into its model; DataError when
+/// the state does not fit the model's optimizer (array sizes, slot names).
 void restore_training_state(Checkpoint& checkpoint);
 
 }  // namespace xdense

@@ -43,21 +43,26 @@ struct SavedModel {
   ModelInfo info;
 };
 
-/// Current format version written by save_model().
-constexpr std::uint32_t model_format_version = 1;
+/// Current format version written by save_model(). Version 2 stores each layer as its kind, config
+/// and named tensors, and the loss and optimizer as name and config; version-1 files (xdense 0.2)
+/// still load.
+constexpr std::uint32_t model_format_version = 2;
 
 /// Writes `model` and `info` to `path` atomically: a temporary "<path>.tmp-XXXXXX" in the same
 /// folder is written and fsynced, then renamed over `path`; on any failure the temporary file is
 /// removed and an existing `path` is left untouched. A symbolic link is followed (its target is
 /// replaced, the link kept); a device, FIFO, socket or directory is refused (atomic_file.hpp).
 /// Throws StateError unless the model is built and compiled; InvalidArgument for what the format
-/// cannot hold faithfully (a layer that is neither Dense nor Activation, an activation whose spec()
-/// does not rebuild it through make_activation(), a loss or optimizer not resolvable by name,
-/// non-finite weights, info inconsistent with the model, a string over 1 MiB); DataError naming
-/// `path` on an I/O failure.
+/// cannot hold faithfully: a layer that make_layer(kind(), config()) does not rebuild (an unregistered
+/// kind, or a config that loses information: the rebuilt layer must have the same weights by name
+/// and shape and compute the same values), a loss or optimizer that make_loss()/make_optimizer()
+/// do not rebuild from name() and config(), a config holding NaN or infinity, non-finite weights,
+/// info inconsistent with the model, a string over 1 MiB; DataError naming `path` on an I/O failure.
 void save_model(const std::string& path, Sequential& model, const ModelInfo& info);
 
-/// Reads and fully validates a model file, then rebuilds the compiled, built model with its weights.
+/// Reads and fully validates a model file (version 1 or 2), then rebuilds the compiled, built model
+/// with its weights through the registries (make_layer, make_loss, make_optimizer): a user's
+/// component must be registered before its model is loaded.
 /// Throws DataError "<path>: <what is wrong>" for a missing or unreadable file, a file that is not an
 /// xdense model, a newer format version, a checksum mismatch, truncation, trailing bytes or any
 /// invalid field. Optimizer state (moments, step count) is not saved: training resumes afresh.
