@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "xdense/activations.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
@@ -71,8 +70,8 @@ struct Registry {
   std::mutex mutex;
   std::map<std::string, ActivationFactory> factories;  // canonical name -> factory
   std::map<std::string, std::string> aliases;          // alias -> canonical name
-  // Built-ins: canonical name -> an example argument ("" for none), for the message about
-  // empty brackets. Activations registered by users are not listed (their arguments are unknown).
+  // Canonical name -> an example of its arguments ("" for none), for the message about empty
+  // brackets; only for activations registered with one (register_activation's last argument).
   std::map<std::string, std::string> example_arguments;
 };
 
@@ -81,74 +80,16 @@ std::string lowercase(std::string s) {
   return s;
 }
 
-void expect_no_arguments(const std::string& name, const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    std::string received;
-    for (const auto& a : args) received += (received.empty() ? "" : ", ") + a;
-    throw InvalidArgument("activation '" + name + "' takes no arguments, received '" + name + "(" + received + ")'");
-  }
-}
-
-template <class T>
-ActivationFactory no_argument_factory(const std::string& name) {
-  return [name](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-    expect_no_arguments(name, args);
-    return std::make_unique<T>();
-  };
-}
-
 void add(Registry& r, const std::string& name, ActivationFactory factory, const std::vector<std::string>& aliases) {
   r.factories[name] = std::move(factory);
   r.aliases[name] = name;
   for (const auto& alias : aliases) r.aliases[lowercase(alias)] = name;
 }
 
-void add_built_ins(Registry& built_in) {
-  add(built_in, "linear", no_argument_factory<Linear>("linear"), {"identity"});
-  add(built_in, "binary_step",
-      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-        if (args.empty()) return std::make_unique<BinaryStep>();
-        const std::string option = lowercase(args[0]);
-        if (args.size() == 1 && (option == "ste" || option == "straight_through")) {
-          return std::make_unique<BinaryStep>(true);
-        }
-        throw InvalidArgument(
-            "activation 'binary_step' accepts the single argument 'ste' "
-            "(straight-through estimator), received '" +
-            args[0] + "'");
-      },
-      {"step", "heaviside"});
-  add(built_in, "binary_step_ste",
-      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-        expect_no_arguments("binary_step_ste", args);
-        return std::make_unique<BinaryStep>(true);
-      },
-      {});
-  add(built_in, "sigmoid", no_argument_factory<Sigmoid>("sigmoid"), {"logistic"});
-  add(built_in, "tanh", no_argument_factory<Tanh>("tanh"), {});
-  add(built_in, "relu", no_argument_factory<ReLU>("relu"), {});
-  add(built_in, "leaky_relu",
-      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
-        if (args.empty()) return std::make_unique<LeakyReLU>();
-        if (args.size() != 1) {
-          throw InvalidArgument("activation 'leaky_relu' takes one argument (the slope), received " +
-                                std::to_string(args.size()));
-        }
-        return std::make_unique<LeakyReLU>(parse_activation_argument("leaky_relu", args[0]));
-      },
-      {"leakyrelu", "lrelu"});
-  add(built_in, "softmax", no_argument_factory<Softmax>("softmax"), {});
-  for (const auto& entry : built_in.factories) built_in.example_arguments[entry.first] = "";
-  built_in.example_arguments["leaky_relu"] = "0.3";
-  built_in.example_arguments["binary_step"] = "ste";
-}
-
 Registry& registry() {
   // Function-local static: built on first use, so registration order across
   // translation units does not matter.
   static Registry r;
-  static const bool initialised = (add_built_ins(r), true);
-  (void)initialised;
   return r;
 }
 
@@ -165,7 +106,16 @@ const bool registered = (register_layer("Activation", activation_layer_from_conf
 
 }  // namespace
 
-void register_activation(const std::string& name, ActivationFactory factory, const std::vector<std::string>& aliases) {
+void expect_no_activation_arguments(const std::string& name, const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::string received;
+    for (const auto& a : args) received += (received.empty() ? "" : ", ") + a;
+    throw InvalidArgument("activation '" + name + "' takes no arguments, received '" + name + "(" + received + ")'");
+  }
+}
+
+void register_activation(const std::string& name, ActivationFactory factory, const std::vector<std::string>& aliases,
+                         const std::optional<std::string>& example_arguments) {
   const std::string canonical = lowercase(trim(name));
   if (canonical.empty() || canonical.find_first_of("(), ") != std::string::npos) {
     throw InvalidArgument("register_activation: expected a name without spaces or parentheses, received '" + name +
@@ -175,7 +125,11 @@ void register_activation(const std::string& name, ActivationFactory factory, con
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   add(r, canonical, std::move(factory), aliases);
-  r.example_arguments.erase(canonical);  // a replaced built-in's arguments are no longer known
+  if (example_arguments) {
+    r.example_arguments[canonical] = *example_arguments;
+  } else {
+    r.example_arguments.erase(canonical);  // a replaced entry's arguments are no longer known
+  }
 }
 
 std::vector<std::string> activation_names() {

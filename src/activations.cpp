@@ -1,6 +1,7 @@
 #include "xdense/activations.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -170,5 +171,49 @@ void Softmax::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy,
     for (std::size_t c = 0; c < y.cols; ++c) out[c] = p[c] * (g[c] - dot);
   }
 }
+
+// ---------------------------------------------------------------- registration
+
+namespace {
+
+bool is_straight_through_option(std::string option) {
+  for (char& c : option) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return option == "ste" || option == "straight_through";
+}
+
+std::unique_ptr<Activation> make_binary_step(const std::vector<std::string>& args) {
+  if (args.empty()) return std::make_unique<BinaryStep>();
+  if (args.size() == 1 && is_straight_through_option(args[0])) return std::make_unique<BinaryStep>(true);
+  throw InvalidArgument("activation 'binary_step' accepts the single argument 'ste' (straight-through estimator), "
+                        "received '" + args[0] + "'");
+}
+
+std::unique_ptr<Activation> make_leaky_relu(const std::vector<std::string>& args) {
+  if (args.empty()) return std::make_unique<LeakyReLU>();
+  if (args.size() != 1) {
+    throw InvalidArgument("activation 'leaky_relu' takes one argument (the slope), received " +
+                          std::to_string(args.size()));
+  }
+  return std::make_unique<LeakyReLU>(parse_activation_argument("leaky_relu", args[0]));
+}
+
+const bool registered = [] {
+  register_activation("linear", activation_without_arguments<Linear>("linear"), {"identity"}, "");
+  register_activation("binary_step", make_binary_step, {"step", "heaviside"}, "ste");
+  register_activation("binary_step_ste",
+                      [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+                        expect_no_activation_arguments("binary_step_ste", args);
+                        return std::make_unique<BinaryStep>(true);
+                      },
+                      {}, "");
+  register_activation("sigmoid", activation_without_arguments<Sigmoid>("sigmoid"), {"logistic"}, "");
+  register_activation("tanh", activation_without_arguments<Tanh>("tanh"), {}, "");
+  register_activation("relu", activation_without_arguments<ReLU>("relu"), {}, "");
+  register_activation("leaky_relu", make_leaky_relu, {"leakyrelu", "lrelu"}, "0.3");
+  register_activation("softmax", activation_without_arguments<Softmax>("softmax"), {}, "");
+  return true;
+}();
+
+}  // namespace
 
 }  // namespace xdense

@@ -286,6 +286,24 @@ TEST(MakeActivation, EmptyBracketsAreRefusedWithWhatToWrite) {
   EXPECT_TRUE(contains(error_for("swish()"), "unknown activation 'swish()'"));
 }
 
+// A user's activation registers as the built-ins do (they register from their own .cpp), with an
+// example of its arguments for the same message; without one, the message cannot suggest any.
+TEST(MakeActivation, RegisteredExampleArgumentsReachTheEmptyBracketsMessage) {
+  const ActivationFactory scaled = [](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+    if (args.size() > 1) throw InvalidArgument("scaled_test_relu takes one argument");
+    if (args.empty()) return std::make_unique<LeakyReLU>(0.5f);
+    return std::make_unique<LeakyReLU>(parse_activation_argument("scaled_test_relu", args[0]));
+  };
+  register_activation("scaled_test_relu", scaled, {}, "0.5");
+  EXPECT_TRUE(contains(error_for("scaled_test_relu()"), "write scaled_test_relu or scaled_test_relu(0.5)"));
+  register_activation("scaled_test_relu", scaled);  // replaced without an example
+  const std::string message = error_for("scaled_test_relu()");
+  EXPECT_TRUE(contains(message, "put the arguments inside the brackets")) << message;
+  register_activation("plain_test_relu", activation_without_arguments<ReLU>("plain_test_relu"), {}, "");
+  EXPECT_TRUE(contains(error_for("plain_test_relu(1)"), "activation 'plain_test_relu' takes no arguments"));
+  EXPECT_EQ(make_activation("plain_test_relu")->spec(), "relu");
+}
+
 TEST(MakeActivation, MalformedBracketsAndArgumentsSayWhatIsWrong) {
   struct Case {
     const char* spec;

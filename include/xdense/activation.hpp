@@ -1,12 +1,12 @@
 #pragma once
 /// \file
 /// The Activation interface and the registry that resolves activations by name.
-/// Built-in activations live in activations.hpp; users add their own by
-/// subclassing Activation (or ElementwiseActivation) and, if they want them
-/// resolvable by name, calling register_activation().
+/// Built-in activations live in activations.hpp, each registered from its own .cpp; users add
+/// their own by subclassing Activation (or ElementwiseActivation) and calling register_activation().
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,8 +79,24 @@ class ElementwiseActivation : public Activation {
 using ActivationFactory = std::function<std::unique_ptr<Activation>(const std::vector<std::string>& args)>;
 
 /// Adds `name` (and `aliases`) to the registry; replaces an existing entry of the same name.
+/// `example_arguments` shows how its arguments read ("0.3"; "" when it takes none) in the message
+/// for "name()" with empty brackets. Built-ins register themselves this way in their own .cpp.
 void register_activation(const std::string& name, ActivationFactory factory,
-                         const std::vector<std::string>& aliases = {});
+                         const std::vector<std::string>& aliases = {},
+                         const std::optional<std::string>& example_arguments = std::nullopt);
+
+/// Throws InvalidArgument "activation 'name' takes no arguments, ..." unless `args` is empty.
+void expect_no_activation_arguments(const std::string& name, const std::vector<std::string>& args);
+
+/// A factory for activation `T` that takes no arguments: `register_activation("relu",
+/// activation_without_arguments<ReLU>("relu"))`.
+template <class T>
+ActivationFactory activation_without_arguments(const std::string& name) {
+  return [name](const std::vector<std::string>& args) -> std::unique_ptr<Activation> {
+    expect_no_activation_arguments(name, args);
+    return std::make_unique<T>();
+  };
+}
 
 /// Resolves "relu", "leaky_relu(0.1)", "binary_step(ste)", ... (case-insensitive names).
 /// Throws InvalidArgument naming the known activations for an unknown name or bad arguments.
