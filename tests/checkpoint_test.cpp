@@ -206,5 +206,76 @@ TEST(Checkpoint, ReadsOnlyWhatItsStructureDeclares) {
   EXPECT_EQ(error_for(long_model), file.string() + ": invalid checkpoint: the model length exceeds the file");
 }
 
+std::string read_all(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// `bytes` with the u32 at `at` replaced. The checksum is checked once the structure is read, so a
+/// structural error is reported first.
+std::string patched(std::string bytes, std::size_t at, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<char>(value >> (8 * i));
+  return bytes;
+}
+
+std::string load_error(const fs::path& file, const std::string& bytes) {
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    load_checkpoint(file.string());
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "no DataError";
+}
+
+TEST(Checkpoint, Version2NamesEachOptimizerArrayBySlotAndParameter) {
+  const Data d = circles_like(48);
+  Sequential model = make_model();
+  const History h = model.fit(d.x, d.y, options(1));
+  const fs::path file = temp_file("named.xdc");
+  save_checkpoint(file.string(), model, {}, capture_training_state(model, 1, h));
+  const std::string good = read_all(file);
+  EXPECT_EQ(good.substr(0, 12), std::string("XDNSCKPT\x02\0\0\0", 12));  // magic, version 2
+
+  Checkpoint checkpoint = load_checkpoint(file.string());
+  const std::size_t parameters = model.parameters().size();
+  ASSERT_EQ(checkpoint.state.optimizer.slots.size(), 2 * parameters);
+  EXPECT_EQ(checkpoint.state.optimizer.names, model.optimizer()->state().names);
+  EXPECT_NO_THROW(restore_training_state(checkpoint));
+
+  // Each array's parameter index must be its place within its slot: "momentum" arrays 0, 1, ...
+  const std::string slot = std::string("\x08\0\0\0momentum", 12);
+  const std::size_t second = good.find(slot, good.find(slot) + 1);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_EQ(load_error(file, patched(good, second + 12, 5)),
+            file.string() + ": invalid checkpoint: optimizer array 1 ('momentum'): parameter index 5, expected 1 "
+                            "(arrays are grouped by slot, in parameter order)");
+  EXPECT_NE(load_error(file, patched(good, good.find(slot) - 4, 0x7fffffffu))
+                .find("invalid checkpoint: optimizer array count 2147483647 cannot fit in the"),
+            std::string::npos);
+  const std::string future = load_error(file, patched(good, 8, 9));
+  EXPECT_EQ(future, file.string() + ": checkpoint format version 9 is newer than this xdense supports (" +
+                        std::to_string(checkpoint_format_version) + "); upgrade xdense");
+}
+
+TEST(Checkpoint, RestoreRefusesSlotsNamedForAnotherOptimizer) {
+  const Data d = circles_like(48);
+  Sequential model = make_model();
+  const History h = model.fit(d.x, d.y, options(1));
+  TrainingState state = capture_training_state(model, 1, h);
+  for (std::string& name : state.optimizer.names) name = "m_" + name;  // SGD-like names for Adam's arrays
+  const fs::path file = temp_file("renamed.xdc");
+  save_checkpoint(file.string(), model, {}, state);
+  Checkpoint checkpoint = load_checkpoint(file.string());
+  try {
+    restore_training_state(checkpoint);
+    ADD_FAILURE() << "restored arrays of other slots";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("not this optimizer's slots (momentum, velocity per parameter)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace xdense
