@@ -109,8 +109,8 @@ std::vector<NamedParameter> named_parameters(Sequential& model) {
   std::map<std::string, std::size_t> seen;  // layers of each kind so far
   for (std::size_t i = 0; i < model.layer_count(); ++i) {
     Layer& layer = model.layer(i);
-    std::vector<Parameter> parameters = layer.parameters();
-    std::string kind = layer.type_name();
+    std::vector<Parameter> parameters = layer.weights();  // trainable, then non-trainable state
+    std::string kind = layer.kind();
     for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const std::size_t index = seen[kind]++;
     for (Parameter& p : parameters) {

@@ -53,14 +53,16 @@ void refuse_same_files(const std::vector<std::pair<std::string, std::string>>& o
 /// exists so the message is the same as for every other output: "PATH: folder 'F' does not exist".
 OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, const WriteOptions& options = {});
 
-/// A model parameter with the file stem `xdense export --npy` gives it: "<kind>_<i>_<name>",
-/// kind the layer's type in lower case and i counting the layers of that kind ("dense_0_kernel").
+/// A layer's named array with the file stem `xdense export --npy` gives it: "<kind>_<i>_<name>",
+/// kind the layer's registered kind in lower case, i counting the layers of that kind and name the
+/// array's own ("dense_0_kernel", later "batch_normalization_0_moving_mean").
 struct NamedParameter {
   std::string stem;
   Parameter parameter;
 };
 
-/// Every parameter of the (built) model, in layer order, with its stem.
+/// Every array of the (built) model (Layer::weights(): trainable, then non-trainable state), in
+/// layer order, with its stem.
 std::vector<NamedParameter> named_parameters(Sequential& model);
 
 /// Value of metadata `key`, or "" when absent.
