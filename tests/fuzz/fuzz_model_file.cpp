@@ -3,8 +3,8 @@
 // of everything before it; random bytes would almost never get past it, so the harness writes the
 // correct checksum into the last 4 bytes of every input of at least 28 bytes (a model's header +
 // checksum) and the fuzzer explores the parsers behind it (the magic bytes pick which one gets
-// further; seeds of both are in corpus/model_file/). Both compare the lengths their headers declare
-// with the file's size before reading on. Any exception other than xdense::Error, any crash, leak,
+// further; seeds of both, versions 1 and 2, are in corpus/model_file/). Both compare the lengths
+// their headers declare with the file's size before reading on. Any exception other than xdense::Error, any crash, leak,
 // undefined behaviour, or an allocation beyond -malloc_limit_mb is a finding.
 
 #include <zlib.h>

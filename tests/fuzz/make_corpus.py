@@ -142,14 +142,97 @@ class ModelWriter:
         for item in items:
             self.string(item)
 
-    def file(self):
-        header = b"XDENSEM\x1a" + struct.pack("<IIQ", 1, 0, len(self.payload))
+    def file(self, version=1):
+        header = b"XDENSEM\x1a" + struct.pack("<IIQ", version, 0, len(self.payload))
         body = header + self.payload
         return body + struct.pack("<I", zlib.crc32(body))
 
 
+def write_info(w, classes, features, standardizer, metadata):
+    """The info section, the same in versions 1 and 2."""
+    w.strings(list(classes))
+    w.strings(list(features))
+    if standardizer:
+        w.u8(1)
+        w.u64(len(standardizer[0]))
+        w.f32(*standardizer[0])
+        w.f32(*standardizer[1])
+    else:
+        w.u8(0)
+    w.u32(len(metadata))
+    for key, value in metadata:
+        w.string(key)
+        w.string(value)
+
+
+def compact_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def model_file_v2(input_units, layers, loss, optimizer, optimizer_config, metrics=(), classes=(), features=(),
+                  standardizer=None, metadata=()):
+    """Version 2. layers: (kind, config, [(name, shape, values), ...])."""
+    w = ModelWriter()
+    w.u64(input_units)
+    w.u32(len(layers))
+    for kind, config, tensors in layers:
+        w.string(kind)
+        w.string(compact_json(config))
+        w.u32(len(tensors))
+        for name, shape, values in tensors:
+            w.string(name)
+            w.u32(len(shape))
+            for d in shape:
+                w.u64(d)
+            w.f32(*values)
+    w.string(loss)
+    w.string("{}")
+    w.string(optimizer)
+    w.string(compact_json(optimizer_config))
+    w.strings(list(metrics))
+    write_info(w, classes, features, standardizer, metadata)
+    return w.file(2)
+
+
+def dense_v2(inputs, units, kernel, bias=None):
+    config = {"units": units, "use_bias": bias is not None, "kernel_initializer": "glorot_uniform",
+              "bias_initializer": "zeros"}
+    tensors = [("kernel", (inputs, units), kernel)] + ([("bias", (units,), bias)] if bias is not None else [])
+    return ("Dense", config, tensors)
+
+
+def activation_v2(spec):
+    return ("Activation", {"activation": spec}, [])
+
+
+def model_file_v2_corpus():
+    adam = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+    sgd = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True}
+    iris = model_file_v2(
+        2, [dense_v2(2, 3, [0.1, -0.2, 0.3, 0.4, 0.5, -0.6], [0.0, 0.1, -0.1]), activation_v2("relu"),
+            dense_v2(3, 2, [1, 2, 3, 4, 5, 6], [0.5, -0.5]), activation_v2("softmax")],
+        "categorical_crossentropy", "adam", adam, metrics=["accuracy"], classes=["cat", "dog"], features=["x", "y"],
+        standardizer=([0.5, -1.0], [2.0, 0.25]), metadata=[("epochs", "10"), ("seed", "1")])
+    write("model_file", "v2_two_layer_softmax.xdm", iris)
+    no_bias = model_file_v2(3, [dense_v2(3, 1, [1, -1, 0.5]), activation_v2("sigmoid")], "binary_crossentropy", "sgd",
+                            sgd, classes=["no", "yes"])
+    write("model_file", "v2_sigmoid_sgd_no_bias.xdm", no_bias)
+    # The documentation's 391-byte example.
+    write("model_file", "v2_format_doc_example.xdm", model_file_v2(
+        1, [dense_v2(1, 1, [2.0], [0.5]), activation_v2("linear")], "mean_squared_error", "sgd",
+        {"learning_rate": 0.009999999776482582, "momentum": 0.0, "nesterov": False}, metadata=[("seed", "1")]))
+    write("model_file", "v2_truncated.xdm", iris[:90])
+    deep = model_file_v2(2, [("Activation", {"activation": "relu", "x": [[[[[[[[1]]]]]]]]}, [])], "mean_squared_error",
+                         "sgd", sgd)
+    write("model_file", "v2_config_nested.xdm", deep)
+    write("model_file", "v2_rank_9.xdm", model_file_v2(
+        1, [("Dense", {"units": 1}, [("kernel", (1,) * 9, [1.0]), ("bias", (1,), [0.0])])], "mean_squared_error",
+        "sgd", sgd))
+    checkpoint_v2_corpus(no_bias)
+
+
 def model_file(layers, loss, optimizer, metrics=(), classes=(), features=(), standardizer=None, metadata=()):
-    """layers: ("dense", inputs, units, use_bias, kernel, bias) or ("activation", spec)."""
+    """Version 1 (xdense 0.2). layers: ("dense", inputs, units, use_bias, kernel, bias) or ("activation", spec)."""
     w = ModelWriter()
     first = layers[0]
     w.u64(first[1] if first[0] == "dense" else 2)
@@ -173,19 +256,7 @@ def model_file(layers, loss, optimizer, metrics=(), classes=(), features=(), sta
     w.u8(1 if nesterov else 0)
     w.f32(beta1, beta2, epsilon)
     w.strings(list(metrics))
-    w.strings(list(classes))
-    w.strings(list(features))
-    if standardizer:
-        w.u8(1)
-        w.u64(len(standardizer[0]))
-        w.f32(*standardizer[0])
-        w.f32(*standardizer[1])
-    else:
-        w.u8(0)
-    w.u32(len(metadata))
-    for key, value in metadata:
-        w.string(key)
-        w.string(value)
+    write_info(w, classes, features, standardizer, metadata)
     for layer in layers:
         if layer[0] == "dense":
             w.f32(*layer[4])
@@ -224,8 +295,9 @@ def model_file_corpus():
 # ------------------------------------------------------------------------------ checkpoint
 # Fuzzed by fuzz_model_file too (its CRC-32 trailer is the same convention): magic "XDNSCKPT",
 # u32 version, u64 model length, the model file, u64 epochs done, u32 + bytes random engine state,
-# u64 optimizer iterations, u32 slot count, per slot u64 n + n f32, u32 history length, per epoch
-# u64 epoch + 5 f64, then a CRC-32 of everything before it (src/checkpoint.cpp).
+# u64 optimizer iterations, u32 slot count, per slot (version 2: string slot name + u32 parameter
+# index) u64 n + n f32, u32 history length, per epoch u64 epoch + 5 f64, then a CRC-32 of
+# everything before it (docs/model-format.md, "Checkpoints").
 
 def checkpoint(model, epochs, slots, rng=" ".join(str(i) for i in range(1, 313)) + " 312"):
     body = b"XDNSCKPT" + struct.pack("<IQ", 1, len(model)) + model
@@ -252,8 +324,30 @@ def checkpoint_corpus(model):
     write("model_file", "checkpoint_claims_2pow32_slot.xdc", bytes(huge_slot))
 
 
+def checkpoint_v2(model, epochs, slots, rng=" ".join(str(i) for i in range(1, 313)) + " 312"):
+    """Version 2: slots are (slot name, parameter index, values)."""
+    body = b"XDNSCKPT" + struct.pack("<IQ", 2, len(model)) + model
+    body += struct.pack("<QI", len(epochs), len(rng)) + rng.encode("ascii")
+    body += struct.pack("<QI", 3 * len(epochs), len(slots))
+    for name, index, values in slots:
+        data = name.encode("ascii")
+        body += struct.pack("<I", len(data)) + data + struct.pack("<IQ%df" % len(values), index, len(values), *values)
+    body += struct.pack("<I", len(epochs))
+    for i, (loss, accuracy) in enumerate(epochs):
+        body += struct.pack("<Q5d", i + 1, loss, accuracy, 0.0, 0.0, 0.25)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def checkpoint_v2_corpus(model):
+    write("model_file", "v2_checkpoint_sgd_momentum.xdc",
+          checkpoint_v2(model, [(0.7, 0.5), (0.6, 0.75)], [("momentum", 0, [0.01, -0.02, 0.03])]))
+    write("model_file", "v2_checkpoint_wrong_index.xdc",
+          checkpoint_v2(model, [(0.7, 0.5)], [("momentum", 3, [0.01, -0.02, 0.03])]))
+
+
 def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
+    model_file_v2_corpus()
     csv_corpus()
     idx_corpus()
     npy_corpus()
