@@ -141,6 +141,12 @@ std::vector<Parameter> Dense::parameters() const {
   return params;
 }
 
+std::optional<LayerShape> Dense::shape_for(std::size_t input_units) const {
+  LayerShape shape{units_, {{"kernel", {input_units, units_}}}};
+  if (options_.use_bias) shape.weights.push_back({"bias", {units_}});
+  return shape;
+}
+
 Config Dense::config() const {
   return {{"units", units_},
           {"use_bias", options_.use_bias},

@@ -170,6 +170,17 @@ void check_layer_rebuilds(Layer& layer, std::size_t index, const std::string& ki
   const std::vector<Parameter> original = layer.weights();
   const std::vector<Parameter> copy = rebuilt->weights();
   const std::string original_text = weights_text(original);
+  if (const std::optional<LayerShape> declared = layer.shape_for(layer.input_units())) {
+    bool same = declared->output_units == layer.output_units() && declared->weights.size() == original.size();
+    for (std::size_t k = 0; same && k < original.size(); ++k) {
+      same = declared->weights[k].first == original[k].name && declared->weights[k].second == shape_of(original[k]);
+    }
+    if (!same) {
+      throw InvalidArgument(where + ": its shape_for(" + std::to_string(layer.input_units()) +
+                            ") does not declare what it holds (" + std::to_string(layer.output_units()) +
+                            " outputs and weights " + original_text + "), so a loader would refuse the file");
+    }
+  }
   if (weights_text(copy) != original_text || rebuilt->output_units() != layer.output_units()) {
     throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
                           ") rebuilds a layer with " + std::to_string(rebuilt->output_units()) +
@@ -482,28 +493,50 @@ detail::ModelRecord decode_v2_payload(ByteReader& in) {
 
 /// Copies the stored tensors of `record` into `layer`'s weights, by name: each weight stored once,
 /// with its shape, and nothing else stored.
+/// Names and shapes of a layer's arrays, as LayerShape lists them.
+using ArrayShapes = std::vector<std::pair<std::string, std::vector<std::size_t>>>;
+
+/// "'kernel' (4, 8), 'bias' (8,)": arrays for messages.
+std::string shapes_text(const ArrayShapes& shapes) {
+  if (shapes.empty()) return "none";
+  std::string text;
+  for (const auto& [name, dims] : shapes) text += (text.empty() ? "" : ", ") + quote_value(name) + " " + shape_text(dims);
+  return text;
+}
+
+/// Matches the stored tensors of `record` to the layer's arrays `shapes` by name: each stored name
+/// must be one of them with the same shape, and each of them stored. Returns, per array, the
+/// tensor that holds it; refuses anything else naming the tensor.
+std::vector<const detail::TensorRecord*> match_tensors(const ArrayShapes& shapes, const detail::LayerRecord& record,
+                                                       const std::string& where, const ByteReader& in) {
+  std::vector<const detail::TensorRecord*> matched(shapes.size(), nullptr);
+  for (const detail::TensorRecord& tensor : record.tensors) {
+    const auto found = std::find_if(shapes.begin(), shapes.end(), [&](const auto& a) { return a.first == tensor.name; });
+    if (found == shapes.end()) {
+      in.fail(where + ": unexpected tensor " + quote_value(tensor.name) + " (the layer has " + shapes_text(shapes) +
+              ")");
+    }
+    if (found->second != tensor.shape) {
+      in.fail(where + ": tensor " + quote_value(tensor.name) + " has shape " + shape_text(tensor.shape) +
+              ", the layer " + shape_text(found->second));
+    }
+    matched[static_cast<std::size_t>(found - shapes.begin())] = &tensor;
+  }
+  for (std::size_t k = 0; k < shapes.size(); ++k) {
+    if (matched[k] == nullptr) {
+      in.fail(where + ": missing tensor " + quote_value(shapes[k].first) + " (the layer has " + shapes_text(shapes) +
+              ")");
+    }
+  }
+  return matched;
+}
+
 void load_weights(const Layer& layer, const detail::LayerRecord& record, const std::string& where,
                   const ByteReader& in) {
   const std::vector<Parameter> weights = layer.weights();
-  std::vector<const detail::TensorRecord*> matched(weights.size(), nullptr);
-  for (const detail::TensorRecord& tensor : record.tensors) {
-    const auto found = std::find_if(weights.begin(), weights.end(), [&](const Parameter& p) { return p.name == tensor.name; });
-    if (found == weights.end()) {
-      in.fail(where + ": unexpected tensor " + quote_value(tensor.name) + " (the layer has " + weights_text(weights) +
-              ")");
-    }
-    if (shape_of(*found) != tensor.shape) {
-      in.fail(where + ": tensor " + quote_value(tensor.name) + " has shape " + shape_text(tensor.shape) +
-              ", the layer " + shape_text(shape_of(*found)));
-    }
-    matched[static_cast<std::size_t>(found - weights.begin())] = &tensor;
-  }
-  for (std::size_t k = 0; k < weights.size(); ++k) {
-    if (matched[k] == nullptr) {
-      in.fail(where + ": missing tensor " + quote_value(weights[k].name) + " (the layer has " + weights_text(weights) +
-              ")");
-    }
-  }
+  ArrayShapes shapes;
+  for (const Parameter& p : weights) shapes.emplace_back(p.name, shape_of(p));
+  const std::vector<const detail::TensorRecord*> matched = match_tensors(shapes, record, where, in);
   for (std::size_t k = 0; k < weights.size(); ++k) std::copy(matched[k]->values.begin(), matched[k]->values.end(), weights[k].value);
 }
 
@@ -513,15 +546,31 @@ std::uint64_t weight_floats(const Layer& layer) {
   return total;
 }
 
-/// Refuses, before anything is built for the real input width, a layer that would hold more weights
-/// than the file stores for it (a corrupted input width or config must not allocate gigabytes).
-/// Throwaway copies built for 1 and 2 inputs give its weight count and output width, extrapolated
-/// to `width` inputs: both are affine in the input width for the layers xdense knows (Dense
-/// in * units + units and units; activations 0 and in). The exact check is load_weights()'s, after
-/// the build. Returns the layer's output width, or 0 when the probe is not possible (the layers
-/// after it are then not probed).
+/// Refuses, before anything is built for the real input width, a layer whose arrays would not be
+/// the ones the file stores for it (a corrupted input width or config must not allocate gigabytes).
+/// A layer that declares its shape (Layer::shape_for) is checked exactly: the names, order and
+/// shapes of its stored tensors and its output width. Otherwise throwaway copies built for 1 and 2
+/// inputs give its weight count and output width, extrapolated to `width` inputs (affine in the
+/// input width for the usual layers), and the layer is refused when that exceeds twice what the
+/// file stores; load_weights() checks exactly after the build. Returns the layer's output width,
+/// or 0 when it cannot be known (the layers after it are then not checked here).
 std::uint64_t check_layer_size(const detail::LayerRecord& record, std::uint64_t width, const std::string& where,
                                const ByteReader& in) {
+  std::unique_ptr<Layer> declaring;
+  try {
+    declaring = make_layer(record.kind, record.config);
+  } catch (const std::exception&) {
+    return 0;  // assemble() reports what is wrong
+  }
+  if (const std::optional<LayerShape> shape = declaring->shape_for(static_cast<std::size_t>(width))) {
+    if (shape->output_units == 0 || shape->output_units > detail::max_model_units) {
+      in.fail(where + ": built for " + std::to_string(width) + " inputs, its config makes " +
+              std::to_string(shape->output_units) + " outputs (expected 1 to " +
+              std::to_string(detail::max_model_units) + ")");
+    }
+    match_tensors(shape->weights, record, where, in);  // before anything is allocated for them
+    return shape->output_units;
+  }
   std::uint64_t weights[2];
   std::uint64_t outputs[2];
   try {

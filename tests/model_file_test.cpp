@@ -1035,16 +1035,19 @@ TEST_F(ModelFile, InvalidVersion2LayersAreRejected) {
   spec.layers[2].tensors[0].values[1] = std::nanf("");
   expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel': non-finite weights (NaN or infinity)");
 
-  // A corrupted input width or config is refused before the layers are built for it.
+  // A corrupted input width or config is refused before the layers are built for it: Dense declares
+  // its arrays for a given width (Layer::shape_for), checked against the stored ones first.
   spec = FileSpecV2{};
   spec.input_units = std::uint64_t{1} << 30;
   spec.has_standardizer = 0;
   spec.feature_names.clear();
-  expect_invalid(file, spec, "layer 0 (Dense): built for 1073741824 inputs, its config makes far more weights than "
-                             "the 9 values the file stores for it");
+  expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel' has shape (2, 3), the layer (1073741824, 3)");
   spec = FileSpecV2{};
   spec.layers[2].config = dense_v2(3, 1u << 22).config;
-  expect_invalid(file, spec, "layer 2 (Dense): built for 3 inputs, its config makes far more weights than the 4");
+  expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel' has shape (3, 1), the layer (3, 4194304)");
+  spec = FileSpecV2{};  // 2^30 units: refused before its 12 GiB kernel is allocated
+  spec.layers[2].config = R"({"units":1073741824,"use_bias":true,"kernel_initializer":"glorot_uniform","bias_initializer":"zeros"})";
+  expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel' has shape (3, 1), the layer (3, 1073741824)");
 
   Bytes b = FileSpecV2{}.encode();
   set_u32(b, 32, 0xffffffffu);  // layer count (after u64 input_units)

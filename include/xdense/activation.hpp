@@ -47,6 +47,8 @@ class Activation : public Layer {
   bool built() const override { return units_ != 0; }
   std::size_t input_units() const override { return units_; }
   std::size_t output_units() const override { return units_; }
+  /// As many outputs as inputs, no weights.
+  std::optional<LayerShape> shape_for(std::size_t input_units) const override { return LayerShape{input_units, {}}; }
   void reserve(std::size_t rows) override;
   ConstMatrixView forward(ConstMatrixView x) override;
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;

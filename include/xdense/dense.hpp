@@ -40,6 +40,7 @@ class Dense final : public Layer {
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
   /// "kernel" (input_units, units), then "bias" (units) unless use_bias is false.
   std::vector<Parameter> parameters() const override;
+  std::optional<LayerShape> shape_for(std::size_t input_units) const override;
 
   /// Whether backward_through() takes `activation`: one that declares its derivative as a
   /// function of its output (Activation::output_derivative(): sigmoid, tanh, ReLU).

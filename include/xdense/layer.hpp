@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xdense/config.hpp"
@@ -26,6 +28,13 @@ struct Parameter {
   std::size_t size = 0;       ///< number of floats in each of value and gradient
   /// Its shape, row-major, e.g. (input_units, units) for a Dense kernel; empty means (size).
   std::vector<std::size_t> shape = {};
+};
+
+/// What a layer holds once built for a given input width, known without building it.
+struct LayerShape {
+  std::size_t output_units = 0;
+  /// Name and shape of each array weights() will give, in its order.
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> weights;
 };
 
 /// A differentiable map from (batch, input_units) to (batch, output_units).
@@ -101,6 +110,13 @@ class Layer {
   /// read it in forward(). Sequential sets it; a new layer is in inference mode.
   void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
+
+  /// What build(input_units) will make of this layer, without building it: a model loader checks
+  /// the arrays a file stores against it before allocating anything (a corrupted width or config
+  /// must not allocate gigabytes), and save_model() checks it against the built layer. Dense and
+  /// activations declare it; std::nullopt (the default) makes the loader bound the layer by
+  /// building throwaway copies for 1 and 2 inputs instead.
+  virtual std::optional<LayerShape> shape_for(std::size_t /*input_units*/) const { return std::nullopt; }
 
   /// Trainable arrays, in a fixed order, each with its name ("kernel", "bias"). Empty for
   /// parameter-free layers and before build(). The pointers refer to the layer's own storage, which
