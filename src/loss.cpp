@@ -9,7 +9,7 @@
 #include "cpu_dispatch.hpp"
 #include "registry.hpp"
 #include "vector_math.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {

@@ -1,7 +1,7 @@
 #pragma once
 // Private: f'(z) computed from y = f(z), applied to an upstream gradient g, for each
 // OutputDerivative. Defined once here for the activations' own backward passes
-// (activations.cpp) and the fused Dense backward kernels (blas.cpp), so a fused step
+// (builtin_activations.cpp) and the fused Dense backward kernels (blas.cpp), so a fused step
 // gives the same bits as the two passes. T is float or an 8-float GNU vector.
 
 #include "cpu_dispatch.hpp"

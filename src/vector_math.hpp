@@ -159,7 +159,7 @@ inline float log1p_unit(float e) {
 
 // y = e^(x - shift) for the n values of a softmax row shifted by its maximum, so every
 // exponent is <= 0: the numerators of Softmax and of the softmax cross-entropy from logits.
-// One loop, compiled for AVX2 and the baseline (cpu_dispatch.hpp), defined in activations.cpp;
+// One loop, compiled for AVX2 and the baseline (cpu_dispatch.hpp), defined in builtin_activations.cpp;
 // the sum is taken by the caller, apart, so that the exps vectorise.
 void exp_shifted(const float* x, float* y, std::size_t n, float shift);
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "gradient_check.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/error.hpp"
 #include "xdense/random.hpp"
 #include "xdense/tensor.hpp"

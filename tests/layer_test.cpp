@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "xdense/activation.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
 #include "xdense/random.hpp"

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/config.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"

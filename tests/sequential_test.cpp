@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "gradient_check.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/csv.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"

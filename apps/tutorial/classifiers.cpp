@@ -9,7 +9,7 @@
 
 #include "plots.hpp"
 #include "tutorial.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/loss.hpp"

@@ -10,7 +10,7 @@
 #include "plots.hpp"
 #include "tutorial.hpp"
 #include "xdense/activation.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/random.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// The Activation interface and the registry that resolves activations by name.
-/// Built-in activations live in activations.hpp, each registered from its own .cpp; users add
+/// Built-in activations live in builtin_activations.hpp, each registered from its own .cpp; users add
 /// their own by subclassing Activation (or ElementwiseActivation) and calling register_activation().
 
 #include <functional>

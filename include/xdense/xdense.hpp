@@ -3,7 +3,7 @@
 /// Umbrella header: everything needed to build, train and use a model.
 
 #include "xdense/activation.hpp"
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 #include "xdense/checkpoint.hpp"
 #include "xdense/config.hpp"
 #include "xdense/csv.hpp"

@@ -1,4 +1,4 @@
-// Tests of the built-in activations (activations.hpp): values and derivatives on
+// Tests of the built-in activations (builtin_activations.hpp): values and derivatives on
 // sample inputs against long-double formulas written here, finite-difference
 // gradient checks of backward(), and the numerical edge cases each one promises
 // (sigmoid without overflow, max-subtracted softmax, binary step's zero gradient).
@@ -7,7 +7,7 @@
 // formula evaluated in long double, so a wrong float implementation cannot agree
 // with it by construction.
 
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 
 #include <gtest/gtest.h>
 

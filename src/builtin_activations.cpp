@@ -1,4 +1,4 @@
-#include "xdense/activations.hpp"
+#include "xdense/builtin_activations.hpp"
 
 #include <algorithm>
 #include <cctype>
