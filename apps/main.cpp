@@ -21,6 +21,8 @@
 #include "commands.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
+#include "xdense/loss.hpp"
+#include "xdense/optimizer.hpp"
 #include "xdense/threads.hpp"
 
 namespace {
@@ -251,10 +253,11 @@ void add_train_options(CLI::App& command, Settings& settings) {
   auto* config = command.add_option("--model-config", o.model_config, "Keras-like JSON model config file (see docs/cli.md)\n"
                                                                       "  e.g. --model-config model.json");
   layers->excludes(config);
-  command.add_option("--loss", o.loss, "binary_crossentropy, categorical_crossentropy,\n"
-                                       "  sparse_categorical_crossentropy or mean_squared_error (mse)\n"
-                                       "  e.g. --loss categorical_crossentropy")->required();
-  command.add_option("--optimizer", o.optimizer, "sgd or adam, e.g. --optimizer adam")->required();
+  // The choices are what the registries hold: a loss or optimizer a build adds is listed and taken.
+  command.add_option("--loss", o.loss, "One of " + xdense::name_list(xdense::loss_names(), 100) + "\n" +
+                                           "  e.g. --loss categorical_crossentropy")->required();
+  command.add_option("--optimizer", o.optimizer, "One of " + xdense::name_list(xdense::optimizer_names(), 100) +
+                                                     ", e.g. --optimizer adam")->required();
   command.add_option("--lr", o.learning_rate, "Learning rate (default: sgd 0.01, adam 0.001), e.g. --lr 0.005");
   command.add_option("--momentum", o.momentum, "SGD momentum in [0, 1) (default 0), e.g. --momentum 0.9");
   command.add_flag("--nesterov", o.nesterov, "SGD with Nesterov momentum, e.g. --momentum 0.9 --nesterov");
