@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -81,10 +82,17 @@ std::vector<std::pair<std::string, Config>> optimizer_settings(const Optimizer& 
   return settings;
 }
 
+/// Whether a config number holds a float exactly (what built-in components store): printed as
+/// that float. A double of a user's component that no float holds is printed as the double.
+bool holds_float(const Config& value) {
+  const double v = value.get<double>();
+  return std::abs(v) <= std::numeric_limits<float>::max() && static_cast<double>(static_cast<float>(v)) == v;
+}
+
 /// A config value for the text report: a number as the float it holds (%g), a string bare, other
 /// values as JSON.
 std::string setting_text(const Config& value) {
-  if (value.is_number_float()) {
+  if (value.is_number_float() && holds_float(value)) {
     char number[32];
     std::snprintf(number, sizeof number, "%g", static_cast<double>(value.get<float>()));
     return number;
@@ -95,7 +103,7 @@ std::string setting_text(const Config& value) {
 /// A config value for --json: a number as the shortest decimal of the float it holds (json_number),
 /// anything else as it is.
 Json setting_json(const Config& value, const std::string& model, const std::string& what) {
-  if (value.is_number_float()) return json_number(value.get<float>(), model, what);
+  if (value.is_number_float() && holds_float(value)) return json_number(value.get<float>(), model, what);
   if (value.is_object()) {
     Json out = Json::object();
     for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = setting_json(it.value(), model, what + "." + it.key());

@@ -68,13 +68,11 @@ std::string flags_of(const std::vector<OptimizerFlag>& flags, const std::string&
 // The --optimizer made through the registry from a Config of the optimizer flags given; a flag of
 // another optimizer is refused rather than ignored.
 std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
-  const std::vector<std::string> known = optimizer_names();
-  if (std::find(known.begin(), known.end(), o.optimizer) == known.end()) {
-    throw InvalidArgument("unknown optimizer " + quote_value(o.optimizer) + " (expected one of: " + name_list(known) + ")");
-  }
+  // The registry's name for it (an alias resolves; an unknown name is refused, naming the known ones).
+  const std::string name = make_optimizer(o.optimizer)->name();
   const std::vector<OptimizerFlag> flags = optimizer_flags(o);
   for (const OptimizerFlag& f : flags) {
-    if (f.value && f.optimizer != nullptr && f.optimizer != o.optimizer) {
+    if (f.value && f.optimizer != nullptr && f.optimizer != name) {
       throw InvalidArgument(flags_of(flags, f.optimizer) + " apply to --optimizer " + f.optimizer + ", not " + o.optimizer);
     }
   }
@@ -88,7 +86,7 @@ std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
     }
     config[f.key] = *f.value;
   }
-  return make_optimizer(o.optimizer, config);
+  return make_optimizer(name, config);
 }
 
 // Loads every parameter from <kind>_<i>_<name>.npy, the files `xdense export` writes

@@ -189,7 +189,7 @@ std::unique_ptr<Activation> make_activation(const std::string& spec) {
   Registry& r = registry();
   ActivationFactory factory;
   std::string canonical;
-  const std::string* example = nullptr;
+  std::optional<std::string> example;  // copied under the lock: a registration may change the map
   {
     std::lock_guard<std::mutex> lock(r.mutex);
     const auto alias = r.aliases.find(name);
@@ -197,7 +197,7 @@ std::unique_ptr<Activation> make_activation(const std::string& spec) {
       canonical = alias->second;
       factory = r.factories.at(canonical);
       const auto found = r.example_arguments.find(canonical);
-      if (found != r.example_arguments.end()) example = &found->second;
+      if (found != r.example_arguments.end()) example = found->second;
     }
   }
   if (!factory) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <optional>
 
 #include "binary_io.hpp"
 #include "input_file.hpp"
@@ -150,77 +152,130 @@ std::string config_text(const Config& config, const std::string& where) {
 /// A component's config, an empty object for null (what a default-constructed Config is).
 Config object_or_empty(Config config) { return config.is_null() ? Config::object() : config; }
 
-/// Throws InvalidArgument unless make_layer(kind, config) rebuilds `layer`: a layer built from them
-/// (on a throwaway engine) must have the same weights by name and shape and, given the same weight
-/// values, compute bit-identical outputs on a fixed probe batch. A config that loses information,
-/// or a kind nobody registered, would load as another model (or not at all).
+/// Probe values, cycled over the inputs of one row. The row lives as long as the program, so a
+/// layer that keeps a view of its last input (the Layer contract) never holds a dangling one.
+const float* probe_row(std::size_t inputs) {
+  constexpr std::size_t capacity = 4096;
+  static const std::vector<float> row = [] {
+    static const float probe[] = {-7.5f, -2.0f, -1.0f, -0.6180339f, -0.1f, -0.0f, 0.0f,
+                                  0.1f,  0.5f,  1.0f,  1.4142135f,  3.0f,  9.25f};
+    std::vector<float> values(capacity);
+    for (std::size_t i = 0; i < capacity; ++i) values[i] = probe[i % (sizeof probe / sizeof probe[0])];
+    return values;
+  }();
+  return inputs <= capacity ? row.data() : nullptr;
+}
+
+/// Throws InvalidArgument unless make_layer(kind, config) rebuilds `layer`, so that the file loads
+/// as the same model: the rebuilt layer must give back the same config, and
+/// - a layer that declares its arrays (Layer::shape_for) must hold what it declares, and the rebuilt
+///   one declare the same; nothing is built (saving a large model allocates nothing more). An
+///   activation must also compute bit-identical values on a probe row (its spec losing an argument
+///   is the classic mistake);
+/// - a layer that does not declare them is rebuilt for the same input width (a throwaway) and must
+///   have the same arrays by name and shape and, given the same values, compute bit-identical
+///   outputs on a probe row: its one-row output buffer and a view of the program-long probe row are
+///   all the live layer keeps of it.
 void check_layer_rebuilds(Layer& layer, std::size_t index, const std::string& kind, const Config& config,
                           const std::string& text) {
   const std::string where = "save_model: " + layer_label(index, layer.type_name());
+  const std::string rebuilds = "make_layer(" + quote_value(kind) + ", " + quote_value(text) + ")";
+  const std::size_t inputs = layer.input_units();
+  const std::vector<Parameter> original = layer.weights();
+  const std::string original_text = weights_text(original);
   std::unique_ptr<Layer> rebuilt;
+  std::optional<LayerShape> declared;
   try {
     rebuilt = make_layer(kind, config);
-    Rng rng;
-    rebuilt->build(layer.input_units(), rng);
+    declared = layer.shape_for(inputs);
+  } catch (const std::bad_alloc&) {
+    throw;
   } catch (const std::exception& e) {
-    throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
-                          ") cannot rebuild it, so the file could not be loaded (register_layer() its kind first): " +
-                          e.what());
+    throw InvalidArgument(where + ": " + rebuilds + " cannot rebuild it, so the file could not be loaded " +
+                          "(register_layer() its kind first): " + e.what());
   }
-  const std::vector<Parameter> original = layer.weights();
-  const std::vector<Parameter> copy = rebuilt->weights();
-  const std::string original_text = weights_text(original);
-  if (const std::optional<LayerShape> declared = layer.shape_for(layer.input_units())) {
+  if (object_or_empty(rebuilt->config()) != config) {
+    throw InvalidArgument(where + ": " + rebuilds + " rebuilds a layer whose config is " +
+                          quote_value(rebuilt->config().dump()) + " (its config() loses information)");
+  }
+  const auto differs = [&] {
+    return InvalidArgument(where + ": " + rebuilds + " computes different values than the layer (its config() " +
+                           "loses information), so the saved model would not reproduce it");
+  };
+  if (declared) {
     bool same = declared->output_units == layer.output_units() && declared->weights.size() == original.size();
     for (std::size_t k = 0; same && k < original.size(); ++k) {
       same = declared->weights[k].first == original[k].name && declared->weights[k].second == shape_of(original[k]);
     }
     if (!same) {
-      throw InvalidArgument(where + ": its shape_for(" + std::to_string(layer.input_units()) +
-                            ") does not declare what it holds (" + std::to_string(layer.output_units()) +
-                            " outputs and weights " + original_text + "), so a loader would refuse the file");
+      throw InvalidArgument(where + ": its shape_for(" + std::to_string(inputs) + ") does not declare what it holds (" +
+                            std::to_string(layer.output_units()) + " outputs and weights " + original_text +
+                            "), so a loader would refuse the file");
     }
+    const std::optional<LayerShape> again = rebuilt->shape_for(inputs);
+    if (!again || again->output_units != declared->output_units || again->weights != declared->weights) {
+      throw InvalidArgument(where + ": " + rebuilds + " rebuilds a layer of other arrays (its config() loses information)");
+    }
+    const Activation* activation = layer.as_activation();
+    const Activation* activation_again = rebuilt->as_activation();
+    const float* row = probe_row(inputs);
+    if (activation != nullptr && row != nullptr) {
+      if (activation_again == nullptr) throw differs();
+      std::vector<float> a(inputs), b(inputs);
+      try {
+        activation->activate({row, 1, inputs}, {a.data(), 1, inputs});
+        activation_again->activate({row, 1, inputs}, {b.data(), 1, inputs});
+      } catch (const std::exception&) {
+        return;  // an activation that cannot take the probe row: nothing to compare
+      }
+      if (std::memcmp(a.data(), b.data(), inputs * sizeof(float)) != 0) throw differs();
+    }
+    return;
   }
+
+  try {
+    Rng rng;
+    rebuilt->build(inputs, rng);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InvalidArgument(where + ": " + rebuilds + " cannot rebuild it for " + std::to_string(inputs) +
+                          " inputs, so the file could not be loaded: " + e.what());
+  }
+  const std::vector<Parameter> copy = rebuilt->weights();
   if (weights_text(copy) != original_text || rebuilt->output_units() != layer.output_units()) {
-    throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
-                          ") rebuilds a layer with " + std::to_string(rebuilt->output_units()) +
-                          " outputs and weights " + weights_text(copy) + ", not " +
-                          std::to_string(layer.output_units()) + " outputs and " + original_text +
+    throw InvalidArgument(where + ": " + rebuilds + " rebuilds a layer with " +
+                          std::to_string(rebuilt->output_units()) + " outputs and weights " + weights_text(copy) +
+                          ", not " + std::to_string(layer.output_units()) + " outputs and " + original_text +
                           " (its config() loses information)");
   }
   for (std::size_t k = 0; k < original.size(); ++k) {
     std::copy(original[k].value, original[k].value + original[k].size, copy[k].value);
   }
-
-  // Both on a probe batch holding every probe value at least once, in inference mode.
-  static const float probe[] = {-7.5f, -2.0f, -1.0f, -0.6180339f, -0.1f, -0.0f, 0.0f,
-                                0.1f,  0.5f,  1.0f,  1.4142135f,  3.0f,  9.25f};
-  constexpr std::size_t probe_size = sizeof probe / sizeof probe[0];
-  const std::size_t inputs = layer.input_units();
-  const std::size_t rows = (probe_size + inputs - 1) / inputs;
-  std::vector<float> x(rows * inputs);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = probe[i % probe_size];
+  const float* row = probe_row(inputs);
+  if (row == nullptr) return;
   const bool training = layer.training();
   std::vector<float> original_out;
   std::vector<float> rebuilt_out;
   try {
     layer.set_training(false);
-    layer.reserve(rows);
-    const ConstMatrixView y = layer.forward({x.data(), rows, inputs});
+    layer.reserve(1);  // never less than what a step reserved: the live buffers do not move
+    const ConstMatrixView y = layer.forward({row, 1, inputs});
     original_out.assign(y.data, y.data + y.size());
-    rebuilt->reserve(rows);
-    const ConstMatrixView z = rebuilt->forward({x.data(), rows, inputs});
+    rebuilt->reserve(1);
+    const ConstMatrixView z = rebuilt->forward({row, 1, inputs});
     rebuilt_out.assign(z.data, z.data + z.size());
+  } catch (const std::bad_alloc&) {
+    layer.set_training(training);
+    throw;
   } catch (const std::exception&) {
     layer.set_training(training);
-    return;  // a layer that cannot take the probe batch: nothing to compare
+    return;  // a layer that cannot take the probe row: nothing to compare
   }
   layer.set_training(training);
   if (original_out.size() != rebuilt_out.size() ||
       std::memcmp(original_out.data(), rebuilt_out.data(), original_out.size() * sizeof(float)) != 0) {
-    throw InvalidArgument(where + ": make_layer(" + quote_value(kind) + ", " + quote_value(text) +
-                          ") computes different values than the layer (its config() loses information), so the"
-                          " saved model would not reproduce it");
+    throw differs();
   }
 }
 
@@ -556,13 +611,13 @@ std::uint64_t weight_floats(const Layer& layer) {
 /// or 0 when it cannot be known (the layers after it are then not checked here).
 std::uint64_t check_layer_size(const detail::LayerRecord& record, std::uint64_t width, const std::string& where,
                                const ByteReader& in) {
-  std::unique_ptr<Layer> declaring;
+  std::optional<LayerShape> declared;
   try {
-    declaring = make_layer(record.kind, record.config);
+    declared = make_layer(record.kind, record.config)->shape_for(static_cast<std::size_t>(width));
   } catch (const std::exception&) {
-    return 0;  // assemble() reports what is wrong
+    return 0;  // assemble() reports a config its factory refuses (a throwing shape_for(): not checked here)
   }
-  if (const std::optional<LayerShape> shape = declaring->shape_for(static_cast<std::size_t>(width))) {
+  if (const std::optional<LayerShape>& shape = declared) {
     if (shape->output_units == 0 || shape->output_units > detail::max_model_units) {
       in.fail(where + ": built for " + std::to_string(width) + " inputs, its config makes " +
               std::to_string(shape->output_units) + " outputs (expected 1 to " +

@@ -145,9 +145,11 @@ void Optimizer::restore(const OptimizerState& state, const std::vector<Parameter
                      " parameters of this model");
   }
   if (!state.names.empty()) {
+    // Names are checked against slot_names() grouped as state() gives them; an optimizer whose
+    // arrays do not split evenly into its slot names (or that names none) accepts no named state.
     const std::vector<std::string> names = slot_names();
-    const std::size_t per_name = names.empty() ? 0 : fresh.size() / names.size();
-    bool same = state.names.size() == fresh.size();
+    bool same = !names.empty() && fresh.size() % names.size() == 0 && state.names.size() == fresh.size();
+    const std::size_t per_name = same ? fresh.size() / names.size() : 1;
     for (std::size_t i = 0; same && i < fresh.size(); ++i) same = state.names[i] == names[i / per_name];
     if (!same) {
       clear_state();

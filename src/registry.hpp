@@ -18,8 +18,7 @@ class Registry {
   /// `family` names the kind of component in messages: "layer", "optimizer", "loss".
   explicit Registry(std::string family) : family_(std::move(family)) {}
 
-  /// Adds `name` with `aliases`; replaces an entry of the same name. `fold_case` registries
-  /// compare names in lowercase.
+  /// Adds `name` with `aliases`; replaces an entry of the same name. Names are compared exactly.
   void add(const std::string& name, Factory factory, const std::vector<std::string>& aliases) {
     if (name.empty() || name.find_first_of("(), \t\n") != std::string::npos) {
       throw InvalidArgument("register_" + family_ + ": expected a name without spaces, commas or parentheses, "

@@ -48,13 +48,15 @@ TEST(ConfigReader, ReadsTypedValuesWithFallbacks) {
 }
 
 TEST(ConfigReader, NullIsAnEmptyObject) {
-  ConfigReader in(Config(), "Thing");
+  const Config null_config;
+  ConfigReader in(null_config, "Thing");
   EXPECT_FALSE(in.has("units"));
   EXPECT_NO_THROW(in.finish());
 }
 
 TEST(ConfigReader, RefusalsNameTheComponentAndTheKey) {
-  EXPECT_TRUE(contains(message_of<InvalidArgument>([] { ConfigReader(Config::array(), "Dense"); }),
+  const Config array = Config::array();
+  EXPECT_TRUE(contains(message_of<InvalidArgument>([&] { ConfigReader(array, "Dense"); }),
                        "Dense config: expected a JSON object"));
   const auto refused = [](const Config& config, auto read) {
     return message_of<InvalidArgument>([&] {
@@ -194,6 +196,42 @@ TEST(OptimizerRegistry, StateNamesItsSlots) {
   state.names = {"velocity", "velocity", "momentum", "momentum"};
   EXPECT_TRUE(contains(message_of<ShapeError>([&] { other.restore(state, parameters); }),
                        "not this optimizer's slots (momentum, velocity per parameter)"));
+}
+
+// An optimizer keeping one array per parameter without naming it (slot_names() left empty).
+class UnnamedSlots final : public Optimizer {
+ public:
+  std::string name() const override { return "unnamed_slots"; }
+  float learning_rate() const override { return 0.1f; }
+
+ protected:
+  bool update(std::size_t index, const Parameter& p) override {
+    for (std::size_t i = 0; i < p.size; ++i) p.value[i] -= 0.1f * (state_[index][i] += p.gradient[i]);
+    return true;
+  }
+  void allocate_state(const std::vector<std::size_t>& sizes) override {
+    state_.clear();
+    for (std::size_t n : sizes) state_.emplace_back(n, 0.0f);
+  }
+  void clear_state() override { state_.clear(); }
+  std::vector<std::vector<float>> slots() const override { return state_; }
+  void set_slots(std::vector<std::vector<float>> slots) override { state_ = std::move(slots); }
+
+ private:
+  std::vector<std::vector<float>> state_;
+};
+
+TEST(OptimizerRegistry, UnnamedSlotsRestoreUnnamedAndRefuseNames) {
+  float w[2] = {1.0f, 2.0f}, g[2] = {0.5f, -0.5f};
+  const std::vector<Parameter> parameters{{"kernel", w, g, 2}};
+  UnnamedSlots optimizer;
+  optimizer.step(parameters);
+  OptimizerState state = optimizer.state();
+  EXPECT_TRUE(state.names.empty());
+  UnnamedSlots other;
+  EXPECT_NO_THROW(other.restore(state, parameters));
+  state.names = {"momentum"};  // names it does not declare: refused, never divided by zero
+  EXPECT_THROW(other.restore(state, parameters), ShapeError);
 }
 
 TEST(LossRegistry, BuiltInsRebuildFromNameAndConfig) {

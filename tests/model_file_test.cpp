@@ -1297,3 +1297,41 @@ TEST_F(ModelFile, UserLayersSaveOnlyWhenTheirKindAndConfigRebuildThem) {
 
 }  // namespace
 }  // namespace xdense
+
+namespace xdense {
+namespace {
+
+// Saving checks that each layer rebuilds from its kind and config; it must leave the live model as
+// it was: no view into freed memory (the Layer contract lets a layer keep a view of its last input,
+// which the sanitizer build would catch), the same outputs and the same training afterwards.
+TEST_F(ModelFile, SavingLeavesTheLiveModelUsable) {
+  Sequential model = classifier();
+  Sequential twin = classifier();  // the same seed and data: the same model, never saved
+  const Matrix x = random_matrix(6, 4, 21);
+  const Matrix before = model.predict(x);
+  save_model(path("a.xdm").string(), model, ModelInfo{});
+  for (std::size_t i = 0; i < model.layer_count(); ++i) {
+    if (const Activation* activation = model.layer(i).as_activation()) {
+      const ConstMatrixView last = activation->last_input();
+      float sum = 0.0f;
+      for (std::size_t k = 0; k < last.size(); ++k) sum += last.data[k];  // readable, not freed
+      EXPECT_TRUE(std::isfinite(sum));
+    }
+  }
+  const Matrix after = model.predict(x);
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(std::memcmp(before.data(), after.data(), before.size() * sizeof(float)), 0);
+  Matrix y = Matrix::from_shape({6, 1});
+  for (std::size_t r = 0; r < 6; ++r) y(r, 0) = static_cast<float>(r % 3);
+  FitOptions options;
+  options.epochs = 2;
+  options.batch_size = 4;
+  options.shuffle = false;
+  const History saved_history = model.fit(x, y, options);
+  const History twin_history = twin.fit(x, y, options);
+  EXPECT_EQ(saved_history.values("loss"), twin_history.values("loss"));
+  EXPECT_EQ(saved_history.values("accuracy"), twin_history.values("accuracy"));
+}
+
+}  // namespace
+}  // namespace xdense

@@ -37,6 +37,8 @@ class ConfigReader {
  public:
   /// Throws InvalidArgument unless `config` is an object (null counts as an empty one).
   ConfigReader(const Config& config, std::string component);
+  /// The reader keeps a reference to the config: a temporary would be gone before the getters run.
+  ConfigReader(Config&& config, std::string component) = delete;
 
   bool has(const std::string& key) const;
   /// A required integer in [1, max].
