@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,13 +92,10 @@ int run_export(const ExportOptions& o) {
   // Every layer's parameters by name: <kind>_<i>_<parameter>.npy, i counting layers of that
   // kind (dense_0_kernel.npy, dense_0_bias.npy, ...), the names --init-weights reads back.
   std::vector<Array> arrays;
-  std::size_t layers_with_parameters = 0;
-  std::string last_layer;
+  std::set<std::size_t> layers_with_parameters;
   for (const NamedParameter& p : named_parameters(saved.model)) {
     arrays.push_back({p.stem + ".npy", p.parameter.value, p.parameter.shape});
-    const std::string layer = p.stem.substr(0, p.stem.rfind('_'));
-    layers_with_parameters += layer != last_layer;
-    last_layer = layer;
+    layers_with_parameters.insert(p.layer);
   }
   if (const auto& standardizer = saved.info.standardizer) {
     arrays.push_back({"standardize_mean.npy", standardizer->mean().data(), {standardizer->mean().size()}});
@@ -166,7 +164,7 @@ int run_export(const ExportOptions& o) {
 
   for (const Array& a : arrays)
     std::printf("Wrote %s/%s %s\n", dir.c_str(), a.name.c_str(), shape_text(a.shape).c_str());
-  std::printf("Exported %zu layers' parameters%s to %s\n", layers_with_parameters,
+  std::printf("Exported %zu layers' parameters%s to %s\n", layers_with_parameters.size(),
               saved.info.standardizer ? " and the standardizer's mean and std" : "", dir.c_str());
   return exit_ok;
 }

@@ -114,7 +114,8 @@ std::vector<NamedParameter> named_parameters(Sequential& model) {
     for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const std::size_t index = seen[kind]++;
     for (Parameter& p : parameters) {
-      named.push_back({kind + "_" + std::to_string(index) + "_" + p.name, std::move(p)});
+      std::string stem = kind + "_" + std::to_string(index) + "_" + p.name;
+      named.push_back({std::move(stem), std::move(p), kind, index, i});
     }
   }
   return named;

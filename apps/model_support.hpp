@@ -59,6 +59,9 @@ OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, c
 struct NamedParameter {
   std::string stem;
   Parameter parameter;
+  std::string kind;          ///< the layer's kind in lower case: "dense"
+  std::size_t index = 0;     ///< its number among the layers of that kind
+  std::size_t layer = 0;     ///< its position in the model
 };
 
 /// Every array of the (built) model (Layer::weights(): trainable, then non-trainable state), in

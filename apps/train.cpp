@@ -109,13 +109,18 @@ void load_initial_weights(Sequential& model, const std::string& dir) {
                       "), received (" + std::to_string(values.shape(0)) + ", " + std::to_string(values.shape(1)) + ")");
     }
     std::copy(values.begin(), values.end(), p.parameter.value);
-    const std::string kind = p.stem.substr(0, p.stem.find('_'));
-    layers_of_kind[kind] = std::max(layers_of_kind[kind], std::stoul(p.stem.substr(kind.size() + 1)) + 1);
+    layers_of_kind[p.kind] = std::max(layers_of_kind[p.kind], p.index + 1);
   }
-  for (const auto& [kind, count] : layers_of_kind) {
-    const std::string extra = dir + "/" + kind + "_" + std::to_string(count) + "_kernel.npy";
-    if (std::filesystem::exists(extra, error)) {
-      throw DataError(dir + ": holds weights for more " + kind + " layers than the model's " + std::to_string(count));
+  // An array of one layer more of a kind (dense_3_*.npy for a model with three Dense layers) means
+  // the folder is another model's.
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string file = entry.path().filename().string();
+    for (const auto& [kind, count] : layers_of_kind) {
+      const std::string next = kind + "_" + std::to_string(count) + "_";
+      if (file.compare(0, next.size(), next) == 0 && entry.path().extension() == ".npy") {
+        throw DataError(dir + ": holds weights for more " + kind + " layers than the model's " + std::to_string(count) +
+                        " (" + file + ")");
+      }
     }
   }
 }
