@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace xdense::cli {
 
@@ -34,6 +35,8 @@ struct TrainOptions : DataFileOptions {
   std::string layers, model_config;
   std::string loss, optimizer;
   std::optional<float> learning_rate, momentum, beta1, beta2, epsilon;
+  /// --optimizer-option KEY=VALUE, repeatable: any key of the optimizer's config.
+  std::vector<std::string> optimizer_options;
   bool nesterov = false;
   long long epochs = 0;      // signed, so "-2" is reported rather than wrapped around
   long long batch_size = 0;

@@ -264,6 +264,10 @@ void add_train_options(CLI::App& command, Settings& settings) {
   command.add_option("--beta1", o.beta1, "Adam beta1 (default 0.9)");
   command.add_option("--beta2", o.beta2, "Adam beta2 (default 0.999)");
   command.add_option("--epsilon", o.epsilon, "Adam epsilon, Keras form (default 1e-7)");
+  command.add_option("--optimizer-option", o.optimizer_options,
+                     "Any setting of the optimizer's config, by its Keras name (repeatable)\n"
+                     "  e.g. --optimizer-option beta_2=0.99")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command.add_option("--epochs", o.epochs, "Passes over the training data (at most 1,000,000), e.g. --epochs 20")
       ->required()
       ->transform(bounded_integer);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -65,8 +66,23 @@ std::string flags_of(const std::vector<OptimizerFlag>& flags, const std::string&
   return names;
 }
 
-// The --optimizer made through the registry from a Config of the optimizer flags given; a flag of
-// another optimizer is refused rather than ignored.
+// A value of --optimizer-option as JSON: true/false, a finite decimal number, or else the text.
+Config config_value(const std::string& text) {
+  if (text == "true" || text == "false") return text == "true";
+  char* end = nullptr;
+  const double number = std::strtod(text.c_str(), &end);
+  const bool decimal = !text.empty() && end == text.c_str() + text.size() &&
+                       text.find_first_not_of("0123456789+-.eE") == std::string::npos;
+  if (decimal) {
+    if (!std::isfinite(number)) throw InvalidArgument("--optimizer-option: " + quote_value(text) + " is not a finite number");
+    return number;
+  }
+  return text;
+}
+
+// The --optimizer made through the registry from a Config of the optimizer flags and
+// --optimizer-option settings given; a flag of another optimizer is refused rather than ignored,
+// and a key the optimizer does not have is refused by its own config reader, naming the key.
 std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
   // The registry's name for it (an alias resolves; an unknown name is refused, naming the known ones).
   const std::string name = make_optimizer(o.optimizer)->name();
@@ -85,6 +101,18 @@ std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
       throw InvalidArgument(std::string(f.flag) + ": expected a finite number, received " + number(f.value->get<double>()));
     }
     config[f.key] = *f.value;
+  }
+  for (const std::string& option : o.optimizer_options) {
+    const auto equals = option.find('=');
+    const std::string key = trim(option.substr(0, equals));
+    if (equals == std::string::npos || key.empty()) {
+      throw InvalidArgument("--optimizer-option: expected KEY=VALUE, e.g. beta_2=0.99, received " + quote_value(option));
+    }
+    if (config.contains(key)) {
+      throw InvalidArgument("--optimizer-option: " + quote_value(key) + " is given twice (by a flag or another " +
+                            "--optimizer-option)");
+    }
+    config[key] = config_value(trim(option.substr(equals + 1)));
   }
   return make_optimizer(name, config);
 }
@@ -158,6 +186,7 @@ std::string run_settings(const TrainOptions& o) {
   if (o.no_header) s << " no-header=1";
   if (o.header) s << " header=1";
   if (!o.feature_columns.empty()) s << " feature-columns=" << o.feature_columns;
+  for (const std::string& option : o.optimizer_options) s << " optimizer-option=" << option;
   if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
   // Another thread count sums in another order: the resumed run would match neither run.
   s << " threads=" << num_threads();

@@ -407,6 +407,25 @@ TEST_F(Cli, OptimizerFlagsApplyToTheirOwnOptimizerAndMustBeFinite) {
   EXPECT_NE(summary.out.find("learning_rate=0.05, momentum=0.5, nesterov=true"), std::string::npos) << summary.out;
 }
 
+// Any key of any registered optimizer's config, without a flag of its own: what a new optimizer's
+// settings need from the command line. Its config reader names a key it does not have.
+TEST_F(Cli, OptimizerOptionsSetAnyKeyOfTheOptimizersConfig) {
+  const std::string train = "train --data " + data_dir +
+                            "/iris.csv --layers 3:softmax --loss cce --epochs 1 --batch-size 8 --output out.xdm --quiet ";
+  expect_user_error(train + "--optimizer adam --optimizer-option rho=0.9",
+                    {"Adam config: \"rho\": unknown key (expected one of: beta_1, beta_2, epsilon, learning_rate"});
+  expect_user_error(train + "--optimizer adam --optimizer-option rho", {"--optimizer-option: expected KEY=VALUE"});
+  expect_user_error(train + "--optimizer adam --lr 0.1 --optimizer-option learning_rate=0.2",
+                    {"--optimizer-option: 'learning_rate' is given twice"});
+  expect_user_error(train + "--optimizer sgd --optimizer-option nesterov=yes",
+                    {"SGD config: \"nesterov\": expected true or false"});
+  expect_only_files({});
+  EXPECT_EQ(xdense(train + "--optimizer adam --optimizer-option beta_2=0.99 --optimizer-option epsilon=1e-6").exit_code, 0);
+  const CommandResult summary = xdense("summary --model out.xdm");
+  EXPECT_NE(summary.out.find("learning_rate=0.001, beta_1=0.9, beta_2=0.99, epsilon=1e-06"), std::string::npos)
+      << summary.out;
+}
+
 TEST_F(Cli, EverySubcommandInTheHelpRunsItsOwnHelpAndIsNamedInTheMessages) {
   // The names under "Subcommands:" in xdense --help: lines of two spaces and a name.
   const CommandResult help = xdense("--help");
