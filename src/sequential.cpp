@@ -476,7 +476,8 @@ std::string Sequential::summary() const {
   // Propagate known widths so an unbuilt model still shows what it can.
   std::size_t units = built_ ? input_units() : 0;
   if (!built_ && !layers_.empty() && layers_.front()->input_units() != 0) units = layers_.front()->input_units();
-  std::size_t total = 0;
+  std::size_t trainable = 0;
+  std::size_t non_trainable = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = *layers_[i];
     std::string shape = "(None, ?)";
@@ -484,10 +485,13 @@ std::string Sequential::summary() const {
     if (l.built()) {
       units = l.output_units();
       shape = "(None, " + std::to_string(units) + ")";
-      std::size_t count = 0;
-      for (const Parameter& p : const_cast<Layer&>(l).parameters()) count += p.size;
-      total += count;
-      params = std::to_string(count);
+      // As Keras: a layer's count holds its non-trainable state too (batch normalisation's moving statistics).
+      const std::size_t layer_trainable = l.parameter_count();
+      std::size_t layer_state = 0;
+      for (const Parameter& p : l.non_trainable_weights()) layer_state += p.size;
+      trainable += layer_trainable;
+      non_trainable += layer_state;
+      params = std::to_string(layer_trainable + layer_state);
     } else if (l.as_activation() != nullptr && units != 0) {
       shape = "(None, " + std::to_string(units) + ")";
       params = "0";
@@ -500,9 +504,9 @@ std::string Sequential::summary() const {
   }
   out << double_rule << "\n";
   if (built_) {
-    out << "Total params: " << with_thousands(total) << "\n"
-        << "Trainable params: " << with_thousands(total) << "\n"
-        << "Non-trainable params: 0\n";
+    out << "Total params: " << with_thousands(trainable + non_trainable) << "\n"
+        << "Trainable params: " << with_thousands(trainable) << "\n"
+        << "Non-trainable params: " << with_thousands(non_trainable) << "\n";
   } else {
     out << "Total params: ? (the model is not built: fit() or build() it first)\n";
   }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,60 @@ class Scale final : public Layer {
   std::vector<float> input_gradient_;
 };
 
+/// y = x - mean, the mean a non-trainable state: in training mode each batch moves it towards the
+/// batch's column means (mean += (batch mean - mean) (1 - momentum)) and the batch is centred on
+/// its own means; in inference mode the stored mean is used, as batch normalisation does with its
+/// moving statistics. It declares its arrays (shape_for), so a loader checks them before building.
+class Centre final : public Layer {
+ public:
+  explicit Centre(float momentum) : momentum_(momentum) {}
+
+  std::string type_name() const override { return "Centre"; }
+  std::string kind() const override { return "ComponentCentre"; }
+  Config config() const override { return {{"momentum", momentum_}}; }
+  void build(std::size_t input_units, Rng&) override {
+    mean_.assign(input_units, 0.0f);
+    batch_mean_.assign(input_units, 0.0f);
+  }
+  bool built() const override { return !mean_.empty(); }
+  std::size_t input_units() const override { return mean_.size(); }
+  std::size_t output_units() const override { return mean_.size(); }
+  std::optional<LayerShape> shape_for(std::size_t input_units) const override {
+    return LayerShape{input_units, {{"moving_mean", {input_units}}}};
+  }
+  void reserve(std::size_t rows) override { output_.resize(rows * mean_.size()); }
+  ConstMatrixView forward(ConstMatrixView x) override {
+    check_columns(x, mean_.size());
+    output_.resize(x.size());
+    const std::vector<float>* centre = &mean_;
+    if (training()) {
+      std::fill(batch_mean_.begin(), batch_mean_.end(), 0.0f);
+      for (std::size_t r = 0; r < x.rows; ++r) {
+        for (std::size_t c = 0; c < x.cols; ++c) batch_mean_[c] += x(r, c) / static_cast<float>(x.rows);
+      }
+      for (std::size_t c = 0; c < x.cols; ++c) mean_[c] += (batch_mean_[c] - mean_[c]) * (1.0f - momentum_);
+      centre = &batch_mean_;
+    }
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      for (std::size_t c = 0; c < x.cols; ++c) output_[r * x.cols + c] = x(r, c) - (*centre)[c];
+    }
+    return {output_.data(), x.rows, x.cols};
+  }
+  // The batch mean's own gradient is left out (a straight-through centring): enough for a test of
+  // state, not a layer to ship.
+  ConstMatrixView backward(ConstMatrixView dy, bool) override { return dy; }
+  std::vector<Parameter> non_trainable_weights() const override {
+    if (mean_.empty()) return {};
+    return {Parameter{"moving_mean", const_cast<float*>(mean_.data()), nullptr, mean_.size(), {mean_.size()}}};
+  }
+
+ private:
+  float momentum_;
+  std::vector<float> mean_;
+  std::vector<float> batch_mean_;
+  std::vector<float> output_;
+};
+
 /// signSGD: w -= lr sign(g), no state per parameter.
 class SignSGD final : public Optimizer {
  public:
@@ -137,6 +192,12 @@ class ComponentModel : public ::testing::Test {
       const float learning_rate = in.real("learning_rate", 0.01f);
       in.finish();
       return std::make_unique<SignSGD>(learning_rate);
+    });
+    register_layer("ComponentCentre", [](const Config& config) {
+      ConfigReader in(config, "ComponentCentre");
+      const float momentum = in.real("momentum", 0.9f);
+      in.finish();
+      return std::make_unique<Centre>(momentum);
     });
     register_loss("component_mean_absolute_error", [](const Config& config) {
       ConfigReader(config, "component_mean_absolute_error").finish();
@@ -260,6 +321,54 @@ TEST_F(ComponentModel, UserLayerWithAdamResumesWithNamedSlots) {
   EXPECT_EQ(checkpoint.state.optimizer.names.back(), "velocity");
   restore_training_state(checkpoint);
   checkpoint.saved.model.fit(d.x, d.y, epochs(4, 2));
+  EXPECT_TRUE(same_bits(weights_of(checkpoint.saved.model), weights_of(straight)));
+}
+
+// Non-trainable state and the training mode: fit moves the layer's moving mean, predict and
+// evaluate leave it alone; the model file and a checkpoint carry it by name; summary counts it as
+// Keras does.
+TEST_F(ComponentModel, UserLayerStateFollowsTheModeAndSavesByName) {
+  const Data d = regression();
+  const auto make = [] {
+    Sequential model;
+    model.add(std::make_unique<Dense>(6)).add(make_layer("ComponentCentre", {{"momentum", 0.5}})).add("tanh");
+    model.add(std::make_unique<Dense>(1));
+    model.compile(make_loss("mse"), make_optimizer("adam", {{"learning_rate", 0.01}}), {});
+    return model;
+  };
+  Sequential model = make();
+  model.fit(d.x, d.y, epochs(2));
+  const std::vector<Parameter> state = model.layer(1).non_trainable_weights();
+  ASSERT_EQ(state.size(), 1u);
+  const std::vector<float> trained(state[0].value, state[0].value + state[0].size);
+  EXPECT_NE(trained, std::vector<float>(6, 0.0f));  // moved in training mode
+  const Matrix first = model.predict(d.x);
+  model.evaluate(d.x, d.y);
+  EXPECT_TRUE(same_bits(std::vector<float>(state[0].value, state[0].value + 6), trained));  // inference: untouched
+  EXPECT_TRUE(same_bits(model.predict(d.x), first));
+  EXPECT_NE(model.summary().find("Non-trainable params: 6"), std::string::npos) << model.summary();
+  EXPECT_EQ(model.parameters().size(), 4u);  // the optimizer never sees the state
+
+  save_model(file("centre.xdm").string(), model, ModelInfo{});
+  SavedModel loaded = load_model(file("centre.xdm").string());
+  const std::vector<Parameter> loaded_state = loaded.model.layer(1).non_trainable_weights();
+  ASSERT_EQ(loaded_state.size(), 1u);
+  EXPECT_TRUE(same_bits(std::vector<float>(loaded_state[0].value, loaded_state[0].value + 6), trained));
+  EXPECT_TRUE(same_bits(loaded.model.predict(d.x), first));
+
+  // Resume: 2 epochs, checkpoint, 2 more gives what 4 straight give, state included.
+  Sequential straight = make();
+  straight.fit(d.x, d.y, epochs(4));
+  Sequential early = make();
+  const History history = early.fit(d.x, d.y, epochs(2));
+  save_checkpoint(file("centre.xdc").string(), early, ModelInfo{}, capture_training_state(early, 2, history));
+  Checkpoint checkpoint = load_checkpoint(file("centre.xdc").string());
+  restore_training_state(checkpoint);
+  checkpoint.saved.model.fit(d.x, d.y, epochs(4, 2));
+  const Parameter resumed = checkpoint.saved.model.layer(1).non_trainable_weights()[0];
+  const Parameter uninterrupted = straight.layer(1).non_trainable_weights()[0];
+  EXPECT_TRUE(same_bits(std::vector<float>(resumed.value, resumed.value + 6),
+                        std::vector<float>(uninterrupted.value, uninterrupted.value + 6)));
   EXPECT_TRUE(same_bits(weights_of(checkpoint.saved.model), weights_of(straight)));
 }
 
