@@ -28,7 +28,7 @@ ConfigReader::ConfigReader(const Config& config, std::string component)
 }
 
 void ConfigReader::fail(const std::string& key, const std::string& message) const {
-  throw InvalidArgument(component_ + " config: \"" + key + "\": " + message);
+  throw ConfigError(component_, key, message);
 }
 
 bool ConfigReader::has(const std::string& key) const { return config_.contains(key); }

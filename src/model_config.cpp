@@ -146,21 +146,17 @@ bool near_spelling(std::string key, std::string wanted) {
   return key.size() >= 3 && wanted.compare(0, key.size(), key) == 0;
 }
 
-/// make_layer(kind, config) with the factory's refusal restated at its field path: a ConfigReader
-/// message `<component> config: "key": what` becomes `source: config_path.key: what`, any other
+/// make_layer(kind, config) with the factory's refusal restated at its field path: a ConfigError
+/// (key, what) becomes `source: config_path.key: what`, any other refusal
 /// `source: config_path: message`. When the factory misses a required key and the config holds a
 /// near spelling of it ("unit" for "units"), that key is named as the unknown one it is.
 std::unique_ptr<Layer> layer_or_fail(const std::string& kind, const json& config, const std::string& source,
                                      const std::string& config_path) {
   try {
     return make_layer(kind, config);
-  } catch (const InvalidArgument& e) {
-    const std::string message = e.what();
-    const std::size_t marker = message.find(" config: \"");
-    const std::size_t key_end = marker == std::string::npos ? marker : message.find("\": ", marker + 10);
-    if (key_end == std::string::npos || message.find(':') != marker + 7) fail(source, config_path, message);
-    const std::string key = message.substr(marker + 10, key_end - marker - 10);
-    const std::string what = message.substr(key_end + 3);
+  } catch (const ConfigError& e) {
+    const std::string& key = e.key();
+    const std::string& what = e.reason();
     if (what.rfind("missing", 0) == 0) {
       for (auto it = config.begin(); it != config.end(); ++it) {
         if (it.key() != key && near_spelling(it.key(), key)) {
@@ -170,6 +166,8 @@ std::unique_ptr<Layer> layer_or_fail(const std::string& kind, const json& config
       }
     }
     fail(source, config_path + "." + key, what);
+  } catch (const InvalidArgument& e) {
+    fail(source, config_path, e.what());
   }
 }
 

@@ -19,15 +19,32 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "xdense/error.hpp"
+
 namespace xdense {
 
 /// A component's settings: a JSON object (an empty object when there are none).
 using Config = nlohmann::json;
 
+/// What ConfigReader refuses: an InvalidArgument "<component> config: \"key\": <reason>" that also
+/// carries the key and the reason, so a caller can restate it at its own path (a JSON model
+/// config names "layers[1].config.units").
+class ConfigError : public InvalidArgument {
+ public:
+  ConfigError(const std::string& component, std::string key, std::string reason)
+      : InvalidArgument(component + " config: \"" + key + "\": " + reason), key_(std::move(key)), reason_(std::move(reason)) {}
+  const std::string& key() const { return key_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string key_;
+  std::string reason_;
+};
+
 /// Reads a factory's Config strictly, as a model file or a JSON model config needs: each getter
 /// checks the value's type and range and returns the fallback when the key is absent; finish()
 /// refuses any key no getter asked for, so a typo is never silently ignored. Every message is an
-/// InvalidArgument "<component> config: \"key\": <what is wrong>".
+/// ConfigError (an InvalidArgument) "<component> config: \"key\": <what is wrong>".
 ///
 ///   ConfigReader in(config, "Dense");
 ///   const std::size_t units = in.positive_integer("units");       // required
@@ -54,7 +71,7 @@ class ConfigReader {
   /// Throws InvalidArgument naming the first key no getter read, with the keys that were expected.
   void finish() const;
 
-  /// "<component> config: \"key\": <message>", the form of every error above.
+  /// Throws ConfigError "<component> config: \"key\": <message>", the form of every error above.
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 
  private:
