@@ -216,13 +216,15 @@ void add_layer(Sequential& model, const json& layer, const std::string& source, 
   const std::string config_path = path + ".config";
   if (!config.is_object()) fail(source, config_path, "expected an object, received " + shown(config));
 
-  if (std::find(std::begin(keras_activation_classes), std::end(keras_activation_classes), class_name) !=
-      std::end(keras_activation_classes)) {
+  // A registered kind first: a program that registers its own "ReLU" layer gets it.
+  const std::vector<std::string> kinds = layer_kinds();
+  const bool registered = std::find(kinds.begin(), kinds.end(), class_name) != kinds.end();
+  if (!registered && std::find(std::begin(keras_activation_classes), std::end(keras_activation_classes), class_name) !=
+                         std::end(keras_activation_classes)) {
     add_keras_activation(model, class_name, config, source, config_path);
     return;
   }
-  const std::vector<std::string> kinds = layer_kinds();
-  if (std::find(kinds.begin(), kinds.end(), class_name) == kinds.end()) {
+  if (!registered) {
     std::vector<std::string> expected = kinds;
     expected.insert(expected.end(), std::begin(keras_activation_classes), std::end(keras_activation_classes));
     fail(source, path + ".class_name",
