@@ -46,21 +46,8 @@ std::string error_for(const std::string& spec) {
   return {};
 }
 
-/// Finite-difference check of backward() for loss = sum w_i y_i (w fixed random).
 void check_gradient(Activation& layer, Matrix x, const std::string& what) {
-  Rng rng(5);
-  layer.build(x.shape(1), rng);
-  const Matrix w = random_matrix(x.shape(0), x.shape(1), -1.0, 1.0, 23);
-  const auto loss = [&]() {
-    const ConstMatrixView y = layer.forward(view(x));
-    double total = 0.0;
-    for (std::size_t i = 0; i < y.size(); ++i) total += double(w.data()[i]) * double(y.data[i]);
-    return total;
-  };
-  loss();
-  const Matrix analytic = to_matrix(layer.backward(view(w)));
-  ASSERT_EQ(analytic.size(), x.size());
-  testing::expect_gradient_matches(x.data(), analytic.data(), x.size(), loss, what);
+  testing::expect_activation_gradient(layer, std::move(x), what);
 }
 
 const std::vector<std::string> built_in_names = {"binary_step", "binary_step_ste", "leaky_relu", "linear",

@@ -18,6 +18,10 @@
 
 #include <gtest/gtest.h>
 
+#include "xdense/activation.hpp"
+#include "xdense/random.hpp"
+#include "xdense/tensor.hpp"
+
 namespace xdense::testing {
 
 /// Compares `analytic[i]` with the central difference of `loss` w.r.t. values[i].
@@ -46,6 +50,26 @@ inline void expect_gradient_matches(float* values, const float* analytic, std::s
     }
   }
   EXPECT_EQ(failures, 0u) << what << ": " << failures << " of " << count << " entries differ";
+}
+
+/// Finite-difference check of an activation's backward() for loss = sum_i w_i y_i, w fixed random
+/// in [-1, 1]: dL/dy = w, so backward(w) must be the gradient of the loss w.r.t. x.
+inline void expect_activation_gradient(Activation& layer, Matrix x, const std::string& what) {
+  Rng rng(5);
+  layer.build(x.shape(1), rng);
+  Rng draw(23);
+  Matrix w = Matrix::from_shape({x.shape(0), x.shape(1)});
+  for (std::size_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(draw.uniform(-1.0, 1.0));
+  const auto loss = [&]() {
+    const ConstMatrixView y = layer.forward(view(x));
+    double total = 0.0;
+    for (std::size_t i = 0; i < y.size(); ++i) total += double(w.data()[i]) * double(y.data[i]);
+    return total;
+  };
+  loss();
+  const Matrix analytic = to_matrix(layer.backward(view(w)));
+  ASSERT_EQ(analytic.size(), x.size());
+  expect_gradient_matches(x.data(), analytic.data(), x.size(), loss, what);
 }
 
 }  // namespace xdense::testing
