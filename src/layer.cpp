@@ -9,6 +9,14 @@ namespace xdense {
 
 Config Layer::config() const { return Config::object(); }
 
+Config Layer::training_state() const { return nullptr; }
+
+void Layer::restore_training_state(const Config& state) {
+  if (!state.is_null()) {
+    throw InvalidArgument(type_name() + ": expected no training state (null), received " + state.dump());
+  }
+}
+
 std::vector<Parameter> Layer::weights() const {
   std::vector<Parameter> all = parameters();
   for (Parameter& p : non_trainable_weights()) all.push_back(std::move(p));

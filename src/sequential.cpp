@@ -142,6 +142,10 @@ void Sequential::build(std::size_t input_units) {
     units = layer->output_units();
   }
   parameters_.clear();
+  regularized_.clear();
+  for (const auto& layer : layers_) {
+    if (layer->regularized()) regularized_.push_back(layer.get());
+  }
   first_trainable_ = layers_.size();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     for (const Parameter& p : layers_[i]->parameters()) parameters_.push_back(p);
@@ -208,6 +212,12 @@ void Sequential::reserve(std::size_t rows) {
   output_gradient_.reserve(rows, output_units());
 }
 
+double Sequential::regularization_loss() const {
+  double penalty = 0.0;
+  for (const Layer* layer : regularized_) penalty += layer->regularization_loss();
+  return penalty;
+}
+
 double Sequential::batch_loss(ConstMatrixView output, ConstMatrixView y) const {
   if (fused_output_ != nullptr) return loss_->value_from_logits(fused_output_->last_input(), y);
   return loss_->value(output, y);
@@ -266,6 +276,9 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
     loss = loss_->value(activations, y);
     loss_->gradient(activations, y, gradient);
   }
+  // Weight penalties, from the weights this step's forward pass used (as Keras's layer.losses):
+  // part of the loss reported; each layer adds their gradient in its backward pass.
+  if (!regularized_.empty()) loss += regularization_loss();
   const std::size_t backward_from = forward_layers;
   ConstMatrixView upstream = gradient;
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
@@ -429,7 +442,8 @@ Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, std::size_t ba
   }
   Evaluation result;
   result.samples = samples;
-  result.loss = loss_sum / static_cast<double>(samples);
+  // Keras's evaluate() reports the weight penalties in the loss too (its compute_loss adds them).
+  result.loss = loss_sum / static_cast<double>(samples) + regularization_loss();
   result.accuracy = accuracy_ ? static_cast<double>(correct) / static_cast<double>(samples) : not_computed;
   return result;
 }

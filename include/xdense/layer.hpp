@@ -128,6 +128,24 @@ class Layer {
   /// "moving_mean": saved and loaded with the weights, never given to an optimizer. Empty by default.
   virtual std::vector<Parameter> non_trainable_weights() const { return {}; }
 
+  /// Training state that is neither a weight nor config, e.g. a dropout layer's position in its
+  /// random stream: a checkpoint stores it so that a resumed run continues bit-identically. Null
+  /// (the default) when the layer has none.
+  virtual Config training_state() const;
+
+  /// Puts back what training_state() returned (after build()); throws InvalidArgument for a value
+  /// that is not one. The default accepts only null.
+  virtual void restore_training_state(const Config& state);
+
+  /// Whether this layer adds a penalty to the training loss (a weight regularizer, Keras's
+  /// layer.losses). Sequential asks once, when it builds the model.
+  virtual bool regularized() const { return false; }
+
+  /// The penalty itself, from the current weights (0 for an unregularized layer). The layer adds its
+  /// gradient to the parameter gradients in backward(); Sequential adds the value to the loss it
+  /// reports, in training and in evaluate(), as Keras does.
+  virtual double regularization_loss() const { return 0.0; }
+
   /// parameters() then non_trainable_weights(): everything a model file stores for this layer.
   std::vector<Parameter> weights() const;
 

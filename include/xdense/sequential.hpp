@@ -155,6 +155,10 @@ class Sequential {
   const std::vector<Parameter>& parameters() const { return parameters_; }
   std::size_t parameter_count() const;
 
+  /// Sum of the layers' weight penalties (Layer::regularization_loss) at the current weights, as
+  /// Keras's sum(model.losses); part of the loss train_step() and evaluate() report. 0 before build.
+  double regularization_loss() const;
+
   const Loss* loss() const { return loss_.get(); }
   Optimizer* optimizer() { return optimizer_.get(); }
   bool has_accuracy() const { return accuracy_; }
@@ -178,6 +182,7 @@ class Sequential {
   Rng rng_;
   std::vector<Parameter> parameters_;
   std::size_t first_trainable_ = 0;  // layers before it need no backward pass
+  std::vector<const Layer*> regularized_;  // layers whose penalty joins the loss (Layer::regularized)
   // [i]: layer i when it is a Dense layer that runs layer i-1's (activation's) backward
   // pass in its own; null otherwise.
   // Per layer: the layer itself and the activation before it when it takes that activation's
