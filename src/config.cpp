@@ -65,6 +65,12 @@ float ConfigReader::real(const std::string& key, float fallback) {
   return static_cast<float>(v);
 }
 
+std::optional<float> ConfigReader::optional_real(const std::string& key) {
+  known_.insert(key);
+  if (!has(key) || config_.at(key).is_null()) return std::nullopt;
+  return real(key, 0.0f);
+}
+
 bool ConfigReader::boolean(const std::string& key, bool fallback) {
   known_.insert(key);
   if (!has(key)) return fallback;

@@ -14,6 +14,7 @@
 /// Built-in components register themselves in their own .cpp; a user's class registers the same way.
 
 #include <cstddef>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -64,6 +65,8 @@ class ConfigReader {
   double number(const std::string& key, double fallback);
   /// An optional finite number that fits a float.
   float real(const std::string& key, float fallback);
+  /// An optional finite number that fits a float, or null (Keras's None): empty when absent or null.
+  std::optional<float> optional_real(const std::string& key);
   bool boolean(const std::string& key, bool fallback);
   std::string text(const std::string& key, const std::string& fallback);
   /// Marks `key` as known without reading it (a Keras key xdense accepts and ignores, as "name").
