@@ -4,6 +4,8 @@
 #include <cstring>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "binary_io.hpp"
 #include "input_file.hpp"
 #include "xdense/atomic_file.hpp"
@@ -16,12 +18,14 @@ namespace {
 // u64 model length, model bytes (the model file format), u64 epochs_done, string rng state,
 // u64 optimizer iterations, u32 array count, per array (version 2) string slot name + u32
 // parameter index + u64 n + n f32 (version 1: u64 n + n f32), u32 history count, per epoch
-// u64 epoch + 5 f64 (loss, accuracy, val_loss, val_accuracy, seconds), then u32 CRC-32 of
-// everything before it.
+// u64 epoch + 5 f64 (loss, accuracy, val_loss, val_accuracy, seconds), (version 3) u32 layer
+// count + per layer a string, its training state as JSON text, then u32 CRC-32 of everything
+// before it.
 constexpr char magic[8] = {'X', 'D', 'N', 'S', 'C', 'K', 'P', 'T'};
 constexpr std::size_t epoch_bytes = 48;
 constexpr std::size_t min_array_bytes_v1 = 8;   // u64 n
 constexpr std::size_t min_array_bytes_v2 = 16;  // empty name, parameter index, n
+constexpr std::size_t min_layer_state_bytes = 4;  // u32 length of the text
 
 /// Numbers the arrays of each slot: arrays are grouped by slot name, one per parameter in parameter
 /// order, so an array's number within its slot is the index of its parameter.
@@ -78,6 +82,7 @@ TrainingState capture_training_state(Sequential& model, std::size_t epochs_done,
   state.rng_state = model.rng().state();
   state.optimizer = model.optimizer()->state();
   state.history = history;
+  for (std::size_t i = 0; i < model.layer_count(); ++i) state.layer_states.push_back(model.layer(i).training_state().dump());
   return state;
 }
 
@@ -113,6 +118,12 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelInfo
     out.u64(e.epoch);
     for (double v : {e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.seconds}) out.f64(v);
   }
+  if (!state.layer_states.empty() && state.layer_states.size() != model.layer_count()) {
+    throw InvalidArgument("save_checkpoint: the training state holds " + std::to_string(state.layer_states.size()) +
+                          " layer states for a model of " + std::to_string(model.layer_count()) + " layers");
+  }
+  out.count(state.layer_states.size(), "layer states");
+  for (const std::string& text : state.layer_states) out.str(text, "a layer's training state");
   out.append_checksum();
   AtomicFileWriter file(path, WriteOptions{/*require_regular=*/true, "a checkpoint"});
   file.write(out.bytes().data(), out.size());
@@ -163,6 +174,14 @@ Checkpoint load_checkpoint(const std::string& path) {
     e.seconds = in.f64("history seconds");
     state.history.epochs.push_back(e);
   }
+  if (version >= 3) {
+    const std::size_t layers = in.count("layer states", min_layer_state_bytes);
+    if (layers != 0 && layers != checkpoint.saved.model.layer_count()) {
+      in.fail(std::to_string(layers) + " layer states for a model of " +
+              std::to_string(checkpoint.saved.model.layer_count()) + " layers");
+    }
+    for (std::size_t i = 0; i < layers; ++i) state.layer_states.push_back(in.str("layer " + std::to_string(i) + " training state"));
+  }
   if (in.remaining() != 0) in.fail(std::to_string(in.remaining()) + " unread bytes");
   const std::uint32_t computed = in.checksum();
   in.release(4);
@@ -179,6 +198,25 @@ void restore_training_state(Checkpoint& checkpoint) {
     model.optimizer()->restore(checkpoint.state.optimizer, model.parameters());
   } catch (const Error& e) {
     throw DataError(std::string("invalid checkpoint: ") + e.what());
+  }
+  const std::vector<std::string>& layer_states = checkpoint.state.layer_states;
+  if (!layer_states.empty() && layer_states.size() != model.layer_count()) {
+    throw DataError("invalid checkpoint: " + std::to_string(layer_states.size()) + " layer states for a model of " +
+                    std::to_string(model.layer_count()) + " layers");
+  }
+  for (std::size_t i = 0; i < layer_states.size(); ++i) {
+    const std::string where = "invalid checkpoint: layer " + std::to_string(i) + " (" + model.layer(i).type_name() + ")";
+    Config state;
+    try {
+      state = Config::parse(layer_states[i]);
+    } catch (const Config::exception& e) {
+      throw DataError(where + ": its training state is not JSON: " + e.what());
+    }
+    try {
+      model.layer(i).restore_training_state(state);
+    } catch (const Error& e) {
+      throw DataError(where + ": " + e.what());
+    }
   }
 }
 

@@ -235,7 +235,7 @@ TEST(Checkpoint, Version2NamesEachOptimizerArrayBySlotAndParameter) {
   const fs::path file = temp_file("named.xdc");
   save_checkpoint(file.string(), model, {}, capture_training_state(model, 1, h));
   const std::string good = read_all(file);
-  EXPECT_EQ(good.substr(0, 12), std::string("XDNSCKPT\x02\0\0\0", 12));  // magic, version 2
+  EXPECT_EQ(good.substr(0, 12), std::string("XDNSCKPT\x03\0\0\0", 12));  // magic, version 3
 
   Checkpoint checkpoint = load_checkpoint(file.string());
   const std::size_t parameters = model.parameters().size();
@@ -256,6 +256,47 @@ TEST(Checkpoint, Version2NamesEachOptimizerArrayBySlotAndParameter) {
   const std::string future = load_error(file, patched(good, 8, 9));
   EXPECT_EQ(future, file.string() + ": checkpoint format version 9 is newer than this xdense supports (" +
                         std::to_string(checkpoint_format_version) + "); upgrade xdense");
+}
+
+/// CRC-32 (IEEE 802.3, as zlib's crc32()), to write a checkpoint of an older version by hand.
+std::uint32_t crc32_of(const std::string& bytes) {
+  std::uint32_t crc = 0xffffffffu;
+  for (const char byte : bytes) {
+    crc ^= static_cast<unsigned char>(byte);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+TEST(Checkpoint, Version3StoresEachLayersTrainingStateAndVersion2StillLoads) {
+  const Data d = circles_like(48);
+  Sequential model = make_model();  // Dense, tanh, Dense, sigmoid: no layer has a training state
+  const History h = model.fit(d.x, d.y, options(1));
+  const TrainingState state = capture_training_state(model, 1, h);
+  EXPECT_EQ(state.layer_states, std::vector<std::string>(4, "null"));
+  const fs::path file = temp_file("layers.xdc");
+  save_checkpoint(file.string(), model, {}, state);
+  const std::string v3 = read_all(file);
+  // The end: u32 layer count 4, four strings "null", the CRC.
+  std::string layer_states = std::string("\x04\0\0\0", 4);
+  for (int i = 0; i < 4; ++i) layer_states += std::string("\x04\0\0\0null", 8);
+  ASSERT_EQ(v3.substr(v3.size() - 4 - layer_states.size(), layer_states.size()), layer_states);
+  EXPECT_EQ(load_checkpoint(file.string()).state.layer_states, state.layer_states);
+
+  // Version 2 is version 3 without the layer states.
+  std::string v2 = patched(v3.substr(0, v3.size() - 4 - layer_states.size()), 8, 2);
+  v2 = patched(v2 + std::string(4, '\0'), v2.size(), crc32_of(v2));
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << v2;
+  Checkpoint checkpoint = load_checkpoint(file.string());
+  EXPECT_TRUE(checkpoint.state.layer_states.empty());
+  EXPECT_EQ(checkpoint.state.optimizer.names, state.optimizer.names);
+  EXPECT_NO_THROW(restore_training_state(checkpoint));
+
+  // A count of layer states other than the model's layers is refused.
+  std::string five = patched(v3.substr(0, v3.size() - 4), v3.size() - 4 - layer_states.size(), 5);
+  five += std::string("\x04\0\0\0null", 8);
+  five = patched(five + std::string(4, '\0'), five.size(), crc32_of(five));
+  EXPECT_EQ(load_error(file, five), file.string() + ": invalid checkpoint: 5 layer states for a model of 4 layers");
 }
 
 TEST(Checkpoint, RestoreRefusesSlotsNamedForAnotherOptimizer) {

@@ -2,11 +2,13 @@
 /// \file
 /// Training checkpoints: everything needed to continue a run exactly where it
 /// stopped — the model file's contents (architecture, weights, info) plus the
-/// optimizer's moments and step count, the random engine's state, the epochs
+/// optimizer's moments and step count, the random engine's state, each layer's
+/// training state (a dropout layer's place in its random stream), the epochs
 /// done and the history so far. One file, written atomically, CRC-32 checked.
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "xdense/model_file.hpp"
 #include "xdense/optimizer.hpp"
@@ -20,6 +22,9 @@ struct TrainingState {
   std::string rng_state;        ///< Rng::state() after the last completed epoch
   OptimizerState optimizer;     ///< moments / velocities and step count
   History history;              ///< epochs 1..epochs_done
+  /// Each layer's Layer::training_state() as JSON text, in layer order ("null" for a layer without
+  /// any). Empty for a version-1 or version-2 checkpoint, which stored none.
+  std::vector<std::string> layer_states;
 };
 
 /// A checkpoint as loaded.
@@ -28,11 +33,12 @@ struct Checkpoint {
   TrainingState state;
 };
 
-/// Current checkpoint format version. Version 2 holds a version-2 model and names each optimizer
-/// array by its slot and parameter; version-1 checkpoints (xdense 0.2) still load.
-constexpr std::uint32_t checkpoint_format_version = 2;
+/// Current checkpoint format version. Version 3 adds each layer's training state to version 2,
+/// which holds a version-2 model and names each optimizer array by its slot and parameter;
+/// version-2 and version-1 checkpoints (xdense 0.2) still load.
+constexpr std::uint32_t checkpoint_format_version = 3;
 
-/// Captures `model`'s optimizer and random engine state after `epochs_done` epochs.
+/// Captures `model`'s optimizer, random engine and layer training states after `epochs_done` epochs.
 TrainingState capture_training_state(Sequential& model, std::size_t epochs_done, const History& history);
 
 /// Writes a checkpoint atomically (temporary file, fsync, rename); DataError on I/O failure.
@@ -42,8 +48,9 @@ void save_checkpoint(const std::string& path, Sequential& model, const ModelInfo
 /// corrupted, of a newer version, or inconsistent with its model.
 Checkpoint load_checkpoint(const std::string& path);
 
-/// Puts a loaded checkpoint's optimizer and random engine state back into its model; DataError when
-/// the state does not fit the model's optimizer (array sizes, slot names).
+/// Puts a loaded checkpoint's optimizer, random engine and layer training states back into its
+/// model; DataError when the state does not fit the model's optimizer (array sizes, slot names) or
+/// a layer refuses its state.
 void restore_training_state(Checkpoint& checkpoint);
 
 }  // namespace xdense

@@ -1,0 +1,23 @@
+#pragma once
+// Private: the keys of a Keras layer config that are bookkeeping, not maths, read once for every
+// layer factory so a Keras config can go to make_layer() as it is: "name" (ignored: xdense names
+// layers from their order), "trainable" (true only: no layer can be frozen), "dtype" (float32 only,
+// as a string or a Keras DTypePolicy object), and keys that must be null (a regularizer or
+// constraint the layer does not support).
+
+#include <initializer_list>
+
+#include "xdense/config.hpp"
+
+namespace xdense::detail {
+
+/// Marks "name", "trainable" and "dtype" as read; throws ConfigError for "trainable": false or a
+/// dtype other than float32.
+void read_keras_layer_keys(ConfigReader& in, const Config& config);
+
+/// Marks each of `keys` as read; throws ConfigError "... expected null (<what>), received ..." for
+/// one that is present and not null.
+void read_null_keys(ConfigReader& in, const Config& config, std::initializer_list<const char*> keys,
+                    const char* what);
+
+}  // namespace xdense::detail
