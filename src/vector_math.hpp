@@ -157,6 +157,82 @@ inline float log1p_unit(float e) {
   return (f + y) + 0.693359375f * k;
 }
 
+// e^x - 1 for x <= 0 (or NaN), without the cancellation of exp(x) - 1 near 0 (ELU and SELU):
+// with x = n ln2 + r as in exp_approx, e^x - 1 = 2^n (e^r - 1) + (2^n - 1), where e^r - 1 is the
+// polynomial of exp_of_reduced without its leading 1 and 2^n - 1 is exact for n in [-24, 0].
+// Below -30 the result is -1 in float (e^-30 ~ 9e-14), so x is clamped there and n >= -44.
+inline float expm1_nonpositive(float x) {
+  constexpr float log2e = 1.44269504088896341f;
+  constexpr float ln2_high = 0.693359375f;
+  constexpr float ln2_low = -2.12194440e-4f;
+  x = x < -30.0f ? -30.0f : x;
+  const float n = (x * log2e + round_magic) - round_magic;
+  const float r = (x - n * ln2_high) - n * ln2_low;
+  const float r2 = r * r;
+  const float p01 = 1.6666665459e-1f * r + 5.0000001201e-1f;  // exp_of_reduced's polynomial
+  const float p23 = 8.3334519073e-3f * r + 4.1665795894e-2f;
+  const float p45 = 1.9875691500e-4f * r + 1.3981999507e-3f;
+  const float exp_r_minus_1 = ((p45 * r2 + p23) * r2 + p01) * r2 + r;
+  const float scale = power_of_two(n);
+  return scale * exp_r_minus_1 + (scale - 1.0f);
+}
+
+// e^x with IEEE overflow: +inf above ln(FLT_MAX) (the largest float x whose e^x is finite is
+// 88.7228317f), as std::exp and Keras's exponential give, where exp_approx saturates at 88.72.
+inline float exp_overflowing(float x) {
+  constexpr float largest = 88.7228317f;
+  const float keep = x >= -104.0f ? 1.0f : 0.0f;
+  const bool overflow = x > largest;
+  x = x < -104.0f ? -104.0f : (x > largest ? largest : x);
+  const ExpParts parts = exp_parts(x);
+  const float n1 = (parts.n * 0.5f + round_magic) - round_magic;
+  const float n2 = parts.n - n1;
+  const float value = parts.exp_r * power_of_two(n1) * power_of_two(n2) * keep;
+  return overflow ? __builtin_inff() : value;
+}
+
+// The standard normal distribution function Phi(x) = (1 + erf(x / sqrt 2)) / 2 (exact GELU),
+// given e = e^(-x^2 / 2), with Cephes erff / erfcf's polynomials in t = |x| / sqrt 2: erf(t) =
+// t T(t^2) for t < 1; erfc(t) = e^-t^2 (1/t) P(1/t^2) for 1 <= t < 2 and (1/t) R(1/t^2) above.
+// The lower tail is Phi(x) = erfc(|t|) / 2 itself, so it keeps its relative precision
+// (Phi(-10) = 7.6e-24) where 1 + erf would cancel to 0.
+inline float normal_cdf(float x, float e) {
+  constexpr float sqrt_half = 0.707106781186547524f;
+  const float a = x < 0.0f ? -x : x;
+  const float t = a * sqrt_half;
+  const float z = t * t;
+  float p = 7.853861353153693e-5f;  // erf(t) / t
+  p = p * z - 8.010193625184903e-4f;
+  p = p * z + 5.188327685732524e-3f;
+  p = p * z - 2.685381193529856e-2f;
+  p = p * z + 1.128358514861418e-1f;
+  p = p * z - 3.761262582423300e-1f;
+  p = p * z + 1.128379165726710e+0f;
+  const float central = 0.5f + 0.5f * (p * x * sqrt_half);
+  const float q = 1.0f / t;
+  const float y = q * q;
+  float near = 2.326819970068386e-2f;  // P, 1 <= t < 2
+  near = near * y - 1.387039388740657e-1f;
+  near = near * y + 3.687424674597105e-1f;
+  near = near * y - 5.824733027278666e-1f;
+  near = near * y + 6.210004621745983e-1f;
+  near = near * y - 4.944515323274145e-1f;
+  near = near * y + 3.404879937665872e-1f;
+  near = near * y - 2.741127028184656e-1f;
+  near = near * y + 5.638259427386472e-1f;
+  float far = -1.047766399936249e+1f;  // R, t >= 2
+  far = far * y + 1.297719955372516e+1f;
+  far = far * y - 7.495518717768503e+0f;
+  far = far * y + 2.921019019210786e+0f;
+  far = far * y - 1.015265279202700e+0f;
+  far = far * y + 4.218463358204948e-1f;
+  far = far * y - 2.820767439740514e-1f;
+  far = far * y + 5.641895067754075e-1f;
+  const float half_erfc = 0.5f * e * q * (t < 2.0f ? near : far);
+  const float tail = x < 0.0f ? half_erfc : 1.0f - half_erfc;
+  return t < 1.0f ? central : tail;
+}
+
 // y = e^(x - shift) for the n values of a softmax row shifted by its maximum, so every
 // exponent is <= 0: the numerators of Softmax and of the softmax cross-entropy from logits.
 // One loop, compiled for AVX2 and the baseline (cpu_dispatch.hpp), defined in builtin_activations.cpp;

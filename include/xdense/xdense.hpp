@@ -3,6 +3,9 @@
 /// Umbrella header: everything needed to build, train and use a model.
 
 #include "xdense/activation.hpp"
+#include "xdense/activations/approximations.hpp"
+#include "xdense/activations/exponential.hpp"
+#include "xdense/activations/gated.hpp"
 #include "xdense/builtin_activations.hpp"
 #include "xdense/checkpoint.hpp"
 #include "xdense/config.hpp"
