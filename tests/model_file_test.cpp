@@ -853,8 +853,8 @@ TEST_F(ModelFile, InvalidArchitectureFieldsAreRejected) {
 TEST_F(ModelFile, InvalidCompileFieldsAreRejected) {
   const fs::path file = path("bad.xdm");
   FileSpec spec;
-  spec.loss = "hinge";
-  expect_invalid(file, spec, "compile: unknown loss 'hinge'");
+  spec.loss = "hinge_embedding";
+  expect_invalid(file, spec, "compile: unknown loss 'hinge_embedding'");
 
   spec = FileSpec{};
   spec.optimizer = "rmsprop";
@@ -1066,7 +1066,7 @@ TEST_F(ModelFile, InvalidVersion2CompileAndPayloadAreRejected) {
   const fs::path file = path("bad.xdm");
   using Edit = std::function<void(FileSpecV2&)>;
   const std::vector<std::pair<Edit, std::string>> cases = {
-      {[](FileSpecV2& s) { s.loss = "hinge"; }, "compile: unknown loss 'hinge'"},
+      {[](FileSpecV2& s) { s.loss = "hinge_embedding"; }, "compile: unknown loss 'hinge_embedding'"},
       {[](FileSpecV2& s) { s.loss_config = "{"; }, "compile: loss config: invalid JSON"},
       {[](FileSpecV2& s) { s.optimizer = "rmsprop"; }, "compile: unknown optimizer 'rmsprop' (expected one of: "},
       {[](FileSpecV2& s) { s.optimizer_config = R"({"lr": 0.1})"; }, "compile: SGD config: \"lr\""},
