@@ -83,9 +83,16 @@ class MeanSquaredError final : public Loss {
 /// Binary cross-entropy, mean over batch and units:
 /// -[y log p + (1 - y) log(1 - p)], p clipped to [1e-7, 1 - 1e-7] (Keras);
 /// from logits: max(z, 0) - z y + log(1 + e^-|z|), gradient sigmoid(z) - y.
+/// With `label_smoothing` ls in [0, 1] (Keras's), y is replaced by y (1 - ls) + ls / 2 in
+/// both forms, so the gradient from logits is sigmoid(z) - y'.
 class BinaryCrossEntropy final : public Loss {
  public:
+  /// Throws InvalidArgument unless label_smoothing is in [0, 1].
+  explicit BinaryCrossEntropy(double label_smoothing = 0.0);
   std::string name() const override { return "binary_crossentropy"; }
+  /// {} by default; {"label_smoothing": ls} when ls is not 0.
+  Config config() const override;
+  double label_smoothing() const { return label_smoothing_; }
   double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
   void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;
   bool fuses_with(const Activation& output) const override;
@@ -95,19 +102,30 @@ class BinaryCrossEntropy final : public Loss {
                                         MatrixView grad) const override;
   void check_output(std::size_t units, const Activation* output) const override;
   void check_targets(ConstMatrixView targets, std::size_t units) const override;
+
+ private:
+  double label_smoothing_;
 };
 
 /// Categorical cross-entropy, mean over the batch of -sum_k y_k log p_k, with
 /// one-hot (or soft) targets, or integer class indices (batch, 1).
 /// From logits: sum_k y_k (logsumexp(z) - z_k), gradient softmax(z) sum(y) - y.
 /// With `sparse_only` (sparse_categorical_crossentropy) targets must be indices.
+/// With `label_smoothing` ls in [0, 1] (Keras's; categorical_crossentropy only), the targets
+/// of K classes, one-hot, soft or class indices, become y (1 - ls) + ls / K in both forms, so
+/// the gradient from logits is softmax(z) sum(y') - y'.
 class CategoricalCrossEntropy final : public Loss {
  public:
-  explicit CategoricalCrossEntropy(bool sparse_only = false) : sparse_only_(sparse_only) {}
+  /// Throws InvalidArgument unless label_smoothing is in [0, 1], and 0 with sparse_only
+  /// (Keras's sparse_categorical_crossentropy has no smoothing).
+  explicit CategoricalCrossEntropy(bool sparse_only = false, double label_smoothing = 0.0);
   LabelEncoding label_encoding() const override { return LabelEncoding::class_index; }
   std::string name() const override {
     return sparse_only_ ? "sparse_categorical_crossentropy" : "categorical_crossentropy";
   }
+  /// {} by default; {"label_smoothing": ls} when ls is not 0.
+  Config config() const override;
+  double label_smoothing() const { return label_smoothing_; }
   double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
   void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;
   bool fuses_with(const Activation& output) const override;
@@ -120,6 +138,7 @@ class CategoricalCrossEntropy final : public Loss {
 
  private:
   bool sparse_only_;
+  double label_smoothing_;
 };
 
 /// Makes a loss from its config (what Loss::config() returned). Throws InvalidArgument for a config
