@@ -15,6 +15,7 @@
 #include "xdense/fusion.hpp"
 #include "xdense/initializer.hpp"
 #include "xdense/layer.hpp"
+#include "xdense/layers/batch_normalization.hpp"
 #include "xdense/layers/dropout.hpp"
 #include "xdense/loss.hpp"
 #include "xdense/model_file.hpp"

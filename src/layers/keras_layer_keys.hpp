@@ -7,7 +7,10 @@
 
 #include <initializer_list>
 
+#include <nlohmann/json.hpp>
+
 #include "xdense/config.hpp"
+#include "xdense/error.hpp"
 
 namespace xdense::detail {
 
@@ -19,5 +22,19 @@ void read_keras_layer_keys(ConfigReader& in, const Config& config);
 /// one that is present and not null.
 void read_null_keys(ConfigReader& in, const Config& config, std::initializer_list<const char*> keys,
                     const char* what);
+
+/// The Keras identifier at `key` (an InitializerSpec, a RegularizerSpec: anything with a static
+/// from_config()), or `fallback` when the key is absent; a refused identifier's message restated
+/// as a ConfigError at the key.
+template <typename Spec>
+Spec read_spec(ConfigReader& in, const Config& config, const char* key, Spec fallback) {
+  in.ignore(key);
+  if (!config.contains(key)) return fallback;
+  try {
+    return Spec::from_config(config.at(key));
+  } catch (const InvalidArgument& e) {
+    in.fail(key, e.what());
+  }
+}
 
 }  // namespace xdense::detail

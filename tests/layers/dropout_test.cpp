@@ -176,14 +176,7 @@ TEST(Dropout, ConfigRoundTripsAndBadConfigsAreRefusedByKey) {
       "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "rate": 0.2,
       "seed": null, "noise_shape": null})");
   EXPECT_EQ(make_layer("Dropout", keras)->config(), Config({{"rate", 0.2}, {"seed", nullptr}, {"noise_shape", nullptr}}));
-  const auto error_of = [](const Config& config) {
-    try {
-      make_layer("Dropout", config);
-    } catch (const ConfigError& e) {
-      return e.key() + ": " + e.reason();
-    }
-    return std::string("accepted");
-  };
+  const auto error_of = [](const Config& config) { return testing::config_error("Dropout", config); };
   EXPECT_EQ(error_of({{"rate", 1.0}}), "rate: expected a number in [0, 1), received 1.0");
   EXPECT_EQ(error_of({{"rate", -0.1}}), "rate: expected a number in [0, 1), received -0.1");
   EXPECT_EQ(error_of(Config::object()), "rate: missing (expected a number in [0, 1))");
@@ -204,19 +197,6 @@ TEST(Dropout, ConfigRoundTripsAndBadConfigsAreRefusedByKey) {
 
 // ------------------------------------------------------------------ in a model
 
-struct Data {
-  Matrix x, y;
-};
-
-Data three_classes(std::size_t n) {
-  Data d{filled(n, 5, 21), Matrix::from_shape({n, 1})};
-  for (std::size_t r = 0; r < n; ++r) {
-    const float s = d.x(r, 0) + d.x(r, 1) * d.x(r, 2);
-    d.y(r, 0) = s < -0.3f ? 0.0f : s < 0.3f ? 1.0f : 2.0f;
-  }
-  return d;
-}
-
 Sequential dropout_model() {
   Sequential model;
   model.add(std::make_unique<Dense>(16)).add("relu").add(make_layer("Dropout", {{"rate", 0.3}}));
@@ -227,19 +207,17 @@ Sequential dropout_model() {
 }
 
 FitOptions fit_options(std::size_t epochs, std::size_t initial = 0) {
-  FitOptions options;
-  options.epochs = epochs;
-  options.initial_epoch = initial;
-  options.batch_size = 16;
+  FitOptions options = testing::run_options(epochs, initial, 8);
   options.validation_split = 0.2;  // evaluate between epochs: inference mode, no draws
-  if (initial == 0) options.seed = 8;
   return options;
 }
+
+testing::Data three_classes(std::size_t n) { return testing::three_classes(n, 5, 21); }
 
 fs::path temp_file(const std::string& name) { return testing::scratch_file("xdense_dropout_test", name); }
 
 TEST(DropoutModel, TrainsSavesLoadsAndPredictsDeterministically) {
-  const Data d = three_classes(120);
+  const testing::Data d = three_classes(120);
   Sequential model = dropout_model();
   model.fit(d.x, d.y, fit_options(3));
   const Matrix first = model.predict(d.x);
@@ -256,7 +234,7 @@ TEST(DropoutModel, TrainsSavesLoadsAndPredictsDeterministically) {
 }
 
 TEST(DropoutModel, ResumeFromACheckpointIsBitIdentical) {
-  const Data d = three_classes(120);
+  const testing::Data d = three_classes(120);
   Sequential straight = dropout_model();
   const History full = straight.fit(d.x, d.y, fit_options(5));
 
@@ -287,7 +265,7 @@ TEST(DropoutModel, ResumeFromACheckpointIsBitIdentical) {
 }
 
 TEST(DropoutModel, ACheckpointRefusesALayerStateThatDoesNotFit) {
-  const Data d = three_classes(40);
+  const testing::Data d = three_classes(40);
   Sequential model = dropout_model();
   const History h = model.fit(d.x, d.y, fit_options(1));
   TrainingState state = capture_training_state(model, 1, h);

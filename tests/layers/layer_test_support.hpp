@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "xdense/config.hpp"
+#include "xdense/layer.hpp"
 #include "xdense/random.hpp"
 #include "xdense/sequential.hpp"
 #include "xdense/tensor.hpp"
@@ -46,6 +48,41 @@ inline std::filesystem::path scratch_file(const std::string& suite, const std::s
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / suite;
   std::filesystem::create_directories(dir);
   return dir / name;
+}
+
+/// "key: reason" of the ConfigError make_layer(kind, config) throws, or "accepted".
+inline std::string config_error(const std::string& kind, const Config& config) {
+  try {
+    make_layer(kind, config);
+  } catch (const ConfigError& e) {
+    return e.key() + ": " + e.reason();
+  }
+  return "accepted";
+}
+
+struct Data {
+  Matrix x, y;
+};
+
+/// n samples of `features` in [-2, 2) and a class 0, 1 or 2 from x0 + x1 x2 - x3 / 2 (features >= 4).
+inline Data three_classes(std::size_t n, std::size_t features, std::uint64_t seed) {
+  Data d{filled(n, features, seed, -2.0, 2.0), Matrix::from_shape({n, 1})};
+  for (std::size_t r = 0; r < n; ++r) {
+    const float s = d.x(r, 0) + d.x(r, 1) * d.x(r, 2) - 0.5f * d.x(r, 3);
+    d.y(r, 0) = s < -0.5f ? 0.0f : s < 0.5f ? 1.0f : 2.0f;
+  }
+  return d;
+}
+
+/// Epochs initial + 1 .. epochs in batches of 16; a first run seeds the model with `seed`, a resumed
+/// one continues the restored generator.
+inline FitOptions run_options(std::size_t epochs, std::size_t initial, std::uint64_t seed) {
+  FitOptions options;
+  options.epochs = epochs;
+  options.initial_epoch = initial;
+  options.batch_size = 16;
+  if (initial == 0) options.seed = seed;
+  return options;
 }
 
 }  // namespace xdense::testing
