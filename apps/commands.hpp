@@ -35,6 +35,11 @@ struct TrainOptions : DataFileOptions {
   std::string layers, model_config;
   std::string loss, optimizer;
   std::optional<float> learning_rate, momentum, beta1, beta2, epsilon;
+  /// RMSprop's rho, Adagrad's initial_accumulator_value; every optimizer's weight decay and clipping.
+  std::optional<float> rho, initial_accumulator, weight_decay, clipnorm, clipvalue, global_clipnorm;
+  std::optional<float> label_smoothing;  ///< the loss's label_smoothing (cross-entropies)
+  std::string init;                  ///< --init: kernel initializer of every Dense layer of --layers
+  std::string kernel_regularizer;    ///< --kernel-regularizer: e.g. "l2(0.001)", every Dense layer of --layers
   /// --optimizer-option KEY=VALUE, repeatable: any key of the optimizer's config.
   std::vector<std::string> optimizer_options;
   bool nesterov = false;

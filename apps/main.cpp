@@ -248,9 +248,9 @@ void add_train_options(CLI::App& command, Settings& settings) {
                                                        "  e.g. --label-column species");
   command.add_option("--test", o.test, "Test data evaluated after training (same format as --data)");
   command.add_option("--test-labels", o.test_labels, "Labels for IDX/NPY test data");
-  auto* layers = command.add_option("--layers", o.layers, "Layers as units:activation items\n"
-                                                          "  e.g. --layers 64:relu,32:leaky_relu(0.3),1:sigmoid");
-  auto* config = command.add_option("--model-config", o.model_config, "Keras-like JSON model config file (see docs/cli.md)\n"
+  auto* layers = command.add_option("--layers", o.layers, "Layers as units:activation, dropout(rate), batchnorm or layernorm items\n"
+                                                          "  e.g. --layers 64:relu,dropout(0.3),32:gelu,1:sigmoid");
+  auto* config = command.add_option("--model-config", o.model_config, "JSON model config: what Keras's model.to_json() writes (see docs/cli.md)\n"
                                                                       "  e.g. --model-config model.json");
   layers->excludes(config);
   // The choices are what the registries hold: a loss or optimizer a build adds is listed and taken.
@@ -258,12 +258,30 @@ void add_train_options(CLI::App& command, Settings& settings) {
                                            "  e.g. --loss categorical_crossentropy")->required();
   command.add_option("--optimizer", o.optimizer, "One of " + xdense::name_list(xdense::optimizer_names(), 100) +
                                                      ", e.g. --optimizer adam")->required();
-  command.add_option("--lr", o.learning_rate, "Learning rate (default: sgd 0.01, adam 0.001), e.g. --lr 0.005");
-  command.add_option("--momentum", o.momentum, "SGD momentum in [0, 1) (default 0), e.g. --momentum 0.9");
+  command.add_option("--lr", o.learning_rate, "Learning rate (default: the optimizer's, as Keras: sgd 0.01, others 0.001),\n"
+                                               "  e.g. --lr 0.005");
+  command.add_option("--momentum", o.momentum, "Momentum of sgd or rmsprop in [0, 1) (default 0), e.g. --momentum 0.9");
   command.add_flag("--nesterov", o.nesterov, "SGD with Nesterov momentum, e.g. --momentum 0.9 --nesterov");
-  command.add_option("--beta1", o.beta1, "Adam beta1 (default 0.9)");
-  command.add_option("--beta2", o.beta2, "Adam beta2 (default 0.999)");
-  command.add_option("--epsilon", o.epsilon, "Adam epsilon, Keras form (default 1e-7)");
+  command.add_option("--beta1", o.beta1, "beta_1 of adam, adamw, nadam, adamax (default 0.9)");
+  command.add_option("--beta2", o.beta2, "beta_2 of adam, adamw, nadam, adamax (default 0.999)");
+  command.add_option("--epsilon", o.epsilon, "Epsilon of the optimizer, Keras form (default 1e-7), e.g. --epsilon 1e-8");
+  command.add_option("--rho", o.rho, "RMSprop's decay of the squared-gradient average (default 0.9), e.g. --rho 0.95");
+  command.add_option("--initial-accumulator", o.initial_accumulator,
+                     "Adagrad's initial accumulator value (default 0.1), e.g. --initial-accumulator 0.01");
+  command.add_option("--weight-decay", o.weight_decay,
+                     "Decoupled weight decay, w -= w * wd * lr each step (adamw default 0.004, others off)\n"
+                     "  e.g. --optimizer adamw --weight-decay 0.01");
+  command.add_option("--clipnorm", o.clipnorm, "Clip each gradient to this L2 norm, e.g. --clipnorm 1");
+  command.add_option("--clipvalue", o.clipvalue, "Clip each gradient value to [-v, v], e.g. --clipvalue 0.5");
+  command.add_option("--global-clipnorm", o.global_clipnorm,
+                     "Clip all gradients together to this joint L2 norm, e.g. --global-clipnorm 1");
+  command.add_option("--label-smoothing", o.label_smoothing,
+                     "Label smoothing of a cross-entropy loss, in [0, 1], e.g. --label-smoothing 0.1");
+  command.add_option("--init", o.init, "Kernel initializer of every Dense layer of --layers (default glorot_uniform;\n"
+                                       "  pytorch: torch.nn.Linear's, for the bias too), e.g. --init he_normal");
+  command.add_option("--kernel-regularizer", o.kernel_regularizer,
+                     "Weight penalty on every Dense kernel of --layers: l1(f), l2(f) or l1_l2(f1, f2)\n"
+                     "  e.g. --kernel-regularizer l2(0.001)");
   command.add_option("--optimizer-option", o.optimizer_options,
                      "Any setting of the optimizer's config, by its Keras name (repeatable)\n"
                      "  e.g. --optimizer-option beta_2=0.99")

@@ -38,33 +38,61 @@ std::string number(double value) {
   return text;
 }
 
-// An optimizer setting given on the command line: the flag, the one optimizer it applies to
-// (nullptr: every optimizer) and the key of that optimizer's Config it sets (Keras's name).
+// An optimizer setting given on the command line: the flag and the key of the optimizer's Config it
+// sets (Keras's name). Which optimizers take it is the registry's to say (takes_key).
 struct OptimizerFlag {
   const char* flag;
-  const char* optimizer;
   const char* key;
   std::optional<Config> value;  ///< unset when the flag was not given
 };
 
 std::vector<OptimizerFlag> optimizer_flags(const TrainOptions& o) {
   const auto given = [](const std::optional<float>& value) { return value ? std::optional<Config>(*value) : std::nullopt; };
-  return {{"--lr", nullptr, "learning_rate", given(o.learning_rate)},
-          {"--momentum", "sgd", "momentum", given(o.momentum)},
-          {"--nesterov", "sgd", "nesterov", o.nesterov ? std::optional<Config>(true) : std::nullopt},
-          {"--beta1", "adam", "beta_1", given(o.beta1)},
-          {"--beta2", "adam", "beta_2", given(o.beta2)},
-          {"--epsilon", "adam", "epsilon", given(o.epsilon)}};
+  return {{"--lr", "learning_rate", given(o.learning_rate)},
+          {"--momentum", "momentum", given(o.momentum)},
+          {"--nesterov", "nesterov", o.nesterov ? std::optional<Config>(true) : std::nullopt},
+          {"--beta1", "beta_1", given(o.beta1)},
+          {"--beta2", "beta_2", given(o.beta2)},
+          {"--epsilon", "epsilon", given(o.epsilon)},
+          {"--rho", "rho", given(o.rho)},
+          {"--initial-accumulator", "initial_accumulator_value", given(o.initial_accumulator)},
+          {"--weight-decay", "weight_decay", given(o.weight_decay)},
+          {"--clipnorm", "clipnorm", given(o.clipnorm)},
+          {"--clipvalue", "clipvalue", given(o.clipvalue)},
+          {"--global-clipnorm", "global_clipnorm", given(o.global_clipnorm)}};
 }
 
-// "--beta1/--beta2/--epsilon": the flags of `optimizer`.
-std::string flags_of(const std::vector<OptimizerFlag>& flags, const std::string& optimizer) {
-  std::string names;
-  for (const OptimizerFlag& f : flags) {
-    if (f.optimizer != nullptr && f.optimizer == optimizer) names += (names.empty() ? "" : "/") + std::string(f.flag);
+// Whether the component `make(name, {key: value})` makes takes `key`: only a refusal of the key
+// as unknown says no (a value out of its range still means the key is its own).
+template <class Make>
+bool takes_key(Make make, const std::string& name, const std::string& key, const Config& value) {
+  try {
+    make(name, Config{{key, value}});
+  } catch (const ConfigError& e) {
+    return !(e.key() == key && e.reason().rfind("unknown key", 0) == 0);
+  } catch (const InvalidArgument&) {
   }
-  return names;
+  return true;
 }
+
+// "--rho applies to --optimizer rmsprop only, not adam": the registered components that take the
+// flag's key, for the message refusing it.
+template <class Make>
+std::string applies_to(Make make, const std::vector<std::string>& names, const std::string& flag, const std::string& what,
+                       const std::string& key, const Config& value, const std::string& chosen) {
+  std::vector<std::string> taking;
+  for (const std::string& name : names) {
+    if (takes_key(make, name, key, value)) taking.push_back(name);
+  }
+  std::string list;
+  for (std::size_t i = 0; i < taking.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == taking.size() ? " or " : ", ") + taking[i];
+  }
+  return flag + " applies to " + what + " " + (taking.size() == 1 ? list + " only" : list) + ", not " + chosen;
+}
+
+const auto make_optimizer_with = [](const std::string& name, const Config& config) { return make_optimizer(name, config); };
+const auto make_loss_with = [](const std::string& name, const Config& config) { return make_loss(name, config); };
 
 // A value of --optimizer-option as JSON: true/false, a finite decimal number, or else the text.
 Config config_value(const std::string& text) {
@@ -87,11 +115,14 @@ std::unique_ptr<Optimizer> make_configured_optimizer(const TrainOptions& o) {
   // The registry's name for it (an alias resolves; an unknown name is refused, naming the known ones).
   const std::string name = make_optimizer(o.optimizer)->name();
   const std::vector<OptimizerFlag> flags = optimizer_flags(o);
+  std::string refused;  // every flag the optimizer does not take, in one message
   for (const OptimizerFlag& f : flags) {
-    if (f.value && f.optimizer != nullptr && f.optimizer != name) {
-      throw InvalidArgument(flags_of(flags, f.optimizer) + " apply to --optimizer " + f.optimizer + ", not " + o.optimizer);
+    if (f.value && !takes_key(make_optimizer_with, name, f.key, *f.value)) {
+      refused += (refused.empty() ? "" : "; ") +
+                 applies_to(make_optimizer_with, optimizer_names(), f.flag, "--optimizer", f.key, *f.value, name);
     }
   }
+  if (!refused.empty()) throw InvalidArgument(refused);
   if (o.nesterov && o.momentum.value_or(0.0f) == 0.0f) throw InvalidArgument("--nesterov needs --momentum > 0");
   Config config = Config::object();
   for (const OptimizerFlag& f : flags) {
@@ -187,6 +218,14 @@ std::string run_settings(const TrainOptions& o) {
   if (o.header) s << " header=1";
   if (!o.feature_columns.empty()) s << " feature-columns=" << o.feature_columns;
   for (const std::string& option : o.optimizer_options) s << " optimizer-option=" << option;
+  for (const auto& [key, value] : {std::make_pair("rho", o.rho), std::make_pair("initial-accumulator", o.initial_accumulator),
+                                   std::make_pair("weight-decay", o.weight_decay), std::make_pair("clipnorm", o.clipnorm),
+                                   std::make_pair("clipvalue", o.clipvalue), std::make_pair("global-clipnorm", o.global_clipnorm),
+                                   std::make_pair("label-smoothing", o.label_smoothing)}) {
+    if (value) s << " " << key << "=" << number(*value);
+  }
+  if (!o.init.empty()) s << " init=" << o.init;
+  if (!o.kernel_regularizer.empty()) s << " kernel-regularizer=" << o.kernel_regularizer;
   if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
   // Another thread count sums in another order: the resumed run would match neither run.
   s << " threads=" << num_threads();
@@ -198,7 +237,9 @@ const char* const settings_keys[] = {"data",         "labels",          "label-c
                                      "model-config", "loss",            "optimizer",    "lr",          "momentum",
                                      "nesterov",     "beta1",           "beta2",        "epsilon",     "batch-size",
                                      "validation-split", "seed",       "no-shuffle",   "standardize", "init-weights",
-                                     "no-header",    "header",          "feature-columns", "drop-columns", "threads",     "data-content"};
+                                     "no-header",    "header",          "feature-columns", "drop-columns", "rho",
+                                     "initial-accumulator", "weight-decay", "clipnorm", "clipvalue", "global-clipnorm",
+                                     "label-smoothing", "init",       "kernel-regularizer", "threads",  "data-content"};
 
 // run_settings() text as key -> value.
 std::map<std::string, std::string> parse_settings(const std::string& text) {
@@ -293,6 +334,11 @@ void check_settings(const TrainOptions& o) {
   }
   if (o.layers.empty() == o.model_config.empty()) throw InvalidArgument("give exactly one of --layers and --model-config");
   if (!o.test_labels.empty() && o.test.empty()) throw InvalidArgument("--test-labels needs --test");
+  for (const auto& [flag, value] : {std::make_pair("--init", &o.init), std::make_pair("--kernel-regularizer", &o.kernel_regularizer)}) {
+    if (!value->empty() && !o.model_config.empty()) {
+      throw InvalidArgument(std::string(flag) + " applies to --layers; a --model-config file gives each Dense layer's own");
+    }
+  }
   if (o.output == "-" || o.history == "-") {
     throw InvalidArgument(std::string(o.output == "-" ? "--output" : "--history") +
                           " -: train writes files (standard output is for predict); give a file name");
@@ -359,24 +405,96 @@ std::optional<Checkpoint> load_resumed_run(const TrainOptions& o) {
   return resumed;
 }
 
+// --kernel-regularizer's text as the Keras identifier Dense reads: "l2" (the defaults), "l2(0.001)"
+// as {"class_name": "l2", "config": {"l2": 0.001}}, "l1_l2(0.01, 0.001)" with l1 then l2, or
+// "l1_l2(l2=0.001)" by key.
+Config regularizer_identifier(const std::string& spec) {
+  const std::string text = trim(spec);
+  const auto open = text.find('(');
+  const std::string name = trim(text.substr(0, open));
+  const std::string example = "e.g. l2(0.001), l1(0.01) or l1_l2(0.01, 0.001)";
+  if (name.empty()) throw InvalidArgument("--kernel-regularizer: expected a regularizer, " + example + ", received " + quote_value(spec));
+  if (open == std::string::npos) return name;
+  if (text.back() != ')') throw InvalidArgument("--kernel-regularizer: a closing ')' is missing in " + quote_value(spec));
+  std::vector<std::string> positional_keys = {name};  // l1(0.01) -> l1, l2(...) -> l2
+  if (name == "l1_l2" || name == "L1L2") positional_keys = {"l1", "l2"};
+  Config config = Config::object();
+  const std::string arguments = text.substr(open + 1, text.size() - open - 2);
+  std::size_t position = 0;
+  for (std::size_t start = 0; start <= arguments.size();) {
+    const std::size_t comma = std::min(arguments.find(',', start), arguments.size());
+    const std::string argument = trim(arguments.substr(start, comma - start));
+    start = comma + 1;
+    if (argument.empty()) continue;
+    const auto equals = argument.find('=');
+    std::string key = equals == std::string::npos ? "" : trim(argument.substr(0, equals));
+    if (equals == std::string::npos) {
+      if (position >= positional_keys.size()) {
+        throw InvalidArgument("--kernel-regularizer: too many numbers in " + quote_value(spec) + "; " + example);
+      }
+      key = positional_keys[position++];
+    }
+    const std::string number_text = trim(equals == std::string::npos ? argument : argument.substr(equals + 1));
+    char* end = nullptr;
+    const double value = std::strtod(number_text.c_str(), &end);
+    if (number_text.empty() || end != number_text.c_str() + number_text.size() || !std::isfinite(value)) {
+      throw InvalidArgument("--kernel-regularizer: expected a number, received " + quote_value(number_text) + "; " + example);
+    }
+    config[key] = value;
+  }
+  return Config{{"class_name", name}, {"config", config}};
+}
+
+// The settings --init and --kernel-regularizer give every Dense layer of --layers.
+Config dense_settings(const TrainOptions& o) {
+  Config settings = Config::object();
+  if (!o.init.empty()) {
+    settings["kernel_initializer"] = o.init;
+    // PyTorch's Linear draws its bias as its kernel, U(+-1/sqrt(fan_in)); Keras's bias starts at zero.
+    if (o.init == "pytorch") settings["bias_initializer"] = o.init;
+  }
+  if (!o.kernel_regularizer.empty()) settings["kernel_regularizer"] = regularizer_identifier(o.kernel_regularizer);
+  return settings;
+}
+
+// The --loss made through the registry, with --label-smoothing when given (refused, naming the
+// losses that take it, by a loss that does not).
+std::unique_ptr<Loss> make_configured_loss(const TrainOptions& o) {
+  const std::string name = make_loss(o.loss)->name();  // an unknown name is refused here, naming the known ones
+  Config config = Config::object();
+  if (o.label_smoothing) {
+    if (!std::isfinite(*o.label_smoothing)) {
+      throw InvalidArgument("--label-smoothing: expected a finite number, received " + number(*o.label_smoothing));
+    }
+    config["label_smoothing"] = *o.label_smoothing;
+    if (!takes_key(make_loss_with, name, "label_smoothing", config["label_smoothing"])) {
+      throw InvalidArgument(
+          applies_to(make_loss_with, loss_names(), "--label-smoothing", "--loss", "label_smoothing", 0.0, name));
+    }
+  }
+  return make_loss(name, config);
+}
+
 // A new model of --layers or --model-config, compiled with --loss and the optimizer flags (not
-// built: its input width comes from the data).
-Sequential new_model(const TrainOptions& o) {
+// built: its input width comes from the data). `declared_inputs` is the input width the JSON config
+// states, if it states one.
+Sequential new_model(const TrainOptions& o, std::optional<std::size_t>& declared_inputs) {
   Sequential model(o.seed);
   if (!o.layers.empty()) {
     try {
-      add_layers(model, o.layers);
+      add_layers(model, o.layers, dense_settings(o));
     } catch (const InvalidArgument& e) {
       throw InvalidArgument(std::string("--layers: ") + e.what());
     }
   } else {
-    add_layers_from_json_file(model, o.model_config);
+    declared_inputs = add_layers_from_json_file(model, o.model_config);
   }
   std::unique_ptr<Loss> loss;
   try {
-    loss = make_loss(o.loss);
+    loss = make_configured_loss(o);
   } catch (const InvalidArgument& e) {
-    throw InvalidArgument(std::string("--loss: ") + e.what());
+    const std::string what = e.what();
+    throw InvalidArgument(what.rfind("--", 0) == 0 ? what : "--loss: " + what);
   }
   model.compile(std::move(loss), make_configured_optimizer(o));
   return model;
@@ -411,7 +529,12 @@ LoadedData load_training_data(const TrainOptions& o) {
 
 // Builds a new model for the data's width (checking the loss against the output layer), checks
 // a resumed model's width and that the classes fit the output layer, and loads --init-weights.
-void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOptions& o, bool resumed) {
+void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOptions& o, bool resumed,
+                       const std::optional<std::size_t>& declared_inputs) {
+  if (declared_inputs && *declared_inputs != data.x.shape(1)) {
+    throw DataError(o.model_config + ": the model takes " + std::to_string(*declared_inputs) + " input features, but " +
+                    o.data + " has " + std::to_string(data.x.shape(1)));
+  }
   if (!resumed) model.build(data.x.shape(1));
   if (model.input_units() != data.x.shape(1)) {
     throw DataError(o.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the checkpoint's model expects " +
@@ -609,12 +732,13 @@ int run_train(const TrainOptions& o) {
   reserve_run_outputs(o, outputs);
   std::optional<Checkpoint> resumed = load_resumed_run(o);
   // A resumed model keeps its weights, optimizer state and random state.
-  Sequential model = resumed ? std::move(resumed->saved.model) : new_model(o);
+  std::optional<std::size_t> declared_inputs;  // the input width a JSON config states
+  Sequential model = resumed ? std::move(resumed->saved.model) : new_model(o, declared_inputs);
 
   const LoadedData data = load_training_data(o);
   const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
   if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
-  fit_model_to_data(model, data, o, resumed.has_value());
+  fit_model_to_data(model, data, o, resumed.has_value(), declared_inputs);
   const TrainingSets sets = split_and_standardize(data, o);
   const std::optional<LoadedData> test = load_test_data(o, data, sets);
 

@@ -386,7 +386,8 @@ TEST_F(Cli, HelpExplainsEverySubcommandWithAnExample) {
         "--loss",       "--optimizer",   "--lr",           "--momentum",     "--nesterov",         "--beta1",
         "--beta2",      "--epsilon",     "--epochs",       "--batch-size",   "--validation-split", "--seed",
         "--no-shuffle", "--standardize", "--classes",      "--init-weights", "--output",           "--history",
-        "--quiet"}) {
+        "--quiet",      "--rho",         "--initial-accumulator", "--weight-decay", "--clipnorm", "--clipvalue",
+        "--global-clipnorm", "--label-smoothing", "--init", "--kernel-regularizer", "rmsprop", "adamw", "dropout(0.3)"}) {
     EXPECT_NE(train.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -394,8 +395,15 @@ TEST_F(Cli, HelpExplainsEverySubcommandWithAnExample) {
 TEST_F(Cli, OptimizerFlagsApplyToTheirOwnOptimizerAndMustBeFinite) {
   const std::string train = "train --data " + data_dir +
                             "/iris.csv --layers 3:softmax --loss cce --epochs 1 --batch-size 8 --output out.xdm --quiet ";
-  expect_user_error(train + "--optimizer sgd --beta1 0.8", {"--beta1/--beta2/--epsilon apply to --optimizer adam, not sgd"});
-  expect_user_error(train + "--optimizer adam --momentum 0.9", {"--momentum/--nesterov apply to --optimizer sgd, not adam"});
+  expect_user_error(train + "--optimizer sgd --beta1 0.8", {"--beta1 applies to --optimizer adam, ", "nadam, not sgd"});
+  expect_user_error(train + "--optimizer adam --momentum 0.9", {"--momentum applies to --optimizer rmsprop or sgd, not adam"});
+  // Every flag the optimizer does not take, in one line; which optimizers take it is the registry's to say.
+  expect_user_error(train + "--optimizer adam --rho 0.9 --initial-accumulator 0.2",
+                    {"--rho applies to --optimizer rmsprop only, not adam; "
+                     "--initial-accumulator applies to --optimizer adagrad only, not adam"});
+  expect_user_error(train + "--optimizer sgd --epsilon 1e-6", {"--epsilon applies to --optimizer adagrad, adam, ", ", not sgd"});
+  expect_user_error(train + "--optimizer adam --clipnorm 1 --clipvalue 1", {"only one of clipnorm, clipvalue and global_clipnorm"});
+  expect_user_error(train + "--optimizer rmsprop --rho 1.5", {"rho"});
   expect_user_error(train + "--optimizer sgd --nesterov", {"--nesterov needs --momentum > 0"});
   expect_user_error(train + "--optimizer sgd --lr nan", {"--lr: expected a finite number, received nan"});
   expect_user_error(train + "--optimizer adam --beta2 inf", {"--beta2: expected a finite number, received inf"});
