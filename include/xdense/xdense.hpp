@@ -17,6 +17,7 @@
 #include "xdense/layer.hpp"
 #include "xdense/layers/batch_normalization.hpp"
 #include "xdense/layers/dropout.hpp"
+#include "xdense/layers/layer_normalization.hpp"
 #include "xdense/loss.hpp"
 #include "xdense/model_file.hpp"
 #include "xdense/optimizer.hpp"

@@ -240,30 +240,15 @@ Config BatchNormalization::config() const {
 
 namespace {
 
-// -1 or 1 (the feature axis of (batch, features)), or Keras 2's one-element list of it.
-void read_feature_axis(ConfigReader& in, const Config& config, const char* component) {
-  in.ignore("axis");
-  if (!config.contains("axis")) return;
-  const Config& axis = config.at("axis");
-  const Config& single = axis.is_array() && axis.size() == 1 ? axis.at(0) : axis;
-  if (!(single == -1 || single == 1)) {
-    in.fail("axis", std::string("expected -1 (") + component + " over the features, the last axis), received " +
-                        axis.dump());
-  }
-}
-
 std::unique_ptr<Layer> batch_normalization_from_config(const Config& config) {
   ConfigReader in(config, "BatchNormalization");
   BatchNormalizationOptions options;
-  read_feature_axis(in, config, "normalising");
+  detail::read_feature_axis(in, config, "normalising over the features");
   options.momentum = in.number("momentum", options.momentum);
   if (!(options.momentum >= 0.0 && options.momentum <= 1.0)) {
     in.fail("momentum", "expected a number in [0, 1], received " + config.at("momentum").dump());
   }
-  options.epsilon = in.number("epsilon", options.epsilon);
-  if (!(options.epsilon > 0.0 && options.epsilon < 1e30)) {
-    in.fail("epsilon", "expected a positive number, received " + config.at("epsilon").dump());
-  }
+  options.epsilon = detail::read_epsilon(in, config, options.epsilon);
   options.center = in.boolean("center", options.center);
   options.scale = in.boolean("scale", options.scale);
   options.beta_initializer = detail::read_spec(in, config, "beta_initializer", options.beta_initializer);

@@ -37,4 +37,20 @@ void read_null_keys(ConfigReader& in, const Config& config, std::initializer_lis
   }
 }
 
+void read_feature_axis(ConfigReader& in, const Config& config, const char* what) {
+  in.ignore("axis");
+  if (!config.contains("axis")) return;
+  const Config& axis = config.at("axis");
+  const Config& single = axis.is_array() && axis.size() == 1 ? axis.at(0) : axis;
+  if (!(single == -1 || single == 1)) {
+    in.fail("axis", std::string("expected -1 (") + what + ", the last axis), received " + axis.dump());
+  }
+}
+
+double read_epsilon(ConfigReader& in, const Config& config, double fallback) {
+  const double epsilon = in.number("epsilon", fallback);
+  if (!(epsilon > 0.0 && epsilon < 1e30)) in.fail("epsilon", "expected a positive number, received " + config.at("epsilon").dump());
+  return epsilon;
+}
+
 }  // namespace xdense::detail

@@ -23,6 +23,13 @@ void read_keras_layer_keys(ConfigReader& in, const Config& config);
 void read_null_keys(ConfigReader& in, const Config& config, std::initializer_list<const char*> keys,
                     const char* what);
 
+/// Reads "axis": -1 or 1 (the feature axis of rows of features), or Keras 2's one-element list of
+/// it; ConfigError "expected -1 (<what>, the last axis) ..." for any other.
+void read_feature_axis(ConfigReader& in, const Config& config, const char* what);
+
+/// Reads "epsilon", a positive number (`fallback` when absent).
+double read_epsilon(ConfigReader& in, const Config& config, double fallback);
+
 /// The Keras identifier at `key` (an InitializerSpec, a RegularizerSpec: anything with a static
 /// from_config()), or `fallback` when the key is absent; a refused identifier's message restated
 /// as a ConfigError at the key.

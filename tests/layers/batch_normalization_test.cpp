@@ -14,7 +14,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gradient_check.hpp"
 #include "layers/layer_test_support.hpp"
 #include "xdense/xdense.hpp"
 
@@ -132,25 +131,10 @@ TEST(BatchNormalization, InferenceUsesTheMovingStatisticsAndMovesNothing) {
   EXPECT_TRUE(same_bits(after, saved));
 }
 
-/// Finite-difference checks of dL/dx, dL/dgamma and dL/dbeta for L = sum w y, w fixed.
 void check_gradients(bool training, BatchNormalizationOptions options, const std::string& what) {
   auto layer = varied_layer(4, options);
   layer->set_training(training);
-  Matrix x = filled(6, 4, 42, -2.0, 2.0);
-  const Matrix w = filled(6, 4, 43);
-  const auto loss = [&] {
-    const ConstMatrixView y = layer->forward(view(x));
-    double total = 0.0;
-    for (std::size_t i = 0; i < y.size(); ++i) total += double(w.data()[i]) * y.data[i];
-    return total;
-  };
-  loss();
-  const Matrix dx = to_matrix(layer->backward(view(w)));
-  testing::expect_gradient_matches(x.data(), dx.data(), x.size(), loss, what + " dL/dx");
-  for (const Parameter& p : layer->parameters()) {
-    const std::vector<float> analytic(p.gradient, p.gradient + p.size);
-    testing::expect_gradient_matches(p.value, analytic.data(), p.size, loss, what + " dL/d" + p.name);
-  }
+  testing::expect_layer_gradients(*layer, filled(6, 4, 42, -2.0, 2.0), 43, what);
 }
 
 TEST(BatchNormalization, GradientsMatchFiniteDifferencesInTrainingMode) {

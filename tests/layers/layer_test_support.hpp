@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "gradient_check.hpp"
+
 #include "xdense/config.hpp"
 #include "xdense/layer.hpp"
 #include "xdense/random.hpp"
@@ -48,6 +50,25 @@ inline std::filesystem::path scratch_file(const std::string& suite, const std::s
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / suite;
   std::filesystem::create_directories(dir);
   return dir / name;
+}
+
+/// Finite-difference checks of a built layer's dL/dx and each parameter's gradient for
+/// L = sum w y, w fixed random (`w_seed`): forward, then backward(w), in the layer's current mode.
+inline void expect_layer_gradients(Layer& layer, Matrix x, std::uint64_t w_seed, const std::string& what) {
+  const Matrix w = filled(x.shape(0), x.shape(1), w_seed);
+  const auto loss = [&] {
+    const ConstMatrixView y = layer.forward(view(x));
+    double total = 0.0;
+    for (std::size_t i = 0; i < y.size(); ++i) total += double(w.data()[i]) * y.data[i];
+    return total;
+  };
+  loss();
+  const Matrix dx = to_matrix(layer.backward(view(w)));
+  expect_gradient_matches(x.data(), dx.data(), x.size(), loss, what + " dL/dx");
+  for (const Parameter& p : layer.parameters()) {
+    const std::vector<float> analytic(p.gradient, p.gradient + p.size);
+    expect_gradient_matches(p.value, analytic.data(), p.size, loss, what + " dL/d" + p.name);
+  }
 }
 
 /// "key: reason" of the ConfigError make_layer(kind, config) throws, or "accepted".
