@@ -10,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "xdense/dense.hpp"
+#include "xdense/layer.hpp"
 #include "xdense/sequential.hpp"
 
 namespace {
@@ -40,8 +43,11 @@ Matrix random_matrix(std::size_t rows, std::size_t cols, Rng& rng) {
   return m;
 }
 
+/// `normalized`: batch normalisation and dropout after the first hidden layer, layer normalisation
+/// after the second (their statistics, masks and moving statistics live in buffers too).
 void check_no_allocation_after_first_batch(const std::string& output, const std::string& loss,
-                                           const std::string& optimizer, std::size_t classes) {
+                                           const std::string& optimizer, std::size_t classes,
+                                           bool normalized = false) {
   Rng rng(1);
   const std::size_t samples = 100;  // batch 32 -> 32, 32, 32, 4: a ragged last batch
   const Matrix x = random_matrix(samples, 6, rng);
@@ -49,8 +55,13 @@ void check_no_allocation_after_first_batch(const std::string& output, const std:
   for (std::size_t r = 0; r < samples; ++r) y(r, 0) = static_cast<float>(r % classes);
 
   Sequential model;
-  model.add(std::make_unique<Dense>(16)).add("relu");
-  model.add(std::make_unique<Dense>(8)).add("tanh");
+  model.add(std::make_unique<Dense>(16));
+  if (normalized) model.add(make_layer("BatchNormalization", Config::object()));
+  model.add("relu");
+  if (normalized) model.add(make_layer("Dropout", {{"rate", 0.2}}));
+  model.add(std::make_unique<Dense>(8));
+  if (normalized) model.add(make_layer("LayerNormalization", Config::object()));
+  model.add("tanh");
   model.add(std::make_unique<Dense>(classes == 2 ? 1 : classes)).add(output);
   model.compile(loss, optimizer);
 
@@ -85,6 +96,10 @@ TEST(SequentialAllocation, SigmoidBinaryCrossEntropyAdamAllocatesNothingPerStep)
 
 TEST(SequentialAllocation, SoftmaxCategoricalCrossEntropySgdAllocatesNothingPerStep) {
   check_no_allocation_after_first_batch("softmax", "categorical_crossentropy", "sgd", 3);
+}
+
+TEST(SequentialAllocation, BatchNormalizationDropoutAndLayerNormalizationAllocateNothingPerStep) {
+  check_no_allocation_after_first_batch("softmax", "sparse_categorical_crossentropy", "adam", 3, true);
 }
 
 TEST(SequentialAllocation, CounterSeesAllocations) {
