@@ -219,10 +219,10 @@ TEST(ActivationNamesList, SortedCanonicalNamesWithoutAliases) {
 // ------------------------------------------------------------- bad specs
 
 TEST(MakeActivation, UnknownNameListsKnownOnes) {
-  const std::string message = error_for("swish");
-  EXPECT_TRUE(contains(message, "'swish'")) << message;
+  const std::string message = error_for("swoosh");
+  EXPECT_TRUE(contains(message, "'swoosh'")) << message;
   for (const auto& name : activation_names()) EXPECT_TRUE(contains(message, name)) << name << " in: " << message;
-  EXPECT_TRUE(contains(error_for("Swish(2)"), "Swish(2)"));
+  EXPECT_TRUE(contains(error_for("Swoosh(2)"), "Swoosh(2)"));
   EXPECT_TRUE(contains(error_for(""), "expected one of"));
   EXPECT_TRUE(contains(error_for("(0.1)"), "(0.1)"));
 }
@@ -270,7 +270,7 @@ TEST(MakeActivation, EmptyBracketsAreRefusedWithWhatToWrite) {
     EXPECT_EQ(advice, "empty brackets; write " + name) << "no argument to suggest: " << message;
   }
   // An unknown name stays an unknown name.
-  EXPECT_TRUE(contains(error_for("swish()"), "unknown activation 'swish()'"));
+  EXPECT_TRUE(contains(error_for("swoosh()"), "unknown activation 'swoosh()'"));
 }
 
 // A user's activation registers as the built-ins do (they register from their own .cpp), with an
