@@ -263,8 +263,8 @@ TEST_F(Cli, BadDataFilesFailWithOneLineNamingTheFileAndNoOutput) {
 
 TEST_F(Cli, BadSettingsFailBeforeAnyWork) {
   const std::string data = "--data " + data_dir + "/iris.csv --batch-size 8 --output out.xdm ";
-  expect_user_error("train " + data + "--layers 3:swish --loss cce --optimizer adam --epochs 1",
-                    {"unknown activation 'swish'"});
+  expect_user_error("train " + data + "--layers 3:swoosh --loss cce --optimizer adam --epochs 1",
+                    {"unknown activation 'swoosh'"});
   expect_user_error("train " + data + "--layers 3:softmax --loss hinge_embedding --optimizer adam --epochs 1",
                     {"unknown loss 'hinge_embedding'"});
   expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer rmsprop --epochs 1",
