@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradient_check.hpp"
+#include "losses/loss_test_support.hpp"
 #include "xdense/builtin_activations.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
@@ -40,11 +41,8 @@ constexpr Real keras_epsilon = 1e-7L;
 
 Real clip(Real p) { return std::min(std::max(p, keras_epsilon), 1.0L - keras_epsilon); }
 
-Matrix zeros_like(const Matrix& m) {
-  Matrix z = Matrix::from_shape({m.shape(0), m.shape(1)});
-  std::fill(z.begin(), z.end(), 0.0f);
-  return z;
-}
+using xdense::testing::message_of;
+using xdense::testing::zeros_like;
 
 /// One-hot (rows, units) matrix from class indices.
 Matrix one_hot(const std::vector<std::size_t>& labels, std::size_t units) {
@@ -138,21 +136,6 @@ void expect_all_near(const Matrix& actual, const std::vector<Real>& expected, do
 ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-/// Runs `f`, expects it to throw E, and returns the message ("" if it did not throw).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "did not throw";
-  return "";
 }
 
 // ---- mean squared error -----------------------------------------------------------------

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstddef>
+#include <iomanip>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -35,10 +37,17 @@ inline void check_rows(const Loss& loss, ConstMatrixView predictions, ConstMatri
   }
 }
 
+/// A target value as a message shows it: 0.5, -1, nan (the shortest form that reads back).
+inline std::string target_text(float value) {
+  std::ostringstream text;
+  text << std::setprecision(9) << value;
+  return text.str();
+}
+
 /// Throws DataError "<loss>: expected <what>, received <value> at row <row>" for target entry `index`.
 [[noreturn]] inline void bad_target(const Loss& loss, const std::string& what, ConstMatrixView targets,
                                     std::size_t index) {
-  throw DataError(loss.name() + ": expected " + what + ", received " + std::to_string(targets.data[index]) +
+  throw DataError(loss.name() + ": expected " + what + ", received " + target_text(targets.data[index]) +
                   " at row " + std::to_string(index / targets.cols));
 }
 
