@@ -62,6 +62,13 @@ std::vector<OptimizerFlag> optimizer_flags(const TrainOptions& o) {
           {"--global-clipnorm", "global_clipnorm", given(o.global_clipnorm)}};
 }
 
+// "a, b or c".
+std::string or_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (std::size_t i = 0; i < names.size(); ++i) list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return list;
+}
+
 // Whether the component `make(name, {key: value})` makes takes `key`: only a refusal of the key
 // as unknown says no (a value out of its range still means the key is its own).
 template <class Make>
@@ -84,11 +91,7 @@ std::string applies_to(Make make, const std::vector<std::string>& names, const s
   for (const std::string& name : names) {
     if (takes_key(make, name, key, value)) taking.push_back(name);
   }
-  std::string list;
-  for (std::size_t i = 0; i < taking.size(); ++i) {
-    list += (i == 0 ? "" : i + 1 == taking.size() ? " or " : ", ") + taking[i];
-  }
-  return flag + " applies to " + what + " " + (taking.size() == 1 ? list + " only" : list) + ", not " + chosen;
+  return flag + " applies to " + what + " " + (taking.size() == 1 ? taking[0] + " only" : or_list(taking)) + ", not " + chosen;
 }
 
 const auto make_optimizer_with = [](const std::string& name, const Config& config) { return make_optimizer(name, config); };
@@ -468,8 +471,16 @@ std::unique_ptr<Loss> make_configured_loss(const TrainOptions& o) {
     }
     config["label_smoothing"] = *o.label_smoothing;
     if (!takes_key(make_loss_with, name, "label_smoothing", config["label_smoothing"])) {
-      throw InvalidArgument(
-          applies_to(make_loss_with, loss_names(), "--label-smoothing", "--loss", "label_smoothing", 0.0, name));
+      // The losses that take this label_smoothing (sparse_categorical_crossentropy takes only 0, as Keras).
+      std::vector<std::string> taking;
+      for (const std::string& loss : loss_names()) {
+        try {
+          make_loss(loss, config);
+          taking.push_back(loss);
+        } catch (const InvalidArgument&) {
+        }
+      }
+      throw InvalidArgument("--label-smoothing applies to --loss " + or_list(taking) + ", not " + name);
     }
   }
   return make_loss(name, config);

@@ -32,7 +32,7 @@ std::string iris(const std::string& model, const std::string& rest) {
 }
 
 TEST_F(Cli, DropoutAndBatchnormLayersTrainWithRmspropAndClipping) {
-  const CommandResult run = xdense(iris("--layers 16:gelu,dropout(0.2),batchnorm,3:softmax",
+  const CommandResult run = xdense(iris("--layers '16:gelu,dropout(0.2),batchnorm,3:softmax'",
                                         "--loss categorical_crossentropy --optimizer rmsprop --clipnorm 1 --output m.xdm"));
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
@@ -60,7 +60,7 @@ TEST_F(Cli, DropoutAndBatchnormLayersTrainWithRmspropAndClipping) {
   }
   EXPECT_EQ(xdense::load_npy(path("weights/batchnormalization_0_moving_variance.npy").string()).shape(0), 16u);
   // The exported arrays start another run: the batch-normalization statistics included.
-  const CommandResult again = xdense(iris("--layers 16:gelu,dropout(0.2),batchnorm,3:softmax",
+  const CommandResult again = xdense(iris("--layers '16:gelu,dropout(0.2),batchnorm,3:softmax'",
                                           "--loss categorical_crossentropy --optimizer rmsprop --init-weights weights "
                                           "--output n.xdm"));
   EXPECT_EQ(again.exit_code, 0) << again.err;
@@ -77,7 +77,7 @@ TEST_F(Cli, DropoutAndBatchnormLayersTrainWithRmspropAndClipping) {
 }
 
 TEST_F(Cli, AResumedRunWithDropoutIsBitIdentical) {
-  const std::string model = "--layers 16:relu,dropout(0.3),layernorm,3:softmax";
+  const std::string model = "--layers '16:relu,dropout(0.3),layernorm,3:softmax'";
   const std::string rest = "--loss categorical_crossentropy --optimizer adamw --validation-split 0.2 ";
   ASSERT_EQ(xdense(iris(model, rest + "--weight-decay 0.01 --output whole.xdm")).exit_code, 0);
   // Stop after 10 of the 30 epochs, then resume to 30.
@@ -115,7 +115,7 @@ TEST_F(Cli, NewLossesAndLabelSmoothingTrainOnClasses) {
 
 TEST_F(Cli, InitAndKernelRegularizerApplyToEveryDenseLayer) {
   const CommandResult run = xdense(iris("--layers 8:relu,3:softmax", "--loss categorical_crossentropy --optimizer adagrad "
-                                        "--initial-accumulator 0.2 --init pytorch --kernel-regularizer l2(0.001) --output m.xdm"));
+                                        "--initial-accumulator 0.2 --init pytorch --kernel-regularizer 'l2(0.001)' --output m.xdm"));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto report = nlohmann::json::parse(xdense("summary --model m.xdm --json").out);
   for (std::size_t i : {0u, 2u}) {
@@ -126,12 +126,12 @@ TEST_F(Cli, InitAndKernelRegularizerApplyToEveryDenseLayer) {
   }
   expect_user_error(iris("--layers 8:relu,3:softmax", "--loss cce --optimizer adam --init no_such --output x.xdm"),
                     {"--layers: ", "no_such"});
-  expect_user_error(iris("--layers 8:relu,3:softmax", "--loss cce --optimizer adam --kernel-regularizer l2(x) --output x.xdm"),
+  expect_user_error(iris("--layers 8:relu,3:softmax", "--loss cce --optimizer adam --kernel-regularizer 'l2(x)' --output x.xdm"),
                     {"--kernel-regularizer: expected a number, received 'x'"});
   expect_user_error(iris("--model-config " + keras_fixtures + "/keras2_iris_mlp.json",
                          "--loss cce --optimizer adam --init he_normal --output x.xdm"),
                     {"--init applies to --layers"});
-  expect_user_error(iris("--layers 8:relu,dropout(1.5),3:softmax", "--loss cce --optimizer adam --output x.xdm"),
+  expect_user_error(iris("--layers '8:relu,dropout(1.5),3:softmax'", "--loss cce --optimizer adam --output x.xdm"),
                     {"--layers: layer spec item 2 'dropout(1.5)': "});
 }
 
