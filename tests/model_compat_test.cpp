@@ -138,8 +138,8 @@ std::vector<std::string> layer_specs(const Sequential& model) {
     const Layer& layer = model.layer(i);
     if (const auto* dense = dynamic_cast<const Dense*>(&layer)) {
       specs.push_back("Dense(" + std::to_string(dense->input_units()) + "->" + std::to_string(dense->output_units()) +
-                      (dense->options().use_bias ? "" : ", no bias") + ", " + dense->options().kernel_initializer +
-                      ", " + dense->options().bias_initializer + ")");
+                      (dense->options().use_bias ? "" : ", no bias") + ", " + dense->options().kernel_initializer.name() +
+                      ", " + dense->options().bias_initializer.name() + ")");
     } else if (const auto* activation = dynamic_cast<const Activation*>(&layer)) {
       specs.push_back(activation->spec());
     } else {
