@@ -7,15 +7,13 @@
 #include "blas.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/error.hpp"
-#include "xdense/initializer.hpp"
+#include "layers/keras_layer_keys.hpp"
 
 namespace xdense {
 
 Dense::Dense(std::size_t units, std::size_t input_units, DenseOptions options)
     : units_(units), input_units_(input_units), options_(std::move(options)) {
   if (units == 0) throw InvalidArgument("Dense: expected a positive number of units, received units=0");
-  check_initializer(options_.kernel_initializer);
-  check_initializer(options_.bias_initializer);
 }
 
 void Dense::allocate(std::size_t input_units) {
@@ -38,9 +36,9 @@ void Dense::allocate(std::size_t input_units) {
 
 void Dense::build(std::size_t input_units, Rng& rng) {
   allocate(input_units);
-  initialize(options_.kernel_initializer, kernel_.data(), kernel_.size(), input_units, units_, rng);
+  options_.kernel_initializer->fill(kernel_.data(), kernel_.size(), input_units, units_, rng);
   if (options_.use_bias) {
-    initialize(options_.bias_initializer, bias_.data(), bias_.size(), input_units, units_, rng);
+    options_.bias_initializer->fill(bias_.data(), bias_.size(), input_units, units_, rng);
   } else {
     std::fill(bias_.begin(), bias_.end(), 0.0f);
   }
@@ -98,7 +96,33 @@ ConstMatrixView Dense::backward_pass(ConstMatrixView dy, bool need_input_gradien
   blas::dense_backward(dy.rows, input_units_, units_, input_.data, dy.data, kernel_.data(), kernel_gradient_.data(),
                        options_.use_bias ? bias_gradient_.data() : nullptr, derivative,
                        need_input_gradient ? dx.data : nullptr);
+  if (options_.kernel_regularizer || options_.bias_regularizer) add_penalty_gradients();
   return dx;
+}
+
+// dW += d penalty(W) / dW, db += d penalty(b) / db: the loss minimised is the data loss plus the
+// penalties (Keras's layer.losses).
+void Dense::add_penalty_gradients() {
+  if (const Regularizer* r = options_.kernel_regularizer.get()) {
+    r->add_gradient(kernel_.data(), kernel_gradient_.data(), kernel_.size());
+  }
+  if (const Regularizer* r = options_.bias_regularizer.get(); r != nullptr && options_.use_bias) {
+    r->add_gradient(bias_.data(), bias_gradient_.data(), bias_.size());
+  }
+}
+
+bool Dense::regularized() const {
+  return options_.kernel_regularizer || (options_.use_bias && options_.bias_regularizer);
+}
+
+double Dense::regularization_loss() const {
+  if (!built_) return 0.0;
+  double penalty = 0.0;
+  if (const Regularizer* r = options_.kernel_regularizer.get()) penalty += r->penalty(kernel_.data(), kernel_.size());
+  if (const Regularizer* r = options_.bias_regularizer.get(); r != nullptr && options_.use_bias) {
+    penalty += r->penalty(bias_.data(), bias_.size());
+  }
+  return penalty;
 }
 
 ConstMatrixView Dense::backward(ConstMatrixView dy, bool need_input_gradient) {
@@ -148,22 +172,33 @@ std::optional<LayerShape> Dense::shape_for(std::size_t input_units) const {
 }
 
 Config Dense::config() const {
-  return {{"units", units_},
-          {"use_bias", options_.use_bias},
-          {"kernel_initializer", options_.kernel_initializer},
-          {"bias_initializer", options_.bias_initializer}};
+  Config config = {{"units", units_},
+                   {"use_bias", options_.use_bias},
+                   {"kernel_initializer", options_.kernel_initializer.to_config()},
+                   {"bias_initializer", options_.bias_initializer.to_config()}};
+  // Written only when set, so the config of a layer without them is what it has always been.
+  if (options_.kernel_regularizer) config["kernel_regularizer"] = options_.kernel_regularizer.to_config();
+  if (options_.bias_regularizer) config["bias_regularizer"] = options_.bias_regularizer.to_config();
+  return config;
 }
 
 namespace {
 
+// Keras 3's Dense config as model.to_json() writes it, less "activation" (a layer of its own here).
 std::unique_ptr<Layer> dense_from_config(const Config& config) {
   ConfigReader in(config, "Dense");
   DenseOptions options;
   const std::size_t units = in.positive_integer("units");
   options.use_bias = in.boolean("use_bias", options.use_bias);
-  options.kernel_initializer = in.text("kernel_initializer", options.kernel_initializer);
-  options.bias_initializer = in.text("bias_initializer", options.bias_initializer);
-  in.ignore("name");
+  options.kernel_initializer = detail::read_spec(in, config, "kernel_initializer", options.kernel_initializer);
+  options.bias_initializer = detail::read_spec(in, config, "bias_initializer", options.bias_initializer);
+  options.kernel_regularizer = detail::read_spec(in, config, "kernel_regularizer", RegularizerSpec());
+  options.bias_regularizer = detail::read_spec(in, config, "bias_regularizer", RegularizerSpec());
+  detail::read_keras_layer_keys(in, config);
+  detail::read_null_keys(in, config, {"activity_regularizer"}, "xdense has no activity regularizers");
+  detail::read_null_keys(in, config, {"kernel_constraint", "bias_constraint"}, "xdense has no weight constraints");
+  detail::read_null_keys(in, config, {"lora_rank", "lora_alpha"}, "xdense has no LoRA");
+  detail::read_null_keys(in, config, {"quantization_config"}, "xdense computes in float32");
   in.finish();
   return std::make_unique<Dense>(units, 0, options);
 }

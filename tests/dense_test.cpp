@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -485,6 +487,98 @@ TEST(Dense, OtherInitializersAreHonoured) {
   for (std::size_t j = 0; j < 2; ++j) EXPECT_EQ(layer.bias()(j), 1.0f);
 }
 
+TEST(Dense, InitializerObjectsAndPyTorchDefault) {
+  DenseOptions options;
+  options.kernel_initializer = make_initializer("constant", {{"value", 0.5}});
+  options.bias_initializer = "pytorch";
+  Dense layer(4, 0, options);
+  Rng rng(1);
+  layer.build(9, rng);
+  for (float w : layer.kernel()) EXPECT_EQ(w, 0.5f);
+  // torch.nn.Linear's bias: U(+-1/sqrt(fan_in)) with the kernel's fan_in, 9.
+  for (float b : layer.bias()) EXPECT_LE(std::abs(b), 1.0f / 3.0f);
+  EXPECT_TRUE(std::any_of(layer.bias().begin(), layer.bias().end(), [](float b) { return std::abs(b) > 0.05f; }));
+}
+
+// ------------------------------------------------------------- config
+
+TEST(DenseConfig, InitializersAndRegularizersRebuildTheLayer) {
+  // Default-argument initializers are names, as always; others objects; regularizers only when set.
+  EXPECT_EQ(Dense(3).config(), (Config{{"units", 3}, {"use_bias", true}, {"kernel_initializer", "glorot_uniform"},
+                                      {"bias_initializer", "zeros"}}));
+  DenseOptions options;
+  options.kernel_initializer = make_initializer("random_normal", {{"stddev", 0.1}, {"seed", 4}});
+  options.bias_initializer = "ones";
+  options.kernel_regularizer = "l2";
+  options.bias_regularizer = l1_l2(0.001, 0.002);
+  const Dense dense(5, 0, options);
+  const Config config = dense.config();
+  EXPECT_EQ(config.at("kernel_initializer"),
+            (Config{{"class_name", "random_normal"}, {"config", {{"mean", 0.0}, {"stddev", 0.1}, {"seed", 4}}}}));
+  EXPECT_EQ(config.at("bias_initializer"), "ones");
+  EXPECT_EQ(config.at("kernel_regularizer"), "l2");
+  EXPECT_EQ(config.at("bias_regularizer"), (Config{{"class_name", "l1_l2"}, {"config", {{"l1", 0.001}, {"l2", 0.002}}}}));
+  const std::unique_ptr<Layer> rebuilt = make_layer("Dense", config);
+  EXPECT_EQ(rebuilt->config(), config);
+  EXPECT_TRUE(rebuilt->regularized());
+  EXPECT_FALSE(Dense(3).regularized());
+  // Same seeded initializer, same weights.
+  Rng a(1), b(2);
+  auto* rebuilt_dense = dynamic_cast<Dense*>(rebuilt.get());
+  ASSERT_NE(rebuilt_dense, nullptr);
+  Dense copy(5, 0, options);
+  rebuilt_dense->build(3, a);
+  copy.build(3, b);
+  EXPECT_TRUE(std::equal(copy.kernel().begin(), copy.kernel().end(), rebuilt_dense->kernel().begin()));
+}
+
+TEST(DenseConfig, TakesKeras3DenseConfigLessItsActivation) {
+  // keras.layers.Dense(8, kernel_regularizer=L2(1e-4)).get_config() of Keras 3, less "activation".
+  const Config keras = Config::parse(R"({
+    "name": "dense_1", "trainable": true,
+    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+    "units": 8, "use_bias": true,
+    "kernel_initializer": {"module": "keras.initializers", "class_name": "HeNormal", "config": {"seed": null},
+                           "registered_name": null},
+    "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
+    "kernel_regularizer": {"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.0001},
+                           "registered_name": null},
+    "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null,
+    "lora_rank": null})");
+  const std::unique_ptr<Layer> layer = make_layer("Dense", keras);
+  EXPECT_EQ(layer->config(), (Config{{"units", 8}, {"use_bias", true}, {"kernel_initializer", "he_normal"},
+                                     {"bias_initializer", "zeros"},
+                                     {"kernel_regularizer", {{"class_name", "l2"}, {"config", {{"l2", 0.0001}}}}}}));
+  // Keras 2's spelling: dtype a string, initializers without module.
+  EXPECT_NO_THROW(make_layer("Dense", {{"units", 2}, {"dtype", "float32"},
+                                       {"kernel_initializer", {{"class_name", "GlorotUniform"}, {"config", {{"seed", nullptr}}}}}}));
+}
+
+TEST(DenseConfig, RefusesWhatWouldChangeTheMathsNamingTheKey) {
+  const auto message = [](const Config& config) -> std::string {
+    try {
+      make_layer("Dense", config);
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "no exception";
+  };
+  EXPECT_TRUE(contains(message({{"units", 3}, {"activation", "relu"}}), "Dense config: \"activation\": unknown key"));
+  for (const char* key : {"activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank"}) {
+    const std::string m = message({{"units", 3}, {key, "l2"}});
+    EXPECT_TRUE(contains(m, std::string("\"") + key + "\"")) << m;
+    EXPECT_TRUE(contains(m, "expected null")) << m;
+  }
+  EXPECT_TRUE(contains(message({{"units", 3}, {"trainable", false}}), "\"trainable\""));
+  EXPECT_TRUE(contains(message({{"units", 3}, {"dtype", "float64"}}), "\"dtype\""));
+  EXPECT_TRUE(contains(message({{"units", 3}, {"kernel_initializer", "nope"}}), "\"kernel_initializer\": unknown initializer 'nope'"));
+  EXPECT_TRUE(contains(message({{"units", 3}, {"bias_initializer", {{"class_name", "Constant"}, {"config", {{"valu", 1}}}}}}),
+                       "\"bias_initializer\""));
+  EXPECT_TRUE(contains(message({{"units", 3}, {"kernel_regularizer", "l3"}}), "\"kernel_regularizer\": unknown regularizer 'l3'"));
+  EXPECT_TRUE(contains(message({{"units", 3}, {"bias_regularizer", {{"class_name", "L2"}, {"config", {{"l2", -1}}}}}}),
+                       "\"bias_regularizer\""));
+}
+
 // ------------------------------------------------------------- parameters
 
 TEST(Dense, ParametersNamesSizesAndPointers) {
@@ -537,18 +631,17 @@ TEST(DenseErrors, ZeroUnits) {
 
 TEST(DenseErrors, UnknownInitializer) {
   DenseOptions options;
-  options.kernel_initializer = "glorot_unifrom";
   try {
-    Dense layer(3, 0, options);
+    options.kernel_initializer = "glorot_unifrom";  // refused where it is set
     ADD_FAILURE() << "no InvalidArgument";
   } catch (const InvalidArgument& e) {
     EXPECT_TRUE(contains(e.what(), "'glorot_unifrom'")) << e.what();
     EXPECT_TRUE(contains(e.what(), "glorot_uniform")) << e.what();
     EXPECT_TRUE(contains(e.what(), "he_normal")) << e.what();
   }
+  // An unknown name is refused where the options are set (the name "zero" is Keras's alias of zeros).
   DenseOptions bad_bias;
-  bad_bias.bias_initializer = "zero";
-  EXPECT_THROW(Dense(3, 0, bad_bias), InvalidArgument);
+  EXPECT_THROW(bad_bias.bias_initializer = "zeroes", InvalidArgument);
 }
 
 TEST(DenseErrors, SetWeightsShapeMismatch) {

@@ -6,7 +6,9 @@
 #include <string>
 
 #include "xdense/fusion.hpp"
+#include "xdense/initializer.hpp"
 #include "xdense/layer.hpp"
+#include "xdense/regularizer.hpp"
 
 namespace xdense {
 
@@ -14,9 +16,11 @@ class Activation;
 
 /// Settings of a Dense layer, with Keras's defaults.
 struct DenseOptions {
-  std::string kernel_initializer = "glorot_uniform";  ///< see initializer.hpp
-  std::string bias_initializer = "zeros";
+  InitializerSpec kernel_initializer = "glorot_uniform";  ///< a name or an Initializer (initializer.hpp)
+  InitializerSpec bias_initializer = "zeros";             ///< given the kernel's fans
   bool use_bias = true;
+  RegularizerSpec kernel_regularizer;  ///< none by default; e.g. "l2" or xdense::l2(1e-4) (regularizer.hpp)
+  RegularizerSpec bias_regularizer;    ///< none by default; ignored without a bias
 };
 
 /// y = x . W + b with kernel W (input_units, units) and bias b (units).
@@ -28,8 +32,13 @@ class Dense final : public Layer {
   explicit Dense(std::size_t units, std::size_t input_units = 0, DenseOptions options = {});
 
   std::string type_name() const override { return "Dense"; }
-  /// {"units", "use_bias", "kernel_initializer", "bias_initializer"}; make_layer("Dense", config)
-  /// takes these keys (and ignores Keras's "name"; "activation" is refused: add it as a layer).
+  /// {"units", "use_bias", "kernel_initializer", "bias_initializer"}, plus "kernel_regularizer" and
+  /// "bias_regularizer" when set; an initializer or regularizer with default settings is its name
+  /// ("he_normal"), one with others a Keras object ({"class_name": ..., "config": {...}}).
+  /// make_layer("Dense", config) takes these keys and the rest of Keras 3's Dense config: "name",
+  /// "trainable" (true), "dtype" (float32) are ignored, "activity_regularizer", "kernel_constraint",
+  /// "bias_constraint", "lora_rank" and "quantization_config" must be null; "activation" is refused
+  /// (add it as a layer).
   Config config() const override;
   void build(std::size_t input_units, Rng& rng) override;
   bool built() const override { return built_; }
@@ -41,6 +50,11 @@ class Dense final : public Layer {
   /// "kernel" (input_units, units), then "bias" (units) unless use_bias is false.
   std::vector<Parameter> parameters() const override;
   std::optional<LayerShape> shape_for(std::size_t input_units) const override;
+  /// True with a kernel regularizer, or a bias regularizer and a bias.
+  bool regularized() const override;
+  /// The kernel's penalty plus the bias's (0 before build). backward() and backward_through() add
+  /// their gradients to kernel_gradient() and bias_gradient().
+  double regularization_loss() const override;
 
   /// Whether backward_through() takes `activation`: one that declares its derivative as a
   /// function of its output (Activation::output_derivative(): sigmoid, tanh, ReLU).
@@ -74,6 +88,7 @@ class Dense final : public Layer {
   void allocate(std::size_t input_units);
   void check_upstream(ConstMatrixView dy, const char* who) const;
   ConstMatrixView backward_pass(ConstMatrixView dy, bool need_input_gradient, OutputDerivative derivative);
+  void add_penalty_gradients();
 
   std::size_t units_;
   std::size_t input_units_;
