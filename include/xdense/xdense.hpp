@@ -26,6 +26,7 @@
 #include "xdense/optimizer.hpp"
 #include "xdense/preprocessing.hpp"
 #include "xdense/random.hpp"
+#include "xdense/regularizer.hpp"
 #include "xdense/sequential.hpp"
 #include "xdense/tensor.hpp"
 #include "xdense/threads.hpp"
