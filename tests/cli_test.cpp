@@ -267,8 +267,8 @@ TEST_F(Cli, BadSettingsFailBeforeAnyWork) {
                     {"unknown activation 'swoosh'"});
   expect_user_error("train " + data + "--layers 3:softmax --loss hinge_embedding --optimizer adam --epochs 1",
                     {"unknown loss 'hinge_embedding'"});
-  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer rmsprop --epochs 1",
-                    {"unknown optimizer 'rmsprop'"});
+  expect_user_error("train " + data + "--layers 3:softmax --loss cce --optimizer lion --epochs 1",
+                    {"unknown optimizer 'lion'"});
   expect_user_error("train " + data + "--layers 1:sigmoid --loss categorical_crossentropy --optimizer adam --epochs 1",
                     {"categorical_crossentropy", "1 unit"});
   expect_user_error("train " + data + "--layers 3:softmax --loss binary_crossentropy --optimizer adam --epochs 1",
@@ -421,7 +421,7 @@ TEST_F(Cli, OptimizerOptionsSetAnyKeyOfTheOptimizersConfig) {
   const std::string train = "train --data " + data_dir +
                             "/iris.csv --layers 3:softmax --loss cce --epochs 1 --batch-size 8 --output out.xdm --quiet ";
   expect_user_error(train + "--optimizer adam --optimizer-option rho=0.9",
-                    {"Adam config: \"rho\": unknown key (expected one of: beta_1, beta_2, epsilon, learning_rate"});
+                    {"Adam config: \"rho\": unknown key (expected one of: ", "beta_1, beta_2, "});
   expect_user_error(train + "--optimizer adam --optimizer-option rho", {"--optimizer-option: expected KEY=VALUE"});
   expect_user_error(train + "--optimizer adam --lr 0.1 --optimizer-option learning_rate=0.2",
                     {"--optimizer-option: 'learning_rate' is given twice"});
