@@ -65,7 +65,7 @@ InitializerSpec InitializerSpec::from_config(const Config& identifier) {
 
 Config InitializerSpec::to_config() const {
   const std::string name = initializer_->name();
-  return detail::write_keras_identifier(name, initializer_->config(), make_initializer(name)->config());
+  return detail::write_keras_identifier(name, initializer_->config(), [&] { return make_initializer(name)->config(); });
 }
 
 bool operator==(const InitializerSpec& a, const InitializerSpec& b) {

@@ -36,8 +36,14 @@ KerasIdentifier read_keras_identifier(const Config& identifier, const std::strin
   return result;
 }
 
-Config write_keras_identifier(const std::string& name, const Config& config, const Config& defaults) {
-  if (config == defaults) return name;
+Config write_keras_identifier(const std::string& name, const Config& config, const std::function<Config()>& defaults) {
+  bool default_settings = false;
+  try {
+    default_settings = config == defaults();
+  } catch (const InvalidArgument&) {
+    // made by name alone it is refused: its settings are never the defaults
+  }
+  if (default_settings) return name;
   return {{"class_name", name}, {"config", config}};
 }
 

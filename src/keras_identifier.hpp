@@ -4,6 +4,7 @@
 // {"class_name": "HeNormal", "config": {...}, "module": "keras.initializers", "registered_name": null}
 // (Keras 3; Keras 2 writes only class_name and config).
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,8 +23,9 @@ struct KerasIdentifier {
 KerasIdentifier read_keras_identifier(const Config& identifier, const std::string& family);
 
 /// What read_keras_identifier() reads back as (name, config): the bare name when `config` equals
-/// `defaults` (how Keras spells a default-argument object, and how xdense wrote them before), else
-/// {"class_name": name, "config": config}.
-Config write_keras_identifier(const std::string& name, const Config& config, const Config& defaults);
+/// `defaults()`, the settings of the component made by name alone (how Keras spells a default-argument
+/// object, and how xdense wrote them before), else {"class_name": name, "config": config}, also when
+/// `defaults` throws InvalidArgument (a component with a required setting).
+Config write_keras_identifier(const std::string& name, const Config& config, const std::function<Config()>& defaults);
 
 }  // namespace xdense::detail

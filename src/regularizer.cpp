@@ -167,7 +167,7 @@ RegularizerSpec RegularizerSpec::from_config(const Config& identifier) {
 Config RegularizerSpec::to_config() const {
   if (!regularizer_) return nullptr;
   const std::string name = regularizer_->name();
-  return detail::write_keras_identifier(name, regularizer_->config(), make_regularizer(name)->config());
+  return detail::write_keras_identifier(name, regularizer_->config(), [&] { return make_regularizer(name)->config(); });
 }
 
 bool operator==(const RegularizerSpec& a, const RegularizerSpec& b) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -393,6 +394,35 @@ TEST(InitializerSpec, NamesObjectsAndTheirRoundTrip) {
   // An Initializer of one's own.
   const InitializerSpec own(std::shared_ptr<const Initializer>(make_initializer("constant", {{"value", 2.0}})));
   EXPECT_EQ(own.name(), "constant");
+}
+
+// A user's initializer with a required setting: registered, made, written and read back as an object.
+class Fill final : public Initializer {
+ public:
+  explicit Fill(float value) : value_(value) {}
+  std::string name() const override { return "test_fill"; }
+  Config config() const override { return {{"value", value_}}; }
+  void fill(float* values, std::size_t count, std::size_t, std::size_t, Rng&) const override {
+    std::fill(values, values + count, value_);
+  }
+
+ private:
+  float value_;
+};
+
+TEST(InitializerRegistry, AUsersInitializerWithARequiredSetting) {
+  register_initializer(
+      "test_fill",
+      [](const Config& config) -> std::unique_ptr<Initializer> {
+        if (!config.contains("value")) throw InvalidArgument("test_fill: \"value\" is required");
+        return std::make_unique<Fill>(config.at("value").get<float>());
+      },
+      {"TestFill"});
+  const InitializerSpec spec = InitializerSpec::from_config(object("TestFill", {{"value", 1.5}}));
+  EXPECT_EQ(spec.to_config(), (Config{{"class_name", "test_fill"}, {"config", {{"value", 1.5}}}}));
+  EXPECT_EQ(InitializerSpec::from_config(spec.to_config()), spec);
+  EXPECT_EQ(draw_spec(spec.to_config(), 1, 2, 2, 4), std::vector<float>(4, 1.5f));
+  EXPECT_THROW(InitializerSpec("test_fill"), InvalidArgument);
 }
 
 TEST(InitializerSpec, ErrorsSayWhatIsWrong) {
