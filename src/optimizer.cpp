@@ -1,44 +1,24 @@
 #include "xdense/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cpu_dispatch.hpp"
+#include "optimizers/optimizer_support.hpp"
 #include "registry.hpp"
 #include "xdense/error.hpp"
 
 namespace xdense {
 namespace {
 
-// 1 when `value` is NaN or infinite (all exponent bits set). Integer bit tests keep
-// the update loops vectorisable, unlike a floating-point reduction would.
-inline std::uint32_t non_finite(float value) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return (bits & 0x7f800000u) == 0x7f800000u;
-}
-
-// Each hyperparameter's own name in its message (Keras style: "Adam: epsilon must be > 0, received
-// epsilon=0"), so a bad value is never blamed on another, e.g. the learning rate.
-void check_learning_rate(const std::string& who, float lr) {
-  if (!(lr > 0.0f) || !std::isfinite(lr)) {
-    std::ostringstream m;
-    m << who << ": the learning rate must be finite and > 0, received learning_rate=" << lr;
-    throw InvalidArgument(m.str());
-  }
-}
-
-void check_unit_interval(const std::string& who, const std::string& what, float value) {
-  if (!(value >= 0.0f && value < 1.0f)) {
-    std::ostringstream m;
-    m << who << ": " << what << " must be in [0, 1), received " << what << "=" << value;
-    throw InvalidArgument(m.str());
-  }
-}
+using detail::check_epsilon;
+using detail::check_learning_rate;
+using detail::check_unit_interval;
+using detail::non_finite;
 
 // The update loops, compiled for AVX2 and for the baseline (cpu_dispatch.hpp). Each
 // returns non-zero when an updated weight is NaN or infinite; w, g and the state
@@ -85,7 +65,90 @@ XDENSE_VECTOR_CLONES std::uint32_t adam_update(float* __restrict w, const float*
   return bad;
 }
 
+// Sum of g^2 in double (no overflow for any float gradient), in eight interleaved partial sums
+// added in a fixed order: vectorisable without reassociation, the same on every run.
+XDENSE_VECTOR_CLONES double sum_of_squares(const float* __restrict g, std::size_t n) {
+  double lanes[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t l = 0; l < 8; ++l) lanes[l] += double(g[i + l]) * double(g[i + l]);
+  }
+  double tail = 0.0;
+  for (; i < n; ++i) tail += double(g[i]) * double(g[i]);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + tail;
+}
+
+XDENSE_VECTOR_CLONES void scale_values(float* __restrict g, std::size_t n, float scale) {
+  for (std::size_t i = 0; i < n; ++i) g[i] *= scale;
+}
+
+// Keras's ops.clip(g, -v, v); a NaN stays NaN.
+XDENSE_VECTOR_CLONES void clip_values(float* __restrict g, std::size_t n, float limit) {
+  for (std::size_t i = 0; i < n; ++i) g[i] = std::min(std::max(g[i], -limit), limit);
+}
+
+// Keras's _apply_weight_decay: w = w - w wd lr, in that order of operations.
+XDENSE_VECTOR_CLONES void decay_weights(float* __restrict w, std::size_t n, float weight_decay, float lr) {
+  for (std::size_t i = 0; i < n; ++i) w[i] -= w[i] * weight_decay * lr;
+}
+
+void check_base_option(const std::string& who, const char* key, const std::optional<float>& value, bool zero_allowed) {
+  if (!value) return;
+  const float v = *value;
+  if (std::isfinite(v) && (v > 0.0f || (zero_allowed && v == 0.0f))) return;
+  std::ostringstream m;
+  m << who << ": " << key << " must be finite and " << (zero_allowed ? ">= 0" : "> 0") << " (null for none), received "
+    << key << "=" << v;
+  throw InvalidArgument(m.str());
+}
+
 }  // namespace
+
+void Optimizer::set_base_options(const BaseOptimizerOptions& options) {
+  const std::string who = name();
+  check_base_option(who, "weight_decay", options.weight_decay, true);
+  check_base_option(who, "clipnorm", options.clipnorm, false);
+  check_base_option(who, "clipvalue", options.clipvalue, false);
+  check_base_option(who, "global_clipnorm", options.global_clipnorm, false);
+  if (int(bool(options.clipnorm)) + int(bool(options.clipvalue)) + int(bool(options.global_clipnorm)) > 1) {
+    const auto shown = [](const std::optional<float>& v) { return v ? std::to_string(*v) : std::string("null"); };
+    throw InvalidArgument(who + ": only one of clipnorm, clipvalue and global_clipnorm can be set, received clipnorm=" +
+                          shown(options.clipnorm) + ", clipvalue=" + shown(options.clipvalue) +
+                          ", global_clipnorm=" + shown(options.global_clipnorm));
+  }
+  check_base_options(options);
+  base_ = options;
+  base_active_ = options.clipnorm || options.clipvalue || options.global_clipnorm ||
+                 (options.weight_decay && *options.weight_decay != 0.0f);
+}
+
+// Keras 3's BaseOptimizer.apply, before update_step: clip the gradients, then decay every weight.
+// The norms are those of Keras's _clip_by_norm and clip_by_global_norm (sqrt of the sum of squares);
+// a gradient within the bound is left exactly as it is.
+void Optimizer::apply_base_options(const std::vector<Parameter>& parameters) {
+  if (base_.clipnorm) {
+    const double limit = *base_.clipnorm;
+    for (const Parameter& p : parameters) {
+      const double norm = std::sqrt(sum_of_squares(p.gradient, p.size));
+      if (norm > limit) scale_values(p.gradient, p.size, static_cast<float>(limit / norm));
+    }
+  } else if (base_.global_clipnorm) {
+    const double limit = *base_.global_clipnorm;
+    double total = 0.0;
+    for (const Parameter& p : parameters) total += sum_of_squares(p.gradient, p.size);
+    const double norm = std::sqrt(total);
+    if (norm > limit) {
+      const float scale = static_cast<float>(limit / norm);
+      for (const Parameter& p : parameters) scale_values(p.gradient, p.size, scale);
+    }
+  } else if (base_.clipvalue) {
+    for (const Parameter& p : parameters) clip_values(p.gradient, p.size, *base_.clipvalue);
+  }
+  if (base_.weight_decay && *base_.weight_decay != 0.0f) {
+    const float lr = learning_rate();
+    for (const Parameter& p : parameters) decay_weights(p.value, p.size, *base_.weight_decay, lr);
+  }
+}
 
 bool Optimizer::step(const std::vector<Parameter>& parameters) {
   if (sizes_.empty()) {
@@ -101,6 +164,7 @@ bool Optimizer::step(const std::vector<Parameter>& parameters) {
     }
   }
   ++iterations_;
+  if (base_active_) apply_base_options(parameters);
   begin_step();
   bool finite = true;
   for (std::size_t i = 0; i < parameters.size(); ++i) finite &= update(i, parameters[i]);
@@ -113,7 +177,16 @@ void Optimizer::reset() {
   clear_state();
 }
 
-Config Optimizer::config() const { return {{"learning_rate", learning_rate()}}; }
+Config Optimizer::config() const {
+  Config config = {{"learning_rate", learning_rate()}};
+  for (const auto& [key, value] : {std::make_pair("weight_decay", base_.weight_decay),
+                                   std::make_pair("clipnorm", base_.clipnorm),
+                                   std::make_pair("clipvalue", base_.clipvalue),
+                                   std::make_pair("global_clipnorm", base_.global_clipnorm)}) {
+    if (value) config[key] = *value;
+  }
+  return config;
+}
 
 OptimizerState Optimizer::state() const {
   OptimizerState state{iterations_, slots(), {}};
@@ -182,7 +255,10 @@ bool SGD::update(std::size_t index, const Parameter& p) {
 }
 
 Config SGD::config() const {
-  return {{"learning_rate", options_.learning_rate}, {"momentum", options_.momentum}, {"nesterov", options_.nesterov}};
+  Config config = Optimizer::config();
+  config["momentum"] = options_.momentum;
+  config["nesterov"] = options_.nesterov;
+  return config;
 }
 
 std::vector<std::string> SGD::slot_names() const {
@@ -192,17 +268,12 @@ std::vector<std::string> SGD::slot_names() const {
 
 // ---------------------------------------------------------------- Adam
 
-Adam::Adam(AdamOptions options) : options_(options) {
-  check_learning_rate("Adam", options.learning_rate);
-  check_unit_interval("Adam", "beta1", options.beta1);
-  check_unit_interval("Adam", "beta2", options.beta2);
-  // epsilon = 0 divides 0 by 0 for every weight whose gradients have all been 0 so far (a dead
-  // unit, a constant feature): the weights turn NaN at the first step.
-  if (!(options.epsilon > 0.0f) || !std::isfinite(options.epsilon)) {
-    std::ostringstream m;
-    m << "Adam: epsilon must be finite and > 0, received epsilon=" << options.epsilon;
-    throw InvalidArgument(m.str());
-  }
+Adam::Adam(AdamOptions options, const std::string& who)
+    : options_(options), beta1_power_(options.beta1), beta2_power_(options.beta2) {
+  check_learning_rate(who, options.learning_rate);
+  check_unit_interval(who, "beta1", options.beta1);
+  check_unit_interval(who, "beta2", options.beta2);
+  check_epsilon(who, options.epsilon);
 }
 
 void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
@@ -215,32 +286,10 @@ void Adam::allocate_state(const std::vector<std::size_t>& sizes) {
 }
 
 void Adam::begin_step() {
-  // Bias correction folded into the step size, once per step, in double. Up to
-  // running_limit steps, beta^t is kept as a running product (two multiplications a
-  // step instead of two pow() calls); it is always the product of t factors from 1,
-  // rebuilt that way when t did not simply advance (first step, reset, restore: at
-  // most running_limit multiplications, ~20 ms), so it depends on t alone and a
-  // resumed run computes the same step sizes as an uninterrupted one. Beyond, pow().
-  constexpr std::size_t running_limit = std::size_t{1} << 24;
-  const std::size_t t = iterations_;
-  const double beta1 = options_.beta1, beta2 = options_.beta2;
-  if (t > running_limit) {
-    beta1_power_ = std::pow(beta1, static_cast<double>(t));
-    beta2_power_ = std::pow(beta2, static_cast<double>(t));
-  } else {
-    if (powers_step_ + 1 != t) {
-      beta1_power_ = 1.0;
-      beta2_power_ = 1.0;
-      for (powers_step_ = 0; powers_step_ + 1 < t; ++powers_step_) {
-        beta1_power_ *= beta1;
-        beta2_power_ *= beta2;
-      }
-    }
-    beta1_power_ *= beta1;
-    beta2_power_ *= beta2;
-  }
-  powers_step_ = t;
-  step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - beta2_power_) / (1.0 - beta1_power_));
+  // Bias correction folded into the step size, once per step, in double.
+  const double beta1_power = beta1_power_.at(iterations_);
+  const double beta2_power = beta2_power_.at(iterations_);
+  step_size_ = static_cast<float>(options_.learning_rate * std::sqrt(1.0 - beta2_power) / (1.0 - beta1_power));
 }
 
 bool Adam::update(std::size_t index, const Parameter& p) {
@@ -261,10 +310,11 @@ void Adam::set_slots(std::vector<std::vector<float>> slots) {
 }
 
 Config Adam::config() const {
-  return {{"learning_rate", options_.learning_rate},
-          {"beta_1", options_.beta1},
-          {"beta_2", options_.beta2},
-          {"epsilon", options_.epsilon}};
+  Config config = Optimizer::config();
+  config["beta_1"] = options_.beta1;
+  config["beta_2"] = options_.beta2;
+  config["epsilon"] = options_.epsilon;
+  return config;
 }
 
 // ---------------------------------------------------------------- registry
@@ -282,26 +332,45 @@ std::unique_ptr<Optimizer> sgd_from_config(const Config& config) {
   options.learning_rate = in.real("learning_rate", options.learning_rate);
   options.momentum = in.real("momentum", options.momentum);
   options.nesterov = in.boolean("nesterov", options.nesterov);
-  in.ignore("name");
-  in.finish();
-  return std::make_unique<SGD>(options);
+  return detail::make_with_base_options<SGD>(in, options);
 }
 
 std::unique_ptr<Optimizer> adam_from_config(const Config& config) {
   ConfigReader in(config, "Adam");
-  AdamOptions options;
-  options.learning_rate = in.real("learning_rate", options.learning_rate);
-  options.beta1 = in.real("beta_1", options.beta1);
-  options.beta2 = in.real("beta_2", options.beta2);
-  options.epsilon = in.real("epsilon", options.epsilon);
-  in.ignore("name");
-  in.finish();
-  return std::make_unique<Adam>(options);
+  const AdamOptions options = detail::read_adam_options(in);
+  return detail::make_with_base_options<Adam>(in, options);
 }
 
 const bool registered = (register_optimizer("sgd", sgd_from_config), register_optimizer("adam", adam_from_config), true);
 
 }  // namespace
+
+AdamOptions detail::read_adam_options(ConfigReader& in) {
+  AdamOptions options;
+  options.learning_rate = in.real("learning_rate", options.learning_rate);
+  options.beta1 = in.real("beta_1", options.beta1);
+  options.beta2 = in.real("beta_2", options.beta2);
+  options.epsilon = in.real("epsilon", options.epsilon);
+  if (in.boolean("amsgrad", false)) in.fail("amsgrad", "the AMSGrad variant is not supported (false only)");
+  return options;
+}
+
+BaseOptimizerOptions read_base_options(ConfigReader& in) {
+  BaseOptimizerOptions options;
+  options.weight_decay = in.optional_real("weight_decay");
+  options.clipnorm = in.optional_real("clipnorm");
+  options.clipvalue = in.optional_real("clipvalue");
+  options.global_clipnorm = in.optional_real("global_clipnorm");
+  // Keras's other base-optimizer arguments, accepted where they change nothing.
+  in.ignore("name");
+  if (in.boolean("use_ema", false)) in.fail("use_ema", "weight averaging (EMA) is not supported (false only)");
+  in.real("ema_momentum", 0.99f);  // used only with use_ema
+  in.ignore("ema_overwrite_frequency");
+  for (const char* key : {"loss_scale_factor", "gradient_accumulation_steps"}) {
+    if (in.optional_real(key)) in.fail(key, "not supported (null only)");
+  }
+  return options;
+}
 
 void register_optimizer(const std::string& name, OptimizerFactory factory, const std::vector<std::string>& aliases) {
   optimizers().add(name, std::move(factory), aliases);

@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "optimizers/optimizer_test_support.hpp"
 #include "xdense/error.hpp"
 
 // Expected weights are recomputed here in long double from the Keras update rules
@@ -26,56 +29,11 @@
 namespace xdense {
 namespace {
 
-using Real = long double;
+using namespace xdense::testing;
 
 constexpr double weight_tolerance = 2e-6;
 
-/// Owns the value and gradient arrays behind a Parameter.
-struct Weights {
-  std::vector<float> value;
-  std::vector<float> gradient;
-
-  Weights(std::vector<float> v, std::vector<float> g) : value(std::move(v)), gradient(std::move(g)) {}
-  Parameter parameter(const std::string& name = "kernel") {
-    return {name, value.data(), gradient.data(), value.size()};
-  }
-};
-
 std::vector<Real> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
-
-void expect_weights_near(const std::vector<float>& actual, const std::vector<Real>& expected, const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    EXPECT_NEAR(actual[i], double(expected[i]), weight_tolerance) << what << " [" << i << "]";
-  }
-}
-
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "did not throw";
-  return "";
-}
-
-// Gradients fed at steps 1, 2, 3 (changing, so that momentum and moments matter).
-const std::vector<std::vector<float>> gradient_sequence = {
-    {0.5f, -1.0f, 2.0f},
-    {-0.25f, -0.5f, 1.0f},
-    {0.75f, 0.1f, -3.0f},
-};
-const std::vector<float> initial_weights = {1.0f, -2.0f, 0.5f};
 
 /// Reference SGD in long double over gradient_sequence[0..steps).
 std::vector<Real> reference_sgd(Real lr, Real momentum, bool nesterov, std::size_t steps) {
@@ -93,17 +51,6 @@ std::vector<Real> reference_sgd(Real lr, Real momentum, bool nesterov, std::size
     }
   }
   return w;
-}
-
-/// Runs `optimizer` over gradient_sequence[0..steps) from initial_weights.
-std::vector<float> run(Optimizer& optimizer, std::size_t steps) {
-  Weights w(initial_weights, std::vector<float>(initial_weights.size()));
-  for (std::size_t t = 0; t < steps; ++t) {
-    w.gradient = gradient_sequence[t];
-    optimizer.step({w.parameter()});
-  }
-  EXPECT_EQ(optimizer.iterations(), steps);
-  return w.value;
 }
 
 // ---- SGD ------------------------------------------------------------------------------------
@@ -479,10 +426,203 @@ TEST(OptimizerRegistry, MakeOptimizerNamesAndDefaults) {
   EXPECT_FLOAT_EQ(as_adam->options().epsilon, 1e-7f);
   EXPECT_EQ(adam->iterations(), 0u);
 
-  const std::string m = message_of<InvalidArgument>([] { make_optimizer("rmsprop"); });
-  EXPECT_TRUE(contains(m, "'rmsprop'"));
-  EXPECT_TRUE(contains(m, "sgd"));
-  EXPECT_TRUE(contains(m, "adam"));
+  const std::string m = message_of<InvalidArgument>([] { make_optimizer("lamb"); });
+  EXPECT_TRUE(contains(m, "'lamb'"));
+  for (const char* known : {"adagrad", "adam", "adamax", "adamw", "nadam", "rmsprop", "sgd"}) {
+    EXPECT_TRUE(contains(m, known));
+  }
+}
+
+// ---- base options: clipping and weight decay (Keras 3's BaseOptimizer) --------------------------
+
+/// Plain SGD with lr 1 and the given base options: the step is w -= g after clipping and decay, so
+/// the clipped gradient can be read off the weights.
+std::unique_ptr<Optimizer> unit_sgd(const Config& base_options) {
+  Config config = base_options;
+  config["learning_rate"] = 1.0;
+  return make_optimizer("sgd", config);
+}
+
+TEST(OptimizerBaseOptions, ClipnormScalesEachGradientByItsOwnNorm) {
+  // a: |g| = 5 > 1, scaled to norm 1 (g 1/5); b: |g| = 0.5 <= 1, left exactly as it is.
+  Weights a({0.0f, 0.0f}, {3.0f, -4.0f});
+  Weights b({0.0f, 0.0f}, {0.3f, 0.4f});
+  unit_sgd({{"clipnorm", 1.0}})->step({a.parameter(), b.parameter("bias")});
+  EXPECT_NEAR(a.value[0], -0.6f, 1e-7);
+  EXPECT_NEAR(a.value[1], 0.8f, 1e-7);
+  EXPECT_EQ(b.value[0], -0.3f);
+  EXPECT_EQ(b.value[1], -0.4f);
+  EXPECT_NEAR(a.gradient[0], 0.6f, 1e-7) << "clipping rewrites the gradients in place";
+}
+
+TEST(OptimizerBaseOptions, GlobalClipnormScalesAllGradientsTogether) {
+  // Joint norm sqrt(9 + 16 + 0 + 0.25 * ... ) of {3, -4} and {0, 12}: 13 > 6.5, every g halved.
+  Weights a({0.0f, 0.0f}, {3.0f, -4.0f});
+  Weights b({0.0f, 0.0f}, {0.0f, 12.0f});
+  unit_sgd({{"global_clipnorm", 6.5}})->step({a.parameter(), b.parameter("bias")});
+  EXPECT_NEAR(a.value[0], -1.5f, 1e-6);
+  EXPECT_NEAR(a.value[1], 2.0f, 1e-6);
+  EXPECT_NEAR(b.value[1], -6.0f, 1e-6);
+  // Within the bound: untouched, bit for bit.
+  Weights c({0.0f}, {0.1f});
+  unit_sgd({{"global_clipnorm", 6.5}})->step({c.parameter()});
+  EXPECT_EQ(c.value[0], -0.1f);
+}
+
+TEST(OptimizerBaseOptions, GlobalNormOfManyValuesIsTheSumOfAllSquares) {
+  // 1000 values of 0.1 and 1000 of -0.1 in two parameters (more than the 8 lanes of the sum):
+  // norm sqrt(20), clipped to 1.
+  Weights a(std::vector<float>(1003, 0.0f), std::vector<float>(1003, 0.1f));
+  Weights b(std::vector<float>(997, 0.0f), std::vector<float>(997, -0.1f));
+  unit_sgd({{"global_clipnorm", 1.0}})->step({a.parameter(), b.parameter("bias")});
+  const double scale = 1.0 / std::sqrt(2000 * 0.1f * 0.1f);
+  EXPECT_NEAR(a.value[1002], -0.1 * scale, 1e-7);
+  EXPECT_NEAR(b.value[996], 0.1 * scale, 1e-7);
+}
+
+TEST(OptimizerBaseOptions, ClipvalueClampsEachValue) {
+  Weights a({0.0f, 0.0f, 0.0f, 0.0f}, {0.5f, -3.0f, 2.0f, -0.25f});
+  unit_sgd({{"clipvalue", 1.0}})->step({a.parameter()});
+  EXPECT_EQ(a.value, (std::vector<float>{-0.5f, 1.0f, -1.0f, 0.25f}));
+  Weights nan({0.0f}, {std::nanf("")});
+  EXPECT_FALSE(unit_sgd({{"clipvalue", 1.0}})->step({nan.parameter()})) << "a NaN gradient stays NaN";
+}
+
+TEST(OptimizerBaseOptions, WeightDecayShrinksEveryWeightBeforeTheUpdate) {
+  // Keras: w = w - w wd lr, then the optimizer's step on the same gradient.
+  SGD sgd(SGDOptions{0.1f, 0.0f, false});
+  BaseOptimizerOptions options;
+  options.weight_decay = 0.5f;
+  sgd.set_base_options(options);
+  Weights w({2.0f, -1.0f}, {1.0f, 0.0f});
+  sgd.step({w.parameter()});
+  EXPECT_NEAR(w.value[0], 2.0f - 2.0f * 0.5f * 0.1f - 0.1f, 1e-7);
+  EXPECT_NEAR(w.value[1], -1.0f + 1.0f * 0.5f * 0.1f, 1e-7);
+  // Adam's first step moves by ~lr against the gradient from the decayed weight; a zero
+  // gradient leaves only the decay.
+  Adam adam(AdamOptions{0.01f, 0.9f, 0.999f, 1e-7f});
+  adam.set_base_options(options);
+  Weights v({2.0f, -1.0f}, {1.0f, 0.0f});
+  adam.step({v.parameter()});
+  EXPECT_NEAR(v.value[0], 2.0f - 2.0f * 0.005f - 0.01f, 1e-6);
+  EXPECT_NEAR(v.value[1], -1.0f + 0.005f, 1e-7);
+}
+
+TEST(OptimizerBaseOptions, InvalidOptionsAreNamed) {
+  const auto refused = [](const Config& config) {
+    return message_of<InvalidArgument>([&] { make_optimizer("adam", config); });
+  };
+  EXPECT_TRUE(contains(refused({{"clipnorm", -1.0}}), "adam: clipnorm must be finite and > 0 (null for none), "
+                                                      "received clipnorm=-1"));
+  EXPECT_TRUE(contains(refused({{"clipnorm", 0.0}}), "clipnorm=0"));
+  EXPECT_TRUE(contains(refused({{"clipvalue", -0.5}}), "clipvalue must be finite and > 0"));
+  EXPECT_TRUE(contains(refused({{"global_clipnorm", 0.0}}), "global_clipnorm must be finite and > 0"));
+  EXPECT_TRUE(contains(refused({{"weight_decay", -0.1}}), "weight_decay must be finite and >= 0"));
+  EXPECT_TRUE(contains(refused({{"clipnorm", 1.0}, {"clipvalue", 0.5}}),
+                       "only one of clipnorm, clipvalue and global_clipnorm can be set, received clipnorm=1"));
+  EXPECT_TRUE(contains(refused({{"global_clipnorm", 1.0}, {"clipvalue", 0.5}}), "global_clipnorm=1"));
+  EXPECT_TRUE(contains(refused({{"clipnorm", "big"}}), "\"clipnorm\": expected a finite number"));
+  EXPECT_TRUE(contains(refused({{"use_ema", true}}), "\"use_ema\""));
+  EXPECT_TRUE(contains(refused({{"gradient_accumulation_steps", 4}}), "\"gradient_accumulation_steps\""));
+  SGD sgd;
+  BaseOptimizerOptions options;
+  options.clipnorm = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(sgd.set_base_options(options), InvalidArgument);
+  EXPECT_FALSE(sgd.base_options().clipnorm) << "a refused setting changes nothing";
+}
+
+TEST(OptimizerBaseOptions, KerasNullsAndDefaultsAreAccepted) {
+  // What Keras 3's get_config() writes for an optimizer without clipping or decay.
+  const Config keras = {{"name", "adam"},
+                        {"learning_rate", 0.001},
+                        {"weight_decay", nullptr},
+                        {"clipnorm", nullptr},
+                        {"global_clipnorm", nullptr},
+                        {"clipvalue", nullptr},
+                        {"use_ema", false},
+                        {"ema_momentum", 0.99},
+                        {"ema_overwrite_frequency", nullptr},
+                        {"loss_scale_factor", nullptr},
+                        {"gradient_accumulation_steps", nullptr},
+                        {"beta_1", 0.9},
+                        {"beta_2", 0.999},
+                        {"epsilon", 1e-07},
+                        {"amsgrad", false}};
+  const std::unique_ptr<Optimizer> adam = make_optimizer("adam", keras);
+  EXPECT_FALSE(adam->base_options().clipnorm);
+  // Off options are not written: configs (and saved models) without them are as before.
+  EXPECT_EQ(adam->config(), make_optimizer("adam")->config());
+  EXPECT_EQ(make_optimizer("sgd")->config().size(), 3u);
+}
+
+TEST(OptimizerBaseOptions, EveryOptimizerTakesThemAndRebuildsFromItsConfig) {
+  const Config options[] = {{{"clipnorm", 0.5}, {"weight_decay", 0.01}},
+                            {{"clipvalue", 0.1}},
+                            {{"global_clipnorm", 2.0}, {"weight_decay", 0.0}}};
+  for (const std::string& name : optimizer_names()) {
+    for (const Config& config : options) {
+      SCOPED_TRACE(name + " " + config.dump());
+      const std::unique_ptr<Optimizer> optimizer = make_optimizer(name, config);
+      const Config saved = optimizer->config();
+      for (const auto& [key, value] : config.items()) EXPECT_FLOAT_EQ(saved.at(key).get<float>(), value.get<float>());
+      const std::unique_ptr<Optimizer> rebuilt = make_optimizer(name, saved);
+      EXPECT_EQ(rebuilt->config(), saved);
+      // Both take the same steps.
+      Weights a({0.5f, -1.0f, 2.0f}, {0.0f, 0.0f, 0.0f});
+      Weights b = a;
+      for (std::size_t t = 0; t < gradient_sequence.size(); ++t) {
+        a.gradient = b.gradient = gradient_sequence[t];
+        optimizer->step({a.parameter()});
+        rebuilt->step({b.parameter()});
+      }
+      EXPECT_EQ(a.value, b.value);
+    }
+  }
+}
+
+// ---- every registered optimizer: checkpointed state ------------------------------------------
+
+TEST(OptimizerState, EveryOptimizerResumesBitIdenticallyFromItsState) {
+  const auto gradient_at = [](std::size_t t) {
+    return std::vector<float>{0.3f * float(t % 5) - 0.5f, 1.0f / float(t + 1), -0.2f, 0.05f * float(t)};
+  };
+  for (const std::string& name : optimizer_names()) {
+    for (const Config& config : {Config::object(), Config{{"clipnorm", 0.4}, {"weight_decay", 0.02}}}) {
+      SCOPED_TRACE(name + " " + config.dump());
+      const std::unique_ptr<Optimizer> optimizer = make_optimizer(name, config);
+      Weights kernel({1.0f, -2.0f, 0.5f, 0.0f}, std::vector<float>(4));
+      Weights bias({0.1f}, {0.0f});
+      OptimizerState halfway;
+      std::vector<float> kernel_halfway, bias_halfway;
+      for (std::size_t t = 0; t < 30; ++t) {
+        if (t == 17) {
+          halfway = optimizer->state();
+          kernel_halfway = kernel.value;
+          bias_halfway = bias.value;
+        }
+        kernel.gradient = gradient_at(t);
+        bias.gradient = {0.1f * float(t) - 1.0f};
+        optimizer->step({kernel.parameter(), bias.parameter("bias")});
+      }
+      // Slot names group the arrays: one per parameter for each name.
+      const OptimizerState state = optimizer->state();
+      ASSERT_EQ(state.slots.size(), 2 * optimizer->slot_names().size());
+      for (std::size_t i = 0; i < state.names.size(); ++i) EXPECT_EQ(state.names[i], optimizer->slot_names()[i / 2]);
+
+      const std::unique_ptr<Optimizer> resumed = make_optimizer(name, optimizer->config());
+      Weights k(kernel_halfway, std::vector<float>(4));
+      Weights b(bias_halfway, {0.0f});
+      resumed->restore(halfway, {k.parameter(), b.parameter("bias")});
+      for (std::size_t t = 17; t < 30; ++t) {
+        k.gradient = gradient_at(t);
+        b.gradient = {0.1f * float(t) - 1.0f};
+        resumed->step({k.parameter(), b.parameter("bias")});
+      }
+      EXPECT_EQ(k.value, kernel.value);
+      EXPECT_EQ(b.value, bias.value);
+      EXPECT_EQ(resumed->state().slots, state.slots);
+    }
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,55 @@ struct OptimizerState {
   std::vector<std::string> names;  ///< one per slot; empty in a state built by hand (then not checked)
 };
 
+// Building blocks of the built-in optimizers (not part of the API; a user's optimizer may use them).
+namespace detail {
+
+/// base^t for an optimizer's step count t, a function of t alone. Up to running_limit steps it is a
+/// running product (one multiplication a step instead of a pow() call), rebuilt as the product of t
+/// factors from 1 when t did not simply advance (first step, reset, restore: at most running_limit
+/// multiplications, ~20 ms), so a resumed run computes the same powers as an uninterrupted one.
+/// Beyond, pow().
+class RunningPower {
+ public:
+  static constexpr std::size_t running_limit = std::size_t{1} << 24;
+  explicit RunningPower(double base) : base_(base) {}
+  double at(std::size_t t);
+
+ private:
+  double base_;
+  std::size_t t_ = 0;   // step of power_
+  double power_ = 1.0;  // base_^t_
+};
+
+/// An optimizer's per-parameter arrays: `groups` slots (momentum, velocity, ...), one array per
+/// parameter in each, stored as OptimizerState orders them (slot g of parameter i at g P + i).
+class SlotArrays {
+ public:
+  void allocate(std::size_t groups, const std::vector<std::size_t>& sizes, float initial = 0.0f);
+  float* at(std::size_t group, std::size_t index) { return arrays_[group * parameters_ + index].data(); }
+  void clear() { arrays_.clear(); }
+  const std::vector<std::vector<float>>& all() const { return arrays_; }
+  /// Replaces the arrays with a restored state's (sizes checked by Optimizer::restore).
+  void assign(std::vector<std::vector<float>> arrays) { arrays_ = std::move(arrays); }
+
+ private:
+  std::vector<std::vector<float>> arrays_;
+  std::size_t parameters_ = 0;
+};
+
+}  // namespace detail
+
+/// Settings every optimizer takes: Keras 3's base-optimizer arguments, each off when empty (Keras's
+/// None). Optimizer::step applies them in Keras's order: the gradients are clipped (in place, at most
+/// one of the three clip options is set), every parameter decays, w -= w weight_decay lr, and then the
+/// optimizer's own update runs on the clipped gradients.
+struct BaseOptimizerOptions {
+  std::optional<float> weight_decay;  ///< >= 0: decoupled weight decay w -= w weight_decay lr, each step
+  std::optional<float> clipnorm;      ///< > 0: each gradient scaled down to L2 norm <= clipnorm (its own norm)
+  std::optional<float> clipvalue;     ///< > 0: each gradient value clipped to [-clipvalue, clipvalue]
+  std::optional<float> global_clipnorm;  ///< > 0: all gradients scaled down together to a joint norm <= it
+};
+
 /// Updates parameters from their gradients.
 class Optimizer {
  public:
@@ -34,8 +84,15 @@ class Optimizer {
   virtual std::string name() const = 0;
 
   /// The settings make_optimizer(name(), config()) needs to rebuild it, with Keras's key names:
-  /// {"learning_rate", "momentum", "nesterov"} for SGD. Defaults to {"learning_rate"}.
+  /// {"learning_rate", "momentum", "nesterov"} for SGD. This base version holds "learning_rate" and
+  /// the base options that are set ("clipnorm", "weight_decay", ...): an override starts from it, as
+  /// Keras's get_config() starts from super().get_config().
   virtual Config config() const;
+
+  /// Sets clipping and weight decay (see BaseOptimizerOptions); throws InvalidArgument naming the
+  /// option at fault: a negative or non-finite value, a clip option <= 0, two clip options at once.
+  void set_base_options(const BaseOptimizerOptions& options);
+  const BaseOptimizerOptions& base_options() const { return base_; }
 
   /// Names of the arrays the optimizer keeps per parameter (Keras's variable names): SGD with
   /// momentum {"momentum"}, Adam {"momentum", "velocity"}; empty for plain SGD.
@@ -44,6 +101,7 @@ class Optimizer {
   /// Applies one update to every parameter from its gradient. The list must keep
   /// the same order and sizes from call to call (ShapeError otherwise). Returns
   /// false when an updated weight is NaN or infinite (checked in the same pass).
+  /// With a clip option set, the gradients are clipped in place first.
   bool step(const std::vector<Parameter>& parameters);
 
   /// Number of step() calls so far.
@@ -66,6 +124,9 @@ class Optimizer {
   /// Called once per step(), after the step count is incremented and before the
   /// update() calls: the place for work shared by all parameters (Adam's step size).
   virtual void begin_step() {}
+  /// Refuses base options this optimizer cannot take (AdamW: a weight decay is required); called by
+  /// set_base_options() after the common checks.
+  virtual void check_base_options(const BaseOptimizerOptions& /*options*/) const {}
   /// Updates parameter `index` (value, gradient, state all of `p.size` floats);
   /// returns false if an updated value is NaN or infinite.
   virtual bool update(std::size_t index, const Parameter& p) = 0;
@@ -81,7 +142,11 @@ class Optimizer {
   std::size_t iterations_ = 0;  // incremented before update() calls: 1 on the first step
 
  private:
+  void apply_base_options(const std::vector<Parameter>& parameters);
+
   std::vector<std::size_t> sizes_;
+  BaseOptimizerOptions base_;
+  bool base_active_ = false;  // a clip option or a non-zero weight decay is set
 };
 
 /// Settings of SGD (Keras defaults).
@@ -127,11 +192,11 @@ struct AdamOptions {
 /// Adam, Keras form (epsilon on sqrt(v), bias correction folded into the step):
 ///   m = m + (1 - b1)(g - m);  v = v + (1 - b2)(g^2 - v)
 ///   lr_t = lr sqrt(1 - b2^t) / (1 - b1^t);  w -= lr_t m / (sqrt(v) + eps)
-class Adam final : public Optimizer {
+class Adam : public Optimizer {
  public:
   /// Throws InvalidArgument for lr <= 0, betas outside [0, 1), epsilon <= 0 (each message names the
   /// hyperparameter at fault).
-  explicit Adam(AdamOptions options = {});
+  explicit Adam(AdamOptions options = {}) : Adam(options, "Adam") {}
   std::string name() const override { return "adam"; }
   /// {"learning_rate", "beta_1", "beta_2", "epsilon"} (Keras's keys).
   Config config() const override;
@@ -140,6 +205,8 @@ class Adam final : public Optimizer {
   const AdamOptions& options() const { return options_; }
 
  protected:
+  /// `who` names the optimizer in error messages ("AdamW").
+  Adam(AdamOptions options, const std::string& who);
   bool update(std::size_t index, const Parameter& p) override;
   void allocate_state(const std::vector<std::size_t>& sizes) override;
   void clear_state() override {
@@ -152,13 +219,25 @@ class Adam final : public Optimizer {
 
  private:
   AdamOptions options_;
-  float step_size_ = 0.0f;       // lr_t of the current step
-  std::size_t powers_step_ = 0;  // t of the running products below
-  double beta1_power_ = 1.0;     // beta1^powers_step_
-  double beta2_power_ = 1.0;     // beta2^powers_step_
+  float step_size_ = 0.0f;  // lr_t of the current step
+  detail::RunningPower beta1_power_;
+  detail::RunningPower beta2_power_;
   std::vector<std::vector<float>> first_moments_;
   std::vector<std::vector<float>> second_moments_;
 };
+
+/// Reads the base options from an optimizer's config (null or absent: off) and accepts Keras's other
+/// base-optimizer keys where they change nothing: "name", "use_ema": false, "ema_momentum",
+/// "ema_overwrite_frequency", and "loss_scale_factor" and "gradient_accumulation_steps" when null.
+/// Every factory calls it, a user's too, then set_base_options() on the optimizer it makes:
+///
+///   ConfigReader in(config, "SignSGD");
+///   const float lr = in.real("learning_rate", 0.01f);
+///   const BaseOptimizerOptions base = read_base_options(in);
+///   in.finish();
+///   auto optimizer = std::make_unique<SignSGD>(lr);
+///   optimizer->set_base_options(base);
+BaseOptimizerOptions read_base_options(ConfigReader& in);
 
 /// Makes an optimizer from its config (what Optimizer::config() returned; missing keys take the
 /// defaults). Throws InvalidArgument for a config it cannot take.
