@@ -151,7 +151,7 @@ TEST(LayerRegistry, NamedParametersWithShapes) {
 }
 
 TEST(OptimizerRegistry, BuiltInsRebuildFromNameAndConfig) {
-  EXPECT_EQ(optimizer_names(), (std::vector<std::string>{"adam", "sgd"}));
+  EXPECT_EQ(optimizer_names(), (std::vector<std::string>{"adagrad", "adam", "adamax", "adamw", "nadam", "rmsprop", "sgd"}));
   SGDOptions sgd_options;
   sgd_options.learning_rate = 0.05f;
   sgd_options.momentum = 0.9f;
@@ -179,8 +179,8 @@ TEST(OptimizerRegistry, BuiltInsRebuildFromNameAndConfig) {
   EXPECT_TRUE(contains(message_of<InvalidArgument>([] { make_optimizer("adam", {{"beta1", 0.8}}); }),
                        "Adam config: \"beta1\": unknown key"));
   EXPECT_TRUE(contains(message_of<InvalidArgument>([] { make_optimizer("sgd", {{"momentum", 1.5}}); }), "momentum"));
-  EXPECT_TRUE(contains(message_of<InvalidArgument>([] { make_optimizer("rmsprop"); }),
-                       "unknown optimizer 'rmsprop' (expected one of: adam, sgd)"));
+  EXPECT_TRUE(contains(message_of<InvalidArgument>([] { make_optimizer("lamb"); }),
+                       "unknown optimizer 'lamb' (expected one of: adagrad, adam, adamax, adamw, nadam, rmsprop, sgd)"));
 }
 
 TEST(OptimizerRegistry, StateNamesItsSlots) {

@@ -857,8 +857,8 @@ TEST_F(ModelFile, InvalidCompileFieldsAreRejected) {
   expect_invalid(file, spec, "compile: unknown loss 'hinge_embedding'");
 
   spec = FileSpec{};
-  spec.optimizer = "rmsprop";
-  expect_invalid(file, spec, "compile: unknown optimizer 'rmsprop' (expected sgd or adam)");
+  spec.optimizer = "lamb";
+  expect_invalid(file, spec, "compile: unknown optimizer 'lamb' (expected sgd or adam)");
 
   spec = FileSpec{};
   spec.learning_rate = -0.1f;
@@ -1068,7 +1068,7 @@ TEST_F(ModelFile, InvalidVersion2CompileAndPayloadAreRejected) {
   const std::vector<std::pair<Edit, std::string>> cases = {
       {[](FileSpecV2& s) { s.loss = "hinge_embedding"; }, "compile: unknown loss 'hinge_embedding'"},
       {[](FileSpecV2& s) { s.loss_config = "{"; }, "compile: loss config: invalid JSON"},
-      {[](FileSpecV2& s) { s.optimizer = "rmsprop"; }, "compile: unknown optimizer 'rmsprop' (expected one of: "},
+      {[](FileSpecV2& s) { s.optimizer = "lamb"; }, "compile: unknown optimizer 'lamb' (expected one of: "},
       {[](FileSpecV2& s) { s.optimizer_config = R"({"lr": 0.1})"; }, "compile: SGD config: \"lr\""},
       {[](FileSpecV2& s) { s.optimizer_config = R"({"learning_rate": -0.1})"; }, "compile: "},
       {[](FileSpecV2& s) { s.optimizer_config = R"({"learning_rate": 1e400})"; }, "compile: optimizer config: invalid JSON"},

@@ -426,7 +426,7 @@ TEST(SequentialErrors, RejectsMistakesWithClearMessages) {
   Sequential unknown;
   expect_error_containing([&] { unknown.add("swish"); }, "unknown activation 'swish'");
   expect_error_containing([&] { unknown.compile("hinge_embedding", "adam"); }, "unknown loss 'hinge_embedding'");
-  expect_error_containing([&] { unknown.compile("mse", "rmsprop"); }, "unknown optimizer 'rmsprop'");
+  expect_error_containing([&] { unknown.compile("mse", "lamb"); }, "unknown optimizer 'lamb'");
   expect_error_containing([&] { unknown.compile("mse", "adam", {"auc"}); }, "unknown metric 'auc'");
 
   Sequential one_unit;
