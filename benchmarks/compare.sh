@@ -59,8 +59,8 @@ for ((round = 1; round <= rounds; ++round)); do
   for config in "1 1" "1 2" "2 2" "2 1"; do
     read -r torch_threads blas_threads <<<"$config"
     echo "== round $round of $rounds: PyTorch, torch $torch_threads thread(s), OpenBLAS $blas_threads thread(s)"
-    workloads=mlp,inference
-    [[ $config == "1 1" ]] && workloads=mlp,inference,tiny,rss
+    workloads=mlp,mlp_bn,inference
+    [[ $config == "1 1" ]] && workloads=mlp,mlp_bn,inference,tiny,rss
     OPENBLAS_NUM_THREADS=$blas_threads OMP_NUM_THREADS=$torch_threads \
       "$python" "$here/pytorch_baseline.py" --csv --torch-threads "$torch_threads" \
       --blas-threads "$blas_threads" --workloads "$workloads" "${bench_args[@]}" >>"$work/torch.csv"

@@ -3,6 +3,8 @@
 
   mlp_epoch      784-256-128-10 ReLU, cross-entropy on logits, Adam, batch 128: seconds per epoch, shuffled,
                  batches gathered by index, loss and accuracy accumulated per batch (what xdense's fit() does)
+  mlp_bn_epoch   the same with Linear, BatchNorm1d, ReLU, Dropout(0.2) per hidden layer (workload "mlp_bn");
+                 BatchNorm1d with Keras's settings (momentum 0.01 in torch's convention = Keras's 0.99, eps 1e-3)
   tiny_step      2-16-1 sigmoid, BCE on logits, Adam, batch 32: microseconds per step on one fixed batch
   inference_10k  softmax(model(x)) of the 10,000 test images in one batch, under no_grad
   train_rss      peak RSS of a fresh process that loads the training set and trains one epoch
@@ -31,7 +33,7 @@ def parse_args():
     p.add_argument("--fashion-dir", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--repeats", type=int, default=0, help="0: 5, or 2 with --quick")
     p.add_argument("--samples", type=int, default=0, help="training samples per epoch; 0: 60000, or 6000 with --quick")
-    p.add_argument("--workloads", default="mlp,tiny,inference,rss")
+    p.add_argument("--workloads", default="mlp,mlp_bn,tiny,inference,rss")
     p.add_argument("--csv", action="store_true", help="print rows as CSV (no header with --no-header)")
     p.add_argument("--no-header", action="store_true")
     p.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
@@ -100,10 +102,20 @@ def make_mlp():
                                torch.nn.ReLU(), torch.nn.Linear(128, 10))
 
 
-def mlp_epoch(data):
+def make_mlp_bn():
+    torch.manual_seed(1)
+    layers = []
+    for fan_in, units in ((784, 256), (256, 128)):
+        layers += [torch.nn.Linear(fan_in, units), torch.nn.BatchNorm1d(units, eps=1e-3, momentum=0.01),
+                   torch.nn.ReLU(), torch.nn.Dropout(0.2)]
+    return torch.nn.Sequential(*layers, torch.nn.Linear(128, 10))
+
+
+def mlp_epoch(data, with_bn=False):
     x, y = data["x_train"], data["y_train"]
     n = x.shape[0]
-    model = make_mlp()
+    model = make_mlp_bn() if with_bn else make_mlp()
+    model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     times = []
@@ -126,10 +138,11 @@ def mlp_epoch(data):
     cpu = (time.process_time() - cpu) / ARGS.repeats
     note = f"{n} samples; {CONFIG}"
     if data["name"] == "fashion" and "x_test" in data:
+        model.eval()
         with torch.no_grad():
             accuracy = (model(data["x_test"]).argmax(1) == data["y_test"]).float().mean().item()
         note += f"; test accuracy {accuracy:.4f} after {ARGS.repeats} epochs"
-    return row("mlp_epoch", data["name"], "s", times, cpu, n, note)
+    return row("mlp_bn_epoch" if with_bn else "mlp_epoch", data["name"], "s", times, cpu, n, note)
 
 
 def inference(data):
@@ -230,6 +243,8 @@ def main():
     for data in sets:
         if "mlp" in ARGS.workloads:
             rows.append(mlp_epoch(data))
+        if "mlp_bn" in ARGS.workloads:
+            rows.append(mlp_epoch(data, with_bn=True))
         if "inference" in ARGS.workloads:
             rows.append(inference(data))
     if "tiny" in ARGS.workloads:

@@ -2,6 +2,8 @@
 // when installed, on Fashion-MNIST itself.
 //
 //   mlp_epoch      784-256-128-10 ReLU, softmax + cross-entropy, Adam, batch 128: seconds per epoch (fit)
+//   mlp_bn_epoch   the same MLP with BatchNormalization and Dropout(0.2) after each hidden layer
+//                  (Dense, BatchNormalization, ReLU, Dropout): seconds per epoch (workload "mlp_bn")
 //   sgemm_bound    the same epoch's sgemm calls alone (same shapes, same flags): the limit for that work
 //   tiny_step      2-16-1 sigmoid, binary cross-entropy, Adam, batch 32: microseconds per train_step
 //   inference_10k  predict() of 10,000 images with the MLP, one batch
@@ -35,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <xdense/idx.hpp>
 #include <xdense/xdense.hpp>
 
@@ -64,14 +67,14 @@ struct Options {
   bool rss_child = false;  // internal: the train_rss workload's fresh process
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   std::vector<int> threads{1, 2};
-  std::vector<std::string> workloads{"mlp", "tiny", "inference", "rss"};
+  std::vector<std::string> workloads{"mlp", "mlp_bn", "tiny", "inference", "rss"};
   int repeats = 0;          // 0: 5, or 2 with --quick
   std::size_t samples = 0;  // training samples per epoch; 0: 60,000, or 6,000 with --quick
 };
 
 const char* usage =
     "usage: xdense_bench [--quick] [--no-fashion] [--fashion-dir DIR] [--threads 1,2] [--repeats N]\n"
-    "                    [--samples N] [--workloads mlp,tiny,inference,rss] [--profile] [--csv]\n";
+    "                    [--samples N] [--workloads mlp,mlp_bn,tiny,inference,rss] [--profile] [--csv]\n";
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -280,6 +283,23 @@ xdense::Sequential make_model(const std::vector<std::size_t>& units, const std::
 }
 
 xdense::Sequential make_mlp() { return make_model(mlp_units, "relu", "softmax", "sparse_categorical_crossentropy"); }
+
+// The MLP with Dense, BatchNormalization, ReLU, Dropout(0.2) for each hidden layer (the layers made by
+// kind and config, as a model file or the CLI makes them).
+xdense::Sequential make_mlp_bn() {
+  xdense::Sequential model(/*seed=*/1);
+  for (std::size_t l = 1; l < mlp_units.size(); ++l) {
+    model.add(std::make_unique<xdense::Dense>(mlp_units[l], l == 1 ? mlp_units[0] : 0));
+    if (l + 1 == mlp_units.size()) break;
+    model.add(xdense::make_layer("BatchNormalization", xdense::Config::object()));
+    model.add("relu");
+    model.add(xdense::make_layer("Dropout", xdense::Config{{"rate", 0.2}}));
+  }
+  model.add("softmax");
+  model.compile("sparse_categorical_crossentropy", "adam");
+  model.build(mlp_units[0]);
+  return model;
+}
 xdense::Sequential make_tiny() { return make_model(tiny_units, "sigmoid", "sigmoid", "binary_crossentropy"); }
 
 // FLOPs of the matrix products of one training step on `rows` samples, as Dense does them:
@@ -355,7 +375,8 @@ class SgemmWork {
 
 constexpr std::size_t mlp_batch = 128;
 
-std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
+// `with_bn`: the mlp_bn_epoch workload (make_mlp_bn) instead of mlp_epoch; the same sgemm bound.
+std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o, bool with_bn = false) {
   xdense::set_num_threads(threads);
   const std::size_t samples = data.x_train.shape(0);
   // The bound first, repeated as often as the real epochs.
@@ -367,7 +388,7 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
   const double bound_cpu = (cpu_seconds() - cpu) / o.repeats;
   const Stats bound = stats_of(bound_times);
 
-  xdense::Sequential model = make_mlp();
+  xdense::Sequential model = with_bn ? make_mlp_bn() : make_mlp();
   xdense::FitOptions fit;
   fit.epochs = static_cast<std::size_t>(o.repeats);
   fit.batch_size = mlp_batch;
@@ -390,7 +411,8 @@ std::vector<Row> mlp_epoch(const Data& data, int threads, const Options& o) {
   const double samples_epoch = static_cast<double>(samples);
   return {timed_row("sgemm_bound", data.name, threads, "s", 1.0, bound, bound_cpu, bound, samples_epoch, flops,
                     "the epoch's sgemm calls alone"),
-          timed_row("mlp_epoch", data.name, threads, "s", 1.0, epoch, epoch_cpu, bound, samples_epoch, flops, note)};
+          timed_row(with_bn ? "mlp_bn_epoch" : "mlp_epoch", data.name, threads, "s", 1.0, epoch, epoch_cpu, bound,
+                    samples_epoch, flops, note)};
 }
 
 std::vector<Row> inference(const Data& data, int threads, const Options& o) {
@@ -632,7 +654,7 @@ int run(const Options& o) {
   if (o.rss_child) return rss_child(o);
 
   // The data sets are made or loaded only for the workloads that read them in this process.
-  const bool need_data = wants(o, "mlp") || wants(o, "inference") || o.profile;
+  const bool need_data = wants(o, "mlp") || wants(o, "mlp_bn") || wants(o, "inference") || o.profile;
   const std::vector<Data> sets = need_data ? data_sets(o) : std::vector<Data>{};
   if (!o.csv) {
     std::printf("xdense_bench: OpenBLAS %s, core %s; %u hardware threads; %d repeats%s\n", openblas_get_config(),
@@ -644,6 +666,7 @@ int run(const Options& o) {
   for (const Data& data : sets) {
     for (int threads : o.threads) {
       if (wants(o, "mlp")) add(mlp_epoch(data, threads, o));
+      if (wants(o, "mlp_bn")) add(mlp_epoch(data, threads, o, /*with_bn=*/true));
       if (wants(o, "inference")) add(inference(data, threads, o));
     }
   }
