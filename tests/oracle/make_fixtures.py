@@ -10,6 +10,16 @@ It rewrites, next to this script:
   activations.json  value and gradient of each activation on a grid with extreme inputs
   losses.json       each loss and its gradient w.r.t. its input (predictions or logits)
   training.json     50 steps of SGD (plain, momentum, Nesterov) and Adam on a 4-8-6-3 MLP
+and then runs the generators of the Keras components beside it (each can also run alone; each has
+its own test, tests/oracle/keras_*_oracle_test.cpp):
+  make_activation_fixtures.py   keras_activations.json   elu, selu, gelu, swish, softplus, ...
+  make_loss_fixtures_keras.py   keras_losses.json        mae, huber, log_cosh, kl_divergence, hinges,
+                                                         poisson, label-smoothed cross-entropies
+  make_optimizer_fixtures.py    keras_optimizers.json    rmsprop, adagrad, adamw, nadam, adamax,
+                                                         clipping and weight decay: 50-step trajectories
+  make_regularizer_fixtures.py  keras_regularized.json   L2 and L1/L1L2-regularized training runs
+  make_layer_fixtures.py        keras_layers.json        BatchNormalization (both modes, moving
+                                                         statistics) and LayerNormalization
 
 Everything is float32, as xdense computes, on torch's CPU kernels, single-threaded, from fixed
 seeds; each fixture records the torch version and, per case, how the numbers were computed.
@@ -371,12 +381,19 @@ def make_training():
     })
 
 
+KERAS_GENERATORS = ["make_activation_fixtures", "make_loss_fixtures_keras", "make_optimizer_fixtures",
+                    "make_regularizer_fixtures", "make_layer_fixtures"]
+
+
 def main():
     torch.set_num_threads(1)
     torch.set_flush_denormal(False)
     make_activations()
     make_losses()
     make_training()
+    import importlib  # the generators import this module: loaded once it is complete
+    for name in KERAS_GENERATORS:
+        importlib.import_module(name).main()
 
 
 if __name__ == "__main__":
