@@ -38,9 +38,15 @@ class RunningPower {
  public:
   static constexpr std::size_t running_limit = std::size_t{1} << 24;
   explicit RunningPower(double base) : base_(base) {}
-  double at(std::size_t t);
+  double at(std::size_t t) {
+    if (t != t_ + 1 || t > running_limit) return rebuild(t);
+    t_ = t;
+    return power_ *= base_;
+  }
 
  private:
+  double rebuild(std::size_t t);
+
   double base_;
   std::size_t t_ = 0;   // step of power_
   double power_ = 1.0;  // base_^t_

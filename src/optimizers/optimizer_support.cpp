@@ -41,15 +41,12 @@ void check_epsilon(const std::string& who, float epsilon) {
   }
 }
 
-double RunningPower::at(std::size_t t) {
+double RunningPower::rebuild(std::size_t t) {
   if (t > running_limit) {
     power_ = std::pow(base_, static_cast<double>(t));
   } else {
-    if (t_ + 1 != t) {
-      power_ = 1.0;
-      for (t_ = 0; t_ + 1 < t; ++t_) power_ *= base_;
-    }
-    power_ *= base_;
+    power_ = 1.0;
+    for (std::size_t s = 0; s < t; ++s) power_ *= base_;
   }
   t_ = t;
   return power_;
