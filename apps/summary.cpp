@@ -62,9 +62,9 @@ Json json_numbers(const Vector& values, const std::string& model, const std::str
   return out;
 }
 
-std::size_t parameter_count(Layer& layer) {
+std::size_t parameter_count(const std::vector<Parameter>& parameters) {
   std::size_t count = 0;
-  for (const Parameter& p : layer.parameters()) count += p.size;
+  for (const Parameter& p : parameters) count += p.size;
   return count;
 }
 
@@ -161,7 +161,8 @@ void print_layer_settings(const Sequential& model) {
 //   outputs         number of output units
 //   layers          [{name, type, kind (the layer's registered kind: "Dense", "Activation", ...),
 //                   config (what make_layer(kind, config) rebuilds it from), inputs, units (output
-//                   units), params, then activation (spec such as "leaky_relu(0.3)", accepted by
+//                   units), params (trainable), non_trainable_params (state such as
+//                   BatchNormalization's moving statistics), then activation (spec such as "leaky_relu(0.3)", accepted by
 //                   --layers) for an activation}]
 //   loss            {name, from_logits (computed from the output layer's logits)}
 //   optimizer       {name, learning_rate, then the rest of its config, Keras's keys: momentum,
@@ -191,7 +192,9 @@ Json summary_json(const std::string& path, SavedModel& saved) {
     entry["config"] = setting_json(layer.config(), path, model.layer_name(i) + " config");
     entry["inputs"] = layer.input_units();
     entry["units"] = layer.output_units();
-    entry["params"] = parameter_count(layer);
+    entry["params"] = parameter_count(layer.parameters());
+    // State such as BatchNormalization's moving statistics, counted apart as Keras does.
+    entry["non_trainable_params"] = parameter_count(layer.non_trainable_weights());
     if (const Activation* activation = layer.as_activation()) entry["activation"] = activation->spec();
     layers.push_back(std::move(entry));
   }

@@ -49,6 +49,7 @@ TEST_F(Cli, DropoutAndBatchnormLayersTrainWithRmspropAndClipping) {
   for (const auto& layer : report.at("layers")) kinds.push_back(layer.at("kind").get<std::string>());
   EXPECT_EQ(kinds, (std::vector<std::string>{"Dense", "Activation", "Dropout", "BatchNormalization", "Dense", "Activation"}));
   EXPECT_EQ(report.at("layers")[3].at("params").get<int>(), 32);  // gamma and beta: the trainable ones
+  EXPECT_EQ(report.at("layers")[3].at("non_trainable_params").get<int>(), 32);  // the moving mean and variance
   EXPECT_EQ(report.at("optimizer").at("name"), "rmsprop");
   EXPECT_EQ(report.at("optimizer").at("clipnorm").get<double>(), 1.0);
 
