@@ -280,13 +280,13 @@ TEST_F(ExportCli, SummaryJsonHasEveryKeyAndTheStatisticsEqualTheExport) {
   EXPECT_EQ(json.at("outputs"), 1);
   EXPECT_EQ(json.at("total_params"), 513);
   const nlohmann::json layers = R"([
-    {"name": "dense", "type": "Dense", "kind": "Dense", "inputs": 30, "units": 16, "params": 496,
+    {"name": "dense", "type": "Dense", "kind": "Dense", "inputs": 30, "units": 16, "params": 496, "non_trainable_params": 0,
      "config": {"units": 16, "use_bias": true, "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}},
-    {"name": "re_lu", "type": "ReLU", "kind": "Activation", "inputs": 16, "units": 16, "params": 0,
+    {"name": "re_lu", "type": "ReLU", "kind": "Activation", "inputs": 16, "units": 16, "params": 0, "non_trainable_params": 0,
      "config": {"activation": "relu"}, "activation": "relu"},
-    {"name": "dense_1", "type": "Dense", "kind": "Dense", "inputs": 16, "units": 1, "params": 17,
+    {"name": "dense_1", "type": "Dense", "kind": "Dense", "inputs": 16, "units": 1, "params": 17, "non_trainable_params": 0,
      "config": {"units": 1, "use_bias": true, "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}},
-    {"name": "sigmoid", "type": "Sigmoid", "kind": "Activation", "inputs": 1, "units": 1, "params": 0,
+    {"name": "sigmoid", "type": "Sigmoid", "kind": "Activation", "inputs": 1, "units": 1, "params": 0, "non_trainable_params": 0,
      "config": {"activation": "sigmoid"}, "activation": "sigmoid"}])"_json;
   EXPECT_EQ(json.at("layers"), layers) << json.at("layers").dump();
   EXPECT_EQ(json.at("loss"), R"({"name": "binary_crossentropy", "from_logits": true})"_json);
