@@ -1,4 +1,4 @@
-// `xdense export`: each Dense layer's kernel and bias as .npy files
+// `xdense export`: every layer's named arrays as .npy files <kind>_<i>_<name>.npy, e.g. a Dense layer's
 // (dense_<i>_kernel.npy (inputs, units) float32, dense_<i>_bias.npy (units,)), and the
 // standardizer's statistics (standardize_mean.npy, standardize_std.npy, (features,)) when the
 // model has one.

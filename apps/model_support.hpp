@@ -55,7 +55,7 @@ OutputSet::Output& reserve_output(OutputSet& outputs, const std::string& path, c
 
 /// A layer's named array with the file stem `xdense export --npy` gives it: "<kind>_<i>_<name>",
 /// kind the layer's registered kind in lower case, i counting the layers of that kind and name the
-/// array's own ("dense_0_kernel", later "batch_normalization_0_moving_mean").
+/// array's own ("dense_0_kernel", "batchnormalization_0_moving_mean").
 struct NamedParameter {
   std::string stem;
   Parameter parameter;
