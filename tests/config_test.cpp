@@ -90,7 +90,8 @@ TEST(ConfigReader, FinishRefusesKeysNobodyRead) {
 // --- registries ---------------------------------------------------------------------------
 
 TEST(LayerRegistry, BuiltInsRebuildFromKindAndConfig) {
-  EXPECT_EQ(layer_kinds(), (std::vector<std::string>{"Activation", "Dense"}));
+  EXPECT_EQ(layer_kinds(), (std::vector<std::string>{"Activation", "BatchNormalization", "Dense", "Dropout",
+                                                     "LayerNormalization"}));
   DenseOptions options;
   options.use_bias = false;
   options.kernel_initializer = "he_normal";
@@ -122,7 +123,8 @@ TEST(LayerRegistry, BuiltInsRebuildFromKindAndConfig) {
 
 TEST(LayerRegistry, UnknownKindNamesTheRegisteredOnes) {
   const std::string m = message_of<InvalidArgument>([] { make_layer("Conv2D", Config::object()); });
-  EXPECT_TRUE(contains(m, "unknown layer 'Conv2D' (expected one of: Activation, Dense"));
+  EXPECT_TRUE(contains(m, "unknown layer 'Conv2D' (expected one of: Activation, BatchNormalization, Dense, Dropout, "
+                          "LayerNormalization)"));
 }
 
 TEST(LayerRegistry, RefusesNamesThatCannotBeParsedAndEmptyFactories) {

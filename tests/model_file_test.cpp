@@ -988,7 +988,7 @@ TEST_F(ModelFile, InvalidVersion2LayersAreRejected) {
 
   spec = FileSpecV2{};
   spec.layers[0].kind = "Conv9";
-  expect_invalid(file, spec, "layer 0 (Conv9): unknown layer 'Conv9' (expected one of: Activation, Dense");
+  expect_invalid(file, spec, "layer 0 (Conv9): unknown layer 'Conv9' (expected one of: Activation, BatchNormalization, Dense");
 
   spec = FileSpecV2{};
   spec.layers[0].config = R"({"units": 0})";

@@ -249,13 +249,19 @@ TEST(SequentialFit, SparseAndOneHotTargetsGiveTheSameEvaluation) {
 
 // -------------------------------------------------------------- determinism
 
+DenseOptions dense_options(const char* kernel_initializer) {
+  DenseOptions options;
+  options.kernel_initializer = kernel_initializer;
+  return options;
+}
+
 std::vector<float> trained_weights(std::uint64_t seed) {
   Rng rng(123);
   const Matrix x = random_matrix(64, 3, rng);
   Matrix y = Matrix::from_shape({64, 1});
   for (std::size_t r = 0; r < 64; ++r) y(r, 0) = x(r, 0) * x(r, 1) > 0 ? 1.0f : 0.0f;
   Sequential model;
-  model.add(std::make_unique<Dense>(8, 0, DenseOptions{"he_normal", "zeros", true})).add("relu");
+  model.add(std::make_unique<Dense>(8, 0, dense_options("he_normal"))).add("relu");
   model.add(std::make_unique<Dense>(1)).add("sigmoid");
   model.compile("binary_crossentropy", "adam");
   FitOptions options;
@@ -424,7 +430,7 @@ TEST(SequentialErrors, RejectsMistakesWithClearMessages) {
   expect_error_containing([&] { model.fit(x, y, bad_split); }, "validation_split");
 
   Sequential unknown;
-  expect_error_containing([&] { unknown.add("swish"); }, "unknown activation 'swish'");
+  expect_error_containing([&] { unknown.add("swoosh"); }, "unknown activation 'swoosh'");
   expect_error_containing([&] { unknown.compile("hinge_embedding", "adam"); }, "unknown loss 'hinge_embedding'");
   expect_error_containing([&] { unknown.compile("mse", "lamb"); }, "unknown optimizer 'lamb'");
   expect_error_containing([&] { unknown.compile("mse", "adam", {"auc"}); }, "unknown metric 'auc'");
