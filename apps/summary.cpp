@@ -199,7 +199,7 @@ Json summary_json(const std::string& path, SavedModel& saved) {
     layers.push_back(std::move(entry));
   }
   out["layers"] = std::move(layers);
-  out["loss"] = {{"name", model.loss()->name()}, {"from_logits", model.loss_from_logits()}};
+  out["loss"] = {{"name", model.loss()->name()}, {"config", model.loss()->config()}, {"from_logits", model.loss_from_logits()}};
   Json optimizer;
   optimizer["name"] = model.optimizer()->name();
   for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
@@ -304,7 +304,12 @@ int run_summary(const SummaryOptions& o) {
   print_layer_settings(model);
   std::printf("Inputs: %zu features\n", model.input_units());
   print_data_contract(saved);
-  std::printf("Loss: %s%s\n", model.loss()->name().c_str(), model.loss_from_logits() ? " (computed from logits)" : "");
+  std::string loss_notes;  // its settings (label_smoothing=0.1, delta=1), then how it is computed
+  const Config loss_config = model.loss()->config();
+  for (const auto& [key, value] : loss_config.items())
+    loss_notes += (loss_notes.empty() ? "" : ", ") + key + "=" + setting_text(value);
+  if (model.loss_from_logits()) loss_notes += (loss_notes.empty() ? "" : "; ") + std::string("computed from logits");
+  std::printf("Loss: %s%s\n", model.loss()->name().c_str(), loss_notes.empty() ? "" : (" (" + loss_notes + ")").c_str());
   std::string settings;
   for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
     settings += (settings.empty() ? "" : ", ") + key + "=" + setting_text(value);

@@ -512,8 +512,15 @@ std::string Sequential::summary() const {
     } else {
       units = 0;
     }
-    out << std::left << std::setw(name_width) << (" " + layer_name(i) + " (" + l.type_name() + ")")
-        << std::setw(shape_width) << shape << params << "\n";
+    // A name longer than its column continues on the next lines, as Keras 2 wraps it:
+    // " batch_normalization (BatchN" / " ormalization)".
+    const std::string name = " " + layer_name(i) + " (" + l.type_name() + ")";
+    constexpr std::size_t name_chars = name_width - 1;  // at least one space before the shape
+    out << std::left << std::setw(name_width) << name.substr(0, name_chars) << std::setw(shape_width) << shape
+        << params << "\n";
+    for (std::size_t at = name_chars; at < name.size(); at += name_chars - 1) {
+      out << " " << name.substr(at, name_chars - 1) << "\n";
+    }
     if (i + 1 < layers_.size()) out << "\n";
   }
   out << double_rule << "\n";

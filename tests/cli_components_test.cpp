@@ -107,6 +107,11 @@ TEST_F(Cli, NewLossesAndLabelSmoothingTrainOnClasses) {
   ASSERT_EQ(smoothed.exit_code, 0) << smoothed.err;
   const auto report = nlohmann::json::parse(xdense("summary --model s.xdm --json").out);
   EXPECT_EQ(report.at("loss").at("name"), "categorical_crossentropy");
+  EXPECT_EQ(report.at("loss").at("config"), (nlohmann::json{{"label_smoothing", 0.1f}}));  // stored as a float
+  // The text summary shows the loss's settings too.
+  const std::string text = xdense("summary --model s.xdm").out;
+  EXPECT_NE(text.find("Loss: categorical_crossentropy (label_smoothing=0.1; computed from logits)"), std::string::npos)
+      << text;
   expect_user_error(iris("--layers 8:relu,3:softmax", "--loss mse --label-smoothing 0.1 --optimizer adam --output x.xdm"),
                     {"--label-smoothing applies to --loss binary_crossentropy or categorical_crossentropy, not mean_squared_error"});
   expect_user_error(iris("--layers 8:relu,3:softmax", "--loss categorical_crossentropy --label-smoothing 2 --optimizer adam "
