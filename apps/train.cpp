@@ -452,11 +452,23 @@ Config regularizer_identifier(const std::string& spec) {
 Config dense_settings(const TrainOptions& o) {
   Config settings = Config::object();
   if (!o.init.empty()) {
+    try {
+      make_initializer(o.init);  // an unknown name is refused here, by the flag's name, not as a --layers item
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("--init: ") + e.what());
+    }
     settings["kernel_initializer"] = o.init;
     // PyTorch's Linear draws its bias as its kernel, U(+-1/sqrt(fan_in)); Keras's bias starts at zero.
     if (o.init == "pytorch") settings["bias_initializer"] = o.init;
   }
-  if (!o.kernel_regularizer.empty()) settings["kernel_regularizer"] = regularizer_identifier(o.kernel_regularizer);
+  if (!o.kernel_regularizer.empty()) {
+    settings["kernel_regularizer"] = regularizer_identifier(o.kernel_regularizer);
+    try {
+      RegularizerSpec::from_config(settings["kernel_regularizer"]);  // bad values named by the flag
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("--kernel-regularizer: ") + e.what());
+    }
+  }
   return settings;
 }
 
@@ -492,8 +504,9 @@ std::unique_ptr<Loss> make_configured_loss(const TrainOptions& o) {
 Sequential new_model(const TrainOptions& o, std::optional<std::size_t>& declared_inputs) {
   Sequential model(o.seed);
   if (!o.layers.empty()) {
+    const Config dense = dense_settings(o);  // --init, --kernel-regularizer: refused by their own names
     try {
-      add_layers(model, o.layers, dense_settings(o));
+      add_layers(model, o.layers, dense);
     } catch (const InvalidArgument& e) {
       throw InvalidArgument(std::string("--layers: ") + e.what());
     }

@@ -130,8 +130,12 @@ TEST_F(Cli, InitAndKernelRegularizerApplyToEveryDenseLayer) {
     EXPECT_EQ(config.at("bias_initializer"), "pytorch") << config;
     EXPECT_TRUE(config.contains("kernel_regularizer")) << config;
   }
+  // Each flag's mistakes are named by the flag, not blamed on a --layers item.
   expect_user_error(iris("--layers 8:relu,3:softmax", "--loss cce --optimizer adam --init no_such --output x.xdm"),
-                    {"--layers: ", "no_such"});
+                    {"--init: unknown initializer 'no_such'"});
+  expect_user_error(iris("--layers 8:relu,3:softmax", "--loss cce --optimizer adam --kernel-regularizer 'l2(-1)' "
+                                                      "--output x.xdm"),
+                    {"--kernel-regularizer: "});
   expect_user_error(iris("--layers 8:relu,3:softmax", "--loss cce --optimizer adam --kernel-regularizer 'l2(x)' --output x.xdm"),
                     {"--kernel-regularizer: expected a number, received 'x'"});
   expect_user_error(iris("--model-config " + keras_fixtures + "/keras2_iris_mlp.json",
