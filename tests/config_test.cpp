@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "error_messages.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
@@ -17,21 +18,8 @@
 namespace xdense {
 namespace {
 
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no exception";
-  return {};
-}
-
-::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
+using testing::contains;
+using testing::message_of;
 
 // --- ConfigReader -----------------------------------------------------------------------
 

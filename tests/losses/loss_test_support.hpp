@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "error_messages.hpp"
 #include "gradient_check.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
@@ -49,21 +50,6 @@ inline void expect_registered(const std::string& name, const std::vector<std::st
   // Keras's "name" and "reduction" are accepted; an unknown key is refused.
   EXPECT_EQ(make_loss(name, {{"name", name}, {"reduction", "sum_over_batch_size"}})->name(), name);
   EXPECT_THROW(make_loss(name, {{"from_logits", true}}), InvalidArgument) << name;
-}
-
-/// Runs `f`, expects it to throw E, and returns the message ("" if it did not throw).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "did not throw";
-  return "";
 }
 
 /// The message of the DataError loss.check_targets(targets, units) throws.

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "error_messages.hpp"
 #include "xdense/optimizer.hpp"
 
 namespace xdense::testing {
@@ -52,26 +53,6 @@ inline void expect_weights_near(const std::vector<float>& actual, const std::vec
   for (std::size_t i = 0; i < actual.size(); ++i) {
     EXPECT_NEAR(actual[i], double(expected[i]), tolerance) << what << " [" << i << "]";
   }
-}
-
-inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
-}
-
-/// The message of the E that f() throws (a test failure when it throws nothing or another type).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "did not throw";
-  return "";
 }
 
 }  // namespace xdense::testing
