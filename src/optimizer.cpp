@@ -11,6 +11,7 @@
 #include "optimizers/optimizer_support.hpp"
 #include "registry.hpp"
 #include "xdense/error.hpp"
+#include "xdense/schedule.hpp"
 
 namespace xdense {
 namespace {
@@ -163,12 +164,39 @@ bool Optimizer::step(const std::vector<Parameter>& parameters) {
                        std::to_string(parameters.size()) + "); call reset() for a new model");
     }
   }
+  // Keras: the step's rate is schedule(iterations) with the count of steps done before it.
+  if (schedule_ && !apply_learning_rate(static_cast<float>(schedule_->at(iterations_)))) {
+    throw StateError(name() + ": cannot follow a learning-rate schedule (it does not override apply_learning_rate)");
+  }
   ++iterations_;
   if (base_active_) apply_base_options(parameters);
   begin_step();
   bool finite = true;
   for (std::size_t i = 0; i < parameters.size(); ++i) finite &= update(i, parameters[i]);
   return finite;
+}
+
+void Optimizer::set_schedule(std::shared_ptr<const LearningRateSchedule> schedule) {
+  if (schedule && !apply_learning_rate(learning_rate())) {
+    throw StateError(name() + ": cannot follow a learning-rate schedule (it does not override apply_learning_rate)");
+  }
+  schedule_ = std::move(schedule);
+}
+
+void Optimizer::set_learning_rate(float learning_rate) {
+  if (!(std::isfinite(learning_rate) && learning_rate > 0.0f)) {
+    throw InvalidArgument(name() + ": the learning rate must be finite and > 0, received " + std::to_string(learning_rate));
+  }
+  if (schedule_) {
+    throw StateError(name() + ": the learning rate follows a schedule (" + schedule_->name() + ") and cannot be set");
+  }
+  if (!apply_learning_rate(learning_rate)) {
+    throw StateError(name() + ": cannot change its learning rate (it does not override apply_learning_rate)");
+  }
+}
+
+double Optimizer::current_learning_rate() const {
+  return schedule_ ? schedule_->at(iterations_) : static_cast<double>(learning_rate());
 }
 
 void Optimizer::reset() {

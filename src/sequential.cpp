@@ -115,9 +115,48 @@ void Sequential::compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> 
   }
 }
 
+void Sequential::compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer) {
+  const bool regression = loss && loss->label_encoding() == LabelEncoding::values;
+  compile(std::move(loss), std::move(optimizer),
+          regression ? std::vector<std::string>{} : std::vector<std::string>{"accuracy"});
+}
+
+void Sequential::compile(const std::string& loss, const std::string& optimizer) {
+  compile(make_loss(loss), make_optimizer(optimizer));
+}
+
 void Sequential::compile(const std::string& loss, const std::string& optimizer,
                          const std::vector<std::string>& metrics) {
   compile(make_loss(loss), make_optimizer(optimizer), metrics);
+}
+
+std::vector<std::vector<float>> Sequential::get_weights() const {
+  std::vector<std::vector<float>> weights;
+  if (!built_) return weights;
+  for (const auto& layer : layers_) {
+    for (const Parameter& p : layer->weights()) weights.emplace_back(p.value, p.value + p.size);
+  }
+  return weights;
+}
+
+void Sequential::set_weights(const std::vector<std::vector<float>>& weights) {
+  std::vector<Parameter> arrays;
+  if (built_) {
+    for (const auto& layer : layers_) {
+      for (const Parameter& p : layer->weights()) arrays.push_back(p);
+    }
+  }
+  if (arrays.size() != weights.size()) {
+    throw ShapeError("Sequential::set_weights: the model has " + std::to_string(arrays.size()) + " weight arrays, received " +
+                     std::to_string(weights.size()));
+  }
+  for (std::size_t i = 0; i < arrays.size(); ++i) {
+    if (weights[i].size() != arrays[i].size) {
+      throw ShapeError("Sequential::set_weights: array " + std::to_string(i) + " has " + std::to_string(arrays[i].size) +
+                       " values, received " + std::to_string(weights[i].size()));
+    }
+  }
+  for (std::size_t i = 0; i < arrays.size(); ++i) std::copy(weights[i].begin(), weights[i].end(), arrays[i].value);
 }
 
 void Sequential::set_training(bool training) {
@@ -355,7 +394,10 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   const std::size_t batches = (train_samples + batch_size - 1) / batch_size;
 
   History history;
-  for (std::size_t epoch = options.initial_epoch + 1; epoch <= options.epochs; ++epoch) {
+  stop_training_ = false;
+  for (const auto& callback : options.callbacks) callback->on_train_begin(*this);
+  for (std::size_t epoch = options.initial_epoch + 1; epoch <= options.epochs && !stop_training_; ++epoch) {
+    for (const auto& callback : options.callbacks) callback->on_epoch_begin(*this, epoch);
     const auto start = std::chrono::steady_clock::now();
     // Each epoch's order depends only on the engine's state: a resumed run shuffles alike.
     std::iota(order.begin(), order.end(), std::size_t{0});
@@ -380,7 +422,7 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       loss_sum += loss * static_cast<double>(rows);
       // Accuracy on the predictions made before this batch's update, as Keras reports it.
       if (accuracy_) correct += count_correct(last_step_output(), yb);
-      if (options.on_batch_end) {
+      if (options.on_batch_end || !options.callbacks.empty()) {
         const double seen = static_cast<double>(first + rows);
         BatchLog log;
         log.epoch = epoch;
@@ -389,7 +431,8 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
         log.loss = loss;
         log.mean_loss = loss_sum / seen;
         log.mean_accuracy = accuracy_ ? static_cast<double>(correct) / seen : not_computed;
-        options.on_batch_end(log);
+        if (options.on_batch_end) options.on_batch_end(log);
+        for (const auto& callback : options.callbacks) callback->on_batch_end(*this, log);
       }
     }
     EpochLog log;
@@ -405,9 +448,14 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       reserve(batch_size);
     }
     log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    log.learning_rate = optimizer_->current_learning_rate();
+    for (const auto& callback : options.callbacks) callback->on_epoch_end(*this, log);
+    // The rate in effect after the callbacks (ReduceLROnPlateau may have lowered it).
+    log.learning_rate = optimizer_->current_learning_rate();
     history.epochs.push_back(log);
     if (options.on_epoch_end) options.on_epoch_end(log);
   }
+  for (const auto& callback : options.callbacks) callback->on_train_end(*this);
   set_training(false);  // a trained model is used for inference
   return history;
 }

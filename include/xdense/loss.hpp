@@ -22,10 +22,12 @@ namespace xdense {
 
 class Activation;
 
-/// How a loss takes class labels as targets (what a tool must make of a label column).
+/// How a loss takes its targets: what a tool must make of a label column. `values` makes the loss a
+/// regression loss: its task is regression, its default metrics mae, rmse and r2.
 enum class LabelEncoding {
   one_hot,      ///< one column per output unit: one-hot rows, or 0/1 for a one-unit output
   class_index,  ///< class indices (batch, 1) as they are (one-hot rows accepted too)
+  values,       ///< real values, one column per output unit (regression: mse, mae, huber, ...)
 };
 
 /// A differentiable scalar loss of predictions and targets, averaged over the batch.
@@ -75,6 +77,8 @@ class Loss {
 /// Mean squared error: mean over batch and units of (p - y)^2.
 class MeanSquaredError final : public Loss {
  public:
+  /// A regression loss: real-valued targets.
+  LabelEncoding label_encoding() const override { return LabelEncoding::values; }
   std::string name() const override { return "mean_squared_error"; }
   double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
   void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;

@@ -35,6 +35,14 @@ struct ModelInfo {
   std::optional<Standardizer> standardizer;
   /// Ordered key/value pairs (data file, epochs, final metrics, created, seed, ...).
   std::vector<std::pair<std::string, std::string>> metadata;
+  /// "classification" or "regression". Empty: save_model() records the loss's task (regression for
+  /// a loss whose label_encoding() is LabelEncoding::values); load_model() always fills it.
+  std::string task;
+  /// Regression: the target columns' names, one per output unit (empty when unknown).
+  std::vector<std::string> target_names;
+  /// Regression: the standardisation the targets were trained under (--standardize-targets), one
+  /// entry per output unit; predict and evaluate undo it (outputs * scale + mean).
+  std::optional<Standardizer> target_standardizer;
 };
 
 /// A model as saved: a built, compiled Sequential plus its info.

@@ -16,6 +16,8 @@
 
 namespace xdense {
 
+class LearningRateSchedule;
+
 /// An optimizer's state, for checkpoints: the step count and its per-parameter arrays ("slots"),
 /// grouped by slot name in the order of Optimizer::slot_names(), one array per parameter within a
 /// group: for Adam over P parameters, slots[0..P) are the "momentum" arrays (first moments) and
@@ -126,7 +128,26 @@ class Optimizer {
   /// Current learning rate.
   virtual float learning_rate() const = 0;
 
+  /// Makes every later step use schedule->at(iterations()) as its learning rate (Keras's
+  /// learning_rate=schedule); nullptr goes back to the fixed rate learning_rate() holds. config()
+  /// then gives "learning_rate" as {"class_name": name(), "config": schedule config}, which
+  /// make_optimizer() reads back. StateError for an optimizer that cannot change its rate.
+  void set_schedule(std::shared_ptr<const LearningRateSchedule> schedule);
+  /// The schedule set, or nullptr.
+  const LearningRateSchedule* schedule() const { return schedule_.get(); }
+
+  /// Sets the fixed learning rate (ReduceLROnPlateau): InvalidArgument unless finite and > 0,
+  /// StateError while a schedule is set (Keras refuses to set a scheduled rate) or when the
+  /// optimizer cannot change its rate (a user's optimizer that does not override apply_learning_rate).
+  void set_learning_rate(float learning_rate);
+
+  /// The rate the next step will use: schedule()->at(iterations()) with a schedule, else learning_rate().
+  double current_learning_rate() const;
+
  protected:
+  /// Stores a new learning rate where update() reads it (the optimizer's own options); returns
+  /// false (the default) when the optimizer cannot change its rate.
+  virtual bool apply_learning_rate(float /*learning_rate*/) { return false; }
   /// Called once per step(), after the step count is incremented and before the
   /// update() calls: the place for work shared by all parameters (Adam's step size).
   virtual void begin_step() {}
@@ -151,6 +172,7 @@ class Optimizer {
   void apply_base_options(const std::vector<Parameter>& parameters);
 
   std::vector<std::size_t> sizes_;
+  std::shared_ptr<const LearningRateSchedule> schedule_;
   BaseOptimizerOptions base_;
   bool base_active_ = false;  // a clip option or a non-zero weight decay is set
 };
@@ -176,6 +198,10 @@ class SGD final : public Optimizer {
   const SGDOptions& options() const { return options_; }
 
  protected:
+  bool apply_learning_rate(float learning_rate) override {
+    options_.learning_rate = learning_rate;
+    return true;
+  }
   bool update(std::size_t index, const Parameter& p) override;
   void allocate_state(const std::vector<std::size_t>& sizes) override;
   void clear_state() override { velocities_.clear(); }
@@ -211,6 +237,10 @@ class Adam : public Optimizer {
   const AdamOptions& options() const { return options_; }
 
  protected:
+  bool apply_learning_rate(float learning_rate) override {
+    options_.learning_rate = learning_rate;
+    return true;
+  }
   /// `who` names the optimizer in error messages ("AdamW").
   Adam(AdamOptions options, const std::string& who);
   bool update(std::size_t index, const Parameter& p) override;

@@ -14,14 +14,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "xdense/callback.hpp"
 #include "xdense/layer.hpp"
 #include "xdense/loss.hpp"
+#include "xdense/metric.hpp"
 #include "xdense/optimizer.hpp"
 #include "xdense/random.hpp"
 #include "xdense/tensor.hpp"
@@ -36,10 +39,22 @@ class Dense;
 struct EpochLog {
   std::size_t epoch = 0;  ///< 1-based
   double loss = 0.0;      ///< mean training loss over the epoch's batches (weighted by batch size)
-  double accuracy = 0.0;  ///< training accuracy measured during the epoch
+  double accuracy = 0.0;  ///< training accuracy measured during the epoch (also in `metrics`)
   double val_loss = 0.0;
-  double val_accuracy = 0.0;
+  double val_accuracy = 0.0;  ///< (also in `val_metrics`)
   double seconds = 0.0;  ///< wall time of the epoch
+  /// The learning rate in effect at the end of the epoch: the rate the next step would use
+  /// (Optimizer::current_learning_rate(), after the callbacks ran). NaN when unknown.
+  double learning_rate = 0.0;
+  /// Every compiled metric over the epoch's training batches, in compile order: {"accuracy", 0.93}, {"auc", 0.98}.
+  std::vector<std::pair<std::string, double>> metrics;
+  /// The same metrics over the validation data (empty without validation), under their plain names.
+  std::vector<std::pair<std::string, double>> val_metrics;
+  /// A value by its Keras history key: "loss", "val_loss", "lr" or "learning_rate", "seconds", a
+  /// metric's name, or "val_" + a metric's name. InvalidArgument naming the known keys otherwise.
+  double value(const std::string& key) const;
+  /// Every key value() knows for this log, in history order (loss, metrics, val_loss, val metrics, lr).
+  std::vector<std::string> keys() const;
 };
 
 /// Progress within an epoch, passed to FitOptions::on_batch_end.
@@ -55,7 +70,7 @@ struct BatchLog {
 /// Per-epoch record returned by fit().
 struct History {
   std::vector<EpochLog> epochs;
-  /// The series of one metric: "loss", "accuracy", "val_loss" or "val_accuracy".
+  /// The series of one key (EpochLog::value): "loss", "accuracy", "val_loss", "val_auc", "lr", ...
   std::vector<double> values(const std::string& metric) const;
 };
 
@@ -81,8 +96,17 @@ struct FitOptions {
   std::optional<std::uint64_t> seed;
   /// Called after each batch.
   std::function<void(const BatchLog&)> on_batch_end;
-  /// Called after each epoch.
+  /// Called after each epoch, after every callback's on_epoch_end.
   std::function<void(const EpochLog&)> on_epoch_end;
+  /// Callbacks (callback.hpp), called in this order at each point of training. Shared: the caller
+  /// keeps them to read their results (EarlyStopping::stopped_epoch()).
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  /// Weight of each class in the training loss (Keras's class_weight): class index -> weight, for
+  /// class-index or one-hot targets (a one-unit output: classes 0 and 1). A class not listed weighs 1.
+  std::map<std::size_t, double> class_weight;
+  /// One weight per sample of x (Keras's sample_weight): multiplies that sample's loss, which is then
+  /// summed and divided by the batch size (Keras's sum_over_batch_size). Empty: every sample weighs 1.
+  std::vector<float> sample_weight;
 };
 
 /// Result of evaluate().
@@ -90,6 +114,10 @@ struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;  ///< NaN without the accuracy metric
   std::size_t samples = 0;
+  /// Every compiled metric over all the samples, in compile order.
+  std::vector<std::pair<std::string, double>> metrics;
+  /// A metric by name ("loss" too); InvalidArgument naming the known ones otherwise.
+  double metric(const std::string& name) const;
 };
 
 /// A linear stack of layers.
@@ -106,12 +134,15 @@ class Sequential {
   /// Appends the activation named by `activation_spec` (see make_activation()).
   Sequential& add(const std::string& activation_spec);
 
-  /// Sets loss, optimizer and metrics ("accuracy"/"acc" is the one metric).
-  void compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer,
-               const std::vector<std::string>& metrics = {"accuracy"});
-  /// Same, with Keras names and default settings: compile("categorical_crossentropy", "adam").
-  void compile(const std::string& loss, const std::string& optimizer,
-               const std::vector<std::string>& metrics = {"accuracy"});
+  /// Sets loss, optimizer and the metrics the task calls for: accuracy for a classification loss,
+  /// mae, rmse and r2 for a regression loss (LabelEncoding::values).
+  void compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer);
+  /// Same, with the metrics named (make_metric: "accuracy", "auc", "precision", "r2", ...); an empty
+  /// list computes none. InvalidArgument for a metric that has no meaning for the loss and output.
+  void compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer, const std::vector<std::string>& metrics);
+  /// With Keras names and default settings: compile("categorical_crossentropy", "adam").
+  void compile(const std::string& loss, const std::string& optimizer);
+  void compile(const std::string& loss, const std::string& optimizer, const std::vector<std::string>& metrics);
 
   /// Builds every layer for `input_units` inputs (fit() does this when needed).
   void build(std::size_t input_units);
@@ -138,6 +169,20 @@ class Sequential {
   /// room for x.rows samples (reserve()); fit() calls this in its loop. With
   /// `check_finite`, a NaN/infinite loss or updated weight throws TrainingDiverged.
   double train_step(ConstMatrixView x, ConstMatrixView y, bool check_finite = true);
+  /// The same with a weight per sample (x.rows floats; nullptr: all 1): the loss is
+  /// sum(w_i loss_i) / rows, as Keras's sum_over_batch_size reduction, and its gradient alike.
+  double train_step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite = true);
+
+  /// Set by a callback to end fit() after the current epoch (Keras's model.stop_training);
+  /// fit() clears it when it starts.
+  void stop_training(bool stop) { stop_training_ = stop; }
+  bool stop_training() const { return stop_training_; }
+
+  /// Copies of every layer's arrays (Layer::weights(): trainable, then state such as moving
+  /// statistics), in layer order: Keras's get_weights(). Empty before build.
+  std::vector<std::vector<float>> get_weights() const;
+  /// Puts back what get_weights() returned; ShapeError when the count or a size differs.
+  void set_weights(const std::vector<std::vector<float>>& weights);
 
   /// Makes room in every layer for batches of up to `rows` samples.
   void reserve(std::size_t rows);
@@ -162,6 +207,12 @@ class Sequential {
   const Loss* loss() const { return loss_.get(); }
   Optimizer* optimizer() { return optimizer_.get(); }
   bool has_accuracy() const { return accuracy_; }
+  /// Appends a metric object (a user's metric, or one with its settings: make_metric("auc",
+  /// {{"curve", "PR"}})) to the compiled ones; StateError before compile(), InvalidArgument when
+  /// check_model() refuses it or its name is already compiled.
+  void add_metric(std::unique_ptr<Metric> metric);
+  /// The compiled metrics, in compile order.
+  const std::vector<std::unique_ptr<Metric>>& metrics() const { return metrics_; }
   /// True when the loss is computed from the output layer's logits (sigmoid + BCE, softmax + CCE).
   bool loss_from_logits() const { return fused_output_ != nullptr; }
   Rng& rng() { return rng_; }
@@ -178,6 +229,8 @@ class Sequential {
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
   bool accuracy_ = false;
+  std::vector<std::unique_ptr<Metric>> metrics_;
+  bool stop_training_ = false;
   bool built_ = false;
   Rng rng_;
   std::vector<Parameter> parameters_;

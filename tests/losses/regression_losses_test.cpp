@@ -138,7 +138,7 @@ TEST(RegressionLosses, TargetsMustBeFiniteAndFitTheOutput) {
     EXPECT_THROW(loss->check_targets(view(targets), 3), ShapeError);
     EXPECT_THROW(loss->value(view(predictions), view(Matrix{{1.0f}})), ShapeError);
     EXPECT_NO_THROW(loss->check_output(1, nullptr));
-    EXPECT_EQ(loss->label_encoding(), LabelEncoding::one_hot);
+    EXPECT_EQ(loss->label_encoding(), LabelEncoding::values);
   }
 }
 

@@ -28,6 +28,8 @@ class KLDivergence final : public Loss {
 /// softplus or relu output).
 class Poisson final : public Loss {
  public:
+  /// A regression loss: real-valued targets.
+  LabelEncoding label_encoding() const override { return LabelEncoding::values; }
   std::string name() const override { return "poisson"; }
   double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
   void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;

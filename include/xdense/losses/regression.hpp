@@ -14,6 +14,8 @@ namespace xdense {
 /// gradient sign(p - y) / N (0 where p = y).
 class MeanAbsoluteError final : public Loss {
  public:
+  /// A regression loss: real-valued targets.
+  LabelEncoding label_encoding() const override { return LabelEncoding::values; }
   std::string name() const override { return "mean_absolute_error"; }
   double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
   void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;
@@ -24,6 +26,8 @@ class MeanAbsoluteError final : public Loss {
 /// |x| <= delta, delta |x| - 0.5 delta^2 elsewhere; gradient clip(x, -delta, delta) / N.
 class Huber final : public Loss {
  public:
+  /// A regression loss: real-valued targets.
+  LabelEncoding label_encoding() const override { return LabelEncoding::values; }
   /// Throws InvalidArgument unless delta is finite and > 0.
   explicit Huber(double delta = 1.0);
   std::string name() const override { return "huber"; }
@@ -42,6 +46,8 @@ class Huber final : public Loss {
 /// form x + softplus(-2x) - log 2 (no overflow for any x); gradient tanh(x) / N.
 class LogCosh final : public Loss {
  public:
+  /// A regression loss: real-valued targets.
+  LabelEncoding label_encoding() const override { return LabelEncoding::values; }
   std::string name() const override { return "log_cosh"; }
   double value(ConstMatrixView predictions, ConstMatrixView targets) const override;
   void gradient(ConstMatrixView predictions, ConstMatrixView targets, MatrixView grad) const override;

@@ -27,6 +27,10 @@ class MomentOptimizer : public Optimizer {
   const MomentOptions& options() const { return options_; }
 
  protected:
+  bool apply_learning_rate(float learning_rate) override {
+    options_.learning_rate = learning_rate;
+    return true;
+  }
   /// Throws InvalidArgument for lr <= 0, beta_1 or beta_2 outside [0, 1), epsilon <= 0, naming `who`.
   MomentOptimizer(MomentOptions options, const std::string& who);
   void allocate_state(const std::vector<std::size_t>& sizes) override { moments_.allocate(2, sizes); }

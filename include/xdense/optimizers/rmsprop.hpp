@@ -37,6 +37,10 @@ class RMSprop final : public Optimizer {
   const RMSpropOptions& options() const { return options_; }
 
  protected:
+  bool apply_learning_rate(float learning_rate) override {
+    options_.learning_rate = learning_rate;
+    return true;
+  }
   bool update(std::size_t index, const Parameter& p) override;
   void allocate_state(const std::vector<std::size_t>& sizes) override;
   void clear_state() override { slots_.clear(); }
