@@ -102,6 +102,20 @@ double Loss::value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixV
   return value_from_logits(logits, targets);
 }
 
+namespace {
+ConstMatrixView row_view(ConstMatrixView m, std::size_t r) { return {m.row(r), 1, m.cols}; }
+}  // namespace
+
+void Loss::sample_values(ConstMatrixView predictions, ConstMatrixView targets, double* out) const {
+  detail::check_rows(*this, predictions, targets);
+  for (std::size_t r = 0; r < predictions.rows; ++r) out[r] = value(row_view(predictions, r), row_view(targets, r));
+}
+
+void Loss::sample_values_from_logits(ConstMatrixView logits, ConstMatrixView targets, double* out) const {
+  detail::check_rows(*this, logits, targets);
+  for (std::size_t r = 0; r < logits.rows; ++r) out[r] = value_from_logits(row_view(logits, r), row_view(targets, r));
+}
+
 double Loss::value_from_logits(ConstMatrixView, ConstMatrixView) const {
   throw StateError(name() + ": cannot be computed from logits");
 }

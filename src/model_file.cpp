@@ -684,8 +684,16 @@ SavedModel assemble(detail::ModelRecord& record, const ByteReader& in) {
   } catch (const std::exception& e) {
     in.fail(std::string("compile: ") + e.what());
   }
+  // Files written before regression metrics recorded accuracy for some regression models, a metric
+  // a regression loss no longer takes (Accuracy::check_model): it is dropped on reading.
+  std::vector<std::string> metrics = record.metrics;
+  if (loss->label_encoding() == LabelEncoding::values) {
+    metrics.erase(std::remove_if(metrics.begin(), metrics.end(),
+                                 [](const std::string& m) { return m == "accuracy" || m == "acc"; }),
+                  metrics.end());
+  }
   try {
-    saved.model.compile(std::move(loss), std::move(optimizer), record.metrics);
+    saved.model.compile(std::move(loss), std::move(optimizer), metrics);
     saved.model.build(static_cast<std::size_t>(record.input_units));
   } catch (const std::exception& e) {
     in.fail(std::string("model: ") + e.what());

@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "xdense/activation.hpp"
@@ -59,24 +60,90 @@ std::string snake_case(const std::string& type) {
   return out;
 }
 
+// The value of `key` in `log`, if it has one (EpochLog::value's rules).
+std::optional<double> find_value(const EpochLog& log, const std::string& key) {
+  const auto in = [](const std::vector<std::pair<std::string, double>>& list,
+                     const std::string& name) -> std::optional<double> {
+    for (const auto& [metric, value] : list) {
+      if (metric == name) return value;
+    }
+    return std::nullopt;
+  };
+  if (key == "loss") return log.loss;
+  if (key == "seconds") return log.seconds;
+  if (key == "lr" || key == "learning_rate") {
+    if (std::isnan(log.learning_rate)) return std::nullopt;
+    return log.learning_rate;
+  }
+  const bool validated = !std::isnan(log.val_loss) || !log.val_metrics.empty();
+  if (key == "val_loss") {
+    if (!validated) return std::nullopt;
+    return log.val_loss;
+  }
+  if (auto value = in(log.metrics, key)) return value;
+  if (key.compare(0, 4, "val_") == 0) {
+    if (auto value = in(log.val_metrics, key.substr(4))) return value;
+  }
+  // Logs that carry only the accuracy fields (read back from a record without metric lists).
+  if (key == "accuracy" && !std::isnan(log.accuracy)) return log.accuracy;
+  if (key == "val_accuracy" && !std::isnan(log.val_accuracy)) return log.val_accuracy;
+  return std::nullopt;
+}
+
+[[noreturn]] void unknown_key(const std::string& who, const std::string& key, const std::vector<std::string>& known) {
+  throw InvalidArgument(who + ": unknown key " + quote_value(key) + " (this history has: " + name_list(known, 40) +
+                        ")");
+}
+
 }  // namespace
 
-std::vector<double> History::values(const std::string& metric) const {
+double EpochLog::value(const std::string& key) const {
+  if (const auto found = find_value(*this, key)) return *found;
+  unknown_key("EpochLog::value", key, keys());
+}
+
+bool EpochLog::has(const std::string& key) const { return find_value(*this, key).has_value(); }
+
+std::vector<std::string> EpochLog::keys() const {
+  std::vector<std::string> list{"loss"};
+  for (const auto& metric : metrics) list.push_back(metric.first);
+  const bool listed_accuracy = std::find(list.begin(), list.end(), "accuracy") != list.end();
+  if (!listed_accuracy && !std::isnan(accuracy)) list.push_back("accuracy");
+  if (!std::isnan(val_loss) || !val_metrics.empty()) {
+    list.push_back("val_loss");
+    for (const auto& metric : val_metrics) list.push_back("val_" + metric.first);
+  }
+  if (!std::isnan(val_accuracy) && std::find(list.begin(), list.end(), "val_accuracy") == list.end()) {
+    list.push_back("val_accuracy");
+  }
+  if (!std::isnan(learning_rate)) list.push_back("lr");
+  return list;
+}
+
+std::vector<double> History::values(const std::string& key) const {
   std::vector<double> series;
+  series.reserve(epochs.size());
   for (const EpochLog& e : epochs) {
-    if (metric == "loss")
-      series.push_back(e.loss);
-    else if (metric == "accuracy")
-      series.push_back(e.accuracy);
-    else if (metric == "val_loss")
-      series.push_back(e.val_loss);
-    else if (metric == "val_accuracy")
-      series.push_back(e.val_accuracy);
-    else
-      throw InvalidArgument("History::values: unknown metric '" + metric +
-                            "' (expected loss, accuracy, val_loss or val_accuracy)");
+    const auto found = find_value(e, key);
+    if (!found) unknown_key("History::values", key, e.keys());
+    series.push_back(*found);
   }
   return series;
+}
+
+double Evaluation::metric(const std::string& name) const {
+  if (name == "loss") return loss;
+  for (const auto& [metric_name, value] : metrics) {
+    if (metric_name == name) return value;
+  }
+  if (name == "accuracy" && !std::isnan(accuracy)) return accuracy;
+  std::vector<std::string> known{"loss"};
+  for (const auto& m : metrics) known.push_back(m.first);
+  if (!std::isnan(accuracy) && std::find(known.begin(), known.end(), "accuracy") == known.end()) {
+    known.push_back("accuracy");
+  }
+  throw InvalidArgument("Evaluation::metric: unknown metric " + quote_value(name) +
+                        " (this evaluation has: " + name_list(known, 40) + ")");
 }
 
 Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
@@ -98,27 +165,65 @@ void Sequential::compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> 
                          const std::vector<std::string>& metrics) {
   if (!loss) throw InvalidArgument("Sequential::compile: expected a loss, received nullptr");
   if (!optimizer) throw InvalidArgument("Sequential::compile: expected an optimizer, received nullptr");
-  bool accuracy = false;
-  for (const auto& metric : metrics) {
-    if (metric == "accuracy" || metric == "acc") {
-      accuracy = true;
-    } else {
-      throw InvalidArgument("Sequential::compile: unknown metric '" + metric + "' (expected accuracy)");
+  // Everything is checked before anything changes: a refused compile leaves the model as it was.
+  std::vector<std::unique_ptr<Metric>> made;
+  for (const auto& name : metrics) {
+    std::unique_ptr<Metric> metric;
+    try {
+      metric = make_metric(name);
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("Sequential::compile: ") + e.what());
     }
+    for (const auto& earlier : made) {
+      if (earlier->name() == metric->name()) {
+        throw InvalidArgument("Sequential::compile: metric " + quote_value(metric->name()) + " is listed twice (as " +
+                              quote_value(name) + ")");
+      }
+    }
+    made.push_back(std::move(metric));
+  }
+  if (built_) {
+    loss->check_output(output_units(), layers_.back()->as_activation());
+    for (const auto& metric : made) metric->check_model(output_units(), *loss);
   }
   loss_ = std::move(loss);
   optimizer_ = std::move(optimizer);
-  accuracy_ = accuracy;
-  update_fusion();
-  if (built_) {
-    loss_->check_output(output_units(), layers_.back()->as_activation());
+  metrics_ = std::move(made);
+  accuracy_ = nullptr;
+  for (const auto& metric : metrics_) {
+    if (metric->name() == "accuracy") accuracy_ = metric.get();
   }
+  update_fusion();
 }
 
 void Sequential::compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer) {
-  const bool regression = loss && loss->label_encoding() == LabelEncoding::values;
-  compile(std::move(loss), std::move(optimizer),
-          regression ? std::vector<std::string>{} : std::vector<std::string>{"accuracy"});
+  std::vector<std::string> metrics{"accuracy"};
+  if (loss && loss->label_encoding() == LabelEncoding::values) {
+    // Regression: those of mae, rmse and r2 that are registered (src/metrics/).
+    metrics.clear();
+    for (const char* name : {"mae", "rmse", "r2"}) {
+      try {
+        make_metric(name);
+        metrics.emplace_back(name);
+      } catch (const InvalidArgument&) {
+      }
+    }
+  }
+  compile(std::move(loss), std::move(optimizer), metrics);
+}
+
+void Sequential::add_metric(std::unique_ptr<Metric> metric) {
+  require_compiled("Sequential::add_metric");
+  if (!metric) throw InvalidArgument("Sequential::add_metric: expected a metric, received nullptr");
+  for (const auto& earlier : metrics_) {
+    if (earlier->name() == metric->name()) {
+      throw InvalidArgument("Sequential::add_metric: a metric named " + quote_value(metric->name()) +
+                            " is already compiled");
+    }
+  }
+  if (built_) metric->check_model(output_units(), *loss_);
+  if (metric->name() == "accuracy") accuracy_ = metric.get();
+  metrics_.push_back(std::move(metric));
 }
 
 void Sequential::compile(const std::string& loss, const std::string& optimizer) {
@@ -147,13 +252,13 @@ void Sequential::set_weights(const std::vector<std::vector<float>>& weights) {
     }
   }
   if (arrays.size() != weights.size()) {
-    throw ShapeError("Sequential::set_weights: the model has " + std::to_string(arrays.size()) + " weight arrays, received " +
-                     std::to_string(weights.size()));
+    throw ShapeError("Sequential::set_weights: the model has " + std::to_string(arrays.size()) +
+                     " weight arrays, received " + std::to_string(weights.size()));
   }
   for (std::size_t i = 0; i < arrays.size(); ++i) {
     if (weights[i].size() != arrays[i].size) {
-      throw ShapeError("Sequential::set_weights: array " + std::to_string(i) + " has " + std::to_string(arrays[i].size) +
-                       " values, received " + std::to_string(weights[i].size()));
+      throw ShapeError("Sequential::set_weights: array " + std::to_string(i) + " has " +
+                       std::to_string(arrays[i].size) + " values, received " + std::to_string(weights[i].size()));
     }
   }
   for (std::size_t i = 0; i < arrays.size(); ++i) std::copy(weights[i].begin(), weights[i].end(), arrays[i].value);
@@ -203,7 +308,10 @@ void Sequential::build(std::size_t input_units) {
   }
   built_ = true;
   if (optimizer_) optimizer_->reset();
-  if (loss_) loss_->check_output(units, layers_.back()->as_activation());
+  if (loss_) {
+    loss_->check_output(units, layers_.back()->as_activation());
+    for (const auto& metric : metrics_) metric->check_model(units, *loss_);
+  }
 }
 
 std::size_t Sequential::input_units() const { return built_ ? layers_.front()->input_units() : 0; }
@@ -249,6 +357,7 @@ void Sequential::prepare(std::size_t input_units, const std::string& who) {
 void Sequential::reserve(std::size_t rows) {
   for (auto& layer : layers_) layer->reserve(rows);
   output_gradient_.reserve(rows, output_units());
+  if (sample_losses_.size() < rows) sample_losses_.resize(rows);
 }
 
 double Sequential::regularization_loss() const {
@@ -262,20 +371,16 @@ double Sequential::batch_loss(ConstMatrixView output, ConstMatrixView y) const {
   return loss_->value(output, y);
 }
 
-std::size_t Sequential::count_correct(ConstMatrixView output, ConstMatrixView y) const {
-  std::size_t correct = 0;
-  if (output.cols == 1) {
-    // Binary accuracy: predicted class is p > 0.5, as Keras's threshold.
-    for (std::size_t r = 0; r < output.rows; ++r) correct += (output.data[r] > 0.5f) == (y.data[r] > 0.5f);
-    return correct;
+double Sequential::weighted_loss_sum(ConstMatrixView loss_input, ConstMatrixView y, const float* weights) {
+  if (sample_losses_.size() < loss_input.rows) sample_losses_.resize(loss_input.rows);
+  if (fused_output_ != nullptr) {
+    loss_->sample_values_from_logits(loss_input, y, sample_losses_.data());
+  } else {
+    loss_->sample_values(loss_input, y, sample_losses_.data());
   }
-  const bool sparse = sparse_targets(y, output.cols);
-  for (std::size_t r = 0; r < output.rows; ++r) {
-    const std::size_t predicted = argmax(output.row(r), output.cols);
-    const std::size_t expected = sparse ? static_cast<std::size_t>(y.data[r]) : argmax(y.row(r), y.cols);
-    correct += predicted == expected;
-  }
-  return correct;
+  double sum = 0.0;
+  for (std::size_t r = 0; r < loss_input.rows; ++r) sum += static_cast<double>(weights[r]) * sample_losses_[r];
+  return sum;
 }
 
 ConstMatrixView Sequential::last_step_output() {
@@ -287,6 +392,22 @@ ConstMatrixView Sequential::last_step_output() {
 }
 
 double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_finite) {
+  return step(x, y, nullptr, check_finite);
+}
+
+double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite) {
+  if (sample_weights != nullptr) {
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      if (!(std::isfinite(sample_weights[r]) && sample_weights[r] >= 0.0f)) {
+        throw DataError("Sequential::train_step: expected finite sample weights >= 0, received " +
+                        std::to_string(sample_weights[r]) + " for row " + std::to_string(r));
+      }
+    }
+  }
+  return step(x, y, sample_weights, check_finite);
+}
+
+double Sequential::step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite) {
   if (!compiled()) require_compiled("Sequential::train_step");  // (no string built on the way through)
   if (!built_) throw StateError("Sequential::train_step: the model is not built; call build() or fit() first");
   // Checked here, not only by the layers: with a loss from the logits the output
@@ -309,7 +430,21 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
 
   MatrixView gradient = output_gradient_.view(x.rows);
   double loss;
-  if (fused_output_ != nullptr) {
+  if (sample_weights != nullptr) {
+    // L_w = sum_i w_i l_i / rows (Keras's sum_over_batch_size): the loss is a mean of per-row terms
+    // (Loss::sample_values), so dL_w/d row i = w_i dL/d row i.
+    if (fused_output_ != nullptr) {
+      loss_->gradient_from_logits(activations, y, gradient);  // dL/dz
+    } else {
+      loss_->gradient(activations, y, gradient);
+    }
+    loss = weighted_loss_sum(activations, y, sample_weights) / static_cast<double>(x.rows);
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      float* row = gradient.row(r);
+      const float w = sample_weights[r];
+      for (std::size_t c = 0; c < gradient.cols; ++c) row[c] *= w;
+    }
+  } else if (fused_output_ != nullptr) {
     loss = loss_->value_and_gradient_from_logits(activations, y, gradient);  // dL/dz
   } else {
     loss = loss_->value(activations, y);
@@ -342,6 +477,59 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, bool check_f
   return loss;
 }
 
+std::vector<float> Sequential::training_weights(const Matrix& y, std::size_t samples, const FitOptions& options) const {
+  const std::string who = "Sequential::fit: ";
+  if (!options.sample_weight.empty() && !options.class_weight.empty()) {
+    throw InvalidArgument(who +
+                          "class_weight and sample_weight cannot be given together (as in Keras); fold the "
+                          "class weights into sample_weight");
+  }
+  if (!options.sample_weight.empty()) {
+    if (options.sample_weight.size() != samples) {
+      throw ShapeError(who + "sample_weight has " + std::to_string(options.sample_weight.size()) +
+                       " values, expected one per sample of x (" + std::to_string(samples) + ")");
+    }
+    for (std::size_t i = 0; i < samples; ++i) {
+      const float w = options.sample_weight[i];
+      if (!(std::isfinite(w) && w >= 0.0f)) {
+        throw DataError(who + "expected finite sample weights >= 0, received sample_weight[" + std::to_string(i) +
+                        "] = " + std::to_string(w));
+      }
+    }
+    return options.sample_weight;
+  }
+  if (options.class_weight.empty()) return {};
+  if (loss_->label_encoding() == LabelEncoding::values) {
+    throw InvalidArgument(who + "class_weight needs a classification loss; " + loss_->name() +
+                          " is a regression loss (weight the samples with sample_weight)");
+  }
+  const std::size_t units = output_units();
+  const std::size_t classes = units == 1 ? 2 : units;
+  std::vector<float> by_class(classes, 1.0f);  // a class not listed weighs 1 (Keras)
+  for (const auto& [label, weight] : options.class_weight) {
+    if (label >= classes) {
+      throw InvalidArgument(who + "class_weight has class " + std::to_string(label) + ", but the model has " +
+                            std::to_string(classes) + " classes (0.." + std::to_string(classes - 1) + ")");
+    }
+    if (!(std::isfinite(weight) && weight >= 0.0 && weight <= std::numeric_limits<float>::max())) {
+      throw InvalidArgument(who + "expected finite class weights >= 0, received " + std::to_string(weight) +
+                            " for class " + std::to_string(label));
+    }
+    by_class[label] = static_cast<float>(weight);
+  }
+  // Each sample weighs its class's weight (Keras's class_weight_to_sample_weights): the argmax of a
+  // one-hot row, else the target rounded (class indices; 0/1 for one unit). A target outside
+  // 0..classes-1 (a -1 of hinge) weighs 1, as Keras's class_weight.get(c, 1.0).
+  std::vector<float> weights(samples, 1.0f);
+  const ConstMatrixView targets = view(y);
+  for (std::size_t r = 0; r < samples; ++r) {
+    const float* row = targets.row(r);
+    const double label = targets.cols > 1 ? static_cast<double>(argmax(row, targets.cols)) : std::nearbyint(row[0]);
+    if (label >= 0.0 && label < static_cast<double>(classes)) weights[r] = by_class[static_cast<std::size_t>(label)];
+  }
+  return weights;
+}
+
 History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& options) {
   require_compiled("Sequential::fit");
   if (options.batch_size == 0) throw InvalidArgument("Sequential::fit: expected batch_size >= 1, received 0");
@@ -360,6 +548,8 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   if (options.seed) rng_.seed(*options.seed);
   prepare(x.shape(1), "Sequential::fit");
   loss_->check_targets(view(y), output_units());
+  // One weight per sample of x (empty without sample_weight or class_weight).
+  const std::vector<float> weights = training_weights(y, x.shape(0), options);
 
   // Hold out the last rows for validation before any shuffling (Keras's rule).
   const std::size_t samples = x.shape(0);
@@ -385,15 +575,25 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   }
   const Matrix& val_x = options.validation_x ? *options.validation_x : validation_x;
   const Matrix& val_y = options.validation_y ? *options.validation_y : validation_y;
+  // Held-out rows keep their sample weights for val_loss (Keras splits x, y and sample_weight
+  // together); class weights weigh the training data only.
+  const float* val_weights = options.validation_x == nullptr && validate && !options.sample_weight.empty()
+                                 ? weights.data() + train_samples
+                                 : nullptr;
 
   const std::size_t batch_size = std::min(options.batch_size, train_samples);
   reserve(batch_size);
   batch_x_.reserve(batch_size, x.shape(1));
   batch_y_.reserve(batch_size, y.shape(1));
+  if (!weights.empty()) batch_weights_.resize(std::max(batch_weights_.size(), batch_size));
+  // Metrics keeping every score (auc) make room for the largest pass once: no allocation per batch.
+  const std::size_t val_samples = validate ? val_x.shape(0) : 0;
+  for (const auto& metric : metrics_) metric->reserve(std::max(train_samples, val_samples));
   std::vector<std::size_t> order(train_samples);
   const std::size_t batches = (train_samples + batch_size - 1) / batch_size;
 
   History history;
+  history.epochs.reserve(options.epochs > options.initial_epoch ? options.epochs - options.initial_epoch : 0);
   stop_training_ = false;
   for (const auto& callback : options.callbacks) callback->on_train_begin(*this);
   for (std::size_t epoch = options.initial_epoch + 1; epoch <= options.epochs && !stop_training_; ++epoch) {
@@ -402,8 +602,9 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     // Each epoch's order depends only on the engine's state: a resumed run shuffles alike.
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (options.shuffle) rng_.shuffle(order);
+    for (const auto& metric : metrics_) metric->reset();
     double loss_sum = 0.0;
-    std::size_t correct = 0;
+    std::size_t seen = 0;
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t first = b * batch_size;
       const std::size_t rows = std::min(batch_size, train_samples - first);
@@ -411,40 +612,54 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       MatrixView yb = batch_y_.view(rows);
       gather_rows(x, order, first, rows, xb);
       gather_rows(y, order, first, rows, yb);
+      const float* wb = nullptr;
+      if (!weights.empty()) {
+        for (std::size_t r = 0; r < rows; ++r) batch_weights_[r] = weights[order[first + r]];
+        wb = batch_weights_.data();
+      }
       double loss;
       try {
-        loss = train_step(xb, yb, options.stop_on_divergence);
+        loss = step(xb, yb, wb, options.stop_on_divergence);
       } catch (const TrainingDiverged& e) {
         throw TrainingDiverged(std::string(e.what()) + " (epoch " + std::to_string(epoch) + ", batch " +
                                    std::to_string(b + 1) + " of " + std::to_string(batches) + ")",
                                epoch, b + 1);
       }
       loss_sum += loss * static_cast<double>(rows);
-      // Accuracy on the predictions made before this batch's update, as Keras reports it.
-      if (accuracy_) correct += count_correct(last_step_output(), yb);
+      seen = first + rows;
+      // Metrics on the predictions made before this batch's update, as Keras reports them.
+      if (!metrics_.empty()) {
+        const ConstMatrixView outputs = last_step_output();
+        for (const auto& metric : metrics_) metric->update(outputs, yb);
+      }
       if (options.on_batch_end || !options.callbacks.empty()) {
-        const double seen = static_cast<double>(first + rows);
         BatchLog log;
         log.epoch = epoch;
         log.batch = b + 1;
         log.batches = batches;
         log.loss = loss;
-        log.mean_loss = loss_sum / seen;
-        log.mean_accuracy = accuracy_ ? static_cast<double>(correct) / seen : not_computed;
+        log.mean_loss = loss_sum / static_cast<double>(seen);
+        log.mean_accuracy = accuracy_ != nullptr ? accuracy_->result() : not_computed;
         if (options.on_batch_end) options.on_batch_end(log);
         for (const auto& callback : options.callbacks) callback->on_batch_end(*this, log);
       }
+      // A callback (TerminateOnNaN) may end training mid-epoch: Keras 3's trainer leaves the batch
+      // loop there and still validates and ends the epoch.
+      if (stop_training_) break;
     }
     EpochLog log;
     log.epoch = epoch;
-    log.loss = loss_sum / static_cast<double>(train_samples);
-    log.accuracy = accuracy_ ? static_cast<double>(correct) / static_cast<double>(train_samples) : not_computed;
+    log.loss = loss_sum / static_cast<double>(seen);
+    log.metrics.reserve(metrics_.size());
+    for (const auto& metric : metrics_) log.metrics.emplace_back(metric->name(), metric->result());
+    log.accuracy = accuracy_ != nullptr ? accuracy_->result() : not_computed;
     log.val_loss = not_computed;
     log.val_accuracy = not_computed;
     if (validate) {
-      const Evaluation e = evaluate(val_x, val_y, options.batch_size);
+      Evaluation e = evaluate_weighted(val_x, val_y, val_weights, options.batch_size, "Sequential::fit");
       log.val_loss = e.loss;
       log.val_accuracy = e.accuracy;
+      log.val_metrics = std::move(e.metrics);
       reserve(batch_size);
     }
     log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -452,8 +667,8 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     for (const auto& callback : options.callbacks) callback->on_epoch_end(*this, log);
     // The rate in effect after the callbacks (ReduceLROnPlateau may have lowered it).
     log.learning_rate = optimizer_->current_learning_rate();
-    history.epochs.push_back(log);
-    if (options.on_epoch_end) options.on_epoch_end(log);
+    history.epochs.push_back(std::move(log));
+    if (options.on_epoch_end) options.on_epoch_end(history.epochs.back());
   }
   for (const auto& callback : options.callbacks) callback->on_train_end(*this);
   set_training(false);  // a trained model is used for inference
@@ -465,34 +680,64 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
 namespace xdense {
 
 Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, std::size_t batch_size) {
-  require_compiled("Sequential::evaluate");
-  if (batch_size == 0) throw InvalidArgument("Sequential::evaluate: expected batch_size >= 1, received 0");
-  if (x.shape(0) == 0) throw DataError("Sequential::evaluate: expected at least one sample, received empty x");
+  return evaluate_weighted(x, y, nullptr, batch_size, "Sequential::evaluate");
+}
+
+Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, const std::vector<float>& sample_weight,
+                                std::size_t batch_size) {
+  if (sample_weight.size() != x.shape(0)) {
+    throw ShapeError("Sequential::evaluate: sample_weight has " + std::to_string(sample_weight.size()) +
+                     " values, expected one per sample of x (" + std::to_string(x.shape(0)) + ")");
+  }
+  for (std::size_t i = 0; i < sample_weight.size(); ++i) {
+    if (!(std::isfinite(sample_weight[i]) && sample_weight[i] >= 0.0f)) {
+      throw DataError("Sequential::evaluate: expected finite sample weights >= 0, received sample_weight[" +
+                      std::to_string(i) + "] = " + std::to_string(sample_weight[i]));
+    }
+  }
+  return evaluate_weighted(x, y, sample_weight.data(), batch_size, "Sequential::evaluate");
+}
+
+Evaluation Sequential::evaluate_weighted(const Matrix& x, const Matrix& y, const float* sample_weights,
+                                         std::size_t batch_size, const std::string& who) {
+  require_compiled(who);
+  if (batch_size == 0) throw InvalidArgument(who + ": expected batch_size >= 1, received 0");
+  if (x.shape(0) == 0) throw DataError(who + ": expected at least one sample, received empty x");
   if (x.shape(0) != y.shape(0)) {
-    throw ShapeError("Sequential::evaluate: x has " + std::to_string(x.shape(0)) + " samples but y has " +
+    throw ShapeError(who + ": x has " + std::to_string(x.shape(0)) + " samples but y has " +
                      std::to_string(y.shape(0)));
   }
-  prepare(x.shape(1), "Sequential::evaluate");
+  prepare(x.shape(1), who);
   set_training(false);  // inference mode (dropout off, moving statistics)
   loss_->check_targets(view(y), output_units());
   const std::size_t samples = x.shape(0);
   batch_size = std::min(batch_size, samples);
   reserve(batch_size);
+  for (const auto& metric : metrics_) {
+    metric->reserve(samples);
+    metric->reset();
+  }
   double loss_sum = 0.0;
-  std::size_t correct = 0;
   for (std::size_t first = 0; first < samples; first += batch_size) {
     const std::size_t rows = std::min(batch_size, samples - first);
     ConstMatrixView activations = rows_of(x, first, rows);
     for (auto& layer : layers_) activations = layer->forward(activations);
     const ConstMatrixView yb = rows_of(y, first, rows);
-    loss_sum += batch_loss(activations, yb) * static_cast<double>(rows);
-    correct += count_correct(activations, yb);
+    if (sample_weights != nullptr) {
+      const ConstMatrixView loss_input = fused_output_ != nullptr ? fused_output_->last_input() : activations;
+      loss_sum += weighted_loss_sum(loss_input, yb, sample_weights + first);
+    } else {
+      loss_sum += batch_loss(activations, yb) * static_cast<double>(rows);
+    }
+    for (const auto& metric : metrics_) metric->update(activations, yb);
   }
   Evaluation result;
   result.samples = samples;
   // Keras's evaluate() reports the weight penalties in the loss too (its compute_loss adds them).
   result.loss = loss_sum / static_cast<double>(samples) + regularization_loss();
-  result.accuracy = accuracy_ ? static_cast<double>(correct) / static_cast<double>(samples) : not_computed;
+  result.metrics.reserve(metrics_.size());
+  for (const auto& metric : metrics_) result.metrics.emplace_back(metric->name(), metric->result());
+  result.accuracy = accuracy_ != nullptr ? accuracy_->result() : not_computed;
   return result;
 }
 
@@ -564,8 +809,8 @@ std::string Sequential::summary() const {
     // " batch_normalization (BatchN" / " ormalization)".
     const std::string name = " " + layer_name(i) + " (" + l.type_name() + ")";
     constexpr std::size_t name_chars = name_width - 1;  // at least one space before the shape
-    out << std::left << std::setw(name_width) << name.substr(0, name_chars) << std::setw(shape_width) << shape
-        << params << "\n";
+    out << std::left << std::setw(name_width) << name.substr(0, name_chars) << std::setw(shape_width) << shape << params
+        << "\n";
     for (std::size_t at = name_chars; at < name.size(); at += name_chars - 1) {
       out << " " << name.substr(at, name_chars - 1) << "\n";
     }

@@ -65,6 +65,17 @@ class Loss {
   /// throughout). `grad` must not overlap the logits or the targets. Default: the two calls.
   virtual double value_and_gradient_from_logits(ConstMatrixView logits, ConstMatrixView targets, MatrixView grad) const;
 
+  /// The loss of each sample alone: out[i] (predictions.rows doubles) is the loss of row i, so
+  /// value() is their mean. Every loss is such a mean over the batch of per-sample terms, each
+  /// depending on its own row only (Keras's losses before their sum_over_batch_size reduction), so
+  /// row i of gradient() is (d term_i / d row i) / rows: weighting sample i by w_i scales row i of
+  /// the gradient by w_i (Sequential's weighted step). Default: value() of each one-row view.
+  virtual void sample_values(ConstMatrixView predictions, ConstMatrixView targets, double* out) const;
+
+  /// The same from the logits (only when fuses_with() is true). Default: value_from_logits() of
+  /// each one-row view.
+  virtual void sample_values_from_logits(ConstMatrixView logits, ConstMatrixView targets, double* out) const;
+
   /// Throws InvalidArgument when the loss cannot go with a model whose last layer
   /// has `units` outputs and is `output` (nullptr if it is not an activation).
   virtual void check_output(std::size_t units, const Activation* output) const;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,22 +39,30 @@ class Dense;
 /// metric) are NaN.
 struct EpochLog {
   std::size_t epoch = 0;  ///< 1-based
-  double loss = 0.0;      ///< mean training loss over the epoch's batches (weighted by batch size)
-  double accuracy = 0.0;  ///< training accuracy measured during the epoch (also in `metrics`)
-  double val_loss = 0.0;
-  double val_accuracy = 0.0;  ///< (also in `val_metrics`)
-  double seconds = 0.0;  ///< wall time of the epoch
+  /// Mean training loss over the epoch's samples (each batch's loss weighted by its size); with
+  /// sample or class weights, the weighted loss. After a stop mid-epoch, over the batches trained.
+  double loss = 0.0;
+  double accuracy = std::numeric_limits<double>::quiet_NaN();      ///< training accuracy (also in `metrics`)
+  double val_loss = std::numeric_limits<double>::quiet_NaN();      ///< NaN without validation
+  double val_accuracy = std::numeric_limits<double>::quiet_NaN();  ///< (also in `val_metrics`)
+  double seconds = 0.0;                                            ///< wall time of the epoch
   /// The learning rate in effect at the end of the epoch: the rate the next step would use
   /// (Optimizer::current_learning_rate(), after the callbacks ran). NaN when unknown.
-  double learning_rate = 0.0;
+  double learning_rate = std::numeric_limits<double>::quiet_NaN();
   /// Every compiled metric over the epoch's training batches, in compile order: {"accuracy", 0.93}, {"auc", 0.98}.
   std::vector<std::pair<std::string, double>> metrics;
   /// The same metrics over the validation data (empty without validation), under their plain names.
   std::vector<std::pair<std::string, double>> val_metrics;
-  /// A value by its Keras history key: "loss", "val_loss", "lr" or "learning_rate", "seconds", a
+  /// A value by its Keras history key: "loss", "val_loss", "lr" (or "learning_rate"), "seconds", a
   /// metric's name, or "val_" + a metric's name. InvalidArgument naming the known keys otherwise.
+  /// Validation keys are known when the epoch was validated (val_loss not NaN or val_metrics
+  /// present); "accuracy" and "val_accuracy" also when only those fields are set (a log read back
+  /// from a record without metric lists).
   double value(const std::string& key) const;
-  /// Every key value() knows for this log, in history order (loss, metrics, val_loss, val metrics, lr).
+  /// True when value(key) has a value for `key` (a monitor absent from the log: Keras warns and skips).
+  bool has(const std::string& key) const;
+  /// The history keys of this log, in history order: loss, metrics, val_loss, val metrics, lr (when
+  /// known). value() takes these, "learning_rate" and "seconds".
   std::vector<std::string> keys() const;
 };
 
@@ -71,7 +80,8 @@ struct BatchLog {
 struct History {
   std::vector<EpochLog> epochs;
   /// The series of one key (EpochLog::value): "loss", "accuracy", "val_loss", "val_auc", "lr", ...
-  std::vector<double> values(const std::string& metric) const;
+  /// InvalidArgument naming the known keys when an epoch does not have it.
+  std::vector<double> values(const std::string& key) const;
 };
 
 /// Settings of fit(), with Keras's defaults.
@@ -102,17 +112,24 @@ struct FitOptions {
   /// keeps them to read their results (EarlyStopping::stopped_epoch()).
   std::vector<std::shared_ptr<Callback>> callbacks;
   /// Weight of each class in the training loss (Keras's class_weight): class index -> weight, for
-  /// class-index or one-hot targets (a one-unit output: classes 0 and 1). A class not listed weighs 1.
+  /// class-index or one-hot targets (a one-unit output: classes 0 and 1, the target rounded). A class
+  /// not listed weighs 1. Each training sample then weighs its class's weight, as with sample_weight;
+  /// validation stays unweighted (as in Keras). Weights finite and >= 0, classes in range, a
+  /// classification loss: InvalidArgument otherwise.
   std::map<std::size_t, double> class_weight;
   /// One weight per sample of x (Keras's sample_weight): multiplies that sample's loss, which is then
-  /// summed and divided by the batch size (Keras's sum_over_batch_size). Empty: every sample weighs 1.
+  /// summed and divided by the batch size (Keras's sum_over_batch_size), gradient alike. With
+  /// validation_split, the held-out rows keep their weights for val_loss (as Keras splits x, y and
+  /// sample_weight together); metrics are unweighted (Keras's compile metrics). Empty: every sample
+  /// weighs 1. Finite and >= 0 (DataError naming the sample); not together with class_weight
+  /// (InvalidArgument, as Keras's "You cannot class_weight and sample_weight at the same time").
   std::vector<float> sample_weight;
 };
 
 /// Result of evaluate().
 struct Evaluation {
   double loss = 0.0;
-  double accuracy = 0.0;  ///< NaN without the accuracy metric
+  double accuracy = std::numeric_limits<double>::quiet_NaN();  ///< NaN without the accuracy metric
   std::size_t samples = 0;
   /// Every compiled metric over all the samples, in compile order.
   std::vector<std::pair<std::string, double>> metrics;
@@ -135,11 +152,14 @@ class Sequential {
   Sequential& add(const std::string& activation_spec);
 
   /// Sets loss, optimizer and the metrics the task calls for: accuracy for a classification loss,
-  /// mae, rmse and r2 for a regression loss (LabelEncoding::values).
+  /// mae, rmse and r2 (those registered) for a regression loss (LabelEncoding::values).
   void compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer);
   /// Same, with the metrics named (make_metric: "accuracy", "auc", "precision", "r2", ...); an empty
-  /// list computes none. InvalidArgument for a metric that has no meaning for the loss and output.
-  void compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer, const std::vector<std::string>& metrics);
+  /// list computes none. InvalidArgument for an unknown or repeated name, or a metric that has no
+  /// meaning for the loss and output (Metric::check_model: now if the model is built, else when it
+  /// is built); nothing changes then.
+  void compile(std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer,
+               const std::vector<std::string>& metrics);
   /// With Keras names and default settings: compile("categorical_crossentropy", "adam").
   void compile(const std::string& loss, const std::string& optimizer);
   void compile(const std::string& loss, const std::string& optimizer, const std::vector<std::string>& metrics);
@@ -156,8 +176,12 @@ class Sequential {
   /// Trains on x (samples, features) and y (samples, units) or class indices (samples, 1).
   History fit(const Matrix& x, const Matrix& y, const FitOptions& options = {});
 
-  /// Loss and accuracy over x, y, computed in batches.
+  /// Loss and every compiled metric over x, y, computed in batches (each metric over all the samples).
   Evaluation evaluate(const Matrix& x, const Matrix& y, std::size_t batch_size = 32);
+  /// The same with a weight per sample for the loss (Keras's evaluate(sample_weight=)): sum(w_i loss_i)
+  /// over the number of samples; metrics unweighted. ShapeError/DataError as fit()'s sample_weight.
+  Evaluation evaluate(const Matrix& x, const Matrix& y, const std::vector<float>& sample_weight,
+                      std::size_t batch_size = 32);
 
   /// Outputs of the last layer for x: (samples, output_units).
   Matrix predict(const Matrix& x, std::size_t batch_size = 32);
@@ -173,8 +197,10 @@ class Sequential {
   /// sum(w_i loss_i) / rows, as Keras's sum_over_batch_size reduction, and its gradient alike.
   double train_step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite = true);
 
-  /// Set by a callback to end fit() after the current epoch (Keras's model.stop_training);
-  /// fit() clears it when it starts.
+  /// Set by a callback to end fit() (Keras's model.stop_training): fit() checks it after each
+  /// batch's callbacks and ends the epoch there (as Keras 3's trainer leaves the batch loop); the
+  /// epoch's validation and on_epoch_end still run, with the log of the batches trained. fit() clears
+  /// it when it starts.
   void stop_training(bool stop) { stop_training_ = stop; }
   bool stop_training() const { return stop_training_; }
 
@@ -206,7 +232,8 @@ class Sequential {
 
   const Loss* loss() const { return loss_.get(); }
   Optimizer* optimizer() { return optimizer_.get(); }
-  bool has_accuracy() const { return accuracy_; }
+  /// True when a metric named "accuracy" is compiled (it fills the logs' accuracy fields).
+  bool has_accuracy() const { return accuracy_ != nullptr; }
   /// Appends a metric object (a user's metric, or one with its settings: make_metric("auc",
   /// {{"curve", "PR"}})) to the compiled ones; StateError before compile(), InvalidArgument when
   /// check_model() refuses it or its name is already compiled.
@@ -220,21 +247,26 @@ class Sequential {
  private:
   void set_training(bool training);  // every layer's mode: train_step true, evaluate/predict false
   void require_compiled(const std::string& who) const;
+  double step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite);
+  Evaluation evaluate_weighted(const Matrix& x, const Matrix& y, const float* sample_weights, std::size_t batch_size,
+                               const std::string& who);
+  std::vector<float> training_weights(const Matrix& y, std::size_t train_samples, const FitOptions& options) const;
   void prepare(std::size_t input_units, const std::string& who);
   void update_fusion();
   double batch_loss(ConstMatrixView output, ConstMatrixView y) const;
-  std::size_t count_correct(ConstMatrixView output, ConstMatrixView y) const;
+  // sum_i w_i loss_i over the batch's rows (w null: the plain sum, rows * batch_loss).
+  double weighted_loss_sum(ConstMatrixView output, ConstMatrixView y, const float* weights);
 
   std::vector<std::unique_ptr<Layer>> layers_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
-  bool accuracy_ = false;
   std::vector<std::unique_ptr<Metric>> metrics_;
+  Metric* accuracy_ = nullptr;  // the metric named "accuracy" among metrics_, for the Log fields
   bool stop_training_ = false;
   bool built_ = false;
   Rng rng_;
   std::vector<Parameter> parameters_;
-  std::size_t first_trainable_ = 0;  // layers before it need no backward pass
+  std::size_t first_trainable_ = 0;        // layers before it need no backward pass
   std::vector<const Layer*> regularized_;  // layers whose penalty joins the loss (Layer::regularized)
   // [i]: layer i when it is a Dense layer that runs layer i-1's (activation's) backward
   // pass in its own; null otherwise.
@@ -251,6 +283,8 @@ class Sequential {
   BatchBuffer batch_x_;
   BatchBuffer batch_y_;
   BatchBuffer output_gradient_;
+  std::vector<double> sample_losses_;  // per-row losses of a weighted step (Loss::sample_values)
+  std::vector<float> batch_weights_;   // the weights of fit()'s current batch
 };
 
 }  // namespace xdense
