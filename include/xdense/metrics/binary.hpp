@@ -26,8 +26,8 @@
 ///             AP = sum_k (R_k - R_{k-1}) P_k over the distinct scores from the highest down, tied
 ///             scores forming one step (scikit-learn's average_precision_score); NaN without a
 ///             positive. Keras's AUC(curve="PR") instead interpolates precision between 200 fixed
-///             thresholds (Davis & Goadrich): a different number, usually a little higher than AP,
-///             which also depends on how the scores fall into the buckets.
+///             thresholds (Davis & Goadrich): a different number (higher or lower by ~1e-4 to
+///             1e-2), which also depends on how the scores fall into the buckets.
 /// NaN outputs make auc and pr_auc NaN (a diverged model has no ranking).
 
 #include <cstddef>
