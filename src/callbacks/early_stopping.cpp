@@ -44,6 +44,7 @@ void EarlyStopping::on_train_begin(Sequential& model) {
   warned_ = false;
   if (restored_) {
     restored_ = false;
+    if (!best_weights_.empty()) check_weights_fit(model);
     return;
   }
   wait_ = 0;
@@ -51,6 +52,17 @@ void EarlyStopping::on_train_begin(Sequential& model) {
   best_.reset();
   best_weights_.clear();
   best_epoch_ = 0;
+}
+
+void EarlyStopping::check_weights_fit(const Sequential& model) const {
+  const std::vector<std::vector<float>> weights = model.get_weights();
+  bool fits = weights.size() == best_weights_.size();
+  for (std::size_t i = 0; fits && i < weights.size(); ++i) fits = weights[i].size() == best_weights_[i].size();
+  if (!fits) {
+    throw InvalidArgument("EarlyStopping: the restored best weights (" + std::to_string(best_weights_.size()) +
+                          " arrays) do not fit the model (" + std::to_string(weights.size()) +
+                          " arrays): the state comes from another model");
+  }
 }
 
 void EarlyStopping::on_epoch_end(Sequential& model, const EpochLog& log) {

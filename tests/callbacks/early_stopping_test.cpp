@@ -300,6 +300,10 @@ TEST(EarlyStopping, StateRoundTripsExactlyAndResumesTheSameWay) {
   EarlyStopping second(options);
   second.restore_state(Config::parse(text));
   EXPECT_EQ(second.state().dump(), text);
+  // Checkpoints store the state as CBOR (checkpoint.hpp): the same state comes back.
+  EarlyStopping from_cbor(options);
+  from_cbor.restore_state(Config::from_cbor(Config::to_cbor(first.state())));
+  EXPECT_EQ(from_cbor.state().dump(), text);
   EXPECT_EQ(second.state(), first.state());
   EXPECT_EQ(second.best(), first.best());
   EXPECT_EQ(second.best_epoch(), 3u);
@@ -328,6 +332,21 @@ TEST(EarlyStopping, StateRoundTripsExactlyAndResumesTheSameWay) {
   EXPECT_FALSE(second.best().has_value());
 }
 
+TEST(EarlyStopping, RestoredBestWeightsMustFitTheModel) {
+  EarlyStoppingOptions options;
+  options.restore_best_weights = true;
+  EarlyStopping stop(options);
+  stop.restore_state({{"monitor", "val_loss"},
+                      {"wait", 0},
+                      {"stopped_epoch", 0},
+                      {"best", 0.5},
+                      {"best_epoch", 1},
+                      {"best_weights", Config::array({Config::array({0.5, 0.25})})}});
+  Sequential model = testing::small_model();
+  EXPECT_TRUE(contains(message_of<InvalidArgument>([&] { stop.on_train_begin(model); }),
+                       "EarlyStopping: the restored best weights (1 arrays) do not fit the model (4 arrays)"));
+}
+
 TEST(EarlyStopping, NonFiniteBestRoundTrips) {
   EarlyStopping stop = make(5, 0.0, "auto", "loss");
   stop_epoch(stop, {nan_value}, "loss");
@@ -335,6 +354,9 @@ TEST(EarlyStopping, NonFiniteBestRoundTrips) {
   copy.restore_state(Config::parse(stop.state().dump()));
   EXPECT_TRUE(std::isnan(*copy.best()));
   EXPECT_EQ(copy.state()["best"], "nan");
+  EarlyStopping from_cbor = make(5, 0.0, "auto", "loss");
+  from_cbor.restore_state(Config::from_cbor(Config::to_cbor(stop.state())));
+  EXPECT_TRUE(std::isnan(*from_cbor.best()));
 }
 
 TEST(EarlyStopping, RefusesAStateItCannotTake) {

@@ -207,6 +207,8 @@ TEST(ReduceLROnPlateau, StateRoundTripsAndResumesTheSameRates) {
   ReduceLROnPlateau copy;
   copy.restore_state(fresh.state());
   EXPECT_EQ(copy.best(), std::numeric_limits<double>::infinity());
+  copy.restore_state(Config::from_cbor(Config::to_cbor(first.state())));
+  EXPECT_EQ(copy.state().dump(), text);
   EXPECT_TRUE(contains(message_of<InvalidArgument>([&] {
                          copy.restore_state({{"monitor", "val_loss"}});
                        }),

@@ -54,7 +54,8 @@ struct EarlyStoppingOptions {
 /// warns each epoch).
 ///
 /// on_train_begin resets the counters (an instance can be reused), except right after
-/// restore_state(): a run resumed from a checkpoint continues the saved counters.
+/// restore_state(): a run resumed from a checkpoint continues the saved counters (and restored best
+/// weights that do not fit the model's arrays are refused there: InvalidArgument).
 class EarlyStopping final : public Callback {
  public:
   /// InvalidArgument for an empty monitor, a mode other than auto/min/max, a non-finite min_delta
@@ -90,6 +91,7 @@ class EarlyStopping final : public Callback {
 
  private:
   bool improves(double value, double reference) const;
+  void check_weights_fit(const Sequential& model) const;  // restored best weights vs the model's arrays
 
   EarlyStoppingOptions options_;
   bool maximize_ = false;
