@@ -70,13 +70,28 @@ void CSVLogger::on_train_begin(Sequential& /*model*/) {
   previous_.clear();
   keys_.clear();
   lines_.clear();
-  if (!options_.append) return;
+  rows_ = 0;
+  const std::optional<std::size_t> resumed = restored_rows_;
+  restored_rows_.reset();
+  if (!options_.append && !resumed) return;
   std::ifstream in(filename_, std::ios::binary);
-  if (!in) return;  // a new file
   std::ostringstream text;
-  text << in.rdbuf();
+  if (in) text << in.rdbuf();
   previous_ = text.str();
   if (!previous_.empty() && previous_.back() != '\n') previous_ += '\n';
+  // The header, then one line per epoch logged.
+  std::size_t end = previous_.find('\n');
+  for (; end != std::string::npos && (!resumed || rows_ < *resumed); ++rows_) {
+    const std::size_t next = previous_.find('\n', end + 1);
+    if (next == std::string::npos) break;
+    end = next;
+  }
+  if (resumed && rows_ < *resumed) {
+    throw DataError(filename_ + ": CSVLogger resumes a run that had logged " + std::to_string(*resumed) +
+                    " epochs to this file, but it holds " + std::to_string(rows_));
+  }
+  // A resumed run drops the lines of epochs logged after the checkpoint was taken.
+  if (resumed && end != std::string::npos) previous_.resize(end + 1);
 }
 
 void CSVLogger::on_epoch_end(Sequential& /*model*/, const EpochLog& log) {
@@ -100,7 +115,17 @@ void CSVLogger::on_epoch_end(Sequential& /*model*/, const EpochLog& log) {
     fields.push_back(value ? exact_text(*value) : "NA");
   }
   lines_ += join(fields, options_.separator);
+  ++rows_;
   write_file_atomically(filename_, previous_ + lines_, detail::regular_file("a CSV log"));
+}
+
+Config CSVLogger::state() const { return {{"rows", rows_}}; }
+
+void CSVLogger::restore_state(const Config& state) {
+  detail::StateReader in(state, "CSVLogger");
+  const std::size_t rows = in.count("rows");
+  in.finish();
+  restored_rows_ = rows;
 }
 
 std::string history_csv(const History& history, char separator) {

@@ -115,6 +115,44 @@ TEST_F(CSVLoggerTest, SeparatorAndErrors) {
   EXPECT_TRUE(contains(message_of<DataError>([&] { missing_folder.on_train_begin(model); }), "no/log.csv"));
 }
 
+TEST_F(CSVLoggerTest, AResumedRunRewritesTheFileAnUninterruptedOneWould) {
+  const std::string file = path("log.csv");
+  Sequential model = testing::small_model();
+  CSVLogger first(file);
+  first.on_train_begin(model);
+  for (std::size_t e = 1; e <= 4; ++e) {
+    first.on_epoch_end(model, epoch_log(e, 1.0 / static_cast<double>(e)));
+    // The checkpoint is taken after epoch 2; epochs 3 and 4 are logged, then the run dies.
+    if (e == 2) {
+      EXPECT_EQ(first.state(), (Config{{"rows", 2}}));
+    }
+  }
+  const std::string whole = read(file);
+  const Config state = Config::from_cbor(Config::to_cbor(Config{{"rows", 2}}));
+  CSVLogger resumed(file);  // append false: the restored state decides
+  resumed.restore_state(state);
+  resumed.on_train_begin(model);
+  for (std::size_t e = 3; e <= 4; ++e) resumed.on_epoch_end(model, epoch_log(e, 1.0 / static_cast<double>(e)));
+  EXPECT_EQ(read(file), whole);
+  EXPECT_EQ(resumed.state(), (Config{{"rows", 4}}));
+
+  // A file shorter than the state says is refused.
+  CSVLogger too_many(file);
+  too_many.restore_state({{"rows", 5}});
+  EXPECT_TRUE(contains(message_of<DataError>([&] { too_many.on_train_begin(model); }),
+                       file + ": CSVLogger resumes a run that had logged 5 epochs to this file, but it holds 4"));
+  CSVLogger bad(file);
+  EXPECT_TRUE(contains(message_of<InvalidArgument>([&] {
+                         bad.restore_state({{"rows", "2"}});
+                       }),
+                       "CSVLogger state: \"rows\": expected an integer >= 0"));
+  // Not restored, append false: a new file.
+  CSVLogger fresh(file);
+  fresh.on_train_begin(model);
+  fresh.on_epoch_end(model, epoch_log(1, 1.0));
+  EXPECT_EQ(read(file), "epoch,loss\n0,1\n");
+}
+
 // The file of a real fit() reads back as its history, value for value.
 TEST_F(CSVLoggerTest, AFitsFileReadsBackAsItsHistory) {
   const testing::Data data = testing::regression_data();

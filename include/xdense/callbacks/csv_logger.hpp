@@ -7,6 +7,8 @@
 ///   ...
 ///   std::string csv = xdense::history_csv(model.fit(x, y, options));
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,15 +52,25 @@ class CSVLogger final : public Callback {
   void on_train_begin(Sequential& model) override;
   void on_epoch_end(Sequential& model, const EpochLog& log) override;
 
+  /// {"rows": the epoch lines the file holds}, so that a resumed run rewrites the file an
+  /// uninterrupted one would.
+  Config state() const override;
+  /// Takes what state() returned: the next on_train_begin keeps the file's header and its first
+  /// `rows` epoch lines (dropping lines of epochs logged after the checkpoint), whatever `append`
+  /// says; DataError there when the file holds fewer. InvalidArgument for another state.
+  void restore_state(const Config& state) override;
+
   const std::string& filename() const { return filename_; }
   const CSVLoggerOptions& options() const { return options_; }
 
  private:
   std::string filename_;
   CSVLoggerOptions options_;
-  std::string previous_;           // the file's lines kept with append (header included), "" otherwise
-  std::vector<std::string> keys_;  // columns after "epoch"; empty before the first epoch
-  std::string lines_;              // header (unless previous_ has it) and this run's rows
+  std::string previous_;                      // the file's lines kept with append (header included), "" otherwise
+  std::vector<std::string> keys_;             // columns after "epoch"; empty before the first epoch
+  std::string lines_;                         // header (unless previous_ has it) and this run's rows
+  std::size_t rows_ = 0;                      // epoch lines in the file (previous_'s and this run's)
+  std::optional<std::size_t> restored_rows_;  // set by restore_state() until on_train_begin
 };
 
 /// The CSV form of a history, one line per epoch: epoch (1-based, as EpochLog::epoch), loss, the
