@@ -275,7 +275,7 @@ TEST_F(ExportCli, SummaryJsonHasEveryKeyAndTheStatisticsEqualTheExport) {
                                             "optimizer", "classes", "feature_names", "label_column", "preprocessing",
                                             "total_params", "training"}));
   EXPECT_EQ(json.at("model"), "m.xdm");
-  EXPECT_EQ(json.at("format_version"), 2);
+  EXPECT_EQ(json.at("format_version"), 3);
   EXPECT_EQ(json.at("inputs"), 30);
   EXPECT_EQ(json.at("outputs"), 1);
   EXPECT_EQ(json.at("total_params"), 513);
