@@ -743,7 +743,7 @@ void record_results(ModelInfo& info, const History& history, bool validate, Sequ
 void save_outputs(RunOutputs& outputs, Sequential& model, const ModelInfo& info, const History& history) {
   const std::vector<unsigned char> model_bytes = encode_model(model, info);
   outputs.model->write(model_bytes.data(), model_bytes.size());
-  if (outputs.history != nullptr) outputs.history->write(history_csv(history));
+  if (outputs.history != nullptr) outputs.history->write(cli::history_csv(history));  // not xdense::history_csv (found by ADL)
   outputs.set.commit();
 }
 
