@@ -93,7 +93,8 @@ double PrAuc::result() const {
     true_positives += group_positives;
     predicted += group_size;
     if (group_positives) {
-      sum += static_cast<double>(group_positives) * static_cast<double>(true_positives) / static_cast<double>(predicted);
+      sum +=
+          static_cast<double>(group_positives) * static_cast<double>(true_positives) / static_cast<double>(predicted);
     }
   }
   return sum / static_cast<double>(positives);

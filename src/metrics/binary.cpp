@@ -27,9 +27,7 @@ Config ThresholdMetric::config() const {
   return config;
 }
 
-void ThresholdMetric::reset() {
-  true_positives_ = false_positives_ = false_negatives_ = true_negatives_ = 0;
-}
+void ThresholdMetric::reset() { true_positives_ = false_positives_ = false_negatives_ = true_negatives_ = 0; }
 
 void ThresholdMetric::update(ConstMatrixView outputs, ConstMatrixView targets) {
   detail::check_binary_batch(*this, outputs, targets);

@@ -97,7 +97,8 @@ double ClassF1::result() const {
   for (std::size_t c = 0; c < support_.size(); ++c) {
     // F1 = 2 TP / (2 TP + FP + FN) = 2 TP / (predicted + support); 0 when nothing was either.
     const std::uint64_t denominator = predicted_[c] + support_[c];
-    const double f1 = denominator ? 2.0 * static_cast<double>(true_positives_[c]) / static_cast<double>(denominator) : 0.0;
+    const double f1 =
+        denominator ? 2.0 * static_cast<double>(true_positives_[c]) / static_cast<double>(denominator) : 0.0;
     sum += average_ == Average::macro ? f1 : f1 * static_cast<double>(support_[c]);
   }
   return sum / static_cast<double>(average_ == Average::macro ? support_.size() : samples_);
@@ -125,8 +126,7 @@ MetricFactory class_f1(const std::string& name, ClassF1::Average average) {
 }
 
 const bool registered =
-    (register_metric("top_k_accuracy", make_top_k,
-                     {"top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"}),
+    (register_metric("top_k_accuracy", make_top_k, {"top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"}),
      register_metric("macro_f1", class_f1("macro_f1", ClassF1::Average::macro)),
      register_metric("weighted_f1", class_f1("weighted_f1", ClassF1::Average::weighted)), true);
 

@@ -30,9 +30,9 @@ void refuse_regression_loss(const Metric& metric, const Loss& loss, const std::s
 
 void check_binary_model(const Metric& metric, std::size_t units, const Loss& loss) {
   if (units != 1) {
-    throw InvalidArgument(metric.name() + ": a binary metric, for one sigmoid output unit (targets 0/1); the model has " +
-                          std::to_string(units) +
-                          " output units (for classes use macro_f1, weighted_f1 or top_k_accuracy)");
+    throw InvalidArgument(
+        metric.name() + ": a binary metric, for one sigmoid output unit (targets 0/1); the model has " +
+        std::to_string(units) + " output units (for classes use macro_f1, weighted_f1 or top_k_accuracy)");
   }
   refuse_regression_loss(metric, loss, "for regression use mse, mae, rmse or r2");
 }

@@ -130,16 +130,17 @@ namespace {
 std::unique_ptr<Metric> make_r2(const Config& config) {
   ConfigReader in(config, "r2");
   if (in.has("class_aggregation") && config.at("class_aggregation").is_null()) {
-    in.fail("class_aggregation", "null (Keras's one score per output) is not available: a metric is one number; "
-                                 "expected \"uniform_average\" or \"variance_weighted_average\"");
+    in.fail("class_aggregation",
+            "null (Keras's one score per output) is not available: a metric is one number; "
+            "expected \"uniform_average\" or \"variance_weighted_average\"");
   }
   const std::string aggregation = in.text("class_aggregation", "uniform_average");
   R2Score::Aggregation chosen = R2Score::Aggregation::uniform_average;
   if (aggregation == "variance_weighted_average") {
     chosen = R2Score::Aggregation::variance_weighted_average;
   } else if (aggregation != "uniform_average") {
-    in.fail("class_aggregation", "expected \"uniform_average\" or \"variance_weighted_average\", received " +
-                                     quote_value(aggregation));
+    in.fail("class_aggregation",
+            "expected \"uniform_average\" or \"variance_weighted_average\", received " + quote_value(aggregation));
   }
   std::size_t regressors = 0;
   if (in.has("num_regressors")) {
@@ -156,7 +157,8 @@ std::unique_ptr<Metric> make_r2(const Config& config) {
 const bool registered =
     (register_metric("mse", detail::metric_without_settings<MeanSquaredErrorMetric>("mse"), {"mean_squared_error"}),
      register_metric("mae", detail::metric_without_settings<MeanAbsoluteErrorMetric>("mae"), {"mean_absolute_error"}),
-     register_metric("rmse", detail::metric_without_settings<RootMeanSquaredErrorMetric>("rmse"), {"root_mean_squared_error"}),
+     register_metric("rmse", detail::metric_without_settings<RootMeanSquaredErrorMetric>("rmse"),
+                     {"root_mean_squared_error"}),
      register_metric("r2", make_r2, {"r2_score"}), true);
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST(ThresholdMetrics, SoftTargetsAndNaNOutputs) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const Matrix p = matrix(4, 1, {0.9f, 0.9f, nan, 0.9f});
   const Matrix y = matrix(4, 1, {0.9f, 0.5f, 1.0f, 0.6f});
-  EXPECT_EQ(result_of(recall, p, y), 2.0 / 3.0);    // rows 0, 3 found, row 2 (NaN) missed
+  EXPECT_EQ(result_of(recall, p, y), 2.0 / 3.0);     // rows 0, 3 found, row 2 (NaN) missed
   EXPECT_EQ(result_of(precision, p, y), 2.0 / 3.0);  // row 1 (target 0.5) is a false positive
 }
 
@@ -111,7 +111,8 @@ TEST(ThresholdMetrics, ConfigsRoundTripAndBadConfigsNameTheKey) {
 
   EXPECT_TRUE(contains(config_error("precision", {{"threshold", 1.5}}),
                        "precision config: \"threshold\": expected a number in [0, 1], received 1.5"));
-  EXPECT_TRUE(contains(config_error("f1", {{"threshold", "high"}}), "f1 config: \"threshold\": expected a finite number"));
+  EXPECT_TRUE(
+      contains(config_error("f1", {{"threshold", "high"}}), "f1 config: \"threshold\": expected a finite number"));
   EXPECT_TRUE(contains(config_error("recall", {{"thresholds", 0.5}}), "recall config: \"thresholds\": unknown key"));
   EXPECT_TRUE(contains(message_of<InvalidArgument>([] { Precision(-0.1); }),
                        "precision: threshold must be in [0, 1], received threshold=-0.1"));
@@ -124,8 +125,9 @@ TEST(ThresholdMetrics, RefuseOtherModelsAndShapes) {
     EXPECT_NO_THROW(metric->check_model(1, *bce));
     const std::string classes = model_error(*metric, 10, "sparse_categorical_crossentropy");
     EXPECT_TRUE(contains(classes, std::string(name) + ": a binary metric, for one sigmoid output unit")) << classes;
-    EXPECT_TRUE(contains(classes, "the model has 10 output units (for classes use macro_f1, weighted_f1 or "
-                                  "top_k_accuracy)"))
+    EXPECT_TRUE(contains(classes,
+                         "the model has 10 output units (for classes use macro_f1, weighted_f1 or "
+                         "top_k_accuracy)"))
         << classes;
     EXPECT_TRUE(contains(model_error(*metric, 1, "mae"), "the loss 'mean_absolute_error' is a regression loss"));
     const Matrix p = matrix(2, 1, {0, 0});

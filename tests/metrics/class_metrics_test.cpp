@@ -64,8 +64,8 @@ TEST(TopKAccuracy, KerasDocstringExamples) {
 TEST(TopKAccuracy, TiesAcrossTheKthPlaceAreAllIn) {
   // Row [0.1, 0.3, 0.3, 0.3]: with k = 1 every class scoring 0.3 is "in" (none scores higher),
   // class 0 is not (3 above it); with k = 3, class 0 is still out; with k = 4 it is in.
-  const Matrix p = matrix(4, 4, {0.1f, 0.3f, 0.3f, 0.3f, 0.1f, 0.3f, 0.3f, 0.3f, 0.1f, 0.3f, 0.3f, 0.3f, 0.1f, 0.3f,
-                                 0.3f, 0.3f});
+  const Matrix p =
+      matrix(4, 4, {0.1f, 0.3f, 0.3f, 0.3f, 0.1f, 0.3f, 0.3f, 0.3f, 0.1f, 0.3f, 0.3f, 0.3f, 0.1f, 0.3f, 0.3f, 0.3f});
   const Matrix y = matrix(4, 1, {1, 2, 3, 0});
   EXPECT_EQ(result_of(*make_metric("top_k_accuracy", {{"k", 1}}), p, y), 0.75);
   EXPECT_EQ(result_of(*make_metric("top_k_accuracy", {{"k", 3}}), p, y), 0.75);
@@ -96,8 +96,9 @@ TEST(TopKAccuracy, AgainstARankCountOnTiedScores) {
 TEST(ClassF1, HandCounts) {
   // true  0 0 1 1 2 2 ; argmax predictions 0 1 1 1 0 2
   // class 0: TP 1, FP 1, FN 1 -> 2/4; class 1: TP 2, FP 1, FN 0 -> 4/5; class 2: TP 1, FN 1 -> 2/3.
-  const Matrix p = matrix(6, 3, {0.8f, 0.1f, 0.1f, 0.2f, 0.7f, 0.1f, 0.3f, 0.6f, 0.1f, 0.1f, 0.8f, 0.1f, 0.5f, 0.2f,
-                                 0.3f, 0.1f, 0.2f, 0.7f});
+  const Matrix p = matrix(
+      6, 3,
+      {0.8f, 0.1f, 0.1f, 0.2f, 0.7f, 0.1f, 0.3f, 0.6f, 0.1f, 0.1f, 0.8f, 0.1f, 0.5f, 0.2f, 0.3f, 0.1f, 0.2f, 0.7f});
   const Matrix y = matrix(6, 1, {0, 0, 1, 1, 2, 2});
   ClassF1 macro(ClassF1::Average::macro);
   ClassF1 weighted(ClassF1::Average::weighted);
@@ -143,7 +144,8 @@ TEST(ClassMetrics, ConfigsRoundTripAndBadConfigsNameTheKey) {
   expect_round_trip("top_k_categorical_accuracy", Config::object(), "top_k_accuracy");
   expect_round_trip("macro_f1", Config::object(), "macro_f1");
   expect_round_trip("weighted_f1", Config::object(), "weighted_f1");
-  EXPECT_TRUE(contains(config_error("top_k_accuracy", {{"k", 0}}), "top_k_accuracy config: \"k\": expected a positive"));
+  EXPECT_TRUE(
+      contains(config_error("top_k_accuracy", {{"k", 0}}), "top_k_accuracy config: \"k\": expected a positive"));
   EXPECT_TRUE(contains(config_error("top_k_accuracy", {{"k", 2.5}}), "\"k\": expected a positive integer"));
   EXPECT_TRUE(contains(config_error("macro_f1", {{"average", "micro"}}), "macro_f1 config: \"average\": unknown key"));
   EXPECT_TRUE(contains(config_error("weighted_f1", {{"threshold", 0.5}}), "\"threshold\": unknown key"));
@@ -161,7 +163,9 @@ TEST(ClassMetrics, RefuseOtherModelsAndBadTargets) {
     const Matrix p = matrix(2, 3, {0.2f, 0.3f, 0.5f, 0.2f, 0.3f, 0.5f});
     const std::string bad = message_of<DataError>([&] { metric->update(view(p), view(matrix(2, 1, {1, 3}))); });
     EXPECT_TRUE(contains(bad, std::string(name) + ": expected class indices 0..2, received 3 at row 1")) << bad;
-    EXPECT_TRUE(contains(message_of<ShapeError>([&] { metric->update(view(p), view(matrix(1, 3, {0, 0, 1}))); }),
+    EXPECT_TRUE(contains(message_of<ShapeError>([&] {
+                           metric->update(view(p), view(matrix(1, 3, {0, 0, 1})));
+                         }),
                          "received outputs (2, 3) and targets (1, 3)"));
   }
   // Keras's default k = 5 on 3 classes: every sample would count.

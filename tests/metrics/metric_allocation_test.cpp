@@ -63,12 +63,18 @@ TEST(MetricAllocation, NoneAfterTheFirstEpoch) {
     const Matrix& outputs;
     const Matrix& targets;
   };
-  const Case cases[] = {{"precision", scores, labels},        {"recall", scores, labels},
-                        {"f1", scores, labels},               {"auc", scores, labels},
-                        {"pr_auc", scores, labels},           {"top_k_accuracy", class_scores, classes},
-                        {"macro_f1", class_scores, classes},  {"weighted_f1", class_scores, classes},
-                        {"mse", values, truths},              {"mae", values, truths},
-                        {"rmse", values, truths},             {"r2", values, truths}};
+  const Case cases[] = {{"precision", scores, labels},
+                        {"recall", scores, labels},
+                        {"f1", scores, labels},
+                        {"auc", scores, labels},
+                        {"pr_auc", scores, labels},
+                        {"top_k_accuracy", class_scores, classes},
+                        {"macro_f1", class_scores, classes},
+                        {"weighted_f1", class_scores, classes},
+                        {"mse", values, truths},
+                        {"mae", values, truths},
+                        {"rmse", values, truths},
+                        {"r2", values, truths}};
   for (const Case& c : cases) {
     auto metric = make_metric(c.name, std::string(c.name) == "top_k_accuracy" ? Config({{"k", 2}}) : Config::object());
     metric->reserve(samples);

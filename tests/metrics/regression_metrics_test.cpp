@@ -159,8 +159,8 @@ TEST(RegressionMetrics, ConfigsRoundTripAndBadConfigsNameTheKey) {
   expect_round_trip("mean_squared_error", Config::object(), "mse");
   expect_round_trip("mean_absolute_error", Config::object(), "mae");
   expect_round_trip("root_mean_squared_error", Config::object(), "rmse");
-  auto r2 = expect_round_trip("r2_score", {{"class_aggregation", "variance_weighted_average"}, {"num_regressors", 3}},
-                              "r2");
+  auto r2 =
+      expect_round_trip("r2_score", {{"class_aggregation", "variance_weighted_average"}, {"num_regressors", 3}}, "r2");
   EXPECT_EQ(r2->config(), Config({{"class_aggregation", "variance_weighted_average"}, {"num_regressors", 3}}));
   EXPECT_EQ(make_metric("r2")->config(), Config({{"class_aggregation", "uniform_average"}, {"num_regressors", 0}}));
 

@@ -50,8 +50,8 @@ struct EarlyStoppingOptions {
 ///
 /// A monitor fit() cannot log for the model (a typo, a metric not compiled) is refused by
 /// on_train_begin (InvalidArgument listing the keys it logs). A value missing from an epoch's log
-/// (val_loss without validation data) is reported once on stderr and that epoch is skipped (Keras
-/// warns each epoch).
+/// (val_loss without validation data) is reported once per fit() on stderr and that epoch is
+/// skipped (Keras's Python warning).
 ///
 /// on_train_begin resets the counters (an instance can be reused), except right after
 /// restore_state(): a run resumed from a checkpoint continues the saved counters (and restored best

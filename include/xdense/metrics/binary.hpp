@@ -109,7 +109,8 @@ class RankingMetric : public Metric {
     bool positive;
   };
   /// The kept samples sorted by score, ascending (then negatives first); empty when a score was
-  /// NaN. Sorts in place: the set of samples is what counts, not their order.
+  /// NaN. Sorts in place: the set of samples is what counts, not their order (so result() must not
+  /// run in two threads at once on the same metric).
   const std::vector<Scored>& sorted() const;
   std::uint64_t positives() const { return positives_; }
   std::uint64_t negatives() const { return scored_.size() - positives_; }

@@ -92,10 +92,10 @@ class R2Score final : public Metric {
  private:
   Aggregation aggregation_;
   std::size_t num_regressors_;
-  std::size_t rows_ = 0;            // samples seen
-  std::vector<double> mean_;        // per column: running mean of y (Welford)
-  std::vector<double> squares_;     // per column: sum (y - mean)^2 so far (Welford's M2) = SS_tot
-  std::vector<double> residuals_;   // per column: sum (y - p)^2 = SS_res
+  std::size_t rows_ = 0;           // samples seen
+  std::vector<double> mean_;       // per column: running mean of y (Welford)
+  std::vector<double> squares_;    // per column: sum (y - mean)^2 so far (Welford's M2) = SS_tot
+  std::vector<double> residuals_;  // per column: sum (y - p)^2 = SS_res
 };
 
 }  // namespace xdense

@@ -21,8 +21,8 @@ struct PiecewiseConstantDecayOptions {
 /// values.back() once step > boundaries.back(): Keras's conventions, so with boundaries {100} the
 /// step that follows 100 completed steps (at(100)) still uses values[0] and at(101) values[1]. The
 /// value is rounded to float32 (Keras's dtype). torch.optim.lr_scheduler.MultiStepLR(milestones,
-/// gamma) multiplies by gamma instead of taking given values, and its milestone m changes the rate
-/// from the m-th step on (Keras's boundary m - 1) when stepped once per batch.
+/// gamma) multiplies by gamma instead of taking given values; stepped once per batch, its milestone
+/// m changes the rate of the step that follows m completed steps, as a Keras boundary of m - 1 does.
 class PiecewiseConstantDecay final : public LearningRateSchedule {
  public:
   /// Throws ConfigError (an InvalidArgument) naming "boundaries" or "values": no boundary, boundaries
