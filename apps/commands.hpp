@@ -49,6 +49,7 @@ struct TrainOptions : DataFileOptions {
   std::uint64_t seed = 42;
   bool no_shuffle = false;
   bool standardize = false;
+  bool standardize_targets = false;  ///< regression: standardize the targets (stored, undone by predict/evaluate)
   std::string feature_columns;   ///< CSV columns to use as features, "a,b" (default: all but the label)
   std::string drop_columns;      ///< CSV columns to leave out, "id,notes"
   std::string classes;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -23,7 +24,8 @@ void encode_integer_labels(const Matrix& raw, const std::string& source, LoadedD
     const float v = raw(r, 0);
     if (!(v >= 0.0f) || v != std::floor(v) || v > 1e9f) {
       throw DataError(source + ": label " + std::to_string(v) + " at row " + std::to_string(r) +
-                      " is not a non-negative integer class");
+                      " is not a non-negative integer class (real-valued targets need a regression loss, e.g. "
+                      "--loss mse)");
     }
     values.insert(static_cast<long long>(v));
   }
@@ -47,11 +49,13 @@ void keep_rows(std::vector<T>& items, const std::vector<std::size_t>& rows) {
   items.resize(rows.size());
 }
 
-Matrix load_label_file(const std::string& path) {
+// Class labels (n, 1), or with `targets` regression targets (n, k) (an NPY of any width; NaN and
+// infinity are refused by the readers).
+Matrix load_label_file(const std::string& path, bool targets) {
   if (looks_like_idx(path)) return load_idx_labels(path);
   if (looks_like_npy(path)) {
     Matrix labels = load_npy(path);
-    if (labels.shape(1) != 1) {
+    if (labels.shape(1) != 1 && !targets) {
       throw DataError(path + ": expected labels of shape (n,) or (n, 1), received (" +
                       std::to_string(labels.shape(0)) + ", " + std::to_string(labels.shape(1)) + ")");
     }
@@ -82,6 +86,7 @@ namespace {
 // The IDX/NPY part of loading: features by position, labels from --labels.
 LoadedData load_array_data(const DataRequest& request) {
   LoadedData data;
+  data.regression = request.regression;
   const std::string& path = request.data;
   const bool idx = looks_like_idx(path);
   data.format = idx ? "idx" : "npy";
@@ -105,10 +110,14 @@ LoadedData load_array_data(const DataRequest& request) {
     data.y = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
     return data;
   }
-  const Matrix raw = load_label_file(request.labels);
+  Matrix raw = load_label_file(request.labels, request.regression);
   if (raw.shape(0) != data.x.shape(0)) {
     throw DataError(request.labels + ": " + std::to_string(raw.shape(0)) + " labels but " + path + " has " +
                     std::to_string(data.x.shape(0)) + " samples");
+  }
+  if (request.regression) {
+    data.y = std::move(raw);
+    return data;
   }
   encode_integer_labels(raw, request.labels, data);
   return data;
@@ -118,9 +127,11 @@ LoadedData load_array_data(const DataRequest& request) {
 // else goes to the CSV reader, whose message names the real cause ("is a FIFO", ...).
 bool is_array_file(const std::string& path) { return looks_like_idx(path) || looks_like_npy(path); }
 
-LoadedData from_dataset(Dataset csv) {
+LoadedData from_dataset(Dataset csv, bool regression) {
   LoadedData data;
   data.format = "csv";
+  data.regression = regression;
+  data.target_names = std::move(csv.target_names);
   data.x = std::move(csv.features);
   data.y = std::move(csv.labels);
   data.class_names = std::move(csv.class_names);
@@ -138,9 +149,23 @@ CsvOptions csv_options(const DataRequest& request) {
                           " holds its labels in a column (see --label-column)");
   }
   CsvOptions options;
-  options.label_column = request.label_column;
   if (request.no_header && request.header) throw InvalidArgument("give --header or --no-header, not both");
   options.header = request.no_header ? CsvHeader::absent : request.header ? CsvHeader::present : CsvHeader::detect;
+  if (request.regression) {
+    // "price,rent": one target per column (unset: the caller's default).
+    if (!request.label_column.empty()) options.target_columns = split_list(request.label_column, "--label-column");
+    options.target_note = request.target_note;
+  } else {
+    const std::string& label = request.label_column;
+    if (label.find(',') != std::string::npos) {
+      const std::vector<std::string> columns = load_csv_columns(request.data, options.header);
+      if (std::find(columns.begin(), columns.end(), label) == columns.end()) {
+        throw InvalidArgument("--label-column " + quote_value(label) + ": several label columns are the targets of a " +
+                              "regression (a regression loss, e.g. --loss mse); a classifier reads one label column");
+      }
+    }
+    options.label_column = label;
+  }
   options.feature_columns = request.feature_columns;
   options.drop_columns = request.drop_columns;
   options.id_column = request.id_column;
@@ -150,6 +175,15 @@ CsvOptions csv_options(const DataRequest& request) {
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The columns of the file that are neither the model's features nor the id column.
+std::vector<std::string> other_columns(const DataContract& contract, const DataRequest& request, CsvHeader header) {
+  std::vector<std::string> others;
+  for (const std::string& name : load_csv_columns(request.data, header)) {
+    if (!contains(contract.feature_names, name) && name != request.id_column) others.push_back(name);
+  }
+  return others;
 }
 
 // A model that knows its columns' names: features found by name, the label by the
@@ -169,14 +203,30 @@ LoadedData load_csv_by_name(const DataContract& contract, const DataRequest& req
                           "was trained on (" + name_list(contract.feature_names, 5) + ")");
   }
   if (!request.label_column.empty()) options.label_optional = false;  // asked for by name: it must be there
-  if (options.label_column.empty()) options.label_column = contract.label_name;
-  if (options.label_column.empty()) {
+  if (contract.regression) {
+    if (options.target_columns.empty()) options.target_columns = contract.target_names;
+    if (options.target_columns.empty()) {
+      // A regressor whose file does not name its targets (saved by the library): the columns that
+      // are neither features nor the id are the targets when there are as many as its outputs.
+      const std::vector<std::string> others = other_columns(contract, request, options.header);
+      if (others.size() == contract.targets) {
+        options.target_columns = others;
+      } else if (request.labels_required) {
+        throw InvalidArgument(request.data + ": cannot tell which columns hold the model's " +
+                              std::to_string(contract.targets) + " target" + (contract.targets == 1 ? "" : "s") +
+                              " (the model file does not name them; other columns: " + name_list(others) +
+                              "): give --label-column");
+      } else {
+        options.unlabelled = true;
+      }
+    }
+  } else if (options.label_column.empty()) {
+    options.label_column = contract.label_name;
+  }
+  if (!contract.regression && options.label_column.empty()) {
     // A model file from before the label column was recorded: the one column that is neither a
     // feature nor the id is the label; anything else is ambiguous.
-    std::vector<std::string> others;
-    for (const std::string& name : load_csv_columns(request.data, options.header)) {
-      if (!contains(contract.feature_names, name) && name != request.id_column) others.push_back(name);
-    }
+    const std::vector<std::string> others = other_columns(contract, request, options.header);
     if (others.size() == 1) {
       options.label_column = others.front();
       options.label_optional = !request.labels_required;
@@ -189,7 +239,7 @@ LoadedData load_csv_by_name(const DataContract& contract, const DataRequest& req
   }
   DatasetSchema schema;
   schema.feature_names = contract.feature_names;
-  return from_dataset(load_csv(request.data, schema, options));
+  return from_dataset(load_csv(request.data, schema, options), request.regression);
 }
 
 // A model without column names (trained on IDX/NPY data): the columns other than the label
@@ -201,17 +251,23 @@ LoadedData load_csv_by_position(const DataContract& contract, const DataRequest&
     const auto id = std::find(columns.begin(), columns.end(), request.id_column);
     if (id != columns.end()) columns.erase(id);
   }
-  if (options.label_column.empty()) {
+  const std::size_t labels = contract.regression ? contract.targets : 1;  // label columns after the features
+  if (options.label_column.empty() && options.target_columns.empty()) {
     if (columns.size() == contract.inputs) {
       options.unlabelled = true;
-    } else if (columns.size() == contract.inputs + 1) {
+    } else if (columns.size() == contract.inputs + labels && contract.regression) {
+      options.target_columns.assign(columns.end() - static_cast<std::ptrdiff_t>(labels), columns.end());
+    } else if (columns.size() == contract.inputs + labels) {
       options.label_column = columns.back();
     } else {
+      const std::string last = contract.regression ? "the " + std::to_string(labels) + " target column" +
+                                                         (labels == 1 ? "" : "s") + " last"
+                                                   : std::string("the label column last");
       throw DataError(request.data + ": " + std::to_string(columns.size()) + " columns, but the model takes " +
-                      std::to_string(contract.inputs) + " features by position (plus, optionally, the label column last)");
+                      std::to_string(contract.inputs) + " features by position (plus, optionally, " + last + ")");
     }
   }
-  LoadedData data = from_dataset(load_csv(request.data, options));
+  LoadedData data = from_dataset(load_csv(request.data, options), request.regression);
   if (options.unlabelled && request.labels_required) {
     throw DataError(request.data + ": has no label column (all " + std::to_string(contract.inputs) +
                     " columns are features)");
@@ -220,6 +276,18 @@ LoadedData load_csv_by_position(const DataContract& contract, const DataRequest&
 }
 
 }  // namespace
+
+bool looks_continuous(const std::vector<std::string>& class_names) {
+  if (class_names.size() <= 10) return false;
+  bool fraction = false;
+  for (const std::string& name : class_names) {
+    char* end = nullptr;
+    const double value = std::strtod(name.c_str(), &end);
+    if (name.empty() || end != name.c_str() + name.size() || !std::isfinite(value)) return false;
+    fraction = fraction || value != std::floor(value);
+  }
+  return fraction;
+}
 
 DataRequest data_request(const DataFileOptions& files) {
   DataRequest request;
@@ -233,10 +301,16 @@ DataRequest data_request(const DataFileOptions& files) {
 
 LoadedData load_data(const DataRequest& request) {
   if (is_array_file(request.data)) return load_array_data(request);
-  return from_dataset(load_csv(request.data, csv_options(request)));
+  CsvOptions options = csv_options(request);
+  if (request.regression && options.target_columns.empty()) {
+    options.target_columns = {load_csv_columns(request.data, options.header).back()};  // the last, as a label
+  }
+  return from_dataset(load_csv(request.data, options), request.regression);
 }
 
-LoadedData load_data_for(const DataContract& contract, const DataRequest& request) {
+LoadedData load_data_for(const DataContract& contract, const DataRequest& given) {
+  DataRequest request = given;
+  request.regression = contract.regression;
   LoadedData data;
   if (is_array_file(request.data)) {
     data = load_array_data(request);
@@ -244,6 +318,13 @@ LoadedData load_data_for(const DataContract& contract, const DataRequest& reques
     data = load_csv_by_name(contract, request);
   } else {
     data = load_csv_by_position(contract, request);
+  }
+  data.regression = contract.regression;
+  if (contract.regression && data.labelled() && data.y.shape(1) != contract.targets) {
+    const std::string names = data.target_names.empty() ? "" : " (" + name_list(data.target_names) + ")";
+    throw DataError((request.labels.empty() ? request.data : request.labels) + ": " + std::to_string(data.y.shape(1)) +
+                    " target" + (data.y.shape(1) == 1 ? "" : "s") + names + ", but the model predicts " +
+                    std::to_string(contract.targets));
   }
   if (data.x.shape(1) != contract.inputs) {
     throw DataError(request.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the model expects " +

@@ -1,6 +1,8 @@
-// `xdense evaluate`: loss, accuracy, per-class precision/recall/F1 and the
-// confusion matrix of a saved model on labelled data.
+// `xdense evaluate`: loss, accuracy, per-class precision/recall/F1 and the confusion matrix of a
+// saved classifier on labelled data; loss, mse, mae, rmse and r2 of a regressor, in the targets'
+// units.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -13,10 +15,51 @@
 #include "xdense/metrics.hpp"
 
 namespace xdense::cli {
+namespace {
+
+// A regressor: --json has exactly loss, mse, mae, rmse, r2 and samples; the text adds each target's
+// scores when there are several.
+int evaluate_regressor(const EvaluateOptions& o, SavedModel& saved, const LoadedData& data) {
+  const RegressionReport r =
+      evaluate_regression(saved.model, data.x, data.y, saved.info.target_standardizer, data, o.data, 256);
+  if (o.json) {
+    nlohmann::ordered_json out;
+    out["loss"] = r.loss;
+    out["mse"] = r.all.mse;
+    out["mae"] = r.all.mae;
+    out["rmse"] = r.all.rmse;
+    out["r2"] = r.all.r2;
+    out["samples"] = r.samples;
+    std::cout << out.dump() << "\n";
+    return exit_ok;
+  }
+  std::vector<std::string> names = saved.info.target_names.empty() ? data.target_names : saved.info.target_names;
+  std::printf("Model %s on %s: %zu samples, %s\n", o.model.c_str(), o.data.c_str(), r.samples,
+              regression_text(data.y.shape(1), names).c_str());
+  std::printf("loss: %.6g (%s%s)\nmse: %.6g\nmae: %.6g\nrmse: %.6g\nr2: %.6f\n", r.loss,
+              saved.model.loss()->name().c_str(),
+              saved.info.target_standardizer ? ", on the standardized targets the model was trained on" : "",
+              r.all.mse, r.all.mae, r.all.rmse, r.all.r2);
+  if (saved.info.target_standardizer) std::printf("(mse, mae, rmse and r2 in the targets' units)\n");
+  if (r.per_target.empty()) return exit_ok;
+  for (std::size_t c = names.size(); c < r.per_target.size(); ++c) names.push_back(std::to_string(c));
+  std::size_t width = 6;
+  for (const std::string& name : names) width = std::max(width, name.size());
+  std::printf("\n%-*s %14s %14s %14s %10s\n", static_cast<int>(width), "target", "mse", "mae", "rmse", "r2");
+  for (std::size_t c = 0; c < r.per_target.size(); ++c) {
+    const RegressionScores& t = r.per_target[c];
+    std::printf("%-*s %14.6g %14.6g %14.6g %10.6f\n", static_cast<int>(width), names[c].c_str(), t.mse, t.mae, t.rmse,
+                t.r2);
+  }
+  return exit_ok;
+}
+
+}  // namespace
 
 int run_evaluate(const EvaluateOptions& o) {
   SavedModel saved = load_model(o.model);
   LoadedData data = load_data_for_model(saved, data_request(o));
+  if (data.regression) return evaluate_regressor(o, saved, data);
   Sequential& model = saved.model;
   const Matrix outputs = model.predict(data.x, 256);
   check_outputs_finite(outputs, data, o.data);

@@ -245,7 +245,8 @@ void add_train_options(CLI::App& command, Settings& settings) {
   command.add_option("--labels", o.labels, "Labels for IDX/NPY data (IDX labels or integer NPY)\n"
                                            "  e.g. --labels /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
   command.add_option("--label-column", o.label_column, "CSV label column, by name or 0-based index (default: last)\n"
-                                                       "  e.g. --label-column species");
+                                                       "  e.g. --label-column species; with a regression loss (mse, mae,\n"
+                                                       "  huber, log_cosh, poisson) one or more target columns: price,rent");
   command.add_option("--test", o.test, "Test data evaluated after training (same format as --data)");
   command.add_option("--test-labels", o.test_labels, "Labels for IDX/NPY test data");
   auto* layers = command.add_option("--layers", o.layers, "Layers as units:activation, dropout(rate), batchnorm or layernorm items\n"
@@ -310,6 +311,9 @@ void add_train_options(CLI::App& command, Settings& settings) {
   command.add_option("--drop-columns", o.drop_columns, "CSV columns to leave out, e.g. --drop-columns id,notes\n"
                                                        "  (a pandas index column is named 'Unnamed: 0')");
   command.add_flag("--standardize", o.standardize, "Standardise features with the training part's mean/std (stored in the model)");
+  command.add_flag("--standardize-targets", o.standardize_targets,
+                   "Regression: standardise the targets with the training part's mean/std (stored in the model;\n"
+                   "  predict and evaluate give values in the targets' units), e.g. for prices in the 1e5 range");
   command.add_option("--classes", o.classes, "Keep only these classes, relabelled in this order\n"
                                              "  e.g. --classes 0,6 (Fashion-MNIST T-shirt/top vs shirt)");
   command.add_option("--init-weights", o.init_weights, "Start from the .npy weights `xdense export` wrote\n"

@@ -7,12 +7,15 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
+#include "xdense/metric.hpp"
 #include "xdense/preprocessing.hpp"
 
 namespace xdense::cli {
@@ -20,8 +23,27 @@ namespace xdense::cli {
 Matrix targets_for(const Sequential& model, const Matrix& y) {
   const std::size_t units = model.output_units();
   const bool indices = model.loss() != nullptr && model.loss()->label_encoding() == LabelEncoding::class_index;
-  if (units == 1 || indices) return y;
+  // Class indices are one column; a regressor's targets have one column per output unit.
+  if (units == 1 || indices || y.shape(1) != 1) return y;
   return one_hot(y, units);
+}
+
+bool is_regression_loss(const Loss& loss) { return loss.label_encoding() == LabelEncoding::values; }
+
+std::string regression_text(std::size_t targets, const std::vector<std::string>& names) {
+  return "regression of " + std::to_string(targets) + " target" + (targets == 1 ? "" : "s") +
+         (names.empty() ? std::string() : " (" + name_list(names) + ")");
+}
+
+void check_targets_fit_output(const Sequential& model, std::size_t targets, const std::vector<std::string>& names,
+                              const std::string& source) {
+  const std::size_t units = model.output_units();
+  if (targets == units) return;
+  throw DataError(source + ": " + std::to_string(targets) + " target" + (targets == 1 ? "" : "s") +
+                  (names.empty() ? std::string() : " (" + name_list(names) + ")") + " but the output layer has " +
+                  std::to_string(units) + " unit" + (units == 1 ? "" : "s") + "; a regressor has one output unit " +
+                  "per target: end the layers with " + std::to_string(targets) + " (no activation), e.g. --layers " +
+                  "64:relu," + std::to_string(targets));
 }
 
 void check_classes_fit_output(const Sequential& model, std::size_t classes,
@@ -34,9 +56,18 @@ void check_classes_fit_output(const Sequential& model, std::size_t classes,
                     "(is the label column right? with --classes, list at least 2)");
   }
   if (classes > capacity) {
+    // Many classes that are all numbers: probably a quantity, read as classes by a classification loss.
+    const bool numbers = std::all_of(class_names.begin(), class_names.end(), [](const std::string& name) {
+      char* end = nullptr;
+      std::strtod(name.c_str(), &end);
+      return !name.empty() && end == name.c_str() + name.size();
+    });
     throw DataError(source + ": " + std::to_string(classes) + " classes (" + names + ") but the output layer has " +
                     std::to_string(units) + (units == 1 ? " unit (2 classes at most)" : " units") +
-                    "; use --classes to pick some, or an output layer of " + std::to_string(classes) + " units");
+                    "; use --classes to pick some, or an output layer of " + std::to_string(classes) + " units" +
+                    (numbers ? std::string("; if the labels are values rather than classes, use a regression loss "
+                                           "(e.g. --loss mse)")
+                             : std::string()));
   }
   if (classes < units) {
     throw DataError(source + ": " + std::to_string(classes) + " classes (" + names + ") but the output layer has " +
@@ -133,12 +164,24 @@ DataContract contract_of(const SavedModel& saved) {
   contract.feature_names = saved.info.feature_names;
   contract.label_name = metadata_value(saved.info, "label_column");
   contract.header = metadata_value(saved.info, "header") != "false";
+  contract.regression = saved.info.task == "regression";
+  if (contract.regression) {
+    contract.target_names = saved.info.target_names;
+    contract.targets = saved.model.output_units();
+  }
   return contract;
 }
 
-LoadedData load_data_for_model(SavedModel& saved, const DataRequest& request, bool keep_all_rows) {
+LoadedData load_data_for_model(SavedModel& saved, const DataRequest& given, bool keep_all_rows) {
+  DataRequest request = given;
+  request.target_note = "the model is a regressor and reads numbers in its target columns";
   LoadedData data = load_data_for(contract_of(saved), request);
   const std::vector<std::string>& classes = saved.info.class_names;
+  if (data.labelled() && !data.regression && !keep_all_rows && looks_continuous(data.class_names)) {
+    throw DataError(request.data + ": the label column " + quote_value(data.label_name) + " holds " +
+                    std::to_string(data.class_names.size()) + " distinct numbers (" + name_list(data.class_names, 4) +
+                    "): it looks continuous, but the model is a classifier (classes: " + name_list(classes) + ")");
+  }
   if (data.labelled() && !classes.empty() && keep_all_rows) {
     std::size_t outside = 0;
     for (std::size_t r = 0; r < data.y.shape(0); ++r) {
@@ -172,6 +215,63 @@ void check_outputs_finite(const Matrix& outputs, const LoadedData& data, const s
     throw DataError(source + where + ": the model's output is not finite (NaN or infinity): the inputs are too " +
                     "large for its weights (a Dense layer overflowed float32); nothing was written");
   }
+}
+
+namespace {
+
+// mse, mae, rmse, r2 of `predicted` against `truth` (samples, targets), through the registered metrics.
+RegressionScores regression_scores(ConstMatrixView predicted, ConstMatrixView truth) {
+  double values[4];
+  const char* names[4] = {"mse", "mae", "rmse", "r2"};
+  for (std::size_t k = 0; k < 4; ++k) {
+    const std::unique_ptr<Metric> metric = make_metric(names[k]);
+    metric->update(predicted, truth);
+    values[k] = metric->result();
+  }
+  return {values[0], values[1], values[2], values[3]};
+}
+
+// Column `c` of `m` as a (rows, 1) matrix.
+Matrix column(const Matrix& m, std::size_t c) {
+  Matrix out = Matrix::from_shape({m.shape(0), std::size_t{1}});
+  for (std::size_t r = 0; r < m.shape(0); ++r) out(r, 0) = m(r, c);
+  return out;
+}
+
+ConstMatrixView view(const Matrix& m) { return {m.data(), m.shape(0), m.shape(1)}; }
+
+}  // namespace
+
+RegressionReport evaluate_regression(Sequential& model, const Matrix& x, const Matrix& y,
+                                     const std::optional<Standardizer>& target_standardizer, const LoadedData& data,
+                                     const std::string& source, std::size_t batch_size) {
+  Matrix outputs = model.predict(x, batch_size);
+  check_outputs_finite(outputs, data, source);
+  RegressionReport report;
+  const Evaluation e = model.evaluate(x, target_standardizer ? target_standardizer->transform(y) : y, batch_size);
+  if (!std::isfinite(e.loss)) {
+    throw DataError(source + ": the loss overflows although every output is finite (targets too far from the " +
+                    "model's outputs for float32)");
+  }
+  report.loss = e.loss;
+  report.samples = e.samples;
+  if (target_standardizer) target_standardizer->inverse_transform_in_place(outputs);  // back in the targets' units
+  report.all = regression_scores(view(outputs), view(y));
+  if (y.shape(1) > 1) {
+    for (std::size_t c = 0; c < y.shape(1); ++c) {
+      report.per_target.push_back(regression_scores(view(column(outputs, c)), view(column(y, c))));
+    }
+  }
+  return report;
+}
+
+std::string float_text(float value) {
+  char text[32];
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(value));
+    if (std::strtof(text, nullptr) == value) break;
+  }
+  return text;
 }
 
 std::vector<std::size_t> predicted_classes(const Matrix& outputs) {

@@ -36,11 +36,34 @@ std::string per_step(double seconds, std::size_t steps) {
   return text;
 }
 
-std::string metric(const char* name, double value) {
+std::string metric(const std::string& name, double value) {
   if (std::isnan(value)) return "";
   char text[48];
-  std::snprintf(text, sizeof text, " - %s: %.4f", name, value);
+  std::snprintf(text, sizeof text, "%.4f", value);
+  return " - " + name + ": " + text;
+}
+
+// " - auc: 0.9312 - f1: 0.8000" for the metrics, by name ("val_" before each with `prefix`).
+std::string metrics_text(const std::vector<std::pair<std::string, double>>& metrics, const std::string& prefix = "") {
+  std::string text;
+  for (const auto& [name, value] : metrics) text += metric(prefix + name, value);
   return text;
+}
+
+std::string learning_rate_text(double learning_rate) {
+  if (std::isnan(learning_rate)) return "";
+  char text[48];
+  std::snprintf(text, sizeof text, " - lr: %.4g", learning_rate);
+  return text;
+}
+
+// The metrics of an epoch log other than accuracy (shown by its own field).
+std::vector<std::pair<std::string, double>> other_metrics(const std::vector<std::pair<std::string, double>>& metrics) {
+  std::vector<std::pair<std::string, double>> others;
+  for (const auto& entry : metrics) {
+    if (entry.first != "accuracy") others.push_back(entry);
+  }
+  return others;
 }
 
 }  // namespace
@@ -62,8 +85,9 @@ std::string format_bar(const BarLine& line, std::size_t width) {
     step = " - " + per_step(line.step_seconds, 1);
   }
   const std::string loss = metric("loss", line.loss), accuracy = metric("accuracy", line.accuracy);
-  const std::string metrics = loss + accuracy + metric("val_loss", line.val_loss) +
-                              metric("val_accuracy", line.val_accuracy);
+  const std::string metrics = loss + accuracy + metrics_text(line.metrics) + metric("val_loss", line.val_loss) +
+                              metric("val_accuracy", line.val_accuracy) + metrics_text(line.val_metrics, "val_") +
+                              learning_rate_text(line.learning_rate);
   // Drop in turn the time per step, the timing, the bar; the bar first shrinks from 30 to 10.
   constexpr std::size_t full_bar = 30, shortest_bar = 10;
   for (int dropped = 0; dropped <= 3; ++dropped) {
@@ -145,12 +169,18 @@ void Progress::on_epoch_end(const EpochLog& log) {
     line.accuracy = log.accuracy;
     line.val_loss = log.val_loss;
     line.val_accuracy = log.val_accuracy;
+    line.metrics = other_metrics(log.metrics);
+    line.val_metrics = other_metrics(log.val_metrics);
+    if (show_learning_rate_) line.learning_rate = log.learning_rate;
     std::fprintf(out_, "\r%s\033[K\n", format_bar(line, width()).c_str());
   } else {
-    const std::string validation = metric("val_loss", log.val_loss) + metric("val_accuracy", log.val_accuracy);
+    const std::string training = metric("loss", log.loss) + metric("accuracy", log.accuracy) + metrics_text(other_metrics(log.metrics));
+    const std::string validation = metric("val_loss", log.val_loss) + metric("val_accuracy", log.val_accuracy) +
+                                   metrics_text(other_metrics(log.val_metrics), "val_");
+    const std::string rate = show_learning_rate_ ? learning_rate_text(log.learning_rate) : "";
     std::fprintf(out_, "Epoch %zu/%zu - %zu/%zu - %s %s%s%s%s\n", log.epoch, epochs_, batches_, batches_,
-                 format_duration(log.seconds).c_str(), per_step(log.seconds, batches_).c_str(),
-                 metric("loss", log.loss).c_str(), metric("accuracy", log.accuracy).c_str(), validation.c_str());
+                 format_duration(log.seconds).c_str(), per_step(log.seconds, batches_).c_str(), training.c_str(),
+                 validation.c_str(), rate.c_str());
   }
   std::fflush(out_);
 }

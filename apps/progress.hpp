@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "xdense/sequential.hpp"
 
@@ -20,7 +22,10 @@ class Progress {
   Progress(std::size_t epochs, bool interactive, std::FILE* out = stdout, std::size_t width = 0);
 
   void on_batch_end(const BatchLog& log);
+  /// The epoch's closing line: loss, every metric, their validation values (EpochLog order).
   void on_epoch_end(const EpochLog& log);
+  /// Also show each epoch's learning rate (when a schedule or ReduceLROnPlateau changes it).
+  void show_learning_rate(bool show) { show_learning_rate_ = show; }
 
  private:
   std::size_t width() const;
@@ -35,6 +40,7 @@ class Progress {
   std::chrono::steady_clock::time_point first_batch_end_;
   std::chrono::steady_clock::time_point last_draw_;
   BatchLog last_batch_;
+  bool show_learning_rate_ = false;
 };
 
 /// What one drawing of the bar shows. NaN leaves a part out.
@@ -49,6 +55,11 @@ struct BarLine {
   double accuracy = std::numeric_limits<double>::quiet_NaN();
   double val_loss = std::numeric_limits<double>::quiet_NaN();
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
+  /// A closing line's other metrics (after accuracy) and validation metrics (after val_accuracy),
+  /// in order: {"auc", 0.93}.
+  std::vector<std::pair<std::string, double>> metrics, val_metrics;
+  /// A closing line's learning rate, shown last as "lr: 0.0005"; NaN leaves it out.
+  double learning_rate = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The bar's text (without the '\r' before it and the erase-to-end-of-line after it), at most

@@ -167,10 +167,15 @@ void print_layer_settings(const Sequential& model) {
 //   loss            {name, from_logits (computed from the output layer's logits)}
 //   optimizer       {name, learning_rate, then the rest of its config, Keras's keys: momentum,
 //                   nesterov (sgd) or beta_1, beta_2, epsilon (adam)}
+//   task            "classification" or "regression"
 //   classes         class names, label i <-> classes[i] ([] for a regression)
+//   target_names    a regressor's target columns, one per output unit ([] for a classifier, or
+//                   when the model file does not name them)
 //   feature_names   the input columns, matched by name when predicting ([] for IDX / NPY data)
 //   label_column    the training data's label column, or null when the model does not record one
-//   preprocessing   {"standardize": {"mean": [...], "std": [...]}} (one per feature), or null
+//   preprocessing   {"standardize": {"mean": [...], "std": [...]}} (one per feature) and, for a regressor
+//                   trained with --standardize-targets, "standardize_targets": {"mean": [...], "std":
+//                   [...]} (one per target); null when there is neither
 //   total_params    number of trainable parameters
 //   training        the training record: metadata key -> value, both strings, in file order
 // Floats are the shortest decimals that read back as the stored float32.
@@ -205,15 +210,21 @@ Json summary_json(const std::string& path, SavedModel& saved) {
   for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
     optimizer[key] = setting_json(value, path, "optimizer " + key);
   out["optimizer"] = std::move(optimizer);
+  out["task"] = info.task;
   out["classes"] = info.class_names;
+  out["target_names"] = info.target_names;
   out["feature_names"] = info.feature_names;
   const std::string label_column = metadata_value(info, "label_column");
   out["label_column"] = label_column.empty() ? Json() : Json(label_column);
+  out["preprocessing"] = nullptr;
   if (info.standardizer) {
     out["preprocessing"]["standardize"] = {{"mean", json_numbers(info.standardizer->mean(), path, "standardize mean")},
                                            {"std", json_numbers(info.standardizer->scale(), path, "standardize std")}};
-  } else {
-    out["preprocessing"] = nullptr;
+  }
+  if (const std::optional<Standardizer>& targets = info.target_standardizer) {
+    out["preprocessing"]["standardize_targets"] = {
+        {"mean", json_numbers(targets->mean(), path, "standardize_targets mean")},
+        {"std", json_numbers(targets->scale(), path, "standardize_targets std")}};
   }
   out["total_params"] = model.parameter_count();
   Json training = Json::object();
@@ -290,6 +301,20 @@ void print_standardizer(const Standardizer& standardizer, const std::vector<std:
   std::printf("%s", more_text(count, "xdense summary --json, or xdense export --npy DIR").c_str());
 }
 
+/// A regressor's --standardize-targets statistics, one line per target.
+void print_target_standardizer(const Standardizer& standardizer, const std::vector<std::string>& names) {
+  std::printf("Targets standardized: the network predicts (y - mean) / std; predict and evaluate give y = output * "
+              "std + mean\n");
+  std::size_t width = std::string("target").size();
+  for (const std::string& name : names) width = std::max(width, name.size());
+  std::printf("  %-*s %14s %14s\n", static_cast<int>(width), "target", "mean", "std");
+  for (std::size_t i = 0; i < standardizer.mean().size(); ++i) {
+    const std::string name = i < names.size() ? names[i] : std::to_string(i);
+    std::printf("  %-*s %14.6g %14.6g\n", static_cast<int>(width), name.c_str(), standardizer.mean()(i),
+                standardizer.scale()(i));
+  }
+}
+
 }  // namespace
 
 int run_summary(const SummaryOptions& o) {
@@ -314,15 +339,20 @@ int run_summary(const SummaryOptions& o) {
   for (const auto& [key, value] : optimizer_settings(*model.optimizer()))
     settings += (settings.empty() ? "" : ", ") + key + "=" + setting_text(value);
   std::printf("Optimizer: %s (%s)\n", model.optimizer()->name().c_str(), settings.c_str());
-  const auto& names = saved.info.class_names;
-  std::printf("Classes (%zu):", names.size());
-  for (std::size_t i = 0; i < names.size(); ++i) std::printf("%s %s", i ? "," : "", names[i].c_str());
-  std::printf("\n");
+  if (saved.info.task == "regression") {
+    std::printf("Task: %s\n", regression_text(model.output_units(), saved.info.target_names).c_str());
+  } else {
+    const auto& names = saved.info.class_names;
+    std::printf("Classes (%zu):", names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) std::printf("%s %s", i ? "," : "", names[i].c_str());
+    std::printf("\n");
+  }
   if (saved.info.standardizer) {
     print_standardizer(*saved.info.standardizer, saved.info.feature_names);
   } else {
     std::printf("Preprocessing: none\n");
   }
+  if (saved.info.target_standardizer) print_target_standardizer(*saved.info.target_standardizer, saved.info.target_names);
   if (!saved.info.metadata.empty()) {
     std::printf("Training:\n");
     for (const auto& entry : saved.info.metadata) std::printf("  %s: %s\n", entry.first.c_str(), entry.second.c_str());

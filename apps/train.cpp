@@ -230,6 +230,7 @@ std::string run_settings(const TrainOptions& o) {
   if (!o.init.empty()) s << " init=" << o.init;
   if (!o.kernel_regularizer.empty()) s << " kernel-regularizer=" << o.kernel_regularizer;
   if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
+  if (o.standardize_targets) s << " standardize-targets=1";
   // Another thread count sums in another order: the resumed run would match neither run.
   s << " threads=" << num_threads();
   return s.str();
@@ -242,7 +243,8 @@ const char* const settings_keys[] = {"data",         "labels",          "label-c
                                      "validation-split", "seed",       "no-shuffle",   "standardize", "init-weights",
                                      "no-header",    "header",          "feature-columns", "drop-columns", "rho",
                                      "initial-accumulator", "weight-decay", "clipnorm", "clipvalue", "global-clipnorm",
-                                     "label-smoothing", "init",       "kernel-regularizer", "threads",  "data-content"};
+                                     "label-smoothing", "init",       "kernel-regularizer", "standardize-targets", "threads",
+                                     "data-content"};
 
 // run_settings() text as key -> value.
 std::map<std::string, std::string> parse_settings(const std::string& text) {
@@ -525,20 +527,33 @@ Sequential new_model(const TrainOptions& o, std::optional<std::size_t>& declared
 }
 
 // The training data with its --classes selection; refuses fewer than 2 samples and names too long
-// for a model file (now, not after training).
-LoadedData load_training_data(const TrainOptions& o) {
+// for a model file (now, not after training). The loss says what the labels are: classes, or for
+// a regression loss real-valued targets (several with --label-column a,b).
+LoadedData load_training_data(const TrainOptions& o, const Loss& loss) {
   DataRequest request = data_request(o);
   if (!o.feature_columns.empty()) request.feature_columns = split_list(o.feature_columns, "--feature-columns");
   if (!o.drop_columns.empty()) request.drop_columns = split_list(o.drop_columns, "--drop-columns");
+  request.regression = is_regression_loss(loss);
+  request.target_note = "--loss " + loss.name() + " is a regression loss and needs numbers (for classes, use a " +
+                        "classification loss such as sparse_categorical_crossentropy)";
+  if (request.regression && !o.classes.empty()) {
+    throw InvalidArgument("--classes applies to classification; --loss " + loss.name() + " is a regression loss");
+  }
   LoadedData data = load_data(request);
   if (!o.classes.empty()) select_classes(data, split_list(o.classes, "--classes"), o.data);
+  if (!request.regression && looks_continuous(data.class_names)) {
+    throw DataError(o.data + ": the label column " + quote_value(data.label_name) + " holds " +
+                    std::to_string(data.class_names.size()) + " distinct numbers (" + name_list(data.class_names, 4) +
+                    "): it looks continuous, and --loss " + loss.name() + " would read each value as a class; " +
+                    "for a regression use a regression loss, e.g. --loss mse");
+  }
   if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
   // A model file's strings hold at most 1 MiB.
   constexpr std::size_t max_name = std::size_t{1} << 20;
-  for (const auto* names : {&data.feature_names, &data.class_names}) {
+  for (const auto* names : {&data.feature_names, &data.class_names, &data.target_names}) {
     for (const std::string& name : *names) {
       if (name.size() > max_name) {
-        throw DataError(o.data + ": " + (names == &data.feature_names ? "column name " : "class name ") +
+        throw DataError(o.data + ": " + (names == &data.class_names ? "class name " : "column name ") +
                         quote_value(name) + " is " + std::to_string(name.size()) +
                         " bytes long; a model file holds names of at most 1 MiB");
       }
@@ -564,20 +579,26 @@ void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOpt
     throw DataError(o.data + ": " + std::to_string(data.x.shape(1)) + " features per sample, but the checkpoint's model expects " +
                     std::to_string(model.input_units()));
   }
-  check_classes_fit_output(model, data.class_names.size(), data.class_names, o.data);
+  if (data.regression) {
+    check_targets_fit_output(model, data.y.shape(1), data.target_names, o.labels.empty() ? o.data : o.labels);
+  } else {
+    check_classes_fit_output(model, data.class_names.size(), data.class_names, o.data);
+  }
   if (!o.init_weights.empty() && !resumed) load_initial_weights(model, o.init_weights);
 }
 
 // The samples trained on and those validated on (none without --validation-split), standardized
-// with the training part's statistics under --standardize. y holds class indices (n, 1).
+// with the training part's statistics under --standardize (features) and --standardize-targets
+// (a regression's targets). y holds class indices (n, 1) or target values (n, targets).
 struct TrainingSets {
   Matrix x_train, y_train, x_val, y_val;
   bool validate = false;
   std::optional<Standardizer> standardizer;
+  std::optional<Standardizer> target_standardizer;
 };
 
-// Validation part: the last rows with --no-shuffle (Keras's rule), else a stratified shuffled
-// split drawn from the seed (sorted files such as iris stay usable).
+// Validation part: the last rows with --no-shuffle (Keras's rule), else a shuffled split drawn from
+// the seed, stratified by class for a classification (sorted files such as iris stay usable).
 TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o) {
   TrainingSets sets;
   sets.x_train = data.x;
@@ -594,7 +615,7 @@ TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o
     sets.x_val = take_rows(data.x, last);
     sets.y_val = take_rows(data.y, last);
   } else if (sets.validate) {
-    Split split = train_test_split(data.x, data.y, *o.validation_split, o.seed, /*stratify=*/true);
+    Split split = train_test_split(data.x, data.y, *o.validation_split, o.seed, /*stratify=*/!data.regression);
     sets.x_train = std::move(split.x_train);
     sets.y_train = std::move(split.y_train);
     sets.x_val = std::move(split.x_test);
@@ -610,6 +631,12 @@ TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o
     sets.standardizer->transform_in_place(sets.x_train);
     if (sets.validate) sets.standardizer->transform_in_place(sets.x_val);
   }
+  if (o.standardize_targets) {
+    sets.target_standardizer.emplace();
+    sets.target_standardizer->fit(sets.y_train);  // statistics of the training part only
+    sets.target_standardizer->transform_in_place(sets.y_train);
+    if (sets.validate) sets.target_standardizer->transform_in_place(sets.y_val);
+  }
   return sets;
 }
 
@@ -623,12 +650,16 @@ std::optional<LoadedData> load_test_data(const TrainOptions& o, const LoadedData
   contract.feature_names = training.feature_names;
   contract.label_name = training.label_name;
   contract.header = !o.no_header;
+  contract.regression = training.regression;
+  contract.target_names = training.target_names;
+  contract.targets = training.regression ? training.y.shape(1) : 0;
   DataRequest request = data_request(o);
   request.data = o.test;
   request.labels = o.test_labels;
   request.label_column.clear();  // the training file's, by name
+  request.target_note = "the training data's targets are numbers";
   LoadedData test = load_data_for(contract, request);
-  map_to_model_classes(test, training.class_names, !o.classes.empty(), o.test);
+  if (!training.regression) map_to_model_classes(test, training.class_names, !o.classes.empty(), o.test);
   if (sets.standardizer) sets.standardizer->transform_in_place(test.x);
   return test;
 }
@@ -640,6 +671,9 @@ ModelInfo describe_run(const TrainOptions& o, const LoadedData& data, const Trai
   info.class_names = data.class_names;
   info.feature_names = data.feature_names;
   info.standardizer = sets.standardizer;
+  info.task = data.regression ? "regression" : "classification";
+  info.target_names = data.target_names;
+  info.target_standardizer = sets.target_standardizer;
   auto& meta = info.metadata;
   meta.emplace_back("data", o.data);
   if (!o.labels.empty()) meta.emplace_back("labels", o.labels);
@@ -659,7 +693,7 @@ ModelInfo describe_run(const TrainOptions& o, const LoadedData& data, const Trai
 // Trains the epochs a resumed run has not done yet (all of them otherwise), with the progress
 // bar unless --quiet and a checkpoint after every epoch with --checkpoint. Returns the whole
 // history, the resumed epochs included.
-History train_with_progress(Sequential& model, const ModelInfo& info, const TrainingSets& sets, std::size_t classes,
+History train_with_progress(Sequential& model, const ModelInfo& info, const TrainingSets& sets, const std::string& task,
                             const TrainOptions& o, const std::optional<Checkpoint>& resumed) {
   const auto epochs = static_cast<std::size_t>(o.epochs);
   const Matrix train_targets = targets_for(model, sets.y_train);
@@ -684,9 +718,9 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   }
   if (!o.quiet) {
     if (resumed) std::printf("Resuming from %s after epoch %zu of %zu\n", o.resume_dir.c_str(), done, epochs);
-    std::printf("Training on %zu samples%s, %zu features, %zu classes\n", sets.x_train.shape(0),
+    std::printf("Training on %zu samples%s, %zu features, %s\n", sets.x_train.shape(0),
                 sets.validate ? (", validating on " + std::to_string(sets.x_val.shape(0))).c_str() : "",
-                sets.x_train.shape(1), classes);
+                sets.x_train.shape(1), task.c_str());
     fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
   }
   fit.on_epoch_end = [&](const EpochLog& log) {
@@ -723,12 +757,30 @@ void record_results(ModelInfo& info, const History& history, bool validate, Sequ
   const EpochLog& last = history.epochs.back();
   meta.emplace_back("epochs", std::to_string(history.epochs.size()));
   meta.emplace_back("loss", number(last.loss));
-  if (!std::isnan(last.accuracy)) meta.emplace_back("accuracy", number(last.accuracy));
+  // Every compiled metric of the last epoch (accuracy; mae, rmse, r2 for a regression: on the
+  // targets as trained, standardized under --standardize-targets).
+  const auto record_metrics = [&meta](const std::vector<std::pair<std::string, double>>& metrics, double accuracy,
+                                      const std::string& prefix) {
+    if (metrics.empty() && !std::isnan(accuracy)) meta.emplace_back(prefix + "accuracy", number(accuracy));
+    for (const auto& [name, value] : metrics) meta.emplace_back(prefix + name, number(value));
+  };
+  record_metrics(last.metrics, last.accuracy, "");
   if (validate) {
     meta.emplace_back("val_loss", number(last.val_loss));
-    meta.emplace_back("val_accuracy", number(last.val_accuracy));
+    record_metrics(last.val_metrics, last.val_accuracy, "val_");
   }
-  if (test) {
+  if (test && info.task == "regression") {
+    // In the targets' units: the standardization undone, as evaluate reports them.
+    const RegressionReport r = evaluate_regression(model, test->x, test->y, info.target_standardizer, *test, o.test,
+                                                   static_cast<std::size_t>(o.batch_size));
+    meta.emplace_back("test_data", o.test);
+    meta.emplace_back("test_loss", number(r.loss));
+    meta.emplace_back("test_mae", number(r.all.mae));
+    meta.emplace_back("test_rmse", number(r.all.rmse));
+    meta.emplace_back("test_r2", number(r.all.r2));
+    std::printf("Test: loss %.4f - mae %s - rmse %s - r2 %.4f - %zu samples\n", r.loss, number(r.all.mae).c_str(),
+                number(r.all.rmse).c_str(), r.all.r2, r.samples);
+  } else if (test) {
     const Evaluation e = model.evaluate(test->x, targets_for(model, test->y), static_cast<std::size_t>(o.batch_size));
     meta.emplace_back("test_data", o.test);
     meta.emplace_back("test_loss", number(e.loss));
@@ -743,7 +795,7 @@ void record_results(ModelInfo& info, const History& history, bool validate, Sequ
 void save_outputs(RunOutputs& outputs, Sequential& model, const ModelInfo& info, const History& history) {
   const std::vector<unsigned char> model_bytes = encode_model(model, info);
   outputs.model->write(model_bytes.data(), model_bytes.size());
-  if (outputs.history != nullptr) outputs.history->write(history_csv(history));
+  if (outputs.history != nullptr) outputs.history->write(cli::history_csv(history));  // not xdense::history_csv (found by ADL)
   outputs.set.commit();
 }
 
@@ -759,7 +811,11 @@ int run_train(const TrainOptions& o) {
   std::optional<std::size_t> declared_inputs;  // the input width a JSON config states
   Sequential model = resumed ? std::move(resumed->saved.model) : new_model(o, declared_inputs);
 
-  const LoadedData data = load_training_data(o);
+  if (o.standardize_targets && !is_regression_loss(*model.loss())) {
+    throw InvalidArgument("--standardize-targets applies to a regression loss (mse, mae, huber, log_cosh, poisson); " +
+                          model.loss()->name() + " is a classification loss");
+  }
+  const LoadedData data = load_training_data(o, *model.loss());
   const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
   if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
   fit_model_to_data(model, data, o, resumed.has_value(), declared_inputs);
@@ -767,7 +823,9 @@ int run_train(const TrainOptions& o) {
   const std::optional<LoadedData> test = load_test_data(o, data, sets);
 
   ModelInfo info = describe_run(o, data, sets, settings);
-  const History history = train_with_progress(model, info, sets, data.class_names.size(), o, resumed);
+  const std::string task = data.regression ? regression_text(data.y.shape(1), data.target_names)
+                                           : std::to_string(data.class_names.size()) + " classes";
+  const History history = train_with_progress(model, info, sets, task, o, resumed);
   record_results(info, history, sets.validate, model, test, o);
   save_outputs(outputs, model, info, history);
   if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());

@@ -314,10 +314,36 @@ bool looks_like_data(const std::vector<std::string>& fields) {
   return numbers.size() < 2 || !(indices_from(0.0f) || indices_from(1.0f));
 }
 
+/// A feature's or (with `target`) a regression target's field as a float; DataError naming the
+/// line (`where`) and the column otherwise.
+float number_field(const std::string& field, const std::string& column, const std::string& where, bool target,
+                   const CsvOptions& options) {
+  float value = 0.0f;
+  const std::string at = where + ", column " + quote(column);
+  switch (parse_number(field, value)) {
+    case NumberStatus::ok:
+      break;
+    case NumberStatus::empty:
+      throw DataError(at + (target ? ": missing target (empty field)" : ": missing value (empty field)"));
+    case NumberStatus::not_a_number:
+      if (target) {
+        throw DataError(at + " holds text (" + quote(field) + "): " +
+                        (options.target_note.empty() ? "a regression target must be a number" : options.target_note));
+      }
+      throw DataError(at + ": " + quote(field) + " is not a number");
+    case NumberStatus::not_finite:
+      throw DataError(at + ": NaN/Inf is not allowed");
+    case NumberStatus::out_of_range:
+      throw DataError(at + ": " + quote(field) + " is out of range for a float");
+  }
+  return value;
+}
+
 /// What each column of a file is, once the header is known.
 struct ColumnRoles {
   std::vector<std::size_t> features;        // columns, in feature order
   std::size_t label = std::string::npos;    // npos: none
+  std::vector<std::size_t> targets;         // regression: columns, in target order
   std::size_t id = std::string::npos;       // npos: none
   std::vector<std::string> ignored;
 };
@@ -357,7 +383,26 @@ ColumnRoles assign_roles(const std::vector<std::string>& header,
     const std::size_t c = require_column(spec, header, index_of, source, "column to drop");
     if (role[c] == Role::unused) role[c] = Role::dropped;
   }
-  if (!options.unlabelled) {
+  if (!options.unlabelled && !options.target_columns.empty()) {
+    std::vector<std::string> missing_targets;
+    for (const std::string& spec : options.target_columns) {
+      if (find_column(spec, header, index_of) == std::string::npos) missing_targets.push_back(spec);
+    }
+    const bool absent = options.label_optional && missing_targets.size() == options.target_columns.size();
+    if (!missing_targets.empty() && !absent) {
+      throw DataError(source + ": missing target column" + (missing_targets.size() > 1 ? "s " : " ") +
+                      join(missing_targets) + " (the file has: " + join(header) + ")");
+    }
+    for (std::size_t i = 0; i < options.target_columns.size() && !absent; ++i) {
+      const std::size_t c = find_column(options.target_columns[i], header, index_of);
+      if (role[c] == Role::id) {
+        throw InvalidArgument(source + ": column " + quote(header[c]) + " cannot be both a target and the id");
+      }
+      if (role[c] == Role::label) throw InvalidArgument(source + ": target column " + quote(header[c]) + " listed twice");
+      role[c] = Role::label;
+      roles.targets.push_back(c);
+    }
+  } else if (!options.unlabelled) {
     const bool absent = options.label_optional && !options.label_column.empty() &&
                         find_column(options.label_column, header, index_of) == std::string::npos;
     if (!absent) {
@@ -376,8 +421,8 @@ ColumnRoles assign_roles(const std::vector<std::string>& header,
     for (const std::string& spec : options.feature_columns) {
       const std::size_t c = find_column(spec, header, index_of);
       if (role[c] == Role::label || role[c] == Role::id) {
-        throw DataError(source + ": column " + quote(header[c]) + " is the " +
-                        (role[c] == Role::label ? "label" : "id") + " column, it cannot also be a feature");
+        const char* what = role[c] == Role::id ? "the id" : roles.targets.empty() ? "the label" : "a target";
+        throw DataError(source + ": column " + quote(header[c]) + " is " + what + " column, it cannot also be a feature");
       }
       if (role[c] == Role::feature) throw InvalidArgument(source + ": feature column " + quote(spec) + " listed twice");
       role[c] = Role::feature;
@@ -445,6 +490,7 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
   const ColumnRoles roles = assign_roles(header, index_of, options, source_name);
 
   std::vector<float> features;  // row-major (samples, features)
+  std::vector<float> targets;   // regression: row-major (samples, targets)
   std::vector<RawLabel> labels;
   std::size_t samples = 0;
   std::size_t line_number = lines.line_number();
@@ -455,23 +501,8 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
     }
     ++samples;
     data.lines.push_back(line_number);
-    for (const std::size_t c : roles.features) {
-      float value = 0.0f;
-      switch (parse_number(fields[c], value)) {
-        case NumberStatus::ok:
-          features.push_back(value);
-          break;
-        case NumberStatus::empty:
-          throw DataError(where + ", column " + quote(header[c]) + ": missing value (empty field)");
-        case NumberStatus::not_a_number:
-          throw DataError(where + ", column " + quote(header[c]) + ": " + quote(fields[c]) + " is not a number");
-        case NumberStatus::not_finite:
-          throw DataError(where + ", column " + quote(header[c]) + ": NaN/Inf is not allowed");
-        case NumberStatus::out_of_range:
-          throw DataError(where + ", column " + quote(header[c]) + ": " + quote(fields[c]) +
-                          " is out of range for a float");
-      }
-    }
+    for (const std::size_t c : roles.features) features.push_back(number_field(fields[c], header[c], where, false, options));
+    for (const std::size_t c : roles.targets) targets.push_back(number_field(fields[c], header[c], where, true, options));
     if (roles.label != std::string::npos) {
       if (fields[roles.label].empty()) {
         throw DataError(where + ", column " + quote(header[roles.label]) + ": missing label (empty field)");
@@ -497,6 +528,12 @@ Dataset read_csv(std::istream& in, const std::string& source_name, const CsvOpti
   data.ignored_columns = roles.ignored;
   data.features = Matrix::from_shape({samples, roles.features.size()});
   std::copy(features.begin(), features.end(), data.features.data());
+  if (!roles.targets.empty()) {
+    for (const std::size_t c : roles.targets) data.target_names.push_back(header[c]);
+    data.labels = Matrix::from_shape({samples, roles.targets.size()});
+    std::copy(targets.begin(), targets.end(), data.labels.data());
+    return data;
+  }
   if (roles.label == std::string::npos) {
     data.labels = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
     return data;
@@ -517,6 +554,8 @@ CsvOptions options_for_schema(const DatasetSchema& schema, const CsvOptions& opt
   }
   CsvOptions merged = options;
   merged.feature_columns = schema.feature_names;
+  if (merged.target_columns.empty()) merged.target_columns = schema.target_names;
+  if (!merged.target_columns.empty()) return merged;
   if (merged.label_column.empty()) merged.label_column = schema.label_name;
   if (merged.label_column.empty()) merged.unlabelled = true;
   merged.class_names = schema.class_names;

@@ -14,6 +14,7 @@
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
+#include "xdense/metric.hpp"
 #include "xdense/optimizer.hpp"
 #include "xdense/random.hpp"
 
@@ -28,7 +29,27 @@ bool all_finite(const float* values, std::size_t n) {
   return std::all_of(values, values + n, [](float v) { return std::isfinite(v); });
 }
 
-ModelInfo read_info(ByteReader& in, std::uint64_t input_units) {
+namespace {
+
+/// A stored Standardizer's f32 mean[n], f32 scale[n] (`what` names it in messages; the Standardizer's
+/// own refusal follows "info: " + `refusal`). Its size n is checked by the caller: against the inputs
+/// here, against the output units once the model is built (target standardizer).
+Standardizer read_standardizer(ByteReader& in, const std::string& what, const std::string& refusal, std::uint64_t n) {
+  if (n > in.remaining() / 8) in.fail("info: " + what + ": needs more bytes than the payload has left");
+  Vector mean = Vector::from_shape({static_cast<std::size_t>(n)});
+  Vector scale = Vector::from_shape({static_cast<std::size_t>(n)});
+  in.f32s(mean.data(), mean.size(), "info: " + what + " mean");
+  in.f32s(scale.data(), scale.size(), "info: " + what + " scale");
+  try {
+    return Standardizer(std::move(mean), std::move(scale));
+  } catch (const Error& e) {
+    in.fail("info: " + refusal + e.what());
+  }
+}
+
+}  // namespace
+
+ModelInfo read_info(ByteReader& in, std::uint64_t input_units, std::uint32_t version) {
   ModelInfo info;
   info.class_names = in.strings("info: class name");
   info.feature_names = in.strings("info: feature name");
@@ -38,16 +59,7 @@ ModelInfo read_info(ByteReader& in, std::uint64_t input_units) {
       in.fail("info: the standardizer has " + std::to_string(n) + " features, the model " +
               std::to_string(input_units) + " inputs");
     }
-    if (n > in.remaining() / 8) in.fail("info: standardizer: needs more bytes than the payload has left");
-    Vector mean = Vector::from_shape({static_cast<std::size_t>(n)});
-    Vector scale = Vector::from_shape({static_cast<std::size_t>(n)});
-    in.f32s(mean.data(), mean.size(), "info: standardizer mean");
-    in.f32s(scale.data(), scale.size(), "info: standardizer scale");
-    try {
-      info.standardizer = Standardizer(std::move(mean), std::move(scale));
-    } catch (const Error& e) {
-      in.fail(std::string("info: ") + e.what());
-    }
+    info.standardizer = read_standardizer(in, "standardizer", "", n);
   }
   const std::size_t entries = in.count("info: metadata", 2 * min_string_bytes);
   info.metadata.reserve(entries);
@@ -55,6 +67,19 @@ ModelInfo read_info(ByteReader& in, std::uint64_t input_units) {
     std::string key = in.str("info: metadata key " + std::to_string(i));
     std::string value = in.str("info: metadata value " + std::to_string(i));
     info.metadata.emplace_back(std::move(key), std::move(value));
+  }
+  if (version >= 3) {
+    // The task and the targets; checked against the model by info_problem() once it is built.
+    info.task = in.str("info: task");
+    info.target_names = in.strings("info: target name");
+    if (in.flag("info: has_target_standardizer")) {
+      const std::uint64_t n = in.u64("info: target standardizer size");
+      if (n == 0 || n > max_model_units) {
+        in.fail("info: target standardizer size " + std::to_string(n) + " (expected 1 to " +
+                std::to_string(max_model_units) + ")");
+      }
+      info.target_standardizer = read_standardizer(in, "target standardizer", "target standardizer: ", n);
+    }
   }
   return info;
 }
@@ -84,9 +109,49 @@ constexpr std::size_t min_tensor_bytes = 16;  // empty name, rank 1, one dimensi
 /// check_layer_size): 2^20 floats, 4 MiB.
 constexpr std::uint64_t max_probe_slack = std::uint64_t{1} << 20;
 
-/// What is inconsistent between `info` and a model with `inputs` inputs and `outputs` outputs;
-/// empty when nothing is. Shared by save (InvalidArgument) and load (DataError).
+const std::string classification_task = "classification";
+const std::string regression_task = "regression";
+
+/// The task a model records when ModelInfo::task is empty (and the task of a version-1 or -2 file):
+/// regression for a loss taking real values (LabelEncoding::values) and no class names, else
+/// classification (a classifier trained with mse on one-hot targets keeps its class names).
+std::string implied_task(const Loss& loss, const ModelInfo& info) {
+  return loss.label_encoding() == LabelEncoding::values && info.class_names.empty() ? regression_task
+                                                                                    : classification_task;
+}
+
+/// "1 output unit", "3 output units".
+std::string output_units_text(std::size_t outputs) {
+  return std::to_string(outputs) + " output unit" + (outputs == 1 ? "" : "s");
+}
+
+/// What is inconsistent between `info` (its task given) and a model with `inputs` inputs and
+/// `outputs` outputs; empty when nothing is. Shared by save (InvalidArgument) and load (DataError).
 std::string info_problem(const ModelInfo& info, std::size_t inputs, std::size_t outputs) {
+  if (info.task != classification_task && info.task != regression_task) {
+    return "task " + quote_value(info.task) + " (expected classification or regression)";
+  }
+  const bool regression = info.task == regression_task;
+  if (regression && !info.class_names.empty()) {
+    return std::to_string(info.class_names.size()) + " class names for a regression model (a regressor names its " +
+           "outputs with target_names)";
+  }
+  if (!regression && !info.target_names.empty()) {
+    return std::to_string(info.target_names.size()) + " target names for a classification model (it names its " +
+           "outputs with class_names)";
+  }
+  if (!regression && info.target_standardizer) return "a target standardizer for a classification model";
+  if (!info.target_names.empty() && info.target_names.size() != outputs) {
+    return std::to_string(info.target_names.size()) + " target names for a model with " + output_units_text(outputs) +
+           " (one name per output unit)";
+  }
+  if (info.target_standardizer) {
+    if (!info.target_standardizer->fitted()) return "the target standardizer is not fitted";
+    if (info.target_standardizer->mean().size() != outputs) {
+      return "the target standardizer has " + std::to_string(info.target_standardizer->mean().size()) +
+             " targets, the model " + output_units_text(outputs);
+    }
+  }
   if (!info.feature_names.empty() && info.feature_names.size() != inputs) {
     return std::to_string(info.feature_names.size()) + " feature names for a model with " + std::to_string(inputs) +
            " inputs";
@@ -95,8 +160,8 @@ std::string info_problem(const ModelInfo& info, std::size_t inputs, std::size_t 
   // that is fine (classes absent from the training data).
   const std::size_t capacity = outputs == 1 ? 2 : outputs;
   if (info.class_names.size() > capacity) {
-    return std::to_string(info.class_names.size()) + " class names for a model with " + std::to_string(outputs) +
-           " output unit" + (outputs == 1 ? "" : "s") + " (at most " + std::to_string(capacity) + ")";
+    return std::to_string(info.class_names.size()) + " class names for a model with " + output_units_text(outputs) +
+           " (at most " + std::to_string(capacity) + ")";
   }
   if (info.standardizer) {
     if (!info.standardizer->fitted()) return "the standardizer is not fitted";
@@ -300,22 +365,47 @@ void check_component_rebuilds(const std::string& family, const std::string& name
   }
 }
 
+/// An optional Standardizer as bool has_it, then u64 n, f32 mean[n], f32 scale[n].
+void write_standardizer(ByteWriter& w, const std::optional<Standardizer>& standardizer) {
+  w.u8(standardizer ? 1 : 0);
+  if (!standardizer) return;
+  const Vector& mean = standardizer->mean();
+  const Vector& scale = standardizer->scale();
+  w.u64(mean.size());
+  w.f32s(mean.data(), mean.size());
+  w.f32s(scale.data(), scale.size());
+}
+
+/// The info section of version 3; `info.task` is the resolved task (never empty).
 void write_info(ByteWriter& w, const ModelInfo& info) {
   w.strings(info.class_names, "class names");
   w.strings(info.feature_names, "feature names");
-  w.u8(info.standardizer ? 1 : 0);
-  if (info.standardizer) {
-    const Vector& mean = info.standardizer->mean();
-    const Vector& scale = info.standardizer->scale();
-    w.u64(mean.size());
-    w.f32s(mean.data(), mean.size());
-    w.f32s(scale.data(), scale.size());
-  }
+  write_standardizer(w, info.standardizer);
   w.count(info.metadata.size(), "metadata entries");
   for (const auto& [key, value] : info.metadata) {
     w.str(key, "metadata key");
     w.str(value, "metadata value '" + key.substr(0, 64) + "'");
   }
+  w.str(info.task, "task");
+  w.strings(info.target_names, "target names");
+  write_standardizer(w, info.target_standardizer);
+}
+
+/// The compiled metrics as (name, config text), each checked to rebuild through make_metric().
+std::vector<std::pair<std::string, std::string>> metric_records(const Sequential& model) {
+  std::vector<std::pair<std::string, std::string>> records;
+  for (const std::unique_ptr<Metric>& metric : model.metrics()) {
+    const std::string name = metric->name();
+    const Config config = object_or_empty(metric->config());
+    const std::string text = config_text(config, "save_model: metric " + quote_value(name));
+    check_component_rebuilds("metric", name, config, text,
+                             [](const std::string& n, const Config& c) { return make_metric(n, c); });
+    records.emplace_back(name, text);
+  }
+  // Accuracy compiled by name (the flag before metric objects): stored as the registered metric.
+  const bool listed = std::any_of(records.begin(), records.end(), [](const auto& r) { return r.first == "accuracy"; });
+  if (model.has_accuracy() && !listed) records.emplace_back("accuracy", "{}");
+  return records;
 }
 
 void write_layer(ByteWriter& w, Layer& layer, std::size_t index, const std::string& name) {
@@ -351,9 +441,11 @@ void write_layer(ByteWriter& w, Layer& layer, std::size_t index, const std::stri
   }
 }
 
-std::vector<unsigned char> encode(Sequential& model, const ModelInfo& info) {
+std::vector<unsigned char> encode(Sequential& model, const ModelInfo& given) {
   const std::size_t inputs = model.input_units();
   const std::size_t outputs = model.output_units();
+  ModelInfo info = given;
+  if (info.task.empty()) info.task = implied_task(*model.loss(), info);
   const std::string problem = info_problem(info, inputs, outputs);
   if (!problem.empty()) throw InvalidArgument("save_model: ModelInfo does not fit the model: " + problem);
 
@@ -384,7 +476,12 @@ std::vector<unsigned char> encode(Sequential& model, const ModelInfo& info) {
                            [](const std::string& n, const Config& c) { return make_optimizer(n, c); });
   w.str(optimizer.name(), "optimizer name");
   w.str(optimizer_text, "optimizer config");
-  w.strings(model.has_accuracy() ? std::vector<std::string>{"accuracy"} : std::vector<std::string>{}, "metrics");
+  const std::vector<std::pair<std::string, std::string>> metrics = metric_records(model);
+  w.count(metrics.size(), "metrics");
+  for (const auto& [name, text] : metrics) {
+    w.str(name, "metric name");
+    w.str(text, "metric config");
+  }
 
   write_info(w, info);
 
@@ -516,8 +613,10 @@ detail::TensorRecord read_tensor(ByteReader& in, const std::string& where,
   return tensor;
 }
 
-detail::ModelRecord decode_v2_payload(ByteReader& in) {
+/// Decodes a version-2 or version-3 payload (they differ in the metrics and the end of the info).
+detail::ModelRecord decode_payload(ByteReader& in, std::uint32_t version) {
   detail::ModelRecord record;
+  record.version = version;
   record.input_units = in.u64("architecture: input_units");
   if (record.input_units == 0 || record.input_units > detail::max_model_units) {
     in.fail("architecture: input_units " + std::to_string(record.input_units) + " (expected 1 to " +
@@ -540,8 +639,18 @@ detail::ModelRecord decode_v2_payload(ByteReader& in) {
   record.loss_config = read_config(in, "compile: loss config");
   record.optimizer = in.str("compile: optimizer name");
   record.optimizer_config = read_config(in, "compile: optimizer config");
-  record.metrics = in.strings("compile: metric");
-  record.info = detail::read_info(in, record.input_units);
+  if (version == 2) {
+    for (std::string& name : in.strings("compile: metric")) record.metrics.push_back({std::move(name), Config::object()});
+  } else {
+    const std::size_t metrics = in.count("compile: metric", 2 * detail::min_string_bytes);
+    for (std::size_t i = 0; i < metrics; ++i) {
+      detail::MetricRecord metric;
+      metric.name = in.str("compile: metric " + std::to_string(i) + " name");
+      metric.config = read_config(in, "compile: metric " + quote_value(metric.name) + " config");
+      record.metrics.push_back(std::move(metric));
+    }
+  }
+  record.info = detail::read_info(in, record.input_units, version);
   if (in.remaining() != 0) in.fail("payload: " + std::to_string(in.remaining()) + " unread bytes after the info");
   return record;
 }
@@ -684,16 +793,18 @@ SavedModel assemble(detail::ModelRecord& record, const ByteReader& in) {
   } catch (const std::exception& e) {
     in.fail(std::string("compile: ") + e.what());
   }
-  // Files written before regression metrics recorded accuracy for some regression models, a metric
-  // a regression loss no longer takes (Accuracy::check_model): it is dropped on reading.
-  std::vector<std::string> metrics = record.metrics;
-  if (loss->label_encoding() == LabelEncoding::values) {
-    metrics.erase(std::remove_if(metrics.begin(), metrics.end(),
-                                 [](const std::string& m) { return m == "accuracy" || m == "acc"; }),
-                  metrics.end());
-  }
+  // Files before version 3 do not record the task: it follows from the loss and the class names.
+  if (record.version < 3) record.info.task = implied_task(*loss, record.info);
   try {
-    saved.model.compile(std::move(loss), std::move(optimizer), metrics);
+    std::vector<std::string> metric_names;  // TODO(issue 15): compile(loss, optimizer, {}) + add_metric(make_metric(name, config))
+    for (const detail::MetricRecord& metric : record.metrics) {
+      // Files written before regression metrics recorded accuracy for some regression models, a
+      // metric a regression loss no longer takes (Accuracy::check_model): it is dropped on reading.
+      const bool accuracy = metric.name == "accuracy" || metric.name == "acc";
+      if (accuracy && loss->label_encoding() == LabelEncoding::values) continue;
+      metric_names.push_back(metric.name);
+    }
+    saved.model.compile(std::move(loss), std::move(optimizer), metric_names);
     saved.model.build(static_cast<std::size_t>(record.input_units));
   } catch (const std::exception& e) {
     in.fail(std::string("model: ") + e.what());
@@ -732,7 +843,7 @@ SavedModel decode_model(const std::vector<unsigned char>& bytes, const std::stri
   ByteReader in(bytes.data() + header_size, bytes.size() - header_size - trailer_size, source + ": invalid ",
                 "payload");
   const std::uint32_t version = detail::get_u32(bytes.data() + 8);
-  detail::ModelRecord record = version == 1 ? detail::decode_v1_payload(in) : decode_v2_payload(in);
+  detail::ModelRecord record = version == 1 ? detail::decode_v1_payload(in) : decode_payload(in, version);
   return assemble(record, in);
 }
 

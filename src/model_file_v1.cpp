@@ -27,6 +27,7 @@ struct DenseShape {
 
 ModelRecord decode_v1_payload(ByteReader& in) {
   ModelRecord record;
+  record.version = 1;
   // architecture
   record.input_units = in.u64("architecture: input_units");
   if (record.input_units == 0 || record.input_units > max_model_units) {
@@ -95,7 +96,7 @@ ModelRecord decode_v1_payload(ByteReader& in) {
   const float beta1 = in.f32("compile: beta1");
   const float beta2 = in.f32("compile: beta2");
   const float epsilon = in.f32("compile: epsilon");
-  record.metrics = in.strings("compile: metric");
+  for (std::string& name : in.strings("compile: metric")) record.metrics.push_back({std::move(name), Config::object()});
   for (float v : {learning_rate, momentum, beta1, beta2, epsilon}) {
     if (!std::isfinite(v)) in.fail("compile: non-finite optimizer hyperparameter");
   }
@@ -108,7 +109,7 @@ ModelRecord decode_v1_payload(ByteReader& in) {
     in.fail("compile: unknown optimizer '" + record.optimizer + "' (expected sgd or adam)");
   }
 
-  record.info = read_info(in, record.input_units);
+  record.info = read_info(in, record.input_units, 1);
 
   // weights: kernel then bias of each Dense layer (sizes checked against the payload above)
   for (const DenseShape& dense : dense_layers) {

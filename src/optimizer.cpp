@@ -173,11 +173,14 @@ bool Optimizer::step(const std::vector<Parameter>& parameters) {
   begin_step();
   bool finite = true;
   for (std::size_t i = 0; i < parameters.size(); ++i) finite &= update(i, parameters[i]);
+  // As Keras's optimizer.learning_rate, learning_rate() is then the next step's rate.
+  if (schedule_) apply_learning_rate(static_cast<float>(schedule_->at(iterations_)));
   return finite;
 }
 
 void Optimizer::set_schedule(std::shared_ptr<const LearningRateSchedule> schedule) {
-  if (schedule && !apply_learning_rate(learning_rate())) {
+  // The rate of the next step, in effect now: learning_rate() and the weight decay see it.
+  if (schedule && !apply_learning_rate(static_cast<float>(schedule->at(iterations_)))) {
     throw StateError(name() + ": cannot follow a learning-rate schedule (it does not override apply_learning_rate)");
   }
   schedule_ = std::move(schedule);
@@ -203,10 +206,12 @@ void Optimizer::reset() {
   sizes_.clear();
   iterations_ = 0;
   clear_state();
+  if (schedule_) apply_learning_rate(static_cast<float>(schedule_->at(0)));
 }
 
 Config Optimizer::config() const {
-  Config config = {{"learning_rate", learning_rate()}};
+  // A schedule replaces the rate, serialized as Keras 3's optimizer get_config() does.
+  Config config = {{"learning_rate", schedule_ ? serialize_schedule(*schedule_) : Config(learning_rate())}};
   for (const auto& [key, value] : {std::make_pair("weight_decay", base_.weight_decay),
                                    std::make_pair("clipnorm", base_.clipnorm),
                                    std::make_pair("clipvalue", base_.clipvalue),
@@ -261,6 +266,7 @@ void Optimizer::restore(const OptimizerState& state, const std::vector<Parameter
   set_slots(state.slots);
   sizes_ = sizes;
   iterations_ = state.iterations;
+  if (schedule_) apply_learning_rate(static_cast<float>(schedule_->at(iterations_)));
 }
 
 // ---------------------------------------------------------------- SGD
@@ -407,8 +413,22 @@ void register_optimizer(const std::string& name, OptimizerFactory factory, const
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name) { return make_optimizer(name, Config::object()); }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const Config& config) {
-  auto optimizer = optimizers().find(name).second(config);
+  const auto [canonical, factory] = optimizers().find(name);
+  // A scheduled "learning_rate" (a serialized schedule, Keras 3's or Keras 2's form) is handled here
+  // for every optimizer: the factory makes it with its default rate, then it follows the schedule.
+  std::shared_ptr<const LearningRateSchedule> schedule;
+  if (config.is_object() && config.contains("learning_rate") && config.at("learning_rate").is_object()) {
+    try {
+      schedule = deserialize_schedule(config.at("learning_rate"));
+    } catch (const ConfigError& e) {
+      throw ConfigError(canonical, "learning_rate." + e.key(), e.reason());
+    }
+  }
+  Config rest = config;
+  if (schedule) rest.erase("learning_rate");
+  auto optimizer = factory(rest);
   if (!optimizer) throw InvalidArgument("make_optimizer: the factory of " + quote_value(name) + " returned null");
+  if (schedule) optimizer->set_schedule(std::move(schedule));
   return optimizer;
 }
 

@@ -124,6 +124,24 @@ void Standardizer::transform_in_place(Matrix& x) const {
   }
 }
 
+Matrix Standardizer::inverse_transform(const Matrix& x) const {
+  Matrix out = x;
+  inverse_transform_in_place(out);
+  return out;
+}
+
+void Standardizer::inverse_transform_in_place(Matrix& x) const {
+  const std::size_t rows = x.shape(0);
+  const std::size_t cols = x.shape(1);
+  check_input(rows, cols, "Standardizer::inverse_transform");
+  const float* mean = mean_.data();
+  const float* scale = scale_.data();
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = x.data() + r * cols;
+    for (std::size_t c = 0; c < cols; ++c) row[c] = row[c] * scale[c] + mean[c];
+  }
+}
+
 Matrix Standardizer::fit_transform(const Matrix& x) {
   fit(x);
   return transform(x);

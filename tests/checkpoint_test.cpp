@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "checkpoint_support.hpp"
+
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
 
@@ -21,33 +23,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Data {
-  Matrix x, y;
-};
+using testing::circles_like;
+using testing::Data;
+using testing::weights_of;
 
-Data circles_like(std::size_t n) {
-  Rng rng(9);
-  Data d{Matrix::from_shape({n, 2}), Matrix::from_shape({n, 1})};
-  for (std::size_t i = 0; i < n; ++i) {
-    d.x(i, 0) = static_cast<float>(rng.uniform(-1, 1));
-    d.x(i, 1) = static_cast<float>(rng.uniform(-1, 1));
-    d.y(i, 0) = d.x(i, 0) * d.x(i, 0) + d.x(i, 1) * d.x(i, 1) < 0.5f ? 1.0f : 0.0f;
-  }
-  return d;
-}
-
-Sequential make_model() {
-  Sequential model;
-  model.add(std::make_unique<Dense>(12)).add("tanh").add(std::make_unique<Dense>(1)).add("sigmoid");
-  model.compile("binary_crossentropy", "adam");
-  return model;
-}
-
-std::vector<float> weights_of(const Sequential& model) {
-  std::vector<float> all;
-  for (const Parameter& p : model.parameters()) all.insert(all.end(), p.value, p.value + p.size);
-  return all;
-}
+Sequential make_model() { return testing::circles_model("adam"); }
 
 FitOptions options(std::size_t epochs) {
   FitOptions o;
@@ -235,7 +215,7 @@ TEST(Checkpoint, Version2NamesEachOptimizerArrayBySlotAndParameter) {
   const fs::path file = temp_file("named.xdc");
   save_checkpoint(file.string(), model, {}, capture_training_state(model, 1, h));
   const std::string good = read_all(file);
-  EXPECT_EQ(good.substr(0, 12), std::string("XDNSCKPT\x03\0\0\0", 12));  // magic, version 3
+  EXPECT_EQ(good.substr(0, 12), std::string("XDNSCKPT\x04\0\0\0", 12));  // magic, version 4
 
   Checkpoint checkpoint = load_checkpoint(file.string());
   const std::size_t parameters = model.parameters().size();
@@ -268,24 +248,51 @@ std::uint32_t crc32_of(const std::string& bytes) {
   return ~crc;
 }
 
+/// `bytes` (a checkpoint without its CRC) with the version set to `version` and a new CRC.
+std::string as_version(std::string bytes, std::uint32_t version) {
+  bytes = patched(bytes, 8, version);
+  return patched(bytes + std::string(4, '\0'), bytes.size(), crc32_of(bytes));
+}
+
 TEST(Checkpoint, Version3StoresEachLayersTrainingStateAndVersion2StillLoads) {
   const Data d = circles_like(48);
   Sequential model = make_model();  // Dense, tanh, Dense, sigmoid: no layer has a training state
-  const History h = model.fit(d.x, d.y, options(1));
+  History h = model.fit(d.x, d.y, options(1));
+  h.epochs[0].metrics.clear();  // an epoch record of known length: 64 bytes in version 4, 48 before
+  h.epochs[0].val_metrics.clear();
   const TrainingState state = capture_training_state(model, 1, h);
   EXPECT_EQ(state.layer_states, std::vector<std::string>(4, "null"));
   const fs::path file = temp_file("layers.xdc");
   save_checkpoint(file.string(), model, {}, state);
-  const std::string v3 = read_all(file);
-  // The end: u32 layer count 4, four strings "null", the CRC.
+  const std::string v4 = read_all(file);
+  // The end: u32 layer count 4, four strings "null", u8 stop_training 0, u32 callback count 0, the CRC.
   std::string layer_states = std::string("\x04\0\0\0", 4);
   for (int i = 0; i < 4; ++i) layer_states += std::string("\x04\0\0\0null", 8);
-  ASSERT_EQ(v3.substr(v3.size() - 4 - layer_states.size(), layer_states.size()), layer_states);
+  const std::string v4_end = std::string(5, '\0');
+  ASSERT_EQ(v4.substr(v4.size() - 4 - v4_end.size() - layer_states.size(), layer_states.size() + v4_end.size()),
+            layer_states + v4_end);
   EXPECT_EQ(load_checkpoint(file.string()).state.layer_states, state.layer_states);
 
+  // Version 3: each epoch without learning rate and metrics (f64 + two u32 counts), no stop flag
+  // and callbacks at the end.
+  std::string epoch_start = std::string("\x01\0\0\0\x01\0\0\0\0\0\0\0", 12);  // history count 1, epoch 1
+  epoch_start.append(reinterpret_cast<const char*>(&h.epochs[0].loss), 8);
+  const std::size_t record = v4.find(epoch_start) + 4;
+  ASSERT_NE(record, std::string::npos + 4);
+  const std::string v3 = as_version(v4.substr(0, record + 48) + v4.substr(record + 64, v4.size() - 4 - 5 - record - 64), 3);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << v3;
+  Checkpoint old = load_checkpoint(file.string());
+  EXPECT_EQ(old.state.layer_states, state.layer_states);
+  ASSERT_EQ(old.state.history.epochs.size(), 1u);
+  EXPECT_EQ(old.state.history.epochs[0].loss, h.epochs[0].loss);
+  EXPECT_EQ(old.state.history.epochs[0].val_accuracy, h.epochs[0].val_accuracy);
+  EXPECT_TRUE(std::isnan(old.state.history.epochs[0].learning_rate));  // not recorded before version 4
+  EXPECT_FALSE(old.state.stop_training);
+  EXPECT_TRUE(old.state.callbacks.empty());
+  EXPECT_NO_THROW(restore_training_state(old));
+
   // Version 2 is version 3 without the layer states.
-  std::string v2 = patched(v3.substr(0, v3.size() - 4 - layer_states.size()), 8, 2);
-  v2 = patched(v2 + std::string(4, '\0'), v2.size(), crc32_of(v2));
+  const std::string v2 = as_version(v3.substr(0, v3.size() - 4 - layer_states.size()), 2);
   std::ofstream(file, std::ios::binary | std::ios::trunc) << v2;
   Checkpoint checkpoint = load_checkpoint(file.string());
   EXPECT_TRUE(checkpoint.state.layer_states.empty());
@@ -293,10 +300,9 @@ TEST(Checkpoint, Version3StoresEachLayersTrainingStateAndVersion2StillLoads) {
   EXPECT_NO_THROW(restore_training_state(checkpoint));
 
   // A count of layer states other than the model's layers is refused.
-  std::string five = patched(v3.substr(0, v3.size() - 4), v3.size() - 4 - layer_states.size(), 5);
-  five += std::string("\x04\0\0\0null", 8);
-  five = patched(five + std::string(4, '\0'), five.size(), crc32_of(five));
-  EXPECT_EQ(load_error(file, five), file.string() + ": invalid checkpoint: 5 layer states for a model of 4 layers");
+  const std::size_t count_at = v4.size() - 4 - v4_end.size() - layer_states.size();
+  const std::string five = patched(v4.substr(0, count_at) + layer_states, count_at, 5) + std::string("\x04\0\0\0null", 8) + v4_end;
+  EXPECT_EQ(load_error(file, as_version(five, 4)), file.string() + ": invalid checkpoint: 5 layer states for a model of 4 layers");
 }
 
 TEST(Checkpoint, RestoreRefusesSlotsNamedForAnotherOptimizer) {

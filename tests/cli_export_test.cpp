@@ -272,10 +272,10 @@ TEST_F(ExportCli, SummaryJsonHasEveryKeyAndTheStatisticsEqualTheExport) {
   const auto ordered = nlohmann::ordered_json::parse(xdense("summary --json --model m.xdm").out);
   for (const auto& item : ordered.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"model", "format_version", "inputs", "outputs", "layers", "loss",
-                                            "optimizer", "classes", "feature_names", "label_column", "preprocessing",
-                                            "total_params", "training"}));
+                                            "optimizer", "task", "classes", "target_names", "feature_names",
+                                            "label_column", "preprocessing", "total_params", "training"}));
   EXPECT_EQ(json.at("model"), "m.xdm");
-  EXPECT_EQ(json.at("format_version"), 2);
+  EXPECT_EQ(json.at("format_version"), 3);
   EXPECT_EQ(json.at("inputs"), 30);
   EXPECT_EQ(json.at("outputs"), 1);
   EXPECT_EQ(json.at("total_params"), 513);

@@ -108,6 +108,15 @@ TEST_F(CliMessages, EmptyActivationBracketsAreRefused) {
 
 // ---- the progress bar ------------------------------------------------------------------------
 
+// Everything written to `out` (a tmpfile()), which is then closed.
+std::string read_and_close(std::FILE* out) {
+  std::rewind(out);
+  std::string text;
+  for (int c; (c = std::fgetc(out)) != EOF;) text += static_cast<char>(c);
+  std::fclose(out);
+  return text;
+}
+
 BarLine running(std::size_t batch, std::size_t batches) {
   BarLine line;
   line.batch = batch;
@@ -205,6 +214,41 @@ TEST(ProgressBar, ClosingLineShowsTheEpochTimeAndKeepsEveryMetric) {
                                   "val_accuracy: 0.8750");
 }
 
+TEST(ProgressBar, ClosingLineShowsEveryCompiledMetricAndTheLearningRate) {
+  BarLine line = running(10, 10);
+  line.epoch_seconds = 1.0;
+  line.metrics = {{"auc", 0.93125}, {"precision", NAN}};  // a metric not defined this epoch is left out
+  line.val_loss = 0.25;
+  line.val_accuracy = 0.875;
+  line.val_metrics = {{"auc", 0.5}};
+  line.learning_rate = 0.00025;
+  EXPECT_EQ(format_bar(line, 200), "10/10 [" + std::string(30, '=') +
+                                       "] - 1.0s 100ms/step - loss: 0.6931 - accuracy: 0.5123 - auc: 0.9313 - "
+                                       "val_loss: 0.2500 - val_accuracy: 0.8750 - val_auc: 0.5000 - lr: 0.00025");
+
+  // Not a terminal: one line per epoch, the same values; accuracy once though the log lists it too.
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  Progress progress(3, /*interactive=*/false, out);
+  progress.show_learning_rate(true);
+  EpochLog log;
+  log.epoch = 2;
+  log.loss = 0.5;
+  log.accuracy = 0.75;
+  log.metrics = {{"accuracy", 0.75}, {"f1", 0.625}};
+  log.val_loss = 0.375;
+  log.val_accuracy = 1.0;
+  log.val_metrics = {{"accuracy", 1.0}, {"f1", 1.0}};
+  log.learning_rate = 0.001;
+  log.seconds = 0.5;
+  progress.on_epoch_end(log);
+  const std::string text = read_and_close(out);
+  EXPECT_TRUE(contains(text, "Epoch 2/3 - ")) << text;
+  EXPECT_TRUE(contains(text, " - loss: 0.5000 - accuracy: 0.7500 - f1: 0.6250 - val_loss: 0.3750 - val_accuracy: 1.0000 - "
+                             "val_f1: 1.0000 - lr: 0.001\n"))
+      << text;
+}
+
 TEST(ProgressBar, ProgressDrawsEveryLineWithinTheWidthItWasGiven) {
   std::FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
@@ -228,10 +272,7 @@ TEST(ProgressBar, ProgressDrawsEveryLineWithinTheWidthItWasGiven) {
     log.seconds = 0.5;
     progress.on_epoch_end(log);
   }
-  std::rewind(out);
-  std::string text;
-  for (int c; (c = std::fgetc(out)) != EOF;) text += static_cast<char>(c);
-  std::fclose(out);
+  const std::string text = read_and_close(out);
   // Split at '\r' and '\n'; drop the erase-to-end-of-line sequence.
   std::size_t drawn = 0;
   std::string segment;

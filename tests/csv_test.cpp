@@ -552,6 +552,79 @@ class TempCsv {
   std::string dir_;
 };
 
+// --- regression targets --------------------------------------------------------------
+
+TEST(CsvTargets, TargetColumnsAreReadAsValuesInTheirOrder) {
+  CsvOptions options;
+  options.target_columns = {"rent", "price"};
+  const Dataset d = read_text("rooms,price,age,rent\n3,250000.5,10,-900.25\n4,1e5,2,1200\n", options);
+  EXPECT_EQ(d.feature_names, (Names{"rooms", "age"}));
+  EXPECT_EQ(d.target_names, (Names{"rent", "price"}));
+  EXPECT_TRUE(d.class_names.empty());
+  EXPECT_TRUE(d.label_name.empty());
+  ASSERT_EQ(d.labels.shape(0), 2u);
+  ASSERT_EQ(d.labels.shape(1), 2u);
+  EXPECT_EQ(d.labels(0, 0), -900.25f);
+  EXPECT_EQ(d.labels(0, 1), 250000.5f);
+  EXPECT_EQ(d.labels(1, 0), 1200.0f);
+  EXPECT_EQ(d.labels(1, 1), 100000.0f);
+  // By 0-based index too.
+  options.target_columns = {"1"};
+  EXPECT_EQ(read_text("a,b\n1,2.5\n", options).labels(0, 0), 2.5f);
+}
+
+TEST(CsvTargets, ATargetThatIsNotANumberIsRefusedNamingLineAndColumn) {
+  CsvOptions options;
+  options.target_columns = {"species"};
+  EXPECT_EQ(error_for("x,species\n1,setosa\n", options),
+            "mem.csv:2, column 'species' holds text ('setosa'): a regression target must be a number");
+  options.target_note = "--loss mse is a regression loss and needs numbers";
+  EXPECT_EQ(error_for("x,species\n1,2\n1,setosa\n", options),
+            "mem.csv:3, column 'species' holds text ('setosa'): --loss mse is a regression loss and needs numbers");
+  options.target_columns = {"y"};
+  EXPECT_EQ(error_for("x,y\n1,nan\n", options), "mem.csv:2, column 'y': NaN/Inf is not allowed");
+  EXPECT_EQ(error_for("x,y\n1,-inf\n", options), "mem.csv:2, column 'y': NaN/Inf is not allowed");
+  EXPECT_EQ(error_for("x,y\n1,\n", options), "mem.csv:2, column 'y': missing target (empty field)");
+  EXPECT_EQ(error_for("x,y\n1,1e39\n", options), "mem.csv:2, column 'y': '1e39' is out of range for a float");
+}
+
+TEST(CsvTargets, MissingAndMisusedTargetColumns) {
+  CsvOptions options;
+  options.target_columns = {"price", "rent"};
+  EXPECT_EQ(error_for("a,price\n1,2\n", options), "mem.csv: missing target column rent (the file has: a, price)");
+  options.id_column = "price";
+  try {
+    read_text("a,price,rent\n1,2,3\n", options);
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(std::string(e.what()), "mem.csv: column 'price' cannot be both a target and the id");
+  }
+  options.id_column.clear();
+  options.feature_columns = {"a", "rent"};
+  EXPECT_EQ(error_for("a,price,rent\n1,2,3\n", options),
+            "mem.csv: column 'rent' is a target column, it cannot also be a feature");
+  // For predicting: a file without the targets is unlabelled.
+  options.feature_columns.clear();
+  options.label_optional = true;
+  const Dataset unlabelled = read_text("a,b\n1,2\n", options);
+  EXPECT_EQ(unlabelled.labels.shape(0), 0u);
+  EXPECT_EQ(unlabelled.features.shape(1), 2u);
+  EXPECT_EQ(error_for("a,price\n1,2\n", options), "mem.csv: missing target column rent (the file has: a, price)");
+}
+
+TEST(CsvTargets, ASchemaWithTargetsReadsThemByName) {
+  CsvOptions options;
+  options.target_columns = {"y"};
+  const Dataset train = read_text("a,b,y\n1,2,3.5\n", options);
+  std::istringstream in("y,b,extra,a\n-1.5,20,x,10\n");
+  const Dataset other = read_csv(in, "other.csv", train.schema());
+  EXPECT_EQ(other.feature_names, (Names{"a", "b"}));
+  EXPECT_EQ(other.target_names, (Names{"y"}));
+  EXPECT_EQ(other.features(0, 0), 10.0f);
+  EXPECT_EQ(other.labels(0, 0), -1.5f);
+  EXPECT_EQ(other.ignored_columns, (Names{"extra"}));
+}
+
 TEST(CsvLimits, AMillionColumnsAreReadAndOneMoreIsRefusedAtOnce) {
   EXPECT_EQ(load_csv_columns(TempCsv(wide_header(1'000'000) + "\n").path()).size(), 1'000'000u);
   const TempCsv wider(wide_header(1'000'001) + "\n" + std::string(1'000'000, ',') + "1\n");

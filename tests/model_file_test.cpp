@@ -1,5 +1,5 @@
 // Tests of include/xdense/model_file.hpp: round trips (bit-identical predictions, info preserved),
-// the byte layouts of docs/model-format.md (version 2 files and xdense 0.2's version 1 files,
+// the byte layouts of docs/model-format.md (version 3 and 2 files and xdense 0.2's version 1 files,
 // written by independent encoders here, load as documented), rejection of every kind of damaged or
 // malformed file with a message naming the problem, atomic saves, and the caller errors of
 // save_model(). tests/component_model_test.cpp covers user-registered layers, losses, optimizers.
@@ -386,7 +386,8 @@ class Encoder {
   Bytes payload_;
 };
 
-/// The info section, the same in both versions; the defaults fit a 2-input binary classifier.
+/// The info section (the same in versions 1 and 2; version 3 adds the task and the targets); the
+/// defaults fit a 2-input binary classifier.
 struct InfoSpec {
   std::vector<std::string> class_names = {"no", "yes"};
   std::vector<std::string> feature_names = {"a", "b"};
@@ -395,25 +396,40 @@ struct InfoSpec {
   std::vector<float> mean = {1.0f, -1.0f};
   std::vector<float> scale = {2.0f, 0.5f};
   std::vector<std::pair<std::string, std::string>> metadata = {{"epochs", "10"}};
+  // version 3
+  std::string task = "classification";
+  std::vector<std::string> target_names;
+  std::uint8_t has_target_standardizer = 0;
+  std::uint64_t target_standardizer_size = 1;
+  std::vector<float> target_mean = {100.0f};
+  std::vector<float> target_scale = {20.0f};
 
-  void encode_info(Encoder& e) const {
+  void encode_info(Encoder& e, std::uint32_t version = 1) const {
+    // bool has, then u64 n, f32 mean[n], f32 scale[n]
+    const auto standardizer = [&e](std::uint8_t has, std::uint64_t n, const std::vector<float>& m,
+                                   const std::vector<float>& s) {
+      e.u8(has);
+      if (!has) return;
+      e.u64(n);
+      for (float v : m) e.f32(v);
+      for (float v : s) e.f32(v);
+    };
     e.strings(class_names);
     e.strings(feature_names);
-    e.u8(has_standardizer);
-    if (has_standardizer) {
-      e.u64(standardizer_size);
-      for (float v : mean) e.f32(v);
-      for (float v : scale) e.f32(v);
-    }
+    standardizer(has_standardizer, standardizer_size, mean, scale);
     e.u32(static_cast<std::uint32_t>(metadata.size()));
     for (const auto& [k, v] : metadata) {
       e.str(k);
       e.str(v);
     }
+    if (version < 3) return;
+    e.str(task);
+    e.strings(target_names);
+    standardizer(has_target_standardizer, target_standardizer_size, target_mean, target_scale);
   }
 };
 
-// ---------------------------------------------------------------- version 2
+// ---------------------------------------------------------------- versions 3 and 2
 
 /// One named tensor of a hand-written version-2 layer.
 struct TensorSpec {
@@ -448,8 +464,10 @@ LayerSpecV2 dense_v2(std::size_t in, std::size_t units, bool use_bias = true) {
 
 LayerSpecV2 activation_v2(const std::string& spec) { return {"Activation", Config{{"activation", spec}}.dump(), {}}; }
 
-/// Every field of a hand-written version-2 file; the defaults are the model of FileSpec's defaults.
-struct FileSpecV2 : InfoSpec {
+/// Every field of a hand-written version-3 file (or version 2: metrics as names only, no task or
+/// targets in the info); the defaults are the model of FileSpec's defaults.
+struct FileSpecV3 : InfoSpec {
+  std::uint32_t version = 3;
   std::uint64_t input_units = 2;
   std::vector<LayerSpecV2> layers = {dense_v2(2, 3), activation_v2("relu"), dense_v2(3, 1), activation_v2("sigmoid")};
   std::string loss = "binary_crossentropy";
@@ -457,6 +475,7 @@ struct FileSpecV2 : InfoSpec {
   std::string optimizer = "sgd";
   std::string optimizer_config = Config{{"learning_rate", 0.1f}, {"momentum", 0.5f}, {"nesterov", true}}.dump();
   std::vector<std::string> metrics = {"accuracy"};
+  std::vector<std::string> metric_configs;  ///< version 3: the config of each metric, "{}" when absent
   Bytes extra;  ///< appended to the payload
 
   Bytes encode() const {
@@ -478,10 +497,18 @@ struct FileSpecV2 : InfoSpec {
     e.str(loss_config);
     e.str(optimizer);
     e.str(optimizer_config);
-    e.strings(metrics);
-    encode_info(e);
+    if (version == 2) {
+      e.strings(metrics);
+    } else {
+      e.u32(static_cast<std::uint32_t>(metrics.size()));
+      for (std::size_t i = 0; i < metrics.size(); ++i) {
+        e.str(metrics[i]);
+        e.str(i < metric_configs.size() ? metric_configs[i] : "{}");
+      }
+    }
+    encode_info(e, version);
     for (unsigned char c : extra) e.u8(c);
-    return e.file(2);
+    return e.file(version);
   }
 };
 
@@ -583,23 +610,33 @@ TEST_F(ModelFile, HeaderAndTrailerAreAsDocumented) {
 
 TEST_F(ModelFile, SavedBytesMatchTheIndependentEncoder) {
   // Same model written both ways must give the same bytes: save_model follows the documented layout.
-  const FileSpecV2 spec;
+  const FileSpecV3 spec;
   write_bytes(path("hand.xdm"), spec.encode());
   SavedModel loaded = load_model(path("hand.xdm").string());
   save_model(path("resaved.xdm").string(), loaded.model, loaded.info);
   EXPECT_EQ(read_bytes(path("resaved.xdm")), spec.encode());
 }
 
-TEST_F(ModelFile, Version1FileResavesAsTheSameModelInVersion2) {
+TEST_F(ModelFile, Version1FileResavesAsTheSameModelInVersion3) {
   // A version-1 file maps onto the registries: Dense and Activation layers, SGD with its config.
   write_bytes(path("v1.xdm"), FileSpec{}.encode());
   SavedModel loaded = load_model(path("v1.xdm").string());
-  save_model(path("v2.xdm").string(), loaded.model, loaded.info);
-  EXPECT_EQ(read_bytes(path("v2.xdm")), FileSpecV2{}.encode());
+  save_model(path("v3.xdm").string(), loaded.model, loaded.info);
+  EXPECT_EQ(read_bytes(path("v3.xdm")), FileSpecV3{}.encode());
+}
+
+TEST_F(ModelFile, Version2FileResavesAsTheSameModelInVersion3) {
+  FileSpecV3 v2;
+  v2.version = 2;
+  write_bytes(path("v2.xdm"), v2.encode());
+  SavedModel loaded = load_model(path("v2.xdm").string());
+  EXPECT_EQ(loaded.info.task, "classification");
+  save_model(path("v3.xdm").string(), loaded.model, loaded.info);
+  EXPECT_EQ(read_bytes(path("v3.xdm")), FileSpecV3{}.encode());
 }
 
 TEST_F(ModelFile, Version2TensorsAreMatchedByName) {
-  FileSpecV2 spec;
+  FileSpecV3 spec;
   std::vector<TensorSpec>& tensors = spec.layers[0].tensors;
   std::swap(tensors[0], tensors[1]);  // bias stored before kernel
   tensors[0].values = {0.5f, 0.25f, -10};
@@ -882,8 +919,8 @@ TEST_F(ModelFile, InvalidCompileFieldsAreRejected) {
   expect_invalid(file, spec, "compile: nesterov: expected 0 or 1, found 7");
 
   spec = FileSpec{};
-  spec.metrics = {"auc"};
-  expect_invalid(file, spec, "unknown metric 'auc'");
+  spec.metrics = {"no_such_metric"};
+  expect_invalid(file, spec, "unknown metric 'no_such_metric'");
 
   spec = FileSpec{};
   spec.loss = "categorical_crossentropy";  // with a sigmoid output: Sequential refuses it
@@ -974,88 +1011,88 @@ TEST_F(ModelFile, AbsurdLengthsAndCountsAreRejectedBeforeAllocating) {
 
 TEST_F(ModelFile, InvalidVersion2LayersAreRejected) {
   const fs::path file = path("bad.xdm");
-  FileSpecV2 spec;
+  FileSpecV3 spec;
   spec.layers[0].config = "{\"units\": 3,";
   expect_invalid(file, spec, "layer 0 (Dense): config: invalid JSON: ");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].config = "[3]";
   expect_invalid(file, spec, "layer 0 (Dense): config: expected a JSON object, found '[3]'");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[1].config = "{\"activation\": " + std::string(40, '[') + std::string(40, ']') + "}";
   expect_invalid(file, spec, "layer 1 (Activation): config: nested deeper than 32 levels");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].kind = "Conv9";
   expect_invalid(file, spec, "layer 0 (Conv9): unknown layer 'Conv9' (expected one of: Activation, BatchNormalization, Dense");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].config = R"({"units": 0})";
   expect_invalid(file, spec, "layer 0 (Dense): Dense config: \"units\": expected a positive integer");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[1] = activation_v2("swish_unknown");
   expect_invalid(file, spec, "layer 1 (Activation): unknown activation 'swish_unknown'");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].tensors.pop_back();
   expect_invalid(file, spec, "layer 0 (Dense): missing tensor 'bias' (the layer has 'kernel' (2, 3), 'bias' (3,))");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[2].tensors.push_back({"gamma", {1}, {1.0f}});
   expect_invalid(file, spec, "layer 2 (Dense): unexpected tensor 'gamma' (the layer has 'kernel' (3, 1), 'bias' (1,))");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0] = dense_v2(2, 3, /*use_bias=*/false);
   spec.layers[0].tensors.push_back({"bias", {3}, {0.0f, 0.0f, 0.0f}});
   expect_invalid(file, spec, "layer 0 (Dense): unexpected tensor 'bias' (the layer has 'kernel' (2, 3))");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].tensors[1] = spec.layers[0].tensors[0];
   expect_invalid(file, spec, "layer 0 (Dense): two tensors named 'kernel'");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].tensors[0].shape = {3, 2};
   expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel' has shape (3, 2), the layer (2, 3)");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].tensors[0].shape = {1, 1, 1, 1, 1, 1, 1, 2, 3};
   expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': rank 9 (expected 1 to 8)");
   spec.layers[0].tensors[0].shape = {};
   expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': rank 0 (expected 1 to 8)");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[0].tensors[0].shape = {std::uint64_t{1} << 40, std::uint64_t{1} << 40};  // 2^80 values: overflow
   expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': shape (1099511627776,)... cannot fit in the");
   spec.layers[0].tensors[0].shape = {100, 100};  // each fits in the bytes left, not their product
   expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel': shape (100, 100)... cannot fit in the");
 
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[2].tensors[0].values[1] = std::nanf("");
   expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel': non-finite weights (NaN or infinity)");
 
   // A corrupted input width or config is refused before the layers are built for it: Dense declares
   // its arrays for a given width (Layer::shape_for), checked against the stored ones first.
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.input_units = std::uint64_t{1} << 30;
   spec.has_standardizer = 0;
   spec.feature_names.clear();
   expect_invalid(file, spec, "layer 0 (Dense): tensor 'kernel' has shape (2, 3), the layer (1073741824, 3)");
-  spec = FileSpecV2{};
+  spec = FileSpecV3{};
   spec.layers[2].config = dense_v2(3, 1u << 22).config;
   expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel' has shape (3, 1), the layer (3, 4194304)");
-  spec = FileSpecV2{};  // 2^30 units: refused before its 12 GiB kernel is allocated
+  spec = FileSpecV3{};  // 2^30 units: refused before its 12 GiB kernel is allocated
   spec.layers[2].config = R"({"units":1073741824,"use_bias":true,"kernel_initializer":"glorot_uniform","bias_initializer":"zeros"})";
   expect_invalid(file, spec, "layer 2 (Dense): tensor 'kernel' has shape (3, 1), the layer (3, 1073741824)");
 
-  Bytes b = FileSpecV2{}.encode();
+  Bytes b = FileSpecV3{}.encode();
   set_u32(b, 32, 0xffffffffu);  // layer count (after u64 input_units)
   fix_checksum(b);
   write_bytes(file, b);
   EXPECT_TRUE(contains(load_error(file), "architecture: layer count 4294967295 cannot fit in the"));
 
-  b = FileSpecV2{}.encode();
+  b = FileSpecV3{}.encode();
   set_u32(b, find_text(b, std::string("\x06\0\0\0kernel", 10)) - 4, 0x7fffffffu);  // tensor count of layer 0
   fix_checksum(b);
   write_bytes(file, b);
@@ -1064,32 +1101,268 @@ TEST_F(ModelFile, InvalidVersion2LayersAreRejected) {
 
 TEST_F(ModelFile, InvalidVersion2CompileAndPayloadAreRejected) {
   const fs::path file = path("bad.xdm");
-  using Edit = std::function<void(FileSpecV2&)>;
+  using Edit = std::function<void(FileSpecV3&)>;
   const std::vector<std::pair<Edit, std::string>> cases = {
-      {[](FileSpecV2& s) { s.loss = "hinge_embedding"; }, "compile: unknown loss 'hinge_embedding'"},
-      {[](FileSpecV2& s) { s.loss_config = "{"; }, "compile: loss config: invalid JSON"},
-      {[](FileSpecV2& s) { s.optimizer = "lamb"; }, "compile: unknown optimizer 'lamb' (expected one of: "},
-      {[](FileSpecV2& s) { s.optimizer_config = R"({"lr": 0.1})"; }, "compile: SGD config: \"lr\""},
-      {[](FileSpecV2& s) { s.optimizer_config = R"({"learning_rate": -0.1})"; }, "compile: "},
-      {[](FileSpecV2& s) { s.optimizer_config = R"({"learning_rate": 1e400})"; }, "compile: optimizer config: invalid JSON"},
-      {[](FileSpecV2& s) { s.metrics = {"auc"}; }, "model: "},
-      {[](FileSpecV2& s) { s.class_names = {"a", "b", "c"}; },
+      {[](FileSpecV3& s) { s.loss = "hinge_embedding"; }, "compile: unknown loss 'hinge_embedding'"},
+      {[](FileSpecV3& s) { s.loss_config = "{"; }, "compile: loss config: invalid JSON"},
+      {[](FileSpecV3& s) { s.optimizer = "lamb"; }, "compile: unknown optimizer 'lamb' (expected one of: "},
+      {[](FileSpecV3& s) { s.optimizer_config = R"({"lr": 0.1})"; }, "compile: SGD config: \"lr\""},
+      {[](FileSpecV3& s) { s.optimizer_config = R"({"learning_rate": -0.1})"; }, "compile: "},
+      {[](FileSpecV3& s) { s.optimizer_config = R"({"learning_rate": 1e400})"; }, "compile: optimizer config: invalid JSON"},
+      {[](FileSpecV3& s) { s.metrics = {"no_such_metric"}; }, "unknown metric 'no_such_metric'"},
+      {[](FileSpecV3& s) { s.metric_configs = {"[1]"}; }, "compile: metric 'accuracy' config: expected a JSON object"},
+      {[](FileSpecV3& s) { s.metric_configs = {"{"}; }, "compile: metric 'accuracy' config: invalid JSON"},
+      {[](FileSpecV3& s) { s.class_names = {"a", "b", "c"}; },
        "info: 3 class names for a model with 1 output unit (at most 2)"},
-      {[](FileSpecV2& s) { s.extra = {0, 0, 0}; }, "payload: 3 unread bytes after the info"},
+      {[](FileSpecV3& s) { s.extra = {0, 0, 0}; }, "payload: 3 unread bytes after the info"},
   };
   for (const auto& [edit, fragment] : cases) {
-    FileSpecV2 spec;
+    FileSpecV3 spec;
     edit(spec);
     expect_invalid(file, spec, fragment);
   }
 
   // Drop the last metadata value's bytes but keep the header consistent: the payload is short.
-  Bytes b = FileSpecV2{}.encode();
+  FileSpecV3 v2;
+  v2.version = 2;
+  Bytes b = v2.encode();
   b.erase(b.end() - 6, b.end() - 4);
   set_u64(b, 16, b.size() - 28);
   fix_checksum(b);
   write_bytes(file, b);
   EXPECT_TRUE(contains(load_error(file), "info: metadata value 0: needs more bytes than the")) << load_error(file);
+}
+
+// ---------------------------------------------------------------- task and targets
+
+/// Two inputs, `targets` linear outputs, mean squared error: a small regressor trained a little.
+Sequential regressor(std::size_t targets = 2) {
+  Sequential model(5);
+  model.add(std::make_unique<Dense>(4, 2)).add("relu");
+  model.add(std::make_unique<Dense>(targets));
+  model.compile("mse", "adam");
+  const Matrix x = random_matrix(16, 2, 3);
+  Matrix y = Matrix::from_shape({16, targets});
+  for (std::size_t r = 0; r < 16; ++r) {
+    for (std::size_t c = 0; c < targets; ++c) y(r, c) = x(r, 0) * static_cast<float>(c + 1) - x(r, 1);
+  }
+  FitOptions options;
+  options.epochs = 2;
+  options.batch_size = 4;
+  model.fit(x, y, options);
+  return model;
+}
+
+/// The names of the compiled metrics (accuracy compiled by name included).
+std::vector<std::string> metric_names_of(const Sequential& model) {
+  std::vector<std::string> names;
+  for (const auto& metric : model.metrics()) names.push_back(metric->name());
+  if (model.has_accuracy() && std::find(names.begin(), names.end(), "accuracy") == names.end()) {
+    names.push_back("accuracy");
+  }
+  return names;
+}
+
+TEST_F(ModelFile, RegressorRoundTripKeepsTaskTargetsAndTheirStandardizer) {
+  Sequential model = regressor();
+  ModelInfo info;
+  info.feature_names = {"rooms", "age"};
+  info.target_names = {"price", "rent"};
+  info.target_standardizer = Standardizer(Vector{123456.5f, 910.25f}, Vector{25000.0f, 120.5f});
+  const std::string file = path("regressor.xdm").string();
+  save_model(file, model, info);
+  SavedModel loaded = load_model(file);
+  EXPECT_EQ(loaded.info.task, "regression");
+  EXPECT_EQ(loaded.info.target_names, info.target_names);
+  EXPECT_TRUE(loaded.info.class_names.empty());
+  ASSERT_TRUE(loaded.info.target_standardizer);
+  EXPECT_TRUE(bit_identical(loaded.info.target_standardizer->mean(), info.target_standardizer->mean()));
+  EXPECT_TRUE(bit_identical(loaded.info.target_standardizer->scale(), info.target_standardizer->scale()));
+  EXPECT_EQ(metric_names_of(loaded.model), metric_names_of(model));
+  const Matrix x = random_matrix(5, 2, 9);
+  EXPECT_TRUE(bit_identical(model.predict(x), loaded.model.predict(x)));
+  // Saved again, the same bytes.
+  save_model(path("again.xdm").string(), loaded.model, loaded.info);
+  EXPECT_EQ(read_bytes(path("again.xdm")), read_bytes(file));
+}
+
+TEST_F(ModelFile, AnEmptyTaskIsRecordedFromTheLoss) {
+  // A library user saving with a default ModelInfo: the loss says what the model is.
+  Sequential model = regressor(1);
+  save_model(path("r.xdm").string(), model, ModelInfo{});
+  EXPECT_EQ(load_model(path("r.xdm").string()).info.task, "regression");
+
+  Sequential binary = binary_model();
+  save_model(path("c.xdm").string(), binary, ModelInfo{});
+  EXPECT_EQ(load_model(path("c.xdm").string()).info.task, "classification");
+
+  // A classifier trained with mse on one-hot targets keeps its class names: classification.
+  Sequential two = regressor(2);
+  ModelInfo named;
+  named.class_names = {"cat", "dog"};
+  save_model(path("mse_classifier.xdm").string(), two, named);
+  EXPECT_EQ(load_model(path("mse_classifier.xdm").string()).info.task, "classification");
+
+  // A task given is recorded as given.
+  ModelInfo probability;
+  probability.task = "regression";
+  save_model(path("p.xdm").string(), binary, probability);
+  EXPECT_EQ(load_model(path("p.xdm").string()).info.task, "regression");
+}
+
+TEST_F(ModelFile, OlderFilesTakeTheirTaskFromTheLossAndClassNames) {
+  for (std::uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    const auto load_with = [&](const std::vector<std::string>& classes) {
+      const fs::path file = path("old.xdm");
+      if (version == 1) {
+        FileSpec spec;
+        spec.loss = "mean_squared_error";
+        spec.layers[3] = activation("linear");
+        spec.class_names = classes;
+        write_bytes(file, spec.encode());
+      } else {
+        FileSpecV3 spec;
+        spec.version = 2;
+        spec.loss = "mean_squared_error";
+        spec.layers[3] = activation_v2("linear");
+        spec.class_names = classes;
+        write_bytes(file, spec.encode());
+      }
+      return load_model(file.string()).info;
+    };
+    const ModelInfo regression = load_with({});
+    EXPECT_EQ(regression.task, "regression");
+    EXPECT_TRUE(regression.target_names.empty());
+    EXPECT_FALSE(regression.target_standardizer);
+    EXPECT_EQ(load_with({"no", "yes"}).task, "classification");  // the CLI's mse classifiers of before
+  }
+  FileSpecV3 v2;
+  v2.version = 2;
+  write_bytes(path("v2.xdm"), v2.encode());
+  EXPECT_EQ(load_model(path("v2.xdm").string()).info.task, "classification");
+}
+
+/// FileSpecV3's model as a regressor: one linear output, mean squared error, no metric.
+FileSpecV3 regression_spec() {
+  FileSpecV3 spec;
+  spec.loss = "mean_squared_error";
+  spec.layers[3] = activation_v2("linear");
+  spec.class_names.clear();
+  spec.metrics.clear();
+  spec.task = "regression";
+  return spec;
+}
+
+TEST_F(ModelFile, Version3HandWrittenRegressorLoadsAsDocumented) {
+  FileSpecV3 spec = regression_spec();
+  spec.target_names = {"price"};
+  spec.has_target_standardizer = 1;
+  write_bytes(path("r.xdm"), spec.encode());
+  SavedModel loaded = load_model(path("r.xdm").string());
+  EXPECT_EQ(loaded.info.task, "regression");
+  EXPECT_EQ(loaded.info.target_names, spec.target_names);
+  ASSERT_TRUE(loaded.info.target_standardizer);
+  EXPECT_EQ(loaded.info.target_standardizer->mean()(0), 100.0f);
+  EXPECT_EQ(loaded.info.target_standardizer->scale()(0), 20.0f);
+  EXPECT_TRUE(metric_names_of(loaded.model).empty());
+  save_model(path("again.xdm").string(), loaded.model, loaded.info);
+  EXPECT_EQ(read_bytes(path("again.xdm")), spec.encode());
+}
+
+TEST_F(ModelFile, InvalidTaskAndTargetsAreRejected) {
+  const fs::path file = path("bad.xdm");
+  const FileSpecV3 regression = regression_spec();
+  using Edit = std::function<void(FileSpecV3&)>;
+  const std::vector<std::pair<Edit, std::string>> cases = {
+      {[](FileSpecV3& s) { s.task = "clustering"; }, "info: task 'clustering' (expected classification or regression)"},
+      {[](FileSpecV3& s) { s.task = ""; }, "info: task '' (expected classification or regression)"},
+      {[](FileSpecV3& s) { s.class_names = {"no", "yes"}; }, "info: 2 class names for a regression model"},
+      {[](FileSpecV3& s) { s.target_names = {"a", "b"}; },
+       "info: 2 target names for a model with 1 output unit (one name per output unit)"},
+      {[](FileSpecV3& s) {
+         s.has_target_standardizer = 1;
+         s.target_standardizer_size = 2;
+         s.target_mean = {1, 2};
+         s.target_scale = {1, 1};
+       },
+       "info: the target standardizer has 2 targets, the model 1 output unit"},
+      {[](FileSpecV3& s) {
+         s.has_target_standardizer = 1;
+         s.target_scale = {0.0f};
+       },
+       "info: target standardizer: Standardizer: scale[0] must be finite and > 0"},
+      {[](FileSpecV3& s) {
+         s.has_target_standardizer = 1;
+         s.target_mean = {std::numeric_limits<float>::infinity()};
+       },
+       "info: target standardizer: Standardizer: mean[0] must be finite"},
+      {[](FileSpecV3& s) {
+         s.has_target_standardizer = 1;
+         s.target_standardizer_size = 0;
+       },
+       "info: target standardizer size 0 (expected 1 to 2147483648)"},
+      {[](FileSpecV3& s) {
+         s.has_target_standardizer = 1;
+         s.target_standardizer_size = 1000;
+       },
+       "info: target standardizer: needs more bytes than the payload has left"},
+      {[](FileSpecV3& s) { s.has_target_standardizer = 2; }, "info: has_target_standardizer: expected 0 or 1, found 2"},
+      // A classifier names its outputs by class, never by target.
+      {[](FileSpecV3& s) {
+         s = FileSpecV3{};
+         s.target_names = {"y"};
+       },
+       "info: 1 target names for a classification model"},
+      {[](FileSpecV3& s) {
+         s = FileSpecV3{};
+         s.has_target_standardizer = 1;
+       },
+       "info: a target standardizer for a classification model"},
+  };
+  write_bytes(file, regression.encode());
+  EXPECT_EQ(load_model(file.string()).info.task, "regression");
+  for (const auto& [edit, fragment] : cases) {
+    FileSpecV3 spec = regression;
+    edit(spec);
+    expect_invalid(file, spec, fragment);
+  }
+
+  // The task string cut short: the payload ends inside it.
+  Bytes b = regression.encode();
+  b.erase(b.end() - 4 - 1 - 4 - 4, b.end() - 4);  // has_target_standardizer, target names, 4 bytes of "regression"
+  set_u64(b, 16, b.size() - 28);
+  fix_checksum(b);
+  write_bytes(file, b);
+  EXPECT_TRUE(contains(load_error(file), "info: task: needs more bytes than the")) << load_error(file);
+}
+
+TEST_F(ModelFile, SaveRefusesInfoThatContradictsTheTask) {
+  Sequential model = regressor(2);
+  const auto save_error = [&](Sequential& m, const ModelInfo& info) {
+    return error_of<InvalidArgument>([&] { save_model(path("refused.xdm").string(), m, info); });
+  };
+  ModelInfo info;
+  info.task = "clustering";
+  EXPECT_TRUE(contains(save_error(model, info), "save_model: ModelInfo does not fit the model: task 'clustering'"));
+  info = ModelInfo{};
+  info.task = "regression";
+  info.class_names = {"a", "b"};
+  EXPECT_TRUE(contains(save_error(model, info), "2 class names for a regression model"));
+  info = ModelInfo{};
+  info.target_names = {"a", "b", "c"};
+  EXPECT_TRUE(contains(save_error(model, info), "3 target names for a model with 2 output units"));
+  info = ModelInfo{};
+  info.target_standardizer = Standardizer(Vector{1.0f}, Vector{2.0f});
+  EXPECT_TRUE(contains(save_error(model, info), "the target standardizer has 1 targets, the model 2 output units"));
+  info = ModelInfo{};
+  info.target_standardizer = Standardizer();
+  EXPECT_TRUE(contains(save_error(model, info), "the target standardizer is not fitted"));
+  Sequential binary = binary_model();
+  info = ModelInfo{};
+  info.target_names = {"y"};
+  EXPECT_TRUE(contains(save_error(binary, info), "1 target names for a classification model"));
+  EXPECT_FALSE(fs::exists(path("refused.xdm")));
 }
 
 // ---------------------------------------------------------------- saving

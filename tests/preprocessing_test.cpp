@@ -143,6 +143,25 @@ TEST(Standardizer, FromSavedStatistics) {
   EXPECT_EQ(z(0, 1), 2.0f);
 }
 
+TEST(Standardizer, InverseTransformGivesTheUnitsBack) {
+  const Standardizer s(Vector{1.0f, -1.0f}, Vector{2.0f, 0.5f});
+  const Matrix back = s.inverse_transform(Matrix{{1.0f, 2.0f}, {0.0f, -4.0f}});  // x * scale + mean
+  EXPECT_EQ(back(0, 0), 3.0f);
+  EXPECT_EQ(back(0, 1), 0.0f);
+  EXPECT_EQ(back(1, 0), 1.0f);
+  EXPECT_EQ(back(1, 1), -3.0f);
+  // Targets on a large scale come back within a float rounding.
+  Standardizer prices;
+  const Matrix y = {{123456.0f}, {98765.5f}, {250000.25f}};
+  prices.fit(y);
+  Matrix z = prices.transform(y);
+  prices.inverse_transform_in_place(z);
+  for (std::size_t r = 0; r < 3; ++r) EXPECT_NEAR(z(r, 0), y(r, 0), 0.02);
+  Matrix wrong = Matrix::from_shape({2, 3});
+  EXPECT_THROW(s.inverse_transform_in_place(wrong), ShapeError);
+  EXPECT_THROW(Standardizer().inverse_transform(y), StateError);
+}
+
 TEST(Standardizer, InvalidSavedStatistics) {
   EXPECT_THROW(Standardizer(Vector{1.0f, 2.0f}, Vector{1.0f}), InvalidArgument);
   EXPECT_THROW(Standardizer(Vector::from_shape({0}), Vector::from_shape({0})), InvalidArgument);

@@ -433,7 +433,7 @@ TEST(SequentialErrors, RejectsMistakesWithClearMessages) {
   expect_error_containing([&] { unknown.add("swoosh"); }, "unknown activation 'swoosh'");
   expect_error_containing([&] { unknown.compile("hinge_embedding", "adam"); }, "unknown loss 'hinge_embedding'");
   expect_error_containing([&] { unknown.compile("mse", "lamb"); }, "unknown optimizer 'lamb'");
-  expect_error_containing([&] { unknown.compile("mse", "adam", {"auc"}); }, "unknown metric 'auc'");
+  expect_error_containing([&] { unknown.compile("mse", "adam", {"kappa"}); }, "unknown metric 'kappa'");
 
   Sequential one_unit;
   one_unit.add(std::make_unique<Dense>(1)).add("sigmoid");

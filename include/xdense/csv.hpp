@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// Loading labelled classification datasets from CSV files.
+/// Loading labelled datasets from CSV files: a label column of classes (classification), or one or
+/// more target columns of real values (regression, CsvOptions::target_columns).
 ///
 /// Columns are matched by name. Train on one file, then load every other file through the
 /// training data's schema, so the features come in the same order and the labels get the same
@@ -30,18 +31,23 @@ struct DatasetSchema {
   std::string label_name;
   /// Class index i <-> class_names[i]; empty: classes are taken from the file being read.
   std::vector<std::string> class_names;
+  /// Regression: the target columns, in the model's output order (empty for classification).
+  std::vector<std::string> target_names;
 };
 
 /// A labelled dataset loaded from a file.
 struct Dataset {
   /// Feature values, shape (samples, features), in file column order without the label column.
   Matrix features;
-  /// Class index of each sample as a float, shape (samples, 1), values 0..k-1.
+  /// Class index of each sample as a float, shape (samples, 1), values 0..k-1; or, for regression
+  /// (CsvOptions::target_columns), the targets' values, shape (samples, targets).
   Matrix labels;
   /// Header names of the feature columns, in the order of `features`' columns.
   std::vector<std::string> feature_names;
-  /// Header name of the label column.
+  /// Header name of the label column (empty for regression: see target_names).
   std::string label_name;
+  /// Regression: the target columns' names, in the order of `labels`' columns.
+  std::vector<std::string> target_names;
   /// Class names: class index i <-> class_names[i].
   std::vector<std::string> class_names;
   /// Columns of the file that are neither features, nor the label, nor the id column, nor listed
@@ -53,7 +59,7 @@ struct Dataset {
   std::vector<std::size_t> lines;
 
   /// This dataset's feature names, label name and classes, to load other files the same way.
-  DatasetSchema schema() const { return {feature_names, label_name, class_names}; }
+  DatasetSchema schema() const { return {feature_names, label_name, class_names, target_names}; }
 };
 
 /// How the first non-blank line of a CSV file is read.
@@ -88,6 +94,16 @@ struct CsvOptions {
   /// column or in drop_columns. Either way a column named "Unnamed: N" (what pandas' to_csv writes
   /// for its index, and what an empty header field is called here) is only a feature if listed.
   std::vector<std::string> feature_columns;
+  /// Regression: if non-empty, these columns (names, or 0-based indices as text) are the targets,
+  /// read as real numbers into Dataset::labels (samples, targets) in this order; label_column and
+  /// class_names are then unused. A target field that is empty, text, NaN, infinite or out of
+  /// float's range is a DataError naming the file, line and column ("... column 'species' holds
+  /// text ('setosa'): a regression target must be a number", with target_note instead of that
+  /// last part when given). With label_optional, a file holding none of them is read unlabelled.
+  std::vector<std::string> target_columns;
+  /// Regression: what a refused text target's message ends with instead of "a regression target
+  /// must be a number" (a tool says why it needs numbers: "--loss mse is a regression loss ...").
+  std::string target_note;
   /// Columns (names or 0-based indices as text) that are neither features nor labels, e.g. an id.
   std::vector<std::string> drop_columns;
   /// A column (name or 0-based index as text) copied to Dataset::ids; never a feature.
@@ -103,7 +119,8 @@ Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 /// columns, found by name in any order (a missing one is a DataError naming it, other columns are
 /// listed in Dataset::ignored_columns), the label is the schema's label column (required unless
 /// options.label_optional) and labels map to the schema's classes (a label outside them is a
-/// DataError naming the line). `options` may add label_optional, header, id_column and
+/// DataError naming the line); a schema with target names reads those columns as regression
+/// targets (options.target_columns, when set, names them instead). `options` may add label_optional, header, id_column and
 /// drop_columns; a label_column set there overrides the schema's (a file whose label column has
 /// another name). Throws InvalidArgument for a schema without feature names.
 Dataset load_csv(const std::string& path, const DatasetSchema& schema, const CsvOptions& options = {});

@@ -36,7 +36,8 @@ struct ModelInfo {
   /// Ordered key/value pairs (data file, epochs, final metrics, created, seed, ...).
   std::vector<std::pair<std::string, std::string>> metadata;
   /// "classification" or "regression". Empty: save_model() records the loss's task (regression for
-  /// a loss whose label_encoding() is LabelEncoding::values); load_model() always fills it.
+  /// a loss whose label_encoding() is LabelEncoding::values, unless class names are given: a
+  /// classifier trained with mse); load_model() always fills it.
   std::string task;
   /// Regression: the target columns' names, one per output unit (empty when unknown).
   std::vector<std::string> target_names;
@@ -52,9 +53,10 @@ struct SavedModel {
 };
 
 /// Current format version written by save_model(). Version 2 stores each layer as its kind, config
-/// and named tensors, and the loss and optimizer as name and config; version-1 files (xdense 0.2)
-/// still load.
-constexpr std::uint32_t model_format_version = 2;
+/// and named tensors, and the loss and optimizer as name and config; version 3 adds each metric's
+/// config and the task, target names and target standardizer of ModelInfo. Version-1 files (xdense
+/// 0.2) and version-2 files still load (their task follows from the loss and the class names).
+constexpr std::uint32_t model_format_version = 3;
 
 /// Writes `model` and `info` to `path` atomically: a temporary "<path>.tmp-XXXXXX" in the same
 /// folder is written and fsynced, then renamed over `path`; on any failure the temporary file is
@@ -65,12 +67,16 @@ constexpr std::uint32_t model_format_version = 2;
 /// kind, or a config that loses information: the rebuilt layer must have the same weights by name
 /// and shape and compute the same values), a loss or optimizer that make_loss()/make_optimizer()
 /// do not rebuild from name() and config(), a config holding NaN or infinity, non-finite weights,
-/// info inconsistent with the model, a string over 1 MiB; DataError naming `path` on an I/O failure.
+/// info inconsistent with the model (a task other than "classification" or "regression", class
+/// names for a regression, target names or a target standardizer for a classification, not one per
+/// output unit), a string over 1 MiB; DataError naming `path` on an I/O failure. An empty task is
+/// recorded as regression for a loss taking real values (LabelEncoding::values) when there are no
+/// class names, as classification otherwise.
 void save_model(const std::string& path, Sequential& model, const ModelInfo& info);
 
-/// Reads and fully validates a model file (version 1 or 2), then rebuilds the compiled, built model
-/// with its weights through the registries (make_layer, make_loss, make_optimizer): a user's
-/// component must be registered before its model is loaded.
+/// Reads and fully validates a model file (version 1, 2 or 3), then rebuilds the compiled, built model
+/// with its weights through the registries (make_layer, make_loss, make_optimizer, make_metric): a
+/// user's component must be registered before its model is loaded. The info's task is always set.
 /// Throws DataError "<path>: <what is wrong>" for a missing or unreadable file, a file that is not an
 /// xdense model, a newer format version, a checksum mismatch, truncation, trailing bytes or any
 /// invalid field. Optimizer state (moments, step count) is not saved: training resumes afresh.

@@ -129,8 +129,10 @@ class Optimizer {
   virtual float learning_rate() const = 0;
 
   /// Makes every later step use schedule->at(iterations()) as its learning rate (Keras's
-  /// learning_rate=schedule); nullptr goes back to the fixed rate learning_rate() holds. config()
-  /// then gives "learning_rate" as {"class_name": name(), "config": schedule config}, which
+  /// learning_rate=schedule), and learning_rate() the next step's rate from now on (after each step,
+  /// restore() and reset() too, as Keras's optimizer.learning_rate);
+  /// nullptr goes back to a fixed rate, the last one in effect. config() then gives "learning_rate"
+  /// as serialize_schedule(*schedule) ({"module", "class_name", "config", "registered_name"}), which
   /// make_optimizer() reads back. StateError for an optimizer that cannot change its rate.
   void set_schedule(std::shared_ptr<const LearningRateSchedule> schedule);
   /// The schedule set, or nullptr.
@@ -287,7 +289,10 @@ void register_optimizer(const std::string& name, OptimizerFactory factory, const
 /// naming the known optimizers otherwise.
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name);
 
-/// The optimizer registered as `name`, made from `config`.
+/// The optimizer registered as `name`, made from `config`. A "learning_rate" that is an object is a
+/// serialized schedule (Keras 3's or Keras 2's form, see deserialize_schedule()): the factory gets
+/// the config without it and the optimizer then follows the schedule; a schedule's problem is a
+/// ConfigError keyed "learning_rate.config.decay_steps" (its path in the config).
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const Config& config);
 
 /// Registered optimizer names, sorted.

@@ -36,6 +36,13 @@ class Standardizer {
   /// fit(x) then transform(x).
   Matrix fit_transform(const Matrix& x);
 
+  /// Undoes transform(): x * scale + mean per column (standardised regression targets back in
+  /// their units, as scikit-learn's inverse_transform); same errors as transform.
+  Matrix inverse_transform(const Matrix& x) const;
+
+  /// inverse_transform() in place.
+  void inverse_transform_in_place(Matrix& x) const;
+
   /// True once fit() or the statistics constructor has run.
   bool fitted() const { return fitted_; }
 

@@ -7,9 +7,12 @@
 ///       {{"initial_learning_rate", 0.01}, {"decay_steps", 1000}, {"decay_rate", 0.9}});
 ///   model.optimizer()->set_schedule(std::move(schedule));
 ///
-/// An optimizer with a schedule saves it in its config as Keras does:
-/// "learning_rate": {"class_name": "ExponentialDecay", "config": {...}}; make_optimizer() reads it
-/// back. Built-in (src/schedules/): ExponentialDecay ("exponential"), CosineDecay ("cosine", with
+/// An optimizer with a schedule saves it in its config as Keras 3 does (serialize_schedule()):
+/// "learning_rate": {"module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+/// "config": {...}, "registered_name": null}; make_optimizer() reads it back (Keras 2's
+/// {"class_name", "config"} too). Keras computes a schedule in float32 (the dtype of a Python float
+/// initial_learning_rate): the built-ins do the same arithmetic in float, in Keras's order, and keep
+/// their settings as the doubles given. Built-in (src/schedules/): ExponentialDecay ("exponential"), CosineDecay ("cosine", with
 /// warmup), PiecewiseConstantDecay ("piecewise"), InverseTimeDecay ("inverse_time"),
 /// PolynomialDecay ("polynomial").
 
@@ -52,5 +55,15 @@ std::unique_ptr<LearningRateSchedule> make_schedule(const std::string& name, con
 
 /// Registered (canonical) schedule names, sorted.
 std::vector<std::string> schedule_names();
+
+/// Keras 3's keras.optimizers.schedules.serialize(): {"module": "keras.optimizers.schedules",
+/// "class_name": schedule.name(), "config": schedule.config(), "registered_name": null}.
+Config serialize_schedule(const LearningRateSchedule& schedule);
+
+/// Keras's deserialize(): the schedule of a serialize_schedule() object, or of Keras 2's
+/// {"class_name", "config"}. "module" and "registered_name" are accepted and not used (the class
+/// name finds the schedule); any other key, a missing class_name or a config the schedule refuses is
+/// a ConfigError whose key is the path in the object ("config.decay_steps").
+std::unique_ptr<LearningRateSchedule> deserialize_schedule(const Config& serialized);
 
 }  // namespace xdense

@@ -20,6 +20,10 @@ its own test, tests/oracle/keras_*_oracle_test.cpp):
   make_regularizer_fixtures.py  keras_regularized.json   L2 and L1/L1L2-regularized training runs
   make_layer_fixtures.py        keras_layers.json        BatchNormalization (both modes, moving
                                                          statistics) and LayerNormalization
+  make_regression_fixtures.py   torch_regression.json    test R^2 of a 64-32-1 MLP on Friedman #1
+                                                         (friedman1_*.csv) over five seeds
+  make_schedule_fixtures.py     keras_schedules.json     the learning-rate schedules' rate at steps 0..300
+                                                         (Keras's formulas in numpy float32)
 
 Everything is float32, as xdense computes, on torch's CPU kernels, single-threaded, from fixed
 seeds; each fixture records the torch version and, per case, how the numbers were computed.
@@ -382,7 +386,8 @@ def make_training():
 
 
 KERAS_GENERATORS = ["make_activation_fixtures", "make_loss_fixtures_keras", "make_optimizer_fixtures",
-                    "make_regularizer_fixtures", "make_layer_fixtures"]
+                    "make_regularizer_fixtures", "make_layer_fixtures", "make_regression_fixtures",
+                    "make_schedule_fixtures"]
 
 
 def main():
