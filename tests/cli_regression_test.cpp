@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 
 using xdense::testing::Cli;
 using xdense::testing::CommandResult;
+using xdense::testing::csv_rows;
 using xdense::testing::read_file;
 
 constexpr std::size_t samples = 300;
@@ -73,20 +74,6 @@ void write_friedman(const fs::path& file, const std::vector<Row>& rows) {
   }
 }
 
-/// The rows of a CSV text, split at commas (no quoting in these files).
-std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::istringstream fields_in(line);
-    std::string field;
-    while (std::getline(fields_in, field, ',')) fields.push_back(field);
-    rows.push_back(fields);
-  }
-  return rows;
-}
 
 const std::string features = " --feature-columns x1,x2,x3,x4,x5";
 const std::string training = " --optimizer adam --lr 0.01 --epochs 60 --batch-size 16 --standardize --seed 3 --quiet";
