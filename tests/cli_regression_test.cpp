@@ -280,6 +280,9 @@ TEST_F(CliRegression, TaskMismatchesAreRefusedWithOneLineAndNothingWritten) {
   expect_user_error("train --data " + iris + " --loss sparse_categorical_crossentropy --layers 8:relu,3:softmax "
                     "--standardize-targets" + quick,
                     {"--standardize-targets applies to a regression loss"});
+  expect_user_error("train --data friedman.csv --label-column y --loss poisson --layers 8:relu,1:softplus "
+                    "--standardize-targets" + features + quick,
+                    {"--standardize-targets: --loss poisson does not take standardized targets"});
   expect_user_error("train --data friedman.csv --label-column y --loss mse --layers 8:relu,1 --classes 1,2" + features +
                         quick,
                     {"--classes applies to classification; --loss mean_squared_error is a regression loss"});
