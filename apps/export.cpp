@@ -1,7 +1,8 @@
 // `xdense export`: every layer's named arrays as .npy files <kind>_<i>_<name>.npy, e.g. a Dense layer's
 // (dense_<i>_kernel.npy (inputs, units) float32, dense_<i>_bias.npy (units,)), and the
 // standardizer's statistics (standardize_mean.npy, standardize_std.npy, (features,)) when the
-// model has one.
+// model has one, and a regressor's target standardizer's (standardize_targets_mean.npy,
+// standardize_targets_std.npy, (targets,)).
 //
 // All or nothing: every file is written into a temporary folder created beside DIR (same parent,
 // so renames never cross file systems), then moved in: a DIR that does not exist yet is the
@@ -101,6 +102,11 @@ int run_export(const ExportOptions& o) {
     arrays.push_back({"standardize_mean.npy", standardizer->mean().data(), {standardizer->mean().size()}});
     arrays.push_back({"standardize_std.npy", standardizer->scale().data(), {standardizer->scale().size()}});
   }
+  // A regressor trained with --standardize-targets: outputs * std + mean are the predicted values.
+  if (const auto& targets = saved.info.target_standardizer) {
+    arrays.push_back({"standardize_targets_mean.npy", targets->mean().data(), {targets->mean().size()}});
+    arrays.push_back({"standardize_targets_std.npy", targets->scale().data(), {targets->scale().size()}});
+  }
 
   // "weights/" names the folder "weights": drop trailing slashes (but keep "/").
   std::string dir = o.npy_dir;
@@ -165,7 +171,10 @@ int run_export(const ExportOptions& o) {
   for (const Array& a : arrays)
     std::printf("Wrote %s/%s %s\n", dir.c_str(), a.name.c_str(), shape_text(a.shape).c_str());
   std::printf("Exported %zu layers' parameters%s to %s\n", layers_with_parameters.size(),
-              saved.info.standardizer ? " and the standardizer's mean and std" : "", dir.c_str());
+              (std::string(saved.info.standardizer ? " and the standardizer's mean and std" : "") +
+               (saved.info.target_standardizer ? " and the target standardizer's mean and std" : ""))
+                  .c_str(),
+              dir.c_str());
   return exit_ok;
 }
 

@@ -242,7 +242,8 @@ void add_train_options(CLI::App& command, Settings& settings) {
   TrainOptions& o = settings.train;
   command.add_option("--data", o.data, "Training data: CSV with a header row, IDX images (*-ubyte[.gz]) or NPY\n"
                                        "  e.g. --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")->required();
-  command.add_option("--labels", o.labels, "Labels for IDX/NPY data (IDX labels or integer NPY)\n"
+  command.add_option("--labels", o.labels, "Labels for IDX/NPY data (IDX labels or integer NPY; a regression's\n"
+                                           "  real-valued targets as NPY (n,) or (n, k))\n"
                                            "  e.g. --labels /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
   command.add_option("--label-column", o.label_column, "CSV label column, by name or 0-based index (default: last)\n"
                                                        "  e.g. --label-column species; with a regression loss (mse, mae,\n"
@@ -337,7 +338,8 @@ void add_evaluate_options(CLI::App& command, Settings& settings) {
   command.add_option("--label-column", o.label_column, "CSV label column (default: the one the model was trained with)");
   command.add_flag("--no-header", o.no_header, "The CSV has no header row (columns by position)");
   command.add_flag("--header", o.header, "The CSV's first row is its header even if it holds numbers");
-  command.add_flag("--json", o.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix)");
+  command.add_flag("--json", o.json, "Print one JSON object (loss, accuracy, samples, per_class, confusion_matrix;\n"
+                                     "  for a regressor exactly loss, mse, mae, rmse, r2, samples)");
 }
 
 void add_predict_options(CLI::App& command, Settings& settings) {

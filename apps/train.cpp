@@ -820,6 +820,16 @@ int run_train(const TrainOptions& o) {
   if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
   fit_model_to_data(model, data, o, resumed.has_value(), declared_inputs);
   const TrainingSets sets = split_and_standardize(data, o);
+  if (sets.target_standardizer) {
+    // Standardized targets are centred on 0: a loss taking only some values (poisson: counts >= 0)
+    // is refused here, by the flag, rather than by fit() on values the user never wrote.
+    try {
+      model.loss()->check_targets({sets.y_train.data(), sets.y_train.shape(0), sets.y_train.shape(1)}, model.output_units());
+    } catch (const DataError& e) {
+      throw InvalidArgument("--standardize-targets: --loss " + model.loss()->name() + " does not take standardized " +
+                            "targets (centred on 0): " + e.what());
+    }
+  }
   const std::optional<LoadedData> test = load_test_data(o, data, sets);
 
   ModelInfo info = describe_run(o, data, sets, settings);

@@ -31,20 +31,7 @@ const std::string iris_train_args =
     "--batch-size 16 --standardize --quiet";
 
 // The rows of a CSV file split into fields (no quoting needed for these files).
-std::vector<std::vector<std::string>> read_rows(const fs::path& file) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(read_file(file));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> fields;
-    std::istringstream fields_in(line);
-    std::string field;
-    while (std::getline(fields_in, field, ',')) fields.push_back(field);
-    rows.push_back(fields);
-  }
-  return rows;
-}
+std::vector<std::vector<std::string>> read_rows(const fs::path& file) { return xdense::testing::csv_rows(read_file(file)); }
 
 // Writes the columns `order` of `rows` (and an id column first when `ids`) to `file`.
 void write_columns(const fs::path& file, const std::vector<std::vector<std::string>>& rows,

@@ -30,6 +30,23 @@ inline std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
+/// The non-empty lines of a CSV text split at commas (for the tool's own outputs and the test files:
+/// no quoted fields).
+inline std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::vector<std::string> fields;
+    std::istringstream fields_in(line);
+    std::string field;
+    while (std::getline(fields_in, field, ',')) fields.push_back(field);
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
 /// Number of '\n'-terminated lines.
 inline std::size_t count_lines(const std::string& text) {
   std::size_t n = 0;

@@ -148,10 +148,8 @@ class ModelWriter:
         return body + struct.pack("<I", zlib.crc32(body))
 
 
-def write_info(w, classes, features, standardizer, metadata):
-    """The info section, the same in versions 1 and 2."""
-    w.strings(list(classes))
-    w.strings(list(features))
+def write_standardizer(w, standardizer):
+    """bool has, then u64 n, f32 mean[n], f32 scale[n]."""
     if standardizer:
         w.u8(1)
         w.u64(len(standardizer[0]))
@@ -159,6 +157,13 @@ def write_info(w, classes, features, standardizer, metadata):
         w.f32(*standardizer[1])
     else:
         w.u8(0)
+
+
+def write_info(w, classes, features, standardizer, metadata):
+    """The info section, the same in versions 1 and 2 (version 3 appends the task and targets)."""
+    w.strings(list(classes))
+    w.strings(list(features))
+    write_standardizer(w, standardizer)
     w.u32(len(metadata))
     for key, value in metadata:
         w.string(key)
@@ -192,6 +197,56 @@ def model_file_v2(input_units, layers, loss, optimizer, optimizer_config, metric
     w.strings(list(metrics))
     write_info(w, classes, features, standardizer, metadata)
     return w.file(2)
+
+
+def model_file_v3(input_units, layers, loss, optimizer, optimizer_config, metrics=(), classes=(), features=(),
+                  standardizer=None, metadata=(), task="classification", targets=(), target_standardizer=None):
+    """Version 3: metrics as (name, config), the info ending with the task and the targets."""
+    w = ModelWriter()
+    w.u64(input_units)
+    w.u32(len(layers))
+    for kind, config, tensors in layers:
+        w.string(kind)
+        w.string(compact_json(config))
+        w.u32(len(tensors))
+        for name, shape, values in tensors:
+            w.string(name)
+            w.u32(len(shape))
+            for d in shape:
+                w.u64(d)
+            w.f32(*values)
+    w.string(loss)
+    w.string("{}")
+    w.string(optimizer)
+    w.string(compact_json(optimizer_config))
+    w.u32(len(metrics))
+    for name, config in metrics:
+        w.string(name)
+        w.string(compact_json(config))
+    write_info(w, classes, features, standardizer, metadata)
+    w.string(task)
+    w.strings(list(targets))
+    write_standardizer(w, target_standardizer)
+    return w.file(3)
+
+
+def model_file_v3_corpus():
+    adam = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+    two_targets = model_file_v3(
+        2, [dense_v2(2, 3, [0.1, -0.2, 0.3, 0.4, 0.5, -0.6], [0.0, 0.1, -0.1]), activation_v2("relu"),
+            dense_v2(3, 2, [1, 2, 3, 4, 5, 6], [0.5, -0.5])],
+        "mean_squared_error", "adam", adam, features=["rooms", "age"], standardizer=([3.0, 20.0], [1.0, 10.0]),
+        metadata=[("epochs", "10")], task="regression", targets=["price", "rent"],
+        target_standardizer=([150000.0, 900.0], [20000.0, 120.0]))
+    write("model_file", "v3_regressor_two_targets.xdm", two_targets)
+    binary = model_file_v3(3, [dense_v2(3, 1, [1, -1, 0.5], [0.0]), activation_v2("sigmoid")], "binary_crossentropy",
+                           "adam", adam, metrics=[("accuracy", {})], classes=["no", "yes"])
+    write("model_file", "v3_sigmoid_accuracy.xdm", binary)
+    # The documentation's 410-byte example.
+    write("model_file", "v3_format_doc_example.xdm", model_file_v3(
+        1, [dense_v2(1, 1, [2.0], [0.5]), activation_v2("linear")], "mean_squared_error", "sgd",
+        {"learning_rate": 0.009999999776482582, "momentum": 0.0, "nesterov": False}, metadata=[("seed", "1")],
+        task="regression"))
 
 
 def dense_v2(inputs, units, kernel, bias=None):
@@ -348,6 +403,7 @@ def checkpoint_v2_corpus(model):
 def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
     model_file_v2_corpus()
+    model_file_v3_corpus()
     csv_corpus()
     idx_corpus()
     npy_corpus()
