@@ -234,9 +234,10 @@ class Sequential {
   Optimizer* optimizer() { return optimizer_.get(); }
   /// True when a metric named "accuracy" is compiled (it fills the logs' accuracy fields).
   bool has_accuracy() const { return accuracy_ != nullptr; }
-  /// Appends a metric object (a user's metric, or one with its settings: make_metric("auc",
-  /// {{"curve", "PR"}})) to the compiled ones; StateError before compile(), InvalidArgument when
-  /// check_model() refuses it or its name is already compiled.
+  /// Appends a metric object (a user's metric, or one with its settings: make_metric("precision",
+  /// {{"threshold", 0.3}})) to the compiled ones; StateError before compile(), InvalidArgument when
+  /// check_model() refuses it (now if the model is built, else when it is) or its name is already
+  /// compiled.
   void add_metric(std::unique_ptr<Metric> metric);
   /// The compiled metrics, in compile order.
   const std::vector<std::unique_ptr<Metric>>& metrics() const { return metrics_; }
