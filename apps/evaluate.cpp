@@ -72,6 +72,9 @@ int run_evaluate(const EvaluateOptions& o) {
   for (std::size_t r = 0; r < truth.size(); ++r) truth[r] = static_cast<std::size_t>(data.y(r, 0));
   const std::size_t classes = std::max<std::size_t>(saved.info.class_names.size(), model.output_units() == 1 ? 2 : model.output_units());
   const ClassificationReport report = classification_report(truth, predicted_classes(outputs), classes);
+  // A classifier compiled without accuracy (one trained with mse by an earlier xdense: a regression
+  // loss takes no accuracy metric now) is scored from its predicted classes, as the report is.
+  const double accuracy = std::isnan(e.accuracy) ? report.accuracy : e.accuracy;
 
   if (o.json) {
     nlohmann::ordered_json out;
@@ -79,7 +82,7 @@ int run_evaluate(const EvaluateOptions& o) {
     out["data"] = o.data;
     out["samples"] = e.samples;
     out["loss"] = e.loss;
-    out["accuracy"] = e.accuracy;
+    out["accuracy"] = accuracy;
     out["macro_f1"] = report.macro_f1;
     out["classes"] = saved.info.class_names;
     nlohmann::ordered_json per_class = nlohmann::ordered_json::array();
@@ -97,7 +100,7 @@ int run_evaluate(const EvaluateOptions& o) {
     return exit_ok;
   }
   std::printf("Model %s on %s: %zu samples\nloss: %.6f\naccuracy: %.6f\n\n", o.model.c_str(), o.data.c_str(), e.samples,
-              e.loss, e.accuracy);
+              e.loss, accuracy);
   std::cout << format_report(report, saved.info.class_names);
   return exit_ok;
 }

@@ -402,9 +402,6 @@ std::vector<std::pair<std::string, std::string>> metric_records(const Sequential
                              [](const std::string& n, const Config& c) { return make_metric(n, c); });
     records.emplace_back(name, text);
   }
-  // Accuracy compiled by name (the flag before metric objects): stored as the registered metric.
-  const bool listed = std::any_of(records.begin(), records.end(), [](const auto& r) { return r.first == "accuracy"; });
-  if (model.has_accuracy() && !listed) records.emplace_back("accuracy", "{}");
   return records;
 }
 
@@ -795,19 +792,23 @@ SavedModel assemble(detail::ModelRecord& record, const ByteReader& in) {
   }
   // Files before version 3 do not record the task: it follows from the loss and the class names.
   if (record.version < 3) record.info.task = implied_task(*loss, record.info);
+  // Files written before regression metrics recorded accuracy for some regression models, a metric
+  // a regression loss no longer takes (Accuracy::check_model): it is dropped on reading.
+  const bool regression_loss = loss->label_encoding() == LabelEncoding::values;
   try {
-    std::vector<std::string> metric_names;  // TODO(issue 15): compile(loss, optimizer, {}) + add_metric(make_metric(name, config))
-    for (const detail::MetricRecord& metric : record.metrics) {
-      // Files written before regression metrics recorded accuracy for some regression models, a
-      // metric a regression loss no longer takes (Accuracy::check_model): it is dropped on reading.
-      const bool accuracy = metric.name == "accuracy" || metric.name == "acc";
-      if (accuracy && loss->label_encoding() == LabelEncoding::values) continue;
-      metric_names.push_back(metric.name);
-    }
-    saved.model.compile(std::move(loss), std::move(optimizer), metric_names);
+    saved.model.compile(std::move(loss), std::move(optimizer), std::vector<std::string>{});
     saved.model.build(static_cast<std::size_t>(record.input_units));
   } catch (const std::exception& e) {
     in.fail(std::string("model: ") + e.what());
+  }
+  // Exactly the stored metrics, each with its settings (none: the loss's defaults are not added).
+  for (const detail::MetricRecord& metric : record.metrics) {
+    if ((metric.name == "accuracy" || metric.name == "acc") && regression_loss) continue;
+    try {  // user factories may throw anything
+      saved.model.add_metric(make_metric(metric.name, metric.config));
+    } catch (const std::exception& e) {
+      in.fail("compile: metric " + quote_value(metric.name) + ": " + e.what());
+    }
   }
   for (std::size_t i = 0; i < record.layers.size(); ++i) {
     load_weights(saved.model.layer(i), record.layers[i], layer_label(i, record.layers[i].label), in);

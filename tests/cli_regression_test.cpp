@@ -374,4 +374,20 @@ TEST_F(CliRegression, ALibraryRegressorSavedWithADefaultModelInfoIsReadAsARegres
   EXPECT_FLOAT_EQ(std::stof(table[1][0]), model.predict(x)(0, 0));
 }
 
+TEST_F(CliRegression, ClassifiersTrainedWithMseBeforeStayClassifiers) {
+  // xdense 0.2 trained this 4-class model with --loss mse on one-hot targets: its file holds class
+  // names, so it is read as a classifier, scored with accuracy from its predicted classes.
+  const std::string fixtures = std::string(XDENSE_DATA_DIR) + "/../tests/fixtures/v1/";
+  const std::string model = fixtures + "synth_mse.xdm";
+  const auto summary = nlohmann::json::parse(xdense("summary --json --model " + model).out);
+  EXPECT_EQ(summary.at("task"), "classification");
+  const CommandResult run =
+      xdense("evaluate --json --model " + model + " --data " + fixtures + "synth_x.npy --labels " + fixtures + "synth_y.npy");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto json = nlohmann::json::parse(run.out);
+  ASSERT_TRUE(json.at("accuracy").is_number()) << run.out;
+  EXPECT_GT(json.at("accuracy").get<double>(), 0.25);
+  EXPECT_EQ(json.at("classes"), (std::vector<std::string>{"0", "1", "2", "3"}));
+}
+
 }  // namespace

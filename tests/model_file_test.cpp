@@ -1112,6 +1112,9 @@ TEST_F(ModelFile, InvalidVersion2CompileAndPayloadAreRejected) {
       {[](FileSpecV3& s) { s.metrics = {"no_such_metric"}; }, "unknown metric 'no_such_metric'"},
       {[](FileSpecV3& s) { s.metric_configs = {"[1]"}; }, "compile: metric 'accuracy' config: expected a JSON object"},
       {[](FileSpecV3& s) { s.metric_configs = {"{"}; }, "compile: metric 'accuracy' config: invalid JSON"},
+      {[](FileSpecV3& s) { s.metric_configs = {R"({"threshold": 7})"}; }, "compile: metric 'accuracy': "},
+      {[](FileSpecV3& s) { s.metric_configs = {R"({"no_such_key": 1})"}; }, "compile: metric 'accuracy': "},
+      {[](FileSpecV3& s) { s.metrics = {"accuracy", "accuracy"}; }, "already compiled"},
       {[](FileSpecV3& s) { s.class_names = {"a", "b", "c"}; },
        "info: 3 class names for a model with 1 output unit (at most 2)"},
       {[](FileSpecV3& s) { s.extra = {0, 0, 0}; }, "payload: 3 unread bytes after the info"},
@@ -1153,14 +1156,18 @@ Sequential regressor(std::size_t targets = 2) {
   return model;
 }
 
-/// The names of the compiled metrics (accuracy compiled by name included).
+/// The names of the compiled metrics, in compile order.
 std::vector<std::string> metric_names_of(const Sequential& model) {
   std::vector<std::string> names;
   for (const auto& metric : model.metrics()) names.push_back(metric->name());
-  if (model.has_accuracy() && std::find(names.begin(), names.end(), "accuracy") == names.end()) {
-    names.push_back("accuracy");
-  }
   return names;
+}
+
+/// name + config of each compiled metric.
+std::vector<std::string> metric_configs_of(const Sequential& model) {
+  std::vector<std::string> configs;
+  for (const auto& metric : model.metrics()) configs.push_back(metric->name() + " " + metric->config().dump());
+  return configs;
 }
 
 TEST_F(ModelFile, RegressorRoundTripKeepsTaskTargetsAndTheirStandardizer) {
@@ -1184,6 +1191,24 @@ TEST_F(ModelFile, RegressorRoundTripKeepsTaskTargetsAndTheirStandardizer) {
   // Saved again, the same bytes.
   save_model(path("again.xdm").string(), loaded.model, loaded.info);
   EXPECT_EQ(read_bytes(path("again.xdm")), read_bytes(file));
+}
+
+TEST_F(ModelFile, MetricsAreStoredWithTheirSettingsAndLoadExactly) {
+  Sequential model = binary_model();  // compiled with no metric
+  model.add_metric(make_metric("precision", Config{{"threshold", 0.3}}));
+  model.add_metric(make_metric("auc"));
+  save_model(path("m.xdm").string(), model, ModelInfo{});
+  SavedModel loaded = load_model(path("m.xdm").string());
+  EXPECT_EQ(metric_names_of(loaded.model), (std::vector<std::string>{"precision", "auc"}));
+  EXPECT_EQ(metric_configs_of(loaded.model), metric_configs_of(model));
+  // No metric stays no metric: the loss's defaults (accuracy) are not added on loading.
+  Sequential none = binary_model();
+  save_model(path("none.xdm").string(), none, ModelInfo{});
+  EXPECT_TRUE(load_model(path("none.xdm").string()).model.metrics().empty());
+  // A regressor's defaults (mae, rmse, r2) round-trip as they are.
+  Sequential r = regressor();
+  save_model(path("r.xdm").string(), r, ModelInfo{});
+  EXPECT_EQ(metric_names_of(load_model(path("r.xdm").string()).model), metric_names_of(r));
 }
 
 TEST_F(ModelFile, AnEmptyTaskIsRecordedFromTheLoss) {

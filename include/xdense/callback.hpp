@@ -3,7 +3,9 @@
 /// Callbacks: code that runs at fixed points of Sequential::fit(), with Keras's names and order.
 /// FitOptions::callbacks holds them; fit() calls each in list order, then FitOptions::on_epoch_end.
 ///
-///   auto stop = std::make_shared<xdense::EarlyStopping>(xdense::EarlyStoppingOptions{.patience = 5});
+///   xdense::EarlyStoppingOptions early;
+///   early.patience = 5;
+///   auto stop = std::make_shared<xdense::EarlyStopping>(early);
 ///   options.callbacks = {stop};
 ///   model.fit(x, y, options);   // stop->stopped_epoch() tells where it stopped
 ///

@@ -96,7 +96,7 @@ void CSVLogger::on_train_begin(Sequential& /*model*/) {
 
 void CSVLogger::on_epoch_end(Sequential& /*model*/, const EpochLog& log) {
   if (keys_.empty()) {
-    keys_ = detail::log_keys(log);
+    keys_ = log.keys();
     std::vector<std::string> columns = {"epoch"};
     columns.insert(columns.end(), keys_.begin(), keys_.end());
     const std::string header = join(columns, options_.separator);
@@ -111,8 +111,7 @@ void CSVLogger::on_epoch_end(Sequential& /*model*/, const EpochLog& log) {
   }
   std::vector<std::string> fields = {std::to_string(log.epoch - 1)};
   for (const std::string& key : keys_) {
-    const std::optional<double> value = detail::log_value(log, key);
-    fields.push_back(value ? exact_text(*value) : "NA");
+    fields.push_back(log.has(key) ? exact_text(log.value(key)) : "NA");
   }
   lines_ += join(fields, options_.separator);
   ++rows_;

@@ -58,50 +58,13 @@ void check_monitor(const Sequential& model, const std::string& monitor, const st
                         " is not a value fit() logs for this model (it logs " + name_list(keys, 40) + ")");
 }
 
-std::vector<std::string> log_keys(const EpochLog& log) {
-  std::vector<std::string> keys = {"loss"};
-  for (const auto& metric : log.metrics) keys.push_back(metric.first);
-  if (!std::isnan(log.accuracy) && std::find(keys.begin(), keys.end(), "accuracy") == keys.end())
-    keys.push_back("accuracy");
-  if (!std::isnan(log.val_loss) || !log.val_metrics.empty()) {
-    keys.push_back("val_loss");
-    for (const auto& metric : log.val_metrics) keys.push_back("val_" + metric.first);
-    if (!std::isnan(log.val_accuracy) && std::find(keys.begin(), keys.end(), "val_accuracy") == keys.end()) {
-      keys.push_back("val_accuracy");
-    }
-  }
-  if (!std::isnan(log.learning_rate)) keys.push_back("lr");
-  return keys;
-}
-
-std::optional<double> log_value(const EpochLog& log, const std::string& key) {
-  const std::vector<std::string> keys = log_keys(log);
-  const std::string name = key == "learning_rate" ? "lr" : key;
-  if (std::find(keys.begin(), keys.end(), name) == keys.end()) return std::nullopt;
-  const auto in = [](const std::vector<std::pair<std::string, double>>& values, const std::string& metric) {
-    for (const auto& [k, v] : values) {
-      if (k == metric) return v;
-    }
-    return std::numeric_limits<double>::quiet_NaN();
-  };
-  if (name == "loss") return log.loss;
-  if (name == "val_loss") return log.val_loss;
-  if (name == "lr") return log.learning_rate;
-  if (name == "accuracy" && !std::isnan(log.accuracy)) return log.accuracy;
-  if (name == "val_accuracy" && !std::isnan(log.val_accuracy)) return log.val_accuracy;
-  const bool listed =
-      std::any_of(log.metrics.begin(), log.metrics.end(), [&](const auto& m) { return m.first == name; });
-  return listed ? in(log.metrics, name) : in(log.val_metrics, name.substr(4));
-}
-
 std::optional<double> monitored_value(const EpochLog& log, const std::string& monitor, const std::string& who,
                                       const std::string& instead, bool& warned) {
-  if (const std::optional<double> value = log_value(log, monitor)) return value;
-  const std::vector<std::string> keys = log_keys(log);
+  if (log.has(monitor)) return log.value(monitor);
   if (!warned) {
     warned = true;
     std::cerr << "warning: " << who << " monitors '" << monitor << "', which epoch " << log.epoch
-              << " did not log (it logged " << name_list(keys, 40) << ")"
+              << " did not log (it logged " << name_list(log.keys(), 40) << ")"
               << (monitor.rfind("val_", 0) == 0 ? "; give fit() validation data or monitor a training value" : "")
               << "; " << instead << "\n";
   }

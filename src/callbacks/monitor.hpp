@@ -30,12 +30,6 @@ bool monitor_maximizes(const std::string& mode, const std::string& monitor, cons
 /// "val_" + one: a typo fails before the first epoch.
 void check_monitor(const Sequential& model, const std::string& monitor, const std::string& who);
 
-/// The keys of `log` in history order, and a key's value (nullopt when the log lacks it), by
-/// EpochLog::keys()/value()'s rules: loss, the metrics, val_loss and the validation metrics when the
-/// epoch was validated, lr when known ("learning_rate" is its Keras name).
-std::vector<std::string> log_keys(const EpochLog& log);
-std::optional<double> log_value(const EpochLog& log, const std::string& key);
-
 /// The log's value of `monitor`; nullopt when the log does not have it (validation values without
 /// validation data), which `who` reports once on stderr (the first time: `warned` is then set), as
 /// Keras warns, saying what it does then (`instead`: "those epochs are not counted").

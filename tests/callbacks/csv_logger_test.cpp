@@ -16,6 +16,7 @@
 #include "callback_test_support.hpp"
 #include "error_messages.hpp"
 #include "xdense/error.hpp"
+#include "xdense/metric.hpp"
 
 namespace xdense {
 namespace {
@@ -157,6 +158,7 @@ TEST_F(CSVLoggerTest, AResumedRunRewritesTheFileAnUninterruptedOneWould) {
 TEST_F(CSVLoggerTest, AFitsFileReadsBackAsItsHistory) {
   const testing::Data data = testing::regression_data();
   Sequential model = testing::small_model(0.05f);
+  model.add_metric(make_metric("mae"));
   const std::string file = path("fit.csv");
   FitOptions fit;
   fit.epochs = 3;
@@ -167,16 +169,20 @@ TEST_F(CSVLoggerTest, AFitsFileReadsBackAsItsHistory) {
   std::istringstream lines(read(file));
   std::string line;
   std::getline(lines, line);
-  EXPECT_EQ(line, "epoch,loss,val_loss,lr");
+  const std::vector<std::string> keys = history.epochs[0].keys();
+  std::string header = "epoch";
+  for (const std::string& key : keys) header += "," + key;
+  EXPECT_EQ(line, header);
+  EXPECT_EQ(line, "epoch,loss,mae,val_loss,val_mae,lr");
   for (const EpochLog& e : history.epochs) {
     ASSERT_TRUE(std::getline(lines, line));
     std::istringstream fields(line);
     std::string field;
     std::getline(fields, field, ',');
     EXPECT_EQ(field, std::to_string(e.epoch - 1));
-    for (const double value : {e.loss, e.val_loss, e.learning_rate}) {
+    for (const std::string& key : keys) {
       std::getline(fields, field, ',');
-      EXPECT_EQ(std::strtod(field.c_str(), nullptr), value) << field << " epoch " << e.epoch;
+      EXPECT_EQ(std::strtod(field.c_str(), nullptr), e.value(key)) << key << " epoch " << e.epoch;
     }
   }
   EXPECT_FALSE(std::getline(lines, line));

@@ -53,13 +53,31 @@ TEST(TerminateOnNaN, StopsAtTheBatchWhoseLossIsNotFinite) {
   }
 }
 
+// Counts the batches trained (put after the callback under test).
+class BatchCounter final : public Callback {
+ public:
+  std::string name() const override { return "BatchCounter"; }
+  void on_batch_end(Sequential& /*model*/, const BatchLog& log) override {
+    ++batches;
+    last_batch = log.batch;
+  }
+  std::size_t batches = 0;
+  std::size_t last_batch = 0;
+};
+
 TEST(TerminateOnNaN, EndsADivergingFitGracefully) {
   const testing::Data data = testing::regression_data();
   Sequential model = testing::small_model(1e12f);
   auto terminate = std::make_shared<TerminateOnNaN>();
-  const History history = model.fit(data.x, data.y, diverging_fit(terminate));
+  auto counter = std::make_shared<BatchCounter>();
+  FitOptions fit = diverging_fit(terminate);
+  fit.callbacks.push_back(counter);
+  const History history = model.fit(data.x, data.y, fit);
   ASSERT_GT(terminate->terminated_epoch(), 0u);
   EXPECT_GT(terminate->terminated_batch(), 0u);
+  // No batch is trained after the bad one (64 rows in batches of 8: 8 a epoch).
+  EXPECT_EQ(counter->batches, (terminate->terminated_epoch() - 1) * 8 + terminate->terminated_batch());
+  EXPECT_EQ(counter->last_batch, terminate->terminated_batch());
   // fit() stops in the epoch of the bad batch and returns what it trained.
   EXPECT_EQ(history.epochs.size(), terminate->terminated_epoch());
   EXPECT_LT(history.epochs.size(), 50u);

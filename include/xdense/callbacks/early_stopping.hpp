@@ -3,8 +3,10 @@
 /// EarlyStopping: stops fit() when a monitored value has stopped improving (Keras 3's
 /// keras.callbacks.EarlyStopping, same arguments, defaults and rule).
 ///
-///   auto stop = std::make_shared<xdense::EarlyStopping>(xdense::EarlyStoppingOptions{
-///       .monitor = "val_loss", .patience = 5, .restore_best_weights = true});
+///   xdense::EarlyStoppingOptions early;
+///   early.patience = 5;
+///   early.restore_best_weights = true;
+///   auto stop = std::make_shared<xdense::EarlyStopping>(early);
 ///   options.callbacks = {stop};
 ///   model.fit(x, y, options);   // stop->stopped_epoch(): 0 when it ran every epoch
 

@@ -5,8 +5,10 @@
 ///
 ///   xdense::ModelInfo info;
 ///   info.class_names = {"no", "yes"};
-///   auto best = std::make_shared<xdense::ModelCheckpoint>("best.xdm", info,
-///       xdense::ModelCheckpointOptions{.monitor = "val_auc", .save_best_only = true});
+///   xdense::ModelCheckpointOptions when;
+///   when.monitor = "val_auc";
+///   when.save_best_only = true;
+///   auto best = std::make_shared<xdense::ModelCheckpoint>("best.xdm", info, when);
 ///   options.callbacks = {best};
 ///   model.fit(x, y, options);   // best.xdm: the model of the epoch with the highest val_auc
 

@@ -3,8 +3,11 @@
 /// ReduceLROnPlateau: lowers the optimizer's learning rate when a monitored value has stopped
 /// improving (Keras 3's keras.callbacks.ReduceLROnPlateau, same arguments, defaults and rule).
 ///
-///   auto reduce = std::make_shared<xdense::ReduceLROnPlateau>(
-///       xdense::ReduceLROnPlateauOptions{.factor = 0.5, .patience = 3, .min_lr = 1e-5});
+///   xdense::ReduceLROnPlateauOptions plateau;
+///   plateau.factor = 0.5;
+///   plateau.patience = 3;
+///   plateau.min_lr = 1e-5;
+///   auto reduce = std::make_shared<xdense::ReduceLROnPlateau>(plateau);
 ///   options.callbacks = {reduce};
 
 #include <cstddef>
