@@ -111,14 +111,38 @@ TEST(SequentialCompile, RegressionLossDefaultsToRegressionMetricsNeverAccuracy) 
     model.add(std::make_unique<Dense>(1));
     model.compile(loss, "adam");
     EXPECT_FALSE(model.has_accuracy()) << loss;
-    // mae, rmse and r2, in that order, as far as they are registered.
-    std::vector<std::string> expected;
-    const std::vector<std::string> known = metric_names();
-    for (const char* name : {"mae", "rmse", "r2"}) {
-      if (std::find(known.begin(), known.end(), name) != known.end()) expected.emplace_back(name);
-    }
-    EXPECT_EQ(names_of(model), expected) << loss;
+    EXPECT_EQ(names_of(model), (std::vector<std::string>{"mae", "rmse", "r2"})) << loss;
   }
+}
+
+TEST(SequentialFitMetrics, RegressionHistoryAndEvaluationReportMaeRmseAndR2) {
+  const Matrix x = ramp(40, 3);
+  Matrix y = Matrix::from_shape({40, 1});
+  for (std::size_t r = 0; r < 40; ++r) y(r, 0) = 2.0f * x(r, 0) - x(r, 2) + 0.5f;
+  Sequential model(2);
+  model.add(std::make_unique<Dense>(8)).add("tanh").add(std::make_unique<Dense>(1));
+  model.compile("mse", "adam");
+  FitOptions options;
+  options.epochs = 3;
+  options.validation_split = 0.25;
+  const History history = model.fit(x, y, options);
+  EXPECT_EQ(history.epochs[0].keys(),
+            (std::vector<std::string>{"loss", "mae", "rmse", "r2", "val_loss", "val_mae", "val_rmse", "val_r2", "lr"}));
+  // evaluate(): the metrics over all the samples, from the predictions.
+  const Evaluation e = model.evaluate(x, y, 7);
+  const Matrix p = model.predict(x);
+  double absolute = 0.0, squared = 0.0, mean = 0.0, total = 0.0;
+  for (std::size_t r = 0; r < 40; ++r) mean += y(r, 0) / 40.0;
+  for (std::size_t r = 0; r < 40; ++r) {
+    const double d = double(p(r, 0)) - y(r, 0);
+    absolute += std::abs(d);
+    squared += d * d;
+    total += (y(r, 0) - mean) * (y(r, 0) - mean);
+  }
+  EXPECT_NEAR(e.metric("mae"), absolute / 40.0, 1e-6);
+  EXPECT_NEAR(e.metric("rmse"), std::sqrt(squared / 40.0), 1e-6);
+  EXPECT_NEAR(e.metric("r2"), 1.0 - squared / total, 1e-6);
+  EXPECT_NEAR(e.loss, squared / 40.0, 1e-6);
 }
 
 TEST(SequentialCompile, MetricsByNameOrAliasInOrder) {
