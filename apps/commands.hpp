@@ -29,6 +29,21 @@ struct DataFileOptions {
   bool header = false;       ///< the CSV's first row is its header even if it holds numbers
 };
 
+/// The training-control flags of `xdense train` (apps/training_control.hpp): callbacks,
+/// learning-rate schedule, class weights, metrics. Unset or empty when not given.
+struct TrainingControlOptions {
+  std::optional<long long> early_stopping;  ///< --early-stopping PATIENCE
+  std::string monitor;                      ///< --monitor KEY of the callbacks (empty: val_loss)
+  std::optional<double> min_delta;          ///< --min-delta of --early-stopping
+  bool restore_best_weights = false;        ///< --restore-best-weights
+  std::string save_best;                    ///< --save-best FILE: the best epoch's model
+  std::string reduce_lr_on_plateau;         ///< --reduce-lr-on-plateau factor=0.5,patience=3
+  std::string lr_schedule;                  ///< --lr-schedule SPEC
+  std::string class_weight;                 ///< --class-weight balanced | NAME:W,NAME:W
+  std::optional<double> threshold;          ///< --threshold T of a binary classifier
+  std::string metrics;                      ///< --metrics auc,precision
+};
+
 /// Settings of `xdense train`. The std::optional fields are unset when their flag is not given.
 struct TrainOptions : DataFileOptions {
   std::string test, test_labels;
@@ -58,6 +73,7 @@ struct TrainOptions : DataFileOptions {
   std::string history;
   std::string checkpoint_dir;  ///< save the full training state here after every epoch
   std::string resume_dir;      ///< continue the run saved in this checkpoint folder
+  TrainingControlOptions control;
   bool quiet = false;
 };
 

@@ -71,7 +71,8 @@ int run_evaluate(const EvaluateOptions& o) {
   std::vector<std::size_t> truth(data.y.shape(0));
   for (std::size_t r = 0; r < truth.size(); ++r) truth[r] = static_cast<std::size_t>(data.y(r, 0));
   const std::size_t classes = std::max<std::size_t>(saved.info.class_names.size(), model.output_units() == 1 ? 2 : model.output_units());
-  const ClassificationReport report = classification_report(truth, predicted_classes(outputs), classes);
+  const ClassificationReport report =
+      classification_report(truth, predicted_classes(outputs, trained_threshold(saved.info)), classes);
   // A classifier compiled without accuracy (one trained with mse by an earlier xdense: a regression
   // loss takes no accuracy metric now) is scored from its predicted classes, as the report is.
   const double accuracy = std::isnan(e.accuracy) ? report.accuracy : e.accuracy;

@@ -19,9 +19,11 @@
 
 #include "address_limit.hpp"
 #include "commands.hpp"
+#include "schedule_spec.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
+#include "xdense/metric.hpp"
 #include "xdense/optimizer.hpp"
 #include "xdense/threads.hpp"
 
@@ -238,6 +240,44 @@ void add_threads_option(CLI::App& command, std::optional<int>& threads) {
       ->check(CLI::Range(1, 1024));
 }
 
+// The training-control flags of train (apps/training_control.hpp checks them).
+void add_training_control_options(CLI::App& command, TrainingControlOptions& c) {
+  command.add_option("--early-stopping", c.early_stopping,
+                     "Stop when --monitor has not improved for PATIENCE epochs (Keras's EarlyStopping)\n"
+                     "  e.g. --early-stopping 5 --validation-split 0.2")
+      ->transform(bounded_integer);
+  command.add_option("--monitor", c.monitor,
+                     "What --early-stopping, --reduce-lr-on-plateau and --save-best watch: loss, a metric,\n"
+                     "  or val_ + either (default val_loss, which needs --validation-split), e.g. --monitor val_auc");
+  command.add_option("--min-delta", c.min_delta,
+                     "Smallest change of --monitor that counts as an improvement for --early-stopping\n"
+                     "  (default 0), e.g. --min-delta 0.001");
+  command.add_flag("--restore-best-weights", c.restore_best_weights,
+                   "With --early-stopping: end with the weights of the best epoch, not the last");
+  command.add_option("--save-best", c.save_best,
+                     "Write the model of the best epoch so far (by --monitor) to FILE during training\n"
+                     "  e.g. --save-best best.xdm");
+  command.add_option("--reduce-lr-on-plateau", c.reduce_lr_on_plateau,
+                     "Lower the learning rate when --monitor stops improving: factor, patience, min_delta,\n"
+                     "  cooldown, min_lr (Keras's defaults 0.1, 10, 1e-4, 0, 0), e.g. --reduce-lr-on-plateau factor=0.5,patience=3");
+  std::string forms;  // "  exponential:decay_steps=N,..." one per line
+  for (std::size_t start = 0, end; (end = schedule_spec_forms().find('\n', start)) != std::string::npos; start = end + 1) {
+    forms += "\n    " + schedule_spec_forms().substr(start, end - start);
+  }
+  command.add_option("--lr-schedule", c.lr_schedule,
+                     "Learning rate per optimizer step, starting from --lr (or the optimizer's default), e.g.\n"
+                     "  --lr-schedule exponential:decay_steps=1000,decay_rate=0.9; the forms:" + forms);
+  command.add_option("--class-weight", c.class_weight,
+                     "Weigh each class's samples in the loss: balanced (n_samples / (n_classes * count))\n"
+                     "  or CLASS:WEIGHT items with the data's class names, e.g. --class-weight 0:1,1:5");
+  command.add_option("--threshold", c.threshold,
+                     "Binary classifier: probability above which a sample is positive, for the metrics and\n"
+                     "  stored in the model for predict and evaluate (default 0.5), e.g. --threshold 0.3");
+  command.add_option("--metrics", c.metrics,
+                     "Metrics computed over each whole epoch (default: accuracy; mae, rmse, r2 for regression),\n"
+                     "  of " + xdense::name_list(xdense::metric_names(), 100) + "\n  e.g. --metrics accuracy,auc,f1");
+}
+
 void add_train_options(CLI::App& command, Settings& settings) {
   TrainOptions& o = settings.train;
   command.add_option("--data", o.data, "Training data: CSV with a header row, IDX images (*-ubyte[.gz]) or NPY\n"
@@ -327,6 +367,7 @@ void add_train_options(CLI::App& command, Settings& settings) {
   command.add_option("--resume", o.resume_dir,
                      "Continue the run checkpointed in DIR: repeat the same command and add --resume DIR\n"
                      "  (--epochs may be raised); the result is bit-identical to an uninterrupted run");
+  add_training_control_options(command, o.control);
   command.add_flag("--quiet", o.quiet, "Print nothing but errors");
 }
 

@@ -158,6 +158,14 @@ std::string metadata_value(const ModelInfo& info, const std::string& key) {
   return "";
 }
 
+double trained_threshold(const ModelInfo& info) {
+  const std::string text = metadata_value(info, "threshold");
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  const bool number = !text.empty() && end == text.c_str() + text.size();
+  return number && value > 0.0 && value < 1.0 ? value : 0.5;
+}
+
 DataContract contract_of(const SavedModel& saved) {
   DataContract contract;
   contract.inputs = saved.model.input_units();
@@ -274,12 +282,13 @@ std::string float_text(float value) {
   return text;
 }
 
-std::vector<std::size_t> predicted_classes(const Matrix& outputs) {
+std::vector<std::size_t> predicted_classes(const Matrix& outputs, double threshold) {
   std::vector<std::size_t> classes(outputs.shape(0));
   const std::size_t cols = outputs.shape(1);
+  const auto cut = static_cast<float>(threshold);  // compared in float32, as Keras's metrics do
   for (std::size_t r = 0; r < outputs.shape(0); ++r) {
     const float* row = outputs.data() + r * cols;
-    classes[r] = cols == 1 ? static_cast<std::size_t>(row[0] > 0.5f)
+    classes[r] = cols == 1 ? static_cast<std::size_t>(row[0] > cut)
                            : static_cast<std::size_t>(std::max_element(row, row + cols) - row);
   }
   return classes;

@@ -114,7 +114,11 @@ std::vector<NamedParameter> named_parameters(Sequential& model);
 /// Value of metadata `key`, or "" when absent.
 std::string metadata_value(const ModelInfo& info, const std::string& key);
 
-/// Index of the most probable class per row (p > 0.5 for a single unit).
-std::vector<std::size_t> predicted_classes(const Matrix& outputs);
+/// Index of the most probable class per row (p > threshold for a single unit: trained_threshold()).
+std::vector<std::size_t> predicted_classes(const Matrix& outputs, double threshold = 0.5);
+
+/// The threshold a binary classifier was trained with (metadata "threshold", written by train
+/// --threshold), 0.5 otherwise: where predict and evaluate cut its probability.
+double trained_threshold(const ModelInfo& info);
 
 }  // namespace xdense::cli

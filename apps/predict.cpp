@@ -26,7 +26,7 @@ std::string csv_field(const std::string& text) {
 // column per class (p_<class>).
 std::string class_rows(const Matrix& probabilities, const ModelInfo& info, const LoadedData& data,
                        const std::string& id_column) {
-  const std::vector<std::size_t> predicted = predicted_classes(probabilities);
+  const std::vector<std::size_t> predicted = predicted_classes(probabilities, trained_threshold(info));
   std::vector<std::string> names = info.class_names;
   const std::size_t classes = probabilities.shape(1) == 1 ? 2 : probabilities.shape(1);
   for (std::size_t c = names.size(); c < classes; ++c) names.push_back(std::to_string(c));

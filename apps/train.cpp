@@ -21,8 +21,10 @@
 #include "data_files.hpp"
 #include "model_support.hpp"
 #include "progress.hpp"
+#include "training_control.hpp"
 #include "xdense/xdense.hpp"
 #include "xdense/atomic_file.hpp"
+#include "xdense/callbacks/csv_logger.hpp"
 #include "xdense/checkpoint.hpp"
 #include "xdense/model_config.hpp"
 #include "xdense/model_file.hpp"
@@ -194,17 +196,6 @@ std::string utc_now() {
   return text;
 }
 
-std::string history_csv(const History& history) {
-  std::ostringstream out;
-  out << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
-  auto field = [](double v) { return std::isnan(v) ? std::string() : number(v); };
-  for (const EpochLog& e : history.epochs) {
-    out << e.epoch << "," << field(e.loss) << "," << field(e.accuracy) << "," << field(e.val_loss) << ","
-        << field(e.val_accuracy) << "," << field(e.seconds) << "\n";
-  }
-  return out.str();
-}
-
 // The settings that shape a run, other than its length: a resumed run must repeat them.
 std::string run_settings(const TrainOptions& o) {
   std::ostringstream s;
@@ -231,6 +222,7 @@ std::string run_settings(const TrainOptions& o) {
   if (!o.kernel_regularizer.empty()) s << " kernel-regularizer=" << o.kernel_regularizer;
   if (!o.drop_columns.empty()) s << " drop-columns=" << o.drop_columns;
   if (o.standardize_targets) s << " standardize-targets=1";
+  s << training_control_settings(o.control);
   // Another thread count sums in another order: the resumed run would match neither run.
   s << " threads=" << num_threads();
   return s.str();
@@ -246,10 +238,17 @@ const char* const settings_keys[] = {"data",         "labels",          "label-c
                                      "label-smoothing", "init",       "kernel-regularizer", "standardize-targets", "threads",
                                      "data-content"};
 
+// settings_keys and those of the training-control flags.
+std::vector<const char*> all_settings_keys() {
+  std::vector<const char*> keys(std::begin(settings_keys), std::end(settings_keys));
+  keys.insert(keys.end(), std::begin(training_control_keys), std::end(training_control_keys));
+  return keys;
+}
+
 // run_settings() text as key -> value.
 std::map<std::string, std::string> parse_settings(const std::string& text) {
   std::vector<std::pair<std::size_t, std::string>> starts;  // where each key's "key=" begins
-  for (const char* key : settings_keys) {
+  for (const char* key : all_settings_keys()) {
     const std::string marker = std::string(key) + "=";
     const std::size_t at = text.rfind(marker, 0) == 0 ? 0 : text.find(" " + marker);
     if (at != std::string::npos) starts.emplace_back(at == 0 ? 0 : at + 1, key);
@@ -270,7 +269,7 @@ void check_same_settings(const std::string& saved, const std::string& now, const
   if (saved == now) return;
   const auto before = parse_settings(saved), after = parse_settings(now);
   std::string differences;
-  for (const char* key : settings_keys) {
+  for (const char* key : all_settings_keys()) {
     const auto b = before.find(key), a = after.find(key);
     if (b == before.end() && (std::string(key) == "threads" || std::string(key) == "data-content")) continue;
     const std::string was = b == before.end() ? "(not given)" : quote_value(b->second, 40);
@@ -348,6 +347,7 @@ void check_settings(const TrainOptions& o) {
     throw InvalidArgument(std::string(o.output == "-" ? "--output" : "--history") +
                           " -: train writes files (standard output is for predict); give a file name");
   }
+  check_training_control(o);
 }
 
 // The files a run writes: reserved before any work (their temporary files created, so an
@@ -368,9 +368,11 @@ void reserve_run_outputs(const TrainOptions& o, RunOutputs& outputs) {
                                                               {"--model-config", o.model_config}};
   for (const std::string& file : files_in(o.init_weights)) inputs.emplace_back("--init-weights", file);
   const std::string checkpoint = o.checkpoint_dir.empty() ? std::string() : checkpoint_file(o.checkpoint_dir);
-  refuse_same_files({{"--output", o.output}, {"--history", o.history}, {"--checkpoint", checkpoint}}, inputs);
+  refuse_same_files({{"--output", o.output}, {"--history", o.history}, {"--checkpoint", checkpoint},
+                     {"--save-best", o.control.save_best}},
+                    inputs);
   // The checkpoint resumed from is an input of --output and --history (it is --checkpoint's own file).
-  refuse_same_files({{"--output", o.output}, {"--history", o.history}},
+  refuse_same_files({{"--output", o.output}, {"--history", o.history}, {"--save-best", o.control.save_best}},
                     {{"--resume", o.resume_dir.empty() ? std::string() : checkpoint_file(o.resume_dir)}});
   // --checkpoint, like every output: the folder itself is created (at the first checkpoint, so
   // a run that fails before it leaves nothing), its parent must exist and be writable, and a
@@ -694,7 +696,7 @@ ModelInfo describe_run(const TrainOptions& o, const LoadedData& data, const Trai
 // bar unless --quiet and a checkpoint after every epoch with --checkpoint. Returns the whole
 // history, the resumed epochs included.
 History train_with_progress(Sequential& model, const ModelInfo& info, const TrainingSets& sets, const std::string& task,
-                            const TrainOptions& o, const std::optional<Checkpoint>& resumed) {
+                            const TrainOptions& o, const std::optional<Checkpoint>& resumed, const TrainingControl& control) {
   const auto epochs = static_cast<std::size_t>(o.epochs);
   const Matrix train_targets = targets_for(model, sets.y_train);
   const Matrix val_targets = sets.validate ? targets_for(model, sets.y_val) : Matrix();
@@ -716,6 +718,14 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
     fit.validation_x = &sets.x_val;
     fit.validation_y = &val_targets;
   }
+  fit.callbacks = control.callbacks;
+  fit.class_weight = control.class_weight;
+  if (resumed) restore_callback_states(resumed->state, fit.callbacks);
+  // A run a callback stopped (early stopping) is over: resumed, it trains no further epoch, but fit()
+  // still ends it as the uninterrupted run did (restoring the best weights).
+  const bool stopped = resumed && resumed->state.stop_training;
+  if (stopped) fit.epochs = done;
+  progress.show_learning_rate(!o.control.lr_schedule.empty() || !o.control.reduce_lr_on_plateau.empty());
   if (!o.quiet) {
     if (resumed) std::printf("Resuming from %s after epoch %zu of %zu\n", o.resume_dir.c_str(), done, epochs);
     std::printf("Training on %zu samples%s, %zu features, %s\n", sets.x_train.shape(0),
@@ -730,22 +740,25 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
       std::error_code error;
       std::filesystem::create_directory(o.checkpoint_dir, error);
       if (error) throw DataError(o.checkpoint_dir + ": cannot create the checkpoint folder: " + error.message());
-      save_checkpoint(checkpoint_file(o.checkpoint_dir), model, info, capture_training_state(model, log.epoch, history));
+      save_checkpoint(checkpoint_file(o.checkpoint_dir), model, info,
+                      capture_training_state(model, log.epoch, history, fit.callbacks));
     }
   };
-  if (done < epochs) {
-    try {
-      model.fit(sets.x_train, train_targets, fit);
-    } catch (const TrainingDiverged& e) {
-      std::string kept = o.checkpoint_dir.empty() || history.epochs.empty()
-                             ? std::string()
-                             : "; the checkpoint of epoch " + std::to_string(history.epochs.back().epoch) + " in " +
-                                   o.checkpoint_dir + " is kept";
-      throw TrainingDiverged(std::string(e.what()) + kept + "; " + o.output + " was not written", e.epoch(), e.batch());
-    }
-  } else if (!o.quiet) {
+  if (!o.quiet && stopped) {
+    std::printf("The checkpoint's run stopped early after epoch %zu: nothing to train\n", done);
+  } else if (!o.quiet && done >= epochs) {
     std::printf("The checkpoint already has %zu of %zu epochs: nothing to train\n", done, epochs);
   }
+  try {
+    model.fit(sets.x_train, train_targets, fit);  // with nothing to train, only the callbacks' ends
+  } catch (const TrainingDiverged& e) {
+    std::string kept = o.checkpoint_dir.empty() || history.epochs.empty()
+                           ? std::string()
+                           : "; the checkpoint of epoch " + std::to_string(history.epochs.back().epoch) + " in " +
+                                 o.checkpoint_dir + " is kept";
+    throw TrainingDiverged(std::string(e.what()) + kept + "; " + o.output + " was not written", e.epoch(), e.batch());
+  }
+  if (!o.quiet) print_training_control(control);
   return history;
 }
 
@@ -795,7 +808,7 @@ void record_results(ModelInfo& info, const History& history, bool validate, Sequ
 void save_outputs(RunOutputs& outputs, Sequential& model, const ModelInfo& info, const History& history) {
   const std::vector<unsigned char> model_bytes = encode_model(model, info);
   outputs.model->write(model_bytes.data(), model_bytes.size());
-  if (outputs.history != nullptr) outputs.history->write(cli::history_csv(history));  // not xdense::history_csv (found by ADL)
+  if (outputs.history != nullptr) outputs.history->write(xdense::history_csv(history));
   outputs.set.commit();
 }
 
@@ -819,6 +832,7 @@ int run_train(const TrainOptions& o) {
   const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
   if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
   fit_model_to_data(model, data, o, resumed.has_value(), declared_inputs);
+  prepare_training_model(model, o, resumed.has_value());
   const TrainingSets sets = split_and_standardize(data, o);
   if (sets.target_standardizer) {
     // Standardized targets are centred on 0: a loss taking only some values (poisson: counts >= 0)
@@ -835,8 +849,10 @@ int run_train(const TrainOptions& o) {
   ModelInfo info = describe_run(o, data, sets, settings);
   const std::string task = data.regression ? regression_text(data.y.shape(1), data.target_names)
                                            : std::to_string(data.class_names.size()) + " classes";
-  const History history = train_with_progress(model, info, sets, task, o, resumed);
+  const TrainingControl control = make_training_control(o, info, data.class_names, sets.y_train);
+  const History history = train_with_progress(model, info, sets, task, o, resumed, control);
   record_results(info, history, sets.validate, model, test, o);
+  record_training_control(info, history, control, o);
   save_outputs(outputs, model, info, history);
   if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());
   return exit_ok;
