@@ -96,12 +96,14 @@ ConstMatrixView Dense::backward_pass(ConstMatrixView dy, bool need_input_gradien
   blas::dense_backward(dy.rows, input_units_, units_, input_.data, dy.data, kernel_.data(), kernel_gradient_.data(),
                        options_.use_bias ? bias_gradient_.data() : nullptr, derivative,
                        need_input_gradient ? dx.data : nullptr);
-  if (options_.kernel_regularizer || options_.bias_regularizer) add_penalty_gradients();
+  if ((options_.kernel_regularizer || options_.bias_regularizer) && penalty_in_backward()) add_penalty_gradients();
   return dx;
 }
 
 // dW += d penalty(W) / dW, db += d penalty(b) / db: the loss minimised is the data loss plus the
 // penalties (Keras's layer.losses).
+void Dense::add_regularization_gradients() { add_penalty_gradients(); }
+
 void Dense::add_penalty_gradients() {
   if (const Regularizer* r = options_.kernel_regularizer.get()) {
     r->add_gradient(kernel_.data(), kernel_gradient_.data(), kernel_.size());

@@ -55,6 +55,7 @@ class Dense final : public Layer {
   /// The kernel's penalty plus the bias's (0 before build). backward() and backward_through() add
   /// their gradients to kernel_gradient() and bias_gradient().
   double regularization_loss() const override;
+  void add_regularization_gradients() override;
 
   /// Whether backward_through() takes `activation`: one that declares its derivative as a
   /// function of its output (Activation::output_derivative(): sigmoid, tanh, ReLU).

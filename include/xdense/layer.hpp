@@ -146,6 +146,14 @@ class Layer {
   /// reports, in training and in evaluate(), as Keras does.
   virtual double regularization_loss() const { return 0.0; }
 
+  /// Adds the penalty's gradient, at the current weights, to the parameter gradients: what a
+  /// regularized layer's backward() does itself while penalty_in_backward() (the default).
+  /// Data-parallel training turns that off, sums the processes' gradients, then calls this once.
+  /// Nothing by default.
+  virtual void add_regularization_gradients() {}
+  void set_penalty_in_backward(bool on) { penalty_in_backward_ = on; }
+  bool penalty_in_backward() const { return penalty_in_backward_; }
+
   /// parameters() then non_trainable_weights(): everything a model file stores for this layer.
   std::vector<Parameter> weights() const;
 
@@ -158,6 +166,7 @@ class Layer {
 
  private:
   bool training_ = false;
+  bool penalty_in_backward_ = true;
 };
 
 /// Makes an unbuilt layer from its config (what Layer::config() returned). Throws InvalidArgument

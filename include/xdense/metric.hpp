@@ -54,6 +54,16 @@ class Metric {
   /// Makes room for `samples` samples per epoch (a metric keeping every score: auc), so update()
   /// does not allocate during fit(). Nothing by default.
   virtual void reserve(std::size_t /*samples*/) {}
+
+  /// The state accumulated since reset() as numbers (counts, sums; every score for auc), for
+  /// data-parallel training: each process sends its partial state and merges the others'. The
+  /// default has none (a metric that does not override both cannot be combined: merge() throws).
+  virtual std::vector<double> partial_state() const;
+  /// Adds the batches behind another metric's partial_state() (a metric of the same kind and
+  /// settings) to this one's: reset(), then merge() of every process's state in rank order, gives
+  /// every process the same result(). InvalidArgument for a state of another size or kind.
+  /// StateError by default, naming the metric.
+  virtual void merge(const std::vector<double>& partial);
 };
 
 /// Makes a metric from its config (what Metric::config() returned); InvalidArgument for a config it

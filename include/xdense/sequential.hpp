@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "xdense/callback.hpp"
+#include "xdense/communicator.hpp"
 #include "xdense/layer.hpp"
 #include "xdense/loss.hpp"
 #include "xdense/metric.hpp"
@@ -124,6 +125,27 @@ struct FitOptions {
   /// weighs 1. Finite and >= 0 (DataError naming the sample); not together with class_weight
   /// (InvalidArgument, as Keras's "You cannot class_weight and sample_weight at the same time").
   std::vector<float> sample_weight;
+  /// Data-parallel training over the processes of a communicator (communicator.hpp, mpi.hpp). Every
+  /// process calls fit() with the same model, options and seed. batch_size is the global batch: all
+  /// processes draw the same order of the samples, each computes the gradient of the rows of each
+  /// batch it holds, and one sum over the processes per step (gradients, loss and sample count in
+  /// one buffer), divided by the batch's sample count, gives every process the same update: a model
+  /// equal, to float rounding, to one process's (not with Dropout or BatchNormalization: each
+  /// process draws its own masks and normalises its rows with their own statistics, as PyTorch DDP
+  /// without SyncBatchNorm; moving statistics are averaged over the processes after each epoch). The
+  /// weights, optimizer state and random engine of process 0 are copied to the others first.
+  /// Validation is split over the processes too; losses and metrics (Metric::partial_state) are
+  /// combined, so every process gets the same History, and callbacks decide alike (give those that
+  /// only write files, ModelCheckpoint or CSVLogger, to process 0). Null or one process: as without.
+  std::shared_ptr<Communicator> communicator;
+  /// With a communicator of several processes: 0 when x and y are the whole training data on every
+  /// process (each then uses its shard_rows()); else the number of samples of the whole data, of
+  /// which x and y hold only rows [first_sample, first_sample + rows of x): each process's
+  /// shard_rows(total_samples, rank, size), checked. validation_x/y are then each process's part of
+  /// the validation data (any rows; combined); with validation_split the last rows of the whole data
+  /// validate. sample_weight follows x.
+  std::size_t total_samples = 0;
+  std::size_t first_sample = 0;
 };
 
 /// Result of evaluate().
@@ -182,6 +204,12 @@ class Sequential {
   /// over the number of samples; metrics unweighted. ShapeError/DataError as fit()'s sample_weight.
   Evaluation evaluate(const Matrix& x, const Matrix& y, const std::vector<float>& sample_weight,
                       std::size_t batch_size = 32);
+
+  /// Loss and metrics over the rows of every process of `communicator`: x and y are this process's
+  /// part (any number of rows, 0 too); each process computes its part and the sums and metric states
+  /// are combined (Metric::partial_state), so every process returns the same Evaluation, whose
+  /// `samples` counts every process's rows. Every process must call it (a collective).
+  Evaluation evaluate(const Matrix& x, const Matrix& y, Communicator& communicator, std::size_t batch_size = 32);
 
   /// Outputs of the last layer for x: (samples, output_units).
   Matrix predict(const Matrix& x, std::size_t batch_size = 32);

@@ -19,6 +19,14 @@ Config Metric::config() const { return Config::object(); }
 
 void Metric::check_model(std::size_t /*units*/, const Loss& /*loss*/) const {}
 
+std::vector<double> Metric::partial_state() const { return {}; }
+
+void Metric::merge(const std::vector<double>& /*partial*/) {
+  throw StateError("metric " + quote_value(name()) +
+                   " cannot be combined over several processes: it does not override Metric::partial_state() "
+                   "and Metric::merge()");
+}
+
 void register_metric(const std::string& name, MetricFactory factory, const std::vector<std::string>& aliases) {
   metrics().add(name, std::move(factory), aliases);
 }
