@@ -27,11 +27,13 @@ std::string rank_note(std::size_t rank) { return "rank " + std::to_string(rank) 
 
 }  // namespace
 
+bool first_process_of_job() { return !launched_by_mpi() || launcher_rank() == 0; }
+
 std::shared_ptr<Communicator> training_world() {
   if (!launched_by_mpi()) return nullptr;
   if (!mpi_available()) {
     // Each process would train alone and write the same files: refused, said once.
-    if (launcher_rank() != 0) throw QuietExit{exit_user_error};
+    if (!first_process_of_job()) throw QuietExit{exit_user_error};
     throw StateError("launched by mpirun or srun, but this xdense was built without MPI: install libopenmpi-dev and "
                      "rebuild it (or run it without mpirun)");
   }

@@ -16,6 +16,11 @@
 
 namespace xdense::cli {
 
+/// False on a process its launcher (mpirun, srun) started as rank 1 or higher: such a process leaves
+/// the messages of errors every process finds alike (a mistyped flag) to rank 0. Read from the
+/// launcher's environment, so it holds before MPI is initialised and in a build without MPI.
+bool first_process_of_job();
+
 /// The processes of this run: null when the tool was not launched by mpirun/srun
 /// (xdense::launched_by_mpi()); else MPI_COMM_WORLD, of one or more processes. Launched by MPI
 /// while this build has none: StateError (printed by rank 0 only, as its launcher numbers it; the

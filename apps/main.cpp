@@ -19,6 +19,7 @@
 
 #include "address_limit.hpp"
 #include "commands.hpp"
+#include "data_parallel.hpp"
 #include "error_report.hpp"
 #include "schedule_spec.hpp"
 #include "xdense/atomic_file.hpp"
@@ -538,6 +539,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (!first_process_of_job()) return exit_user_error;  // under mpirun: said by rank 0 alone
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       std::cerr << "xdense: error: unknown command '" << argv[1] << "' (expected one of: " << subcommand_names()
                 << "; see xdense --help)\n";

@@ -192,8 +192,15 @@ void load_initial_weights(Sequential& model, const std::string& dir) {
   }
 }
 
+// The model's "created" time: now, or SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+// convention) when set to a number, so two runs of the same command can give byte-identical files.
 std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
+  std::time_t now = std::time(nullptr);
+  if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH")) {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(fixed, &end, 10);
+    if (*fixed != '\0' && *end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
+  }
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   return text;
