@@ -152,6 +152,11 @@ class Layer {
   /// Nothing by default.
   virtual void add_regularization_gradients() {}
   void set_penalty_in_backward(bool on) { penalty_in_backward_ = on; }
+
+  /// Data-parallel training tells each layer the index of the process it runs in (0 for one
+  /// process): a layer that draws random numbers per sample (Dropout) then draws another stream
+  /// in each process. Nothing by default.
+  virtual void set_replica(std::size_t /*replica*/) {}
   bool penalty_in_backward() const { return penalty_in_backward_; }
 
   /// parameters() then non_trainable_weights(): everything a model file stores for this layer.
