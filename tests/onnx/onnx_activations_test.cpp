@@ -16,10 +16,13 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "onnx/onnx_runtime.hpp"
 #include "xdense/activations/exponential.hpp"
@@ -453,7 +456,7 @@ TEST(OnnxActivations, ActivationWithoutOnnxFormIsRefusedByName) {
 
 // ---------------------------------------------------------------- in ONNX Runtime
 
-/// Inputs from -1000 to 1000: both tails, the kinks (0, +-3), tiny values, e^x's overflow (88.72).
+/// Inputs from -1000 to 1000: both tails, the kinks (0, +-3), tiny values, -0, around e^x's overflow (88.72).
 Matrix probe_inputs() {
   const std::vector<float> values = {-1000.0f, -100.0f, -88.0f, -30.0f, -20.0f, -10.0f, -7.0f, -5.5f,
                                      -3.0f,    -2.5f,   -1.0f,  -0.5f,  -1e-3f, -1e-6f, -0.0f, 0.0f,
@@ -469,27 +472,40 @@ TEST(OnnxActivations, RunInOnnxRuntimeAsPredict) {
   const std::filesystem::path folder =
       std::filesystem::temp_directory_path() / ("xdense_onnx_activations_" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);
-  const Matrix x = probe_inputs();
+  const Matrix probe = probe_inputs();
   std::vector<std::string> specs = activation_names();
   for (const char* variant : {"leaky_relu(0.05)", "elu(0.25)", "gelu(approximate)"}) specs.push_back(variant);
   for (const std::string& spec : specs) {
     if (refused().count(spec) != 0) continue;
     SCOPED_TRACE("activation " + spec);
     Sequential model = dense_then(spec);
+    // The runner's .npy reader refuses infinities: e^x stays below its overflow (88.72) here.
+    Matrix x = probe;
+    if (spec == "exponential") {
+      for (float& v : x) v = std::min(v, 88.0f);
+    }
     const Matrix expected = model.predict(x);
     const std::filesystem::path file = folder / (spec + ".onnx");
     export_onnx(file.string(), model, ModelInfo{});
     Matrix actual;
-    ASSERT_NO_THROW(actual = testing::run_onnx(file, x)) << spec;
+    try {
+      actual = testing::run_onnx(file, x);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      continue;
+    }
     ASSERT_EQ(actual.shape(0), expected.shape(0));
     ASSERT_EQ(actual.shape(1), expected.shape(1));
+    double worst = 0.0;  // the largest difference, relative above 1
     for (std::size_t i = 0; i < expected.size(); ++i) {
       const float want = expected.data()[i], got = actual.data()[i];
       if (want == got || (std::isnan(want) && std::isnan(got))) continue;  // equal infinities too
-      const double tolerance = 1e-5 * std::max(1.0, std::abs(static_cast<double>(want)));
-      EXPECT_LE(std::abs(static_cast<double>(got) - want), tolerance)
-          << "at x = " << x.data()[i] << ": predict " << want << ", ONNX Runtime " << got;
+      const double difference = std::abs(static_cast<double>(got) - want) /
+                                std::max(1.0, std::abs(static_cast<double>(want)));
+      worst = std::max(worst, difference);
+      EXPECT_LE(difference, 1e-5) << "at x = " << x.data()[i] << ": predict " << want << ", ONNX Runtime " << got;
     }
+    std::cout << "  " << spec << ": largest difference " << worst << "\n";
   }
   std::filesystem::remove_all(folder);
 }
