@@ -337,7 +337,7 @@ TEST(OnnxActivations, ExportsEveryRegisteredActivation) {
     Exported e;
     ASSERT_NO_THROW(e = export_spec(name));
     EXPECT_EQ(e.op_types(), expected->second);
-    // Every node is in the default domain, and the graph ends in the model's output.
+    // (A node outside the default domain reads "domain.Op" above.) The graph ends in the activation.
     ASSERT_EQ(e.graph.outputs.size(), 1u);
     EXPECT_EQ(e.graph.nodes.back().outputs.at(0), e.graph.outputs[0]);
   }
