@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "onnx/onnx_checker.hpp"
 #include "onnx/onnx_runtime.hpp"
 #include "xdense/activations/exponential.hpp"
 #include "xdense/builtin_activations.hpp"
@@ -343,6 +344,23 @@ TEST(OnnxActivations, ExportsEveryRegisteredActivation) {
   }
 }
 
+/// Every registered activation, and the variants with arguments.
+std::vector<std::string> every_activation_spec() {
+  std::vector<std::string> specs = activation_names();
+  for (const char* variant : {"leaky_relu(0.05)", "elu(0.25)", "gelu(approximate)"}) specs.push_back(variant);
+  return specs;
+}
+
+TEST(OnnxActivations, PassTheOnnxChecker) {
+  // check_model with full_check: each node's schema at opset 13, its attributes' types, and shape
+  // inference through the graph.
+  if (!test::onnx_checker_available()) GTEST_SKIP() << test::onnx_checker_missing();
+  for (const std::string& spec : every_activation_spec()) {
+    if (refused().count(spec) != 0) continue;
+    EXPECT_EQ(test::onnx_checker_problem(to_onnx(dense_then(spec), ModelInfo{})), "") << spec;
+  }
+}
+
 TEST(OnnxActivations, AddedByNameOrAsActivationLayerExportTheirOwnOps) {
   // model.add("leaky_relu(0.1)") and make_layer("Activation", ...) (a model file's layers) build the
   // same activation object, whose to_onnx writes the graph.
@@ -473,9 +491,7 @@ TEST(OnnxActivations, RunInOnnxRuntimeAsPredict) {
       std::filesystem::temp_directory_path() / ("xdense_onnx_activations_" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);
   const Matrix probe = probe_inputs();
-  std::vector<std::string> specs = activation_names();
-  for (const char* variant : {"leaky_relu(0.05)", "elu(0.25)", "gelu(approximate)"}) specs.push_back(variant);
-  for (const std::string& spec : specs) {
+  for (const std::string& spec : every_activation_spec()) {
     if (refused().count(spec) != 0) continue;
     SCOPED_TRACE("activation " + spec);
     Sequential model = dense_then(spec);
