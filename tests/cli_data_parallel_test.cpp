@@ -21,6 +21,7 @@
 #include "cli_support.hpp"
 #include "xdense/checkpoint.hpp"
 #include "xdense/model_file.hpp"
+#include "xdense/npy.hpp"
 
 namespace fs = std::filesystem;
 
@@ -197,6 +198,48 @@ TEST_F(DataParallelCli, SameProcessesAndSeedGiveIdenticalFilesAlsoOverTcp) {
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(read_file(path("a.xdm")), read_file(path("b.xdm")));
   EXPECT_FALSE(read_file(path("a.csv")).empty());
+}
+
+// NPY features and labels: each process reads only its share (by offset). 101 samples sorted by class
+// (0, 1, 2) on 3 processes: shares of 34, 34 and 33 rows, none with every class. The same model as one
+// process reading all, with the same class names and sample count.
+TEST_F(DataParallelCli, ProcessesReadingTheirShareOfNpyTrainTheSameModel) {
+  constexpr std::size_t n = 101, features = 4;
+  std::vector<float> x(n * features), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = static_cast<float>(i * 3 / n);
+    for (std::size_t j = 0; j < features; ++j) x[i * features + j] = static_cast<float>(std::sin(0.37 * i + j) + y[i] * (j + 1));
+  }
+  save_npy(path("x.npy").string(), x.data(), {n, features});
+  save_npy(path("y.npy").string(), y.data(), {n});
+  const std::string args = "train --data x.npy --labels y.npy --layers 8:relu,3:softmax --loss sparse_categorical_crossentropy "
+                           "--optimizer adam --epochs 4 --batch-size 10 --standardize --threads 1 --output ";
+  ASSERT_EQ(single(args + "one.xdm").exit_code, 0);
+  const CommandResult three = mpirun(3, args + "three.xdm");
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  EXPECT_NE(three.out.find("Training on 101 samples, 4 features, 3 classes"), std::string::npos) << three.out;
+  const double d = weight_difference(path("one.xdm"), path("three.xdm"));
+  std::printf("NPY shares, 101 rows on 3 processes: largest relative weight difference to one process %.3g\n", d);
+  EXPECT_LE(d, same_model_tolerance);
+  const SavedModel one = load_model(path("one.xdm").string()), parallel = load_model(path("three.xdm").string());
+  EXPECT_EQ(parallel.info.class_names, one.info.class_names);
+  const auto samples = std::find(parallel.info.metadata.begin(), parallel.info.metadata.end(),
+                                 std::pair<std::string, std::string>("training_samples", "101"));
+  EXPECT_NE(samples, parallel.info.metadata.end());
+  // The statistics of every share together: those of the whole data.
+  ASSERT_TRUE(parallel.info.standardizer && one.info.standardizer);
+  for (std::size_t j = 0; j < features; ++j) {
+    EXPECT_NEAR(parallel.info.standardizer->mean()(j), one.info.standardizer->mean()(j), 1e-5);
+    EXPECT_NEAR(parallel.info.standardizer->scale()(j), one.info.standardizer->scale()(j), 1e-5);
+  }
+
+  // A NaN in the last row: only the process whose share holds it reads it, and says so by rank.
+  x[(n - 1) * features] = std::nanf("");
+  save_npy(path("x.npy").string(), x.data(), {n, features});
+  const CommandResult bad = mpirun(3, args + "bad.xdm");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(occurrences(bad.err, "xdense: error: rank 2: x.npy"), 1u) << bad.err;
+  EXPECT_EQ(occurrences(bad.err, "xdense: error"), 1u) << bad.err;
 }
 
 // Rank 1 runs in a folder of its own (an MPMD launch, as on another node): whatever it does there,
