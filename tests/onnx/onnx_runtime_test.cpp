@@ -4,7 +4,8 @@
 // thread, tests/onnx/onnx_runtime.hpp) on the RAW feature columns, and compared with what predict
 // gives: the library's predict() after the model's standardization (and its target scaling
 // undone), and the probabilities `xdense predict` prints. Max |difference| <= 1e-5 (relative to the
-// value's size for regression values above 1: float32 itself is no finer there).
+// value's size for regression values above 1: float32 itself is no finer there). Each exported file
+// also passes libonnx-dev's full check when the tests were configured with it.
 // Skipped, naming what is missing, without node or onnxruntime-node (scripts/setup.sh installs them).
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_support.hpp"
+#include "onnx/onnx_checker.hpp"
 #include "onnx/onnx_runtime.hpp"
 
 #include "xdense/activation.hpp"
@@ -62,6 +64,10 @@ class OnnxRuntime : public xdense::testing::Cli {
     const CommandResult exported = xdense("export --model " + model + " --onnx " + onnx);
     EXPECT_EQ(exported.exit_code, 0) << exported.err;
     EXPECT_NE(exported.out.find("Wrote " + onnx + ": ONNX model"), std::string::npos) << exported.out;
+    // libonnx-dev's full check too, when the tests were configured with it.
+    if (xdense::test::onnx_checker_available()) {
+      EXPECT_EQ(xdense::test::onnx_checker_problem(xdense::testing::read_file(path(onnx))), "") << onnx;
+    }
 
     xdense::SavedModel saved = xdense::load_model(path(model).string());
     xdense::CsvOptions by_name;  // the model's feature columns, in its order; labels and targets left out
