@@ -254,6 +254,20 @@ TEST_F(OnnxWriter, LayerOptionsKeepPredictInOnnxRuntime) {
   XDENSE_REQUIRE_ONNX_RUNTIME();  // the checks above ran; say so when ONNX Runtime did not
 }
 
+TEST_F(OnnxWriter, AFashionMnistSizedModelKeepsEveryLength) {
+  // A 940 KB kernel: lengths of three varint bytes (the golden files reach two), a softmax output.
+  Sequential model(5);
+  model.add(std::make_unique<Dense>(300)).add("relu").add(std::make_unique<Dense>(10)).add("softmax");
+  model.build(784);
+  const std::string bytes = to_onnx(model, ModelInfo{});
+  EXPECT_GT(bytes.size(), 4u * (784u * 300u + 300u * 10u));
+  expect_checker_passes(bytes);
+  XDENSE_REQUIRE_ONNX_RUNTIME();
+  write_bytes(path("mlp.onnx"), bytes);
+  const Matrix x = raw_inputs(16, 784, 9);
+  EXPECT_LE(testing::max_abs_difference(testing::run_onnx(path("mlp.onnx"), x), model.predict(x)), 1e-5);
+}
+
 TEST_F(OnnxWriter, AModelThatIsTheIdentityCopiesItsInputToTheOutput) {
   // Dropout writes no node: the output is the graph input itself, given by an Identity node.
   Sequential model;
