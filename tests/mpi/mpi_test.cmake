@@ -55,9 +55,13 @@ else()
     set(XDENSE_MPIEXEC_IS_OPENMPI OFF)
   endif()
   if(XDENSE_SANITIZE)
-    # Open MPI keeps allocations of its initialisation until exit: LeakSanitizer reports them
-    # (tests/mpi/lsan.supp names only MPI's libraries, never xdense's frames).
-    list(APPEND XDENSE_MPI_TEST_ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+    # Open MPI keeps allocations of its initialisation until exit: LeakSanitizer reports them.
+    # tests/mpi/lsan.supp names only MPI's libraries, never xdense's frames; it needs whole stacks
+    # (Open MPI's libraries have no frame pointers: the fast unwinder stops in them) and plugins
+    # that stay loaded after MPI_Finalize (else their frames are "<unknown module>").
+    list(APPEND XDENSE_MPI_TEST_ENVIRONMENT
+         "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
+         OMPI_MCA_mca_base_component_disable_dlclose=1)
   endif()
   set(XDENSE_MPIEXEC_PREFIX ${MPIEXEC_EXECUTABLE} ${_xdense_mpiexec_flags} ${XDENSE_MPIEXEC_EXTRA_FLAGS}
       ${MPIEXEC_PREFLAGS} ${MPIEXEC_NUMPROC_FLAG})
