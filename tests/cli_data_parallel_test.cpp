@@ -21,6 +21,7 @@
 #include "cli_support.hpp"
 #include "xdense/checkpoint.hpp"
 #include "xdense/model_file.hpp"
+#include "xdense/mpi.hpp"
 #include "xdense/npy.hpp"
 
 namespace fs = std::filesystem;
@@ -365,6 +366,25 @@ TEST_F(DataParallelCli, KilledRankEndsTheJobAndTheRunResumesIdentically) {
   const CommandResult straight = mpirun(2, cancer("straight.xdm", epochs));
   ASSERT_EQ(straight.exit_code, 0) << straight.err;
   EXPECT_EQ(read_file(path("resumed.xdm")), read_file(path("straight.xdm")));
+}
+
+// A build without MPI started by mpirun (its environment says so): each process would train alone
+// and write the same files, so it is refused, said once by the process its launcher calls rank 0.
+// The launcher's environment is set by hand: only in a build without MPI (one with MPI would try to
+// join that job).
+TEST_F(Cli, LaunchedByMpiWithoutMpiIsRefusedOnce) {
+  if (mpi_available()) GTEST_SKIP() << "xdense was built with MPI: mpirun runs it data-parallel";
+  const std::string train = "train --data " + data_dir + "/iris.csv --layers 8:relu,3:softmax --loss "
+                            "sparse_categorical_crossentropy --optimizer adam --epochs 1 --batch-size 16 --output m.xdm";
+  const CommandResult rank0 = xdense_in_shell("env OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=0 '" + tool + "' " + train);
+  EXPECT_EQ(rank0.exit_code, 2);
+  EXPECT_EQ(count_lines(rank0.err), 1u) << rank0.err;
+  EXPECT_NE(rank0.err.find("xdense: error: launched by mpirun or srun, but this xdense was built without MPI"),
+            std::string::npos) << rank0.err;
+  const CommandResult rank1 = xdense_in_shell("env OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 '" + tool + "' " + train);
+  EXPECT_EQ(rank1.exit_code, 2);
+  EXPECT_EQ(rank1.err, "");
+  expect_only_files({});
 }
 
 }  // namespace
