@@ -457,7 +457,9 @@ const Subcommand subcommands[] = {
      "Train a model on a data file and save it\n"
      "  example: xdense train --data data/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid \\\n"
      "           --loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 \\\n"
-     "           --validation-split 0.2 --standardize --output cancer.xdm",
+     "           --validation-split 0.2 --standardize --output cancer.xdm\n"
+     "  data-parallel: mpirun -np 4 xdense train ... (or srun): the same flags and the same model to float\n"
+     "  rounding; --batch-size is the global batch; rank 0 prints and writes; --resume needs the same -np",
      true, add_train_options, [](const Settings& s) { return run_train(s.train); }},
     {"evaluate",
      "Loss, accuracy, per-class scores and confusion matrix\n"
