@@ -1,5 +1,6 @@
-# mpirun tests: how ctest starts a program on several MPI processes. Included by tests/CMakeLists.txt,
-# so the function and variables below serve every test folder.
+# mpirun tests: how ctest starts a program on several MPI processes. Included once, by the top-level
+# CMakeLists.txt (a later include() does nothing), so the function and variables below serve every
+# folder's tests.
 #
 #   xdense_add_mpi_test(NAME <test> RANKS <n> COMMAND <program> [<arg>...]
 #                       [MPIEXEC_ARGS <mpirun option>...] [TIMEOUT <seconds, default 60>]
@@ -31,6 +32,7 @@
 #       the tests' messages are small.
 # Extra flags for every mpirun test: -DXDENSE_MPIEXEC_EXTRA_FLAGS="--mca;btl_tcp_if_include;lo".
 
+include_guard(GLOBAL)
 set(XDENSE_MPI_TESTS OFF)
 set(XDENSE_MPIEXEC_PREFIX "")
 set(XDENSE_MPIEXEC_PREFIX_STRING "")
