@@ -19,6 +19,8 @@
 
 #include "address_limit.hpp"
 #include "commands.hpp"
+#include "data_parallel.hpp"
+#include "error_report.hpp"
 #include "schedule_spec.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
@@ -409,8 +411,10 @@ void add_summary_options(CLI::App& command, Settings& settings) {
 void add_export_options(CLI::App& command, Settings& settings) {
   ExportOptions& o = settings.exported;
   command.add_option("--model", o.model, "Model file written by train")->required();
+  command.add_option("--onnx", o.onnx, "ONNX file to write: raw features in, predict's outputs out, the standardization\n"
+                     "  included (opset 13); replaced atomically, its folder must exist");
   command.add_option("--npy", o.npy_dir, "Folder to write dense_<i>_kernel.npy, dense_<i>_bias.npy, ... (and standardize_mean.npy /\n"
-                     "  standardize_std.npy for a standardized model) into; created, its parent must exist")->required();
+                     "  standardize_std.npy for a standardized model) into; created, its parent must exist");
 }
 
 void add_demo_options(CLI::App& command, Settings& settings) {
@@ -453,7 +457,9 @@ const Subcommand subcommands[] = {
      "Train a model on a data file and save it\n"
      "  example: xdense train --data data/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid \\\n"
      "           --loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 \\\n"
-     "           --validation-split 0.2 --standardize --output cancer.xdm",
+     "           --validation-split 0.2 --standardize --output cancer.xdm\n"
+     "  data-parallel: mpirun -np 4 xdense train ... (or srun): the same flags and the same model to float\n"
+     "  rounding; --batch-size is the global batch; rank 0 prints and writes; --resume needs the same -np",
      true, add_train_options, [](const Settings& s) { return run_train(s.train); }},
     {"evaluate",
      "Loss, accuracy, per-class scores and confusion matrix\n"
@@ -468,7 +474,8 @@ const Subcommand subcommands[] = {
      "  example: xdense summary --model cancer.xdm",
      false, add_summary_options, [](const Settings& s) { return run_summary(s.summary); }},
     {"export",
-     "Write every layer's parameters (and the standardizer) as .npy files\n"
+     "Write the model as an ONNX file, and/or every layer's parameters (and the standardizer) as .npy files\n"
+     "  example: xdense export --model cancer.xdm --onnx cancer.onnx   (runs in ONNX Runtime on raw features)\n"
      "  example: xdense export --model cancer.xdm --npy weights/   (then numpy.load('weights/dense_0_kernel.npy'))",
      false, add_export_options, [](const Settings& s) { return run_export(s.exported); }},
     {"demo",
@@ -537,6 +544,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (!first_process_of_job()) return exit_user_error;  // under mpirun: said by rank 0 alone
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       std::cerr << "xdense: error: unknown command '" << argv[1] << "' (expected one of: " << subcommand_names()
                 << "; see xdense --help)\n";
@@ -557,22 +565,11 @@ int main(int argc, char** argv) {
     if (settings.threads) xdense::set_num_threads(*settings.threads);
     const int code = chosen->run(settings);
     return standard_output_written() ? code : exit_user_error;
-  } catch (const xdense::TrainingDiverged& e) {
-    std::cerr << "xdense: error: " << e.what() << "\n";
-    return exit_diverged;
-  } catch (const xdense::Error& e) {
-    std::cerr << "xdense: error: " << e.what() << "\n";
-    return exit_user_error;
-  } catch (const std::filesystem::filesystem_error& e) {
-    // A path the OS refused (permissions, symlink loop, name too long): the user's to fix.
-    std::cerr << "xdense: error: " << (e.path1().empty() ? std::string() : e.path1().string() + ": ")
-              << e.code().message() << "\n";
-    return exit_user_error;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "xdense: error: out of memory\n";
-    return exit_internal_error;
-  } catch (const std::exception& e) {
-    std::cerr << "xdense: internal error: " << e.what() << "\n";
-    return exit_internal_error;
+  } catch (const QuietExit& e) {
+    return e.exit_code;  // a data-parallel run whose error another process reported
+  } catch (...) {
+    const ErrorReport report = report_of(std::current_exception());
+    std::cerr << report.line() << "\n";
+    return report.exit_code;
   }
 }

@@ -8,6 +8,7 @@
 #include "../cpu_dispatch.hpp"
 #include "keras_layer_keys.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 #include "xdense/random.hpp"
 
 namespace xdense {
@@ -116,7 +117,9 @@ ConstMatrixView Dropout::forward(ConstMatrixView x) {
   if (!masked_) return x;  // the identity: the input itself, no copy
   const MatrixView y = output_.view(x.rows);
   const MatrixView mask = mask_.view(x.rows);
-  apply_new_mask(x.data, y.data, mask.data, x.size(), splitmix64(splitmix64(seed_) ^ draws_), threshold_, scale_);
+  // Process 0 (and a single process) draws the stream of seed_; process k > 0 one of its own.
+  const std::uint64_t stream = replica_ == 0 ? splitmix64(seed_) : splitmix64(seed_ ^ splitmix64(replica_));
+  apply_new_mask(x.data, y.data, mask.data, x.size(), splitmix64(stream ^ draws_), threshold_, scale_);
   ++draws_;
   return y;
 }
@@ -135,6 +138,10 @@ ConstMatrixView Dropout::backward(ConstMatrixView dy, bool need_input_gradient) 
 }
 
 std::optional<LayerShape> Dropout::shape_for(std::size_t input_units) const { return LayerShape{input_units, {}}; }
+
+std::string Dropout::to_onnx(OnnxGraph& /*graph*/, const std::string& input, const std::string& /*name*/) const {
+  return input;  // inverted dropout: inference passes x through unchanged
+}
 
 Config Dropout::training_state() const {
   if (!built_) return nullptr;

@@ -34,6 +34,8 @@ class Dropout final : public Layer {
   /// {"rate", "seed" (an integer, or null when drawn at build()), "noise_shape": null}; Keras's
   /// keys. make_layer("Dropout", config) also takes Keras's "name", "trainable": true and "dtype".
   Config config() const override;
+  /// Another mask stream in each process of a data-parallel run (process 0: the stream of one process).
+  void set_replica(std::size_t replica) override { replica_ = replica; }
   void build(std::size_t input_units, Rng& rng) override;
   bool built() const override { return built_; }
   std::size_t input_units() const override { return units_; }
@@ -43,6 +45,8 @@ class Dropout final : public Layer {
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
   /// Same width, no arrays.
   std::optional<LayerShape> shape_for(std::size_t input_units) const override;
+  /// The identity at inference: writes no node and returns `input`.
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 
   /// {"seed": s, "draws": n}: the stream's seed and the number of masks drawn so far.
   Config training_state() const override;
@@ -60,6 +64,7 @@ class Dropout final : public Layer {
   std::optional<std::uint64_t> seed_option_;
   std::uint64_t seed_ = 0;
   std::uint64_t draws_ = 0;
+  std::uint64_t replica_ = 0;  // data-parallel process index (set_replica)
   std::uint32_t threshold_ = 0;  // an element is kept when its 32-bit hash is >= threshold_
   float scale_ = 1.0f;           // 1 / (1 - rate)
   std::size_t units_ = 0;
