@@ -17,6 +17,10 @@ void Layer::restore_training_state(const Config& state) {
   }
 }
 
+std::string Layer::to_onnx(OnnxGraph& /*graph*/, const std::string& /*input*/, const std::string& name) const {
+  throw InvalidArgument(type_name() + " (layer " + name + "): no ONNX form: xdense cannot export this layer to ONNX");
+}
+
 std::vector<Parameter> Layer::weights() const {
   std::vector<Parameter> all = parameters();
   for (Parameter& p : non_trainable_weights()) all.push_back(std::move(p));

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "xdense/communicator.hpp"
 #include "xdense/error.hpp"
 #include "xdense/random.hpp"
 
@@ -53,26 +54,60 @@ Standardizer::Standardizer(Vector mean, Vector scale) : mean_(std::move(mean)), 
 }
 
 void Standardizer::fit(const Matrix& x) {
+  SingleProcessCommunicator one;
+  fit(x, one);
+}
+
+void Standardizer::fit(const Matrix& x, Communicator& communicator) {
   const std::size_t rows = x.shape(0);
   const std::size_t cols = x.shape(1);
-  if (rows == 0 || cols == 0) {
-    throw DataError("Standardizer::fit: need at least one sample and one feature, got x " + shape_string(rows, cols));
-  }
-  // Two passes in double: mean, then the population variance sum((x - mean)^2) / n.
-  std::vector<double> sum(cols, 0.0);
-  for (std::size_t r = 0; r < rows; ++r) {
+  const bool alone = communicator.size() == 1;
+  // Pass 1, in double: the column sums of this process's rows and the first non-finite cell.
+  std::vector<double> sums(1 + cols, 0.0);  // [rows, sum of column 0, ...]
+  sums[0] = static_cast<double>(rows);
+  std::size_t bad_row = rows;
+  std::size_t bad_col = 0;
+  for (std::size_t r = 0; r < rows && bad_row == rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
       const float v = x(r, c);
       if (!std::isfinite(v)) {
-        throw DataError("Standardizer::fit: x(" + std::to_string(r) + ", " + std::to_string(c) +
-                        ") is NaN/Inf; clean the data first");
+        bad_row = r;
+        bad_col = c;
+        break;
       }
-      sum[c] += v;
+      sums[1 + c] += v;
     }
   }
-  const double n = static_cast<double>(rows);
+  // Every process learns the column counts and which process (the last) has a non-finite value,
+  // and so throws the same kind of error at the same point: no process is left waiting.
+  double checks[3] = {static_cast<double>(cols), -static_cast<double>(cols),
+                      bad_row < rows ? static_cast<double>(communicator.rank() + 1) : 0.0};
+  communicator.allreduce_max(checks, 3);
+  if (checks[0] != -checks[1]) {
+    throw ShapeError("Standardizer::fit: every process must pass x with the same number of columns, got from " +
+                     std::to_string(static_cast<std::size_t>(-checks[1])) + " to " +
+                     std::to_string(static_cast<std::size_t>(checks[0])) + " columns (x " + shape_string(rows, cols) +
+                     " on process " + std::to_string(communicator.rank()) + ")");
+  }
+  if (checks[2] != 0.0) {
+    if (bad_row < rows) {
+      throw DataError("Standardizer::fit: x(" + std::to_string(bad_row) + ", " + std::to_string(bad_col) + ")" +
+                      (alone ? "" : " of process " + std::to_string(communicator.rank()) + "'s rows") +
+                      " is NaN/Inf; clean the data first");
+    }
+    throw DataError("Standardizer::fit: process " + std::to_string(static_cast<std::size_t>(checks[2]) - 1) +
+                    "'s rows hold a NaN/Inf value; clean the data first");
+  }
+  communicator.allreduce_sum(sums.data(), sums.size());
+  if (sums[0] == 0.0 || cols == 0) {
+    throw DataError("Standardizer::fit: need at least one sample and one feature, got x " +
+                    (alone ? shape_string(rows, cols)
+                           : shape_string(static_cast<std::size_t>(sums[0]), cols) + " over every process"));
+  }
+  // Pass 2: the mean of every row, then the population variance sum((x - mean)^2) / n.
+  const double n = sums[0];
   std::vector<double> mean(cols);
-  for (std::size_t c = 0; c < cols; ++c) mean[c] = sum[c] / n;
+  for (std::size_t c = 0; c < cols; ++c) mean[c] = sums[1 + c] / n;
   std::vector<double> squares(cols, 0.0);
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
@@ -80,6 +115,7 @@ void Standardizer::fit(const Matrix& x) {
       squares[c] += d * d;
     }
   }
+  communicator.allreduce_sum(squares.data(), squares.size());
 
   Vector new_mean = Vector::from_shape({cols});
   Vector new_scale = Vector::from_shape({cols});

@@ -13,6 +13,7 @@
 #include "xdense/activation.hpp"
 #include "xdense/dense.hpp"
 #include "xdense/error.hpp"
+#include "data_parallel.hpp"
 
 namespace xdense {
 namespace {
@@ -410,6 +411,15 @@ double Sequential::train_step(ConstMatrixView x, ConstMatrixView y, const float*
 double Sequential::step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite) {
   if (!compiled()) require_compiled("Sequential::train_step");  // (no string built on the way through)
   if (!built_) throw StateError("Sequential::train_step: the model is not built; call build() or fit() first");
+  check_step_shapes(x, y);
+  double loss = forward_backward(x, y, sample_weights, 1.0f);
+  // Weight penalties, from the weights this step's forward pass used (as Keras's layer.losses):
+  // part of the loss reported; each layer adds their gradient in its backward pass.
+  if (!regularized_.empty()) loss += regularization_loss();
+  return update_weights(loss, check_finite);
+}
+
+void Sequential::check_step_shapes(ConstMatrixView x, ConstMatrixView y) const {
   // Checked here, not only by the layers: with a loss from the logits the output
   // activation (which may be the only layer) does not run.
   if (x.cols != input_units() || y.rows != x.rows) {
@@ -417,6 +427,10 @@ double Sequential::step(ConstMatrixView x, ConstMatrixView y, const float* sampl
                      " columns and y with as many rows, received x " + shape_string(x.rows, x.cols) + " and y " +
                      shape_string(y.rows, y.cols));
   }
+}
+
+double Sequential::forward_backward(ConstMatrixView x, ConstMatrixView y, const float* sample_weights,
+                                    float gradient_scale) {
   if (output_gradient_.cols() != output_units()) output_gradient_.reserve(x.rows, output_units());
   set_training(true);  // a step is training: layers such as dropout act
   // With a loss computed from the logits, the output activation takes no part in the
@@ -441,18 +455,23 @@ double Sequential::step(ConstMatrixView x, ConstMatrixView y, const float* sampl
     loss = weighted_loss_sum(activations, y, sample_weights) / static_cast<double>(x.rows);
     for (std::size_t r = 0; r < x.rows; ++r) {
       float* row = gradient.row(r);
-      const float w = sample_weights[r];
+      const float w = sample_weights[r] * gradient_scale;
       for (std::size_t c = 0; c < gradient.cols; ++c) row[c] *= w;
     }
-  } else if (fused_output_ != nullptr) {
-    loss = loss_->value_and_gradient_from_logits(activations, y, gradient);  // dL/dz
   } else {
-    loss = loss_->value(activations, y);
-    loss_->gradient(activations, y, gradient);
+    if (fused_output_ != nullptr) {
+      loss = loss_->value_and_gradient_from_logits(activations, y, gradient);  // dL/dz
+    } else {
+      loss = loss_->value(activations, y);
+      loss_->gradient(activations, y, gradient);
+    }
+    // A data-parallel step's share of the batch: rows / batch rows (1 for one process: no pass).
+    if (gradient_scale != 1.0f) {
+      float* g = gradient.data;
+      const std::size_t n = gradient.size();
+      for (std::size_t i = 0; i < n; ++i) g[i] *= gradient_scale;
+    }
   }
-  // Weight penalties, from the weights this step's forward pass used (as Keras's layer.losses):
-  // part of the loss reported; each layer adds their gradient in its backward pass.
-  if (!regularized_.empty()) loss += regularization_loss();
   const std::size_t backward_from = forward_layers;
   ConstMatrixView upstream = gradient;
   for (std::size_t i = backward_from; i-- > first_trainable_ && i < layers_.size();) {
@@ -463,6 +482,10 @@ double Sequential::step(ConstMatrixView x, ConstMatrixView y, const float* sampl
     }
     upstream = layers_[i]->backward(upstream, i > first_trainable_);
   }
+  return loss;
+}
+
+double Sequential::update_weights(double loss, bool check_finite) {
   // A NaN/infinite loss or gradient shows up as a NaN/infinite weight after the
   // update; the optimizer checks that in its update loop, at no extra pass.
   const bool finite_loss = std::isfinite(loss);
@@ -531,55 +554,106 @@ std::vector<float> Sequential::training_weights(const Matrix& y, std::size_t sam
 }
 
 History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& options) {
-  require_compiled("Sequential::fit");
-  if (options.batch_size == 0) throw InvalidArgument("Sequential::fit: expected batch_size >= 1, received 0");
-  if (!(options.validation_split >= 0.0 && options.validation_split < 1.0)) {
-    throw InvalidArgument("Sequential::fit: expected validation_split in [0, 1), received " +
-                          std::to_string(options.validation_split));
-  }
-  if ((options.validation_x == nullptr) != (options.validation_y == nullptr)) {
-    throw InvalidArgument("Sequential::fit: validation_x and validation_y must be given together");
-  }
-  if (x.shape(0) == 0) throw DataError("Sequential::fit: expected at least one sample, received empty x");
-  if (x.shape(0) != y.shape(0)) {
-    throw ShapeError("Sequential::fit: x has " + std::to_string(x.shape(0)) + " samples but y has " +
-                     std::to_string(y.shape(0)));
-  }
-  if (options.seed) rng_.seed(*options.seed);
-  prepare(x.shape(1), "Sequential::fit");
-  loss_->check_targets(view(y), output_units());
-  // One weight per sample of x (empty without sample_weight or class_weight).
-  const std::vector<float> weights = training_weights(y, x.shape(0), options);
-
-  // Hold out the last rows for validation before any shuffling (Keras's rule).
-  const std::size_t samples = x.shape(0);
+  // Data-parallel over a group of processes (FitOptions::communicator), or one process.
+  Communicator* const group =
+      options.communicator != nullptr && options.communicator->size() > 1 ? options.communicator.get() : nullptr;
+  const bool sharded = group != nullptr && options.total_samples != 0;
+  // Global row g of the data is row g - offset of x; this process holds rows [owned.first, + owned.count).
+  const std::size_t samples = sharded ? options.total_samples : x.shape(0);
+  const std::size_t offset = sharded ? options.first_sample : 0;
+  RowRange owned{0, samples};
   std::size_t train_samples = samples;
-  if (options.validation_x == nullptr && options.validation_split > 0.0) {
-    train_samples = static_cast<std::size_t>(static_cast<double>(samples) * (1.0 - options.validation_split));
-    if (train_samples == 0 || train_samples == samples) {
-      throw InvalidArgument("Sequential::fit: validation_split=" + std::to_string(options.validation_split) +
-                            " leaves an empty training or validation set for " + std::to_string(samples) + " samples");
+  std::vector<float> weights;
+  // Every check a process can fail on its own comes before the first collective; with a group the
+  // processes then agree, so that all of them throw (none waits in a collective for one that did).
+  std::exception_ptr failure;
+  try {
+    require_compiled("Sequential::fit");
+    if (options.batch_size == 0) throw InvalidArgument("Sequential::fit: expected batch_size >= 1, received 0");
+    if (!(options.validation_split >= 0.0 && options.validation_split < 1.0)) {
+      throw InvalidArgument("Sequential::fit: expected validation_split in [0, 1), received " +
+                            std::to_string(options.validation_split));
     }
+    if ((options.validation_x == nullptr) != (options.validation_y == nullptr)) {
+      throw InvalidArgument("Sequential::fit: validation_x and validation_y must be given together");
+    }
+    if (samples == 0) throw DataError("Sequential::fit: expected at least one sample, received empty x");
+    if (x.shape(0) != y.shape(0)) {
+      throw ShapeError("Sequential::fit: x has " + std::to_string(x.shape(0)) + " samples but y has " +
+                       std::to_string(y.shape(0)));
+    }
+    if (group != nullptr) {
+      owned = shard_rows(samples, group->rank(), group->size());
+      if (sharded && (options.first_sample != owned.first || x.shape(0) != owned.count)) {
+        throw InvalidArgument("Sequential::fit: process " + std::to_string(group->rank()) + " of " +
+                              std::to_string(group->size()) + " holds rows [" + std::to_string(options.first_sample) +
+                              ", " + std::to_string(options.first_sample + x.shape(0)) + ") of " +
+                              std::to_string(samples) + "; expected its shard_rows(): [" + std::to_string(owned.first) +
+                              ", " + std::to_string(owned.first + owned.count) + ")");
+      }
+    }
+    if (options.seed) rng_.seed(*options.seed);
+    prepare(x.shape(1), "Sequential::fit");
+    if (x.shape(0) != 0) loss_->check_targets(view(y), output_units());
+    // One weight per sample of x (empty without sample_weight or class_weight).
+    weights = training_weights(y, x.shape(0), options);
+    // Hold out the last rows for validation before any shuffling (Keras's rule).
+    if (options.validation_x == nullptr && options.validation_split > 0.0) {
+      train_samples = static_cast<std::size_t>(static_cast<double>(samples) * (1.0 - options.validation_split));
+      if (train_samples == 0 || train_samples == samples) {
+        throw InvalidArgument("Sequential::fit: validation_split=" + std::to_string(options.validation_split) +
+                              " leaves an empty training or validation set for " + std::to_string(samples) +
+                              " samples");
+      }
+    }
+    if (options.validation_x != nullptr) {
+      if (options.validation_x->shape(0) != options.validation_y->shape(0)) {
+        throw ShapeError("Sequential::fit: validation_x has " + std::to_string(options.validation_x->shape(0)) +
+                         " samples but validation_y has " + std::to_string(options.validation_y->shape(0)));
+      }
+      if (options.validation_y->shape(0) != 0) loss_->check_targets(view(*options.validation_y), output_units());
+    }
+  } catch (...) {
+    failure = std::current_exception();
   }
+  if (group != nullptr) {
+    detail::agree(*group, failure, "Sequential::fit");
+    detail::check_same_run(*group, {static_cast<double>(samples), static_cast<double>(x.shape(1)),
+                            static_cast<double>(y.shape(1)), static_cast<double>(options.batch_size),
+                            static_cast<double>(options.epochs), static_cast<double>(options.initial_epoch),
+                            static_cast<double>(train_samples), options.shuffle ? 1.0 : 0.0,
+                            options.validation_x != nullptr ? 1.0 : 0.0, static_cast<double>(parameter_count())});
+    share_training_state(*group);
+  } else if (failure) {
+    std::rethrow_exception(failure);
+  }
+
+  // This process's validation rows: the held-out last rows it holds, or its part of validation_x.
   Matrix validation_x, validation_y;
+  std::vector<float> validation_weights;
   const bool validate = options.validation_x != nullptr || train_samples < samples;
+  const Matrix* val_x = &validation_x;
+  const Matrix* val_y = &validation_y;
+  const float* val_weights = nullptr;
   if (options.validation_x != nullptr) {
-    if (options.validation_x->shape(0) != options.validation_y->shape(0)) {
-      throw ShapeError("Sequential::fit: validation_x has " + std::to_string(options.validation_x->shape(0)) +
-                       " samples but validation_y has " + std::to_string(options.validation_y->shape(0)));
+    if (group == nullptr || sharded) {
+      val_x = options.validation_x;
+      val_y = options.validation_y;
+    } else {
+      const RowRange part = shard_rows(options.validation_x->shape(0), group->rank(), group->size());
+      validation_x = to_matrix(rows_of(*options.validation_x, part.first, part.count));
+      validation_y = to_matrix(rows_of(*options.validation_y, part.first, part.count));
     }
-    loss_->check_targets(view(*options.validation_y), output_units());
   } else if (validate) {
-    validation_x = to_matrix(rows_of(x, train_samples, samples - train_samples));
-    validation_y = to_matrix(rows_of(y, train_samples, samples - train_samples));
+    const std::size_t first = std::max(train_samples, owned.first);
+    const std::size_t end = std::max(first, owned.first + owned.count);
+    const std::size_t at = end > first ? first - offset : 0;  // (no pointer past x for no rows)
+    validation_x = to_matrix(rows_of(x, at, end - first));
+    validation_y = to_matrix(rows_of(y, at, end - first));
+    // Held-out rows keep their sample weights for val_loss (Keras splits x, y and sample_weight
+    // together); class weights weigh the training data only.
+    if (!options.sample_weight.empty()) val_weights = weights.data() + (first - offset);
   }
-  const Matrix& val_x = options.validation_x ? *options.validation_x : validation_x;
-  const Matrix& val_y = options.validation_y ? *options.validation_y : validation_y;
-  // Held-out rows keep their sample weights for val_loss (Keras splits x, y and sample_weight
-  // together); class weights weigh the training data only.
-  const float* val_weights = options.validation_x == nullptr && validate && !options.sample_weight.empty()
-                                 ? weights.data() + train_samples
-                                 : nullptr;
 
   const std::size_t batch_size = std::min(options.batch_size, train_samples);
   reserve(batch_size);
@@ -587,10 +661,11 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   batch_y_.reserve(batch_size, y.shape(1));
   if (!weights.empty()) batch_weights_.resize(std::max(batch_weights_.size(), batch_size));
   // Metrics keeping every score (auc) make room for the largest pass once: no allocation per batch.
-  const std::size_t val_samples = validate ? val_x.shape(0) : 0;
-  for (const auto& metric : metrics_) metric->reserve(std::max(train_samples, val_samples));
+  const std::size_t val_samples = validate ? val_x->shape(0) : 0;
+  for (const auto& metric : metrics_) metric->reserve(std::max(std::min(train_samples, x.shape(0)), val_samples));
   std::vector<std::size_t> order(train_samples);
   const std::size_t batches = (train_samples + batch_size - 1) / batch_size;
+  const bool averages_state = group != nullptr && has_layer_state();
 
   History history;
   history.epochs.reserve(options.epochs > options.initial_epoch ? options.epochs - options.initial_epoch : 0);
@@ -599,7 +674,8 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   for (std::size_t epoch = options.initial_epoch + 1; epoch <= options.epochs && !stop_training_; ++epoch) {
     for (const auto& callback : options.callbacks) callback->on_epoch_begin(*this, epoch);
     const auto start = std::chrono::steady_clock::now();
-    // Each epoch's order depends only on the engine's state: a resumed run shuffles alike.
+    // Each epoch's order depends only on the engine's state: a resumed run shuffles alike, and
+    // every process of a group draws the same order.
     std::iota(order.begin(), order.end(), std::size_t{0});
     if (options.shuffle) rng_.shuffle(order);
     for (const auto& metric : metrics_) metric->reset();
@@ -608,18 +684,24 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t first = b * batch_size;
       const std::size_t rows = std::min(batch_size, train_samples - first);
-      MatrixView xb = batch_x_.view(rows);
-      MatrixView yb = batch_y_.view(rows);
-      gather_rows(x, order, first, rows, xb);
-      gather_rows(y, order, first, rows, yb);
-      const float* wb = nullptr;
-      if (!weights.empty()) {
-        for (std::size_t r = 0; r < rows; ++r) batch_weights_[r] = weights[order[first + r]];
-        wb = batch_weights_.data();
+      // The rows of the batch this process holds (all of them for one process).
+      std::size_t local = rows;
+      if (group == nullptr) {
+        gather_rows(x, order, first, rows, batch_x_.view(rows));
+        gather_rows(y, order, first, rows, batch_y_.view(rows));
+        if (!weights.empty()) {
+          for (std::size_t r = 0; r < rows; ++r) batch_weights_[r] = weights[order[first + r]];
+        }
+      } else {
+        local = gather_owned_rows(x, y, weights, order, first, rows, owned, offset);
       }
+      const MatrixView xb = batch_x_.view(local);
+      const MatrixView yb = batch_y_.view(local);
+      const float* wb = weights.empty() ? nullptr : batch_weights_.data();
       double loss;
       try {
-        loss = step(xb, yb, wb, options.stop_on_divergence);
+        loss = group == nullptr ? step(xb, yb, wb, options.stop_on_divergence)
+                                : parallel_step(xb, yb, wb, rows, options.stop_on_divergence, *group);
       } catch (const TrainingDiverged& e) {
         throw TrainingDiverged(std::string(e.what()) + " (epoch " + std::to_string(epoch) + ", batch " +
                                    std::to_string(b + 1) + " of " + std::to_string(batches) + ")",
@@ -628,7 +710,7 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       loss_sum += loss * static_cast<double>(rows);
       seen = first + rows;
       // Metrics on the predictions made before this batch's update, as Keras reports them.
-      if (!metrics_.empty()) {
+      if (!metrics_.empty() && local != 0) {
         const ConstMatrixView outputs = last_step_output();
         for (const auto& metric : metrics_) metric->update(outputs, yb);
       }
@@ -647,6 +729,10 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       // loop there and still validates and ends the epoch.
       if (stop_training_) break;
     }
+    if (group != nullptr) {
+      combine_metrics(*group);
+      if (averages_state) average_layer_state(*group);
+    }
     EpochLog log;
     log.epoch = epoch;
     log.loss = loss_sum / static_cast<double>(seen);
@@ -656,7 +742,7 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     log.val_loss = not_computed;
     log.val_accuracy = not_computed;
     if (validate) {
-      Evaluation e = evaluate_weighted(val_x, val_y, val_weights, options.batch_size, "Sequential::fit");
+      Evaluation e = evaluate_part(*val_x, *val_y, val_weights, options.batch_size, "Sequential::fit", group);
       log.val_loss = e.loss;
       log.val_accuracy = e.accuracy;
       log.val_metrics = std::move(e.metrics);
@@ -667,6 +753,9 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
     for (const auto& callback : options.callbacks) callback->on_epoch_end(*this, log);
     // The rate in effect after the callbacks (ReduceLROnPlateau may have lowered it).
     log.learning_rate = optimizer_->current_learning_rate();
+    // Callbacks see the same logs on every process and decide alike; a stop asked on one process
+    // (a callback given to process 0 only) still ends every process's training here.
+    if (group != nullptr) stop_training_ = detail::agree_flag(*group, stop_training_);
     history.epochs.push_back(std::move(log));
     if (options.on_epoch_end) options.on_epoch_end(history.epochs.back());
   }
@@ -700,18 +789,40 @@ Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, const std::vec
 
 Evaluation Sequential::evaluate_weighted(const Matrix& x, const Matrix& y, const float* sample_weights,
                                          std::size_t batch_size, const std::string& who) {
-  require_compiled(who);
-  if (batch_size == 0) throw InvalidArgument(who + ": expected batch_size >= 1, received 0");
-  if (x.shape(0) == 0) throw DataError(who + ": expected at least one sample, received empty x");
-  if (x.shape(0) != y.shape(0)) {
-    throw ShapeError(who + ": x has " + std::to_string(x.shape(0)) + " samples but y has " +
-                     std::to_string(y.shape(0)));
+  return evaluate_part(x, y, sample_weights, batch_size, who, nullptr);
+}
+
+Evaluation Sequential::evaluate(const Matrix& x, const Matrix& y, Communicator& communicator, std::size_t batch_size) {
+  return evaluate_part(x, y, nullptr, batch_size, "Sequential::evaluate", &communicator);
+}
+
+// With a group, x and y are this process's part (0 rows too): the loss sum, the sample count and
+// the metrics' states are summed over the processes.
+Evaluation Sequential::evaluate_part(const Matrix& x, const Matrix& y, const float* sample_weights,
+                                     std::size_t batch_size, const std::string& who, Communicator* group) {
+  if (group != nullptr && group->size() == 1) group = nullptr;
+  std::exception_ptr failure;
+  try {
+    require_compiled(who);
+    if (batch_size == 0) throw InvalidArgument(who + ": expected batch_size >= 1, received 0");
+    if (group == nullptr && x.shape(0) == 0) throw DataError(who + ": expected at least one sample, received empty x");
+    if (x.shape(0) != y.shape(0)) {
+      throw ShapeError(who + ": x has " + std::to_string(x.shape(0)) + " samples but y has " +
+                       std::to_string(y.shape(0)));
+    }
+    prepare(x.shape(1), who);
+    if (x.shape(0) != 0) loss_->check_targets(view(y), output_units());
+  } catch (...) {
+    failure = std::current_exception();
   }
-  prepare(x.shape(1), who);
+  if (group != nullptr) {
+    detail::agree(*group, failure, who);  // every process throws, or none
+  } else if (failure) {
+    std::rethrow_exception(failure);
+  }
   set_training(false);  // inference mode (dropout off, moving statistics)
-  loss_->check_targets(view(y), output_units());
   const std::size_t samples = x.shape(0);
-  batch_size = std::min(batch_size, samples);
+  batch_size = std::max<std::size_t>(1, std::min(batch_size, samples));
   reserve(batch_size);
   for (const auto& metric : metrics_) {
     metric->reserve(samples);
@@ -733,8 +844,16 @@ Evaluation Sequential::evaluate_weighted(const Matrix& x, const Matrix& y, const
   }
   Evaluation result;
   result.samples = samples;
+  if (group != nullptr) {
+    double sums[2] = {loss_sum, static_cast<double>(samples)};
+    group->allreduce_sum(sums, 2);
+    loss_sum = sums[0];
+    result.samples = static_cast<std::size_t>(sums[1]);
+    if (result.samples == 0) throw DataError(who + ": expected at least one sample, received none on every process");
+    combine_metrics(*group);
+  }
   // Keras's evaluate() reports the weight penalties in the loss too (its compute_loss adds them).
-  result.loss = loss_sum / static_cast<double>(samples) + regularization_loss();
+  result.loss = loss_sum / static_cast<double>(result.samples) + regularization_loss();
   result.metrics.reserve(metrics_.size());
   for (const auto& metric : metrics_) result.metrics.emplace_back(metric->name(), metric->result());
   result.accuracy = accuracy_ != nullptr ? accuracy_->result() : not_computed;

@@ -16,6 +16,7 @@
 namespace xdense {
 
 class Rng;
+class OnnxGraph;
 class Activation;
 
 /// A trainable array of a layer, seen by optimizers as a flat span of floats.
@@ -152,7 +153,19 @@ class Layer {
   /// Nothing by default.
   virtual void add_regularization_gradients() {}
   void set_penalty_in_backward(bool on) { penalty_in_backward_ = on; }
+
+  /// Data-parallel training tells each layer the index of the process it runs in (0 for one
+  /// process): a layer that draws random numbers per sample (Dropout) then draws another stream
+  /// in each process. Nothing by default.
+  virtual void set_replica(std::size_t /*replica*/) {}
   bool penalty_in_backward() const { return penalty_in_backward_; }
+
+  /// Writes this layer's inference computation into an ONNX graph (onnx.hpp), reading the tensor
+  /// named `input` (batch, input_units); returns the name of its output tensor. `name` is the layer's
+  /// display name in the model ("dense_1"), for readable node names. The default refuses:
+  /// InvalidArgument "<type>: no ONNX form"; a layer that is the identity at inference (Dropout)
+  /// returns `input`.
+  virtual std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const;
 
   /// parameters() then non_trainable_weights(): everything a model file stores for this layer.
   std::vector<Parameter> weights() const;

@@ -10,6 +10,8 @@
 
 namespace xdense {
 
+class Communicator;
+
 /// Per-feature standardisation (x - mean) / scale, fitted on training data.
 /// scale is the population standard deviation (like scikit-learn's StandardScaler); a constant
 /// feature gets scale 1, so it maps to 0 instead of dividing by zero.
@@ -25,6 +27,18 @@ class Standardizer {
   /// Learns mean and scale of each column of x (samples, features); throws DataError on an empty
   /// matrix or a non-finite value.
   void fit(const Matrix& x);
+
+  /// fit() over the rows of every process of `communicator` (data-parallel training: each process
+  /// passes the rows it holds, 0 rows on some processes allowed): mean and scale are those of the
+  /// union of the processes' rows, the same on every process, equal to fit() of the rows of every
+  /// process put together to float rounding (the same two passes in double: the column sums are
+  /// summed over the processes, then the squared deviations from that mean). A collective: every
+  /// process must call it, with x of the same column count. Every process makes the same collective
+  /// calls and an error is thrown on every process alike, at the same point: ShapeError when the column counts
+  /// differ, DataError when no process has a row or a column, or when a process has a NaN/Inf value
+  /// (the process holding it names the cell in its rows, the others name that process). With a
+  /// single process it is fit(x), with the same messages.
+  void fit(const Matrix& x, Communicator& communicator);
 
   /// Returns standardised x (samples, features); StateError if not fitted, ShapeError if the
   /// column count differs from the fitted one.

@@ -277,6 +277,30 @@ class Sequential {
   void set_training(bool training);  // every layer's mode: train_step true, evaluate/predict false
   void require_compiled(const std::string& who) const;
   double step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, bool check_finite);
+  void check_step_shapes(ConstMatrixView x, ConstMatrixView y) const;
+  // Forward and backward passes of a batch, the output gradient scaled by gradient_scale; returns
+  // the batch's mean loss (weighted: sum w_i l_i / rows), without the weight penalties.
+  double forward_backward(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, float gradient_scale);
+  // The optimizer's step; TrainingDiverged (when check_finite) for a non-finite loss or weight.
+  double update_weights(double loss, bool check_finite);
+  // Data-parallel training (src/data_parallel.cpp). A step over this process's `x.rows` of a batch
+  // of `batch_rows` rows over every process: one sum of gradients, loss and count.
+  double parallel_step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights, std::size_t batch_rows,
+                       bool check_finite, Communicator& group);
+  // Process 0's weights, layer states, optimizer state and random engine, copied to every process.
+  void share_training_state(Communicator& group);
+  // Non-trainable weights (moving statistics): their mean over the processes, on every process.
+  void average_layer_state(Communicator& group);
+  // Every metric's state summed over the processes (Metric::partial_state / merge).
+  void combine_metrics(Communicator& group);
+  bool has_layer_state() const;  // a layer has non-trainable weights
+  // Copies the rows of batch order[first, first + rows) this process holds (global rows `owned`,
+  // row g at row g - offset of x) into the batch buffers; returns how many.
+  std::size_t gather_owned_rows(const Matrix& x, const Matrix& y, const std::vector<float>& weights,
+                                const std::vector<std::size_t>& order, std::size_t first, std::size_t rows,
+                                RowRange owned, std::size_t offset);
+  Evaluation evaluate_part(const Matrix& x, const Matrix& y, const float* sample_weights, std::size_t batch_size,
+                           const std::string& who, Communicator* group);
   Evaluation evaluate_weighted(const Matrix& x, const Matrix& y, const float* sample_weights, std::size_t batch_size,
                                const std::string& who);
   std::vector<float> training_weights(const Matrix& y, std::size_t train_samples, const FitOptions& options) const;
@@ -314,6 +338,7 @@ class Sequential {
   BatchBuffer output_gradient_;
   std::vector<double> sample_losses_;  // per-row losses of a weighted step (Loss::sample_values)
   std::vector<float> batch_weights_;   // the weights of fit()'s current batch
+  std::vector<float> reduce_buffer_;   // a data-parallel step's gradients, loss and count
 };
 
 }  // namespace xdense

@@ -116,7 +116,9 @@ ConstMatrixView Dropout::forward(ConstMatrixView x) {
   if (!masked_) return x;  // the identity: the input itself, no copy
   const MatrixView y = output_.view(x.rows);
   const MatrixView mask = mask_.view(x.rows);
-  apply_new_mask(x.data, y.data, mask.data, x.size(), splitmix64(splitmix64(seed_) ^ draws_), threshold_, scale_);
+  // Process 0 (and a single process) draws the stream of seed_; process k > 0 one of its own.
+  const std::uint64_t stream = replica_ == 0 ? splitmix64(seed_) : splitmix64(seed_ ^ splitmix64(replica_));
+  apply_new_mask(x.data, y.data, mask.data, x.size(), splitmix64(stream ^ draws_), threshold_, scale_);
   ++draws_;
   return y;
 }

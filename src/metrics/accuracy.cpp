@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metric_support.hpp"
 #include "xdense/error.hpp"
 #include "xdense/loss.hpp"
 
@@ -75,6 +76,16 @@ void Accuracy::check_model(std::size_t /*units*/, const Loss& loss) const {
     throw InvalidArgument("accuracy: has no meaning for the regression loss " + loss.name() +
                           " (its outputs are values, not classes); use mae, rmse or r2");
   }
+}
+
+std::vector<double> Accuracy::partial_state() const {
+  return {static_cast<double>(correct_), static_cast<double>(samples_)};
+}
+
+void Accuracy::merge(const std::vector<double>& partial) {
+  const auto [correct, samples] = detail::part_of_whole_state(*this, partial, "correct", "samples");
+  correct_ += correct;
+  samples_ += samples;
 }
 
 namespace {

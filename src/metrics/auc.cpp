@@ -45,6 +45,42 @@ const std::vector<RankingMetric::Scored>& RankingMetric::sorted() const {
   return scored_;
 }
 
+std::vector<double> RankingMetric::partial_state() const {
+  std::vector<double> state;
+  state.reserve(2 * scored_.size());
+  for (const Scored& s : scored_) {
+    state.push_back(static_cast<double>(s.score));
+    state.push_back(s.positive ? 1.0 : 0.0);
+  }
+  return state;
+}
+
+void RankingMetric::merge(const std::vector<double>& partial) {
+  if (partial.size() % 2 != 0) {
+    throw InvalidArgument(name() + ": merge() expected a partial state of 2 values per sample [score, positive (0 or 1)]: " +
+                          "an even size, received " + std::to_string(partial.size()) + " values");
+  }
+  for (std::size_t i = 1; i < partial.size(); i += 2) {
+    if (partial[i] != 0.0 && partial[i] != 1.0) {
+      throw InvalidArgument(name() + ": merge() expected a label 0 or 1 at index " + std::to_string(i) +
+                            " of the partial state [score, positive, ...], received " + std::to_string(partial[i]));
+    }
+  }
+  const std::size_t added = partial.size() / 2;
+  // Grows geometrically: merging every process's state one after the other copies each sample
+  // a bounded number of times. The capacity never shrinks (reserve()'s room stays).
+  if (scored_.capacity() < scored_.size() + added) {
+    scored_.reserve(std::max(scored_.size() + added, 2 * scored_.capacity()));
+  }
+  for (std::size_t i = 0; i < partial.size(); i += 2) {
+    const float score = static_cast<float>(partial[i]);
+    const bool positive = partial[i + 1] == 1.0;
+    saw_nan_ = saw_nan_ || std::isnan(score);
+    positives_ += positive;
+    scored_.push_back({score, positive});
+  }
+}
+
 // ---------------------------------------------------------------- ROC AUC
 
 double RocAuc::result() const {

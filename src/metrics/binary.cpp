@@ -52,6 +52,24 @@ double ThresholdMetric::ratio(std::uint64_t numerator, std::uint64_t denominator
   return denominator ? static_cast<double>(numerator) / static_cast<double>(denominator) : 0.0;
 }
 
+std::vector<double> ThresholdMetric::partial_state() const {
+  return {static_cast<double>(true_positives_), static_cast<double>(false_positives_),
+          static_cast<double>(false_negatives_), static_cast<double>(true_negatives_)};
+}
+
+void ThresholdMetric::merge(const std::vector<double>& partial) {
+  detail::check_state_size(*this, partial, 4,
+                           "[true positives, false positives, false negatives, true negatives]");
+  const std::uint64_t true_positives = detail::state_count(*this, partial, 0, "true positives");
+  const std::uint64_t false_positives = detail::state_count(*this, partial, 1, "false positives");
+  const std::uint64_t false_negatives = detail::state_count(*this, partial, 2, "false negatives");
+  const std::uint64_t true_negatives = detail::state_count(*this, partial, 3, "true negatives");
+  true_positives_ += true_positives;
+  false_positives_ += false_positives;
+  false_negatives_ += false_negatives;
+  true_negatives_ += true_negatives;
+}
+
 double Precision::result() const { return ratio(true_positives(), true_positives() + false_positives()); }
 
 double Recall::result() const { return ratio(true_positives(), true_positives() + false_negatives()); }

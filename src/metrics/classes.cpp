@@ -48,6 +48,16 @@ double TopKAccuracy::result() const {
   return samples_ ? static_cast<double>(hits_) / static_cast<double>(samples_) : not_a_number;
 }
 
+std::vector<double> TopKAccuracy::partial_state() const {
+  return {static_cast<double>(hits_), static_cast<double>(samples_)};
+}
+
+void TopKAccuracy::merge(const std::vector<double>& partial) {
+  const auto [hits, samples] = detail::part_of_whole_state(*this, partial, "hits", "samples");
+  hits_ += hits;
+  samples_ += samples;
+}
+
 void TopKAccuracy::check_model(std::size_t units, const Loss& loss) const {
   detail::check_class_model(*this, units, loss);
   if (k_ > units) {
@@ -102,6 +112,58 @@ double ClassF1::result() const {
     sum += average_ == Average::macro ? f1 : f1 * static_cast<double>(support_[c]);
   }
   return sum / static_cast<double>(average_ == Average::macro ? support_.size() : samples_);
+}
+
+std::vector<double> ClassF1::partial_state() const {
+  std::vector<double> state;
+  state.reserve(1 + 3 * support_.size());
+  state.push_back(static_cast<double>(samples_));
+  for (const auto* counts : {&true_positives_, &predicted_, &support_}) {
+    for (std::uint64_t count : *counts) state.push_back(static_cast<double>(count));
+  }
+  return state;
+}
+
+void ClassF1::merge(const std::vector<double>& partial) {
+  const std::size_t classes = detail::three_per_column_state(
+      *this, partial,
+      "for C classes [samples, true positives per class, predicted per class, samples per class]");
+  const std::uint64_t samples = detail::state_count(*this, partial, 0, "samples");
+  std::uint64_t predicted = 0;
+  std::uint64_t support = 0;
+  for (std::size_t c = 0; c < classes; ++c) {
+    const std::uint64_t true_positives = detail::state_count(*this, partial, 1 + c, "true positives");
+    const std::uint64_t predicted_c = detail::state_count(*this, partial, 1 + classes + c, "predicted");
+    const std::uint64_t support_c = detail::state_count(*this, partial, 1 + 2 * classes + c, "samples of a class");
+    if (true_positives > predicted_c || true_positives > support_c) {
+      throw InvalidArgument(name() + ": merge() expected true positives <= predicted and <= samples of class " +
+                            std::to_string(c) + " in the partial state, received " + std::to_string(true_positives) +
+                            ", " + std::to_string(predicted_c) + " and " + std::to_string(support_c));
+    }
+    predicted += predicted_c;
+    support += support_c;
+  }
+  if (predicted != samples || support != samples) {
+    throw InvalidArgument(name() + ": merge() expected per-class counts adding up to the " + std::to_string(samples) +
+                          " samples of the partial state, received " + std::to_string(predicted) +
+                          " predicted and " + std::to_string(support) + " true");
+  }
+  if (samples == 0) return;
+  if (support_.size() != classes) {
+    if (samples_ != 0) {
+      throw InvalidArgument(name() + ": merge() expected a partial state of " + std::to_string(support_.size()) +
+                            " classes as this metric's samples, received one of " + std::to_string(classes));
+    }
+    true_positives_.assign(classes, 0);
+    predicted_.assign(classes, 0);
+    support_.assign(classes, 0);
+  }
+  for (std::size_t c = 0; c < classes; ++c) {
+    true_positives_[c] += static_cast<std::uint64_t>(partial[1 + c]);
+    predicted_[c] += static_cast<std::uint64_t>(partial[1 + classes + c]);
+    support_[c] += static_cast<std::uint64_t>(partial[1 + 2 * classes + c]);
+  }
+  samples_ += samples;
 }
 
 void ClassF1::check_model(std::size_t units, const Loss& loss) const { detail::check_class_model(*this, units, loss); }

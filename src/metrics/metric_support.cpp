@@ -88,6 +88,47 @@ std::size_t target_class(const Metric& metric, ConstMatrixView targets, std::siz
   return static_cast<std::size_t>(t);
 }
 
+void check_state_size(const Metric& metric, const std::vector<double>& partial, std::size_t expected,
+                      const std::string& layout) {
+  if (partial.size() != expected) {
+    throw InvalidArgument(metric.name() + ": merge() expected a partial state of " + std::to_string(expected) +
+                          " values " + layout + " (partial_state() of a " + quote_value(metric.name()) +
+                          " metric), received " + std::to_string(partial.size()));
+  }
+}
+
+std::uint64_t state_count(const Metric& metric, const std::vector<double>& partial, std::size_t index,
+                          const char* what) {
+  const double value = partial[index];
+  if (!(value >= 0.0 && value <= 9007199254740992.0 && value == std::floor(value))) {
+    throw InvalidArgument(metric.name() + ": merge() expected a count (a whole number >= 0) for " + what +
+                          " at index " + std::to_string(index) + " of the partial state, received " +
+                          number_text(value));
+  }
+  return static_cast<std::uint64_t>(value);
+}
+
+std::pair<std::uint64_t, std::uint64_t> part_of_whole_state(const Metric& metric, const std::vector<double>& partial,
+                                                            const char* part, const char* whole) {
+  check_state_size(metric, partial, 2, std::string("[") + part + ", " + whole + "]");
+  const std::uint64_t part_count = state_count(metric, partial, 0, part);
+  const std::uint64_t whole_count = state_count(metric, partial, 1, whole);
+  if (part_count > whole_count) {
+    throw InvalidArgument(metric.name() + ": merge() expected " + part + " <= " + whole +
+                          " in the partial state, received " + std::to_string(part_count) + " " + part + " of " +
+                          std::to_string(whole_count));
+  }
+  return {part_count, whole_count};
+}
+
+std::size_t three_per_column_state(const Metric& metric, const std::vector<double>& partial, const std::string& layout) {
+  if (partial.empty() || (partial.size() - 1) % 3 != 0) {
+    throw InvalidArgument(metric.name() + ": merge() expected a partial state of 1 + 3 C values " + layout +
+                          ", received " + std::to_string(partial.size()) + " values");
+  }
+  return (partial.size() - 1) / 3;
+}
+
 double read_threshold(ConfigReader& in) {
   const double threshold = in.number("threshold", 0.5);
   if (!(threshold >= 0.0 && threshold <= 1.0)) {

@@ -4,8 +4,11 @@
 // on error, so that a batch allocates nothing), and how targets become classes.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "xdense/config.hpp"
 #include "xdense/metric.hpp"
@@ -56,6 +59,25 @@ std::size_t target_class(const Metric& metric, ConstMatrixView targets, std::siz
 /// Reads {"threshold": t} (default 0.5) for `metric`: a number in [0, 1], else ConfigError naming
 /// the key.
 double read_threshold(ConfigReader& in);
+
+/// merge(): InvalidArgument unless `partial` has `expected` values; the message names the metric,
+/// the expected size and `layout` (what partial_state() writes: "[correct, samples]").
+void check_state_size(const Metric& metric, const std::vector<double>& partial, std::size_t expected,
+                      const std::string& layout);
+
+/// merge(): partial[index] as a count; InvalidArgument naming `what` and the index unless it is a
+/// whole number in [0, 2^53] (what partial_state() wrote for a count).
+std::uint64_t state_count(const Metric& metric, const std::vector<double>& partial, std::size_t index,
+                          const char* what);
+
+/// merge() of a state [part, whole] ([correct, samples], [hits, samples]): the two counts;
+/// InvalidArgument unless they are 2 counts with part <= whole.
+std::pair<std::uint64_t, std::uint64_t> part_of_whole_state(const Metric& metric, const std::vector<double>& partial,
+                                                            const char* part, const char* whole);
+
+/// merge() of a state of 1 + 3 C values (a count, then 3 values per class or column): C.
+/// InvalidArgument unless the size is 1 + 3 C; `layout` names the values for the message.
+std::size_t three_per_column_state(const Metric& metric, const std::vector<double>& partial, const std::string& layout);
 
 /// A factory for a metric without settings: any key in its config is refused.
 template <typename T>

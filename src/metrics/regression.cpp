@@ -39,6 +39,15 @@ void MeanErrorMetric::check_model(std::size_t /*units*/, const Loss& loss) const
 
 double MeanErrorMetric::mean() const { return count_ ? sum_ / static_cast<double>(count_) : not_a_number; }
 
+std::vector<double> MeanErrorMetric::partial_state() const { return {sum_, static_cast<double>(count_)}; }
+
+void MeanErrorMetric::merge(const std::vector<double>& partial) {
+  detail::check_state_size(*this, partial, 2, "[sum, values]");
+  const std::uint64_t count = detail::state_count(*this, partial, 1, "values");
+  sum_ += partial[0];
+  count_ += count;
+}
+
 double RootMeanSquaredErrorMetric::result() const { return std::sqrt(mean()); }
 
 // ---------------------------------------------------------------- r2
@@ -119,6 +128,41 @@ double R2Score::result() const {
   const double p = static_cast<double>(num_regressors_);
   if (num_regressors_ != 0 && p < n - 1.0) r2 = 1.0 - (1.0 - r2) * (n - 1.0) / (n - p - 1.0);
   return r2;
+}
+
+std::vector<double> R2Score::partial_state() const {
+  std::vector<double> state;
+  state.reserve(1 + 3 * mean_.size());
+  state.push_back(static_cast<double>(rows_));
+  for (const auto* values : {&mean_, &squares_, &residuals_}) state.insert(state.end(), values->begin(), values->end());
+  return state;
+}
+
+void R2Score::merge(const std::vector<double>& partial) {
+  const std::size_t columns = detail::three_per_column_state(
+      *this, partial, "for C output columns [samples, mean of y per column, SS_tot per column, SS_res per column]");
+  const std::uint64_t rows = detail::state_count(*this, partial, 0, "samples");
+  if (rows == 0) return;
+  if (mean_.size() != columns) {
+    if (rows_ != 0) {
+      throw InvalidArgument(name() + ": merge() expected a partial state of " + std::to_string(mean_.size()) +
+                            " output columns as this metric's samples, received one of " + std::to_string(columns));
+    }
+    mean_.assign(columns, 0.0);
+    squares_.assign(columns, 0.0);
+    residuals_.assign(columns, 0.0);
+  }
+  const double n_a = static_cast<double>(rows_);
+  const double n_b = static_cast<double>(rows);
+  const double n = n_a + n_b;
+  for (std::size_t j = 0; j < columns; ++j) {
+    const double mean_b = partial[1 + j];
+    const double delta = mean_b - mean_[j];
+    mean_[j] += delta * (n_b / n);
+    squares_[j] += partial[1 + columns + j] + delta * delta * (n_a * n_b / n);
+    residuals_[j] += partial[1 + 2 * columns + j];
+  }
+  rows_ += static_cast<std::size_t>(rows);
 }
 
 void R2Score::check_model(std::size_t /*units*/, const Loss& loss) const { detail::check_value_model(*this, loss); }

@@ -89,5 +89,28 @@ TEST(MetricAllocation, NoneAfterTheFirstEpoch) {
   }
 }
 
+TEST(MetricAllocation, NoneInTheEpochAfterAMergeOfKeptScores) {
+  // Data-parallel: each process reserve()s for its share, merges every share at the end of the epoch
+  // (which may allocate), and the next epoch's update()s must still not allocate.
+  const Matrix scores = filled(samples, 1, 0.1f);
+  Matrix labels = Matrix::from_shape({samples, 1});
+  for (std::size_t i = 0; i < samples; ++i) labels(i, 0) = static_cast<float>(i % 3 == 0);
+  for (const char* name : {"auc", "pr_auc"}) {
+    auto mine = make_metric(name);
+    auto other = make_metric(name);
+    mine->reserve(samples);
+    EXPECT_EQ(epoch(*mine, scores, labels), 0u) << name;
+    epoch(*other, scores, labels);
+    const auto my_state = mine->partial_state();
+    const auto other_state = other->partial_state();
+    mine->reset();
+    mine->merge(my_state);
+    mine->merge(other_state);  // 2 x samples: beyond the reserved room
+    const double merged = mine->result();
+    EXPECT_EQ(epoch(*mine, scores, labels), 0u) << name;
+    EXPECT_TRUE(testing::same_bits(mine->result(), merged)) << name;  // the same scores twice: the same AUC
+  }
+}
+
 }  // namespace
 }  // namespace xdense

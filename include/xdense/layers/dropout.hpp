@@ -34,6 +34,8 @@ class Dropout final : public Layer {
   /// {"rate", "seed" (an integer, or null when drawn at build()), "noise_shape": null}; Keras's
   /// keys. make_layer("Dropout", config) also takes Keras's "name", "trainable": true and "dtype".
   Config config() const override;
+  /// Another mask stream in each process of a data-parallel run (process 0: the stream of one process).
+  void set_replica(std::size_t replica) override { replica_ = replica; }
   void build(std::size_t input_units, Rng& rng) override;
   bool built() const override { return built_; }
   std::size_t input_units() const override { return units_; }
@@ -60,6 +62,7 @@ class Dropout final : public Layer {
   std::optional<std::uint64_t> seed_option_;
   std::uint64_t seed_ = 0;
   std::uint64_t draws_ = 0;
+  std::uint64_t replica_ = 0;  // data-parallel process index (set_replica)
   std::uint32_t threshold_ = 0;  // an element is kept when its 32-bit hash is >= threshold_
   float scale_ = 1.0f;           // 1 / (1 - rate)
   std::size_t units_ = 0;

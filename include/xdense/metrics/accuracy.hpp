@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "xdense/metric.hpp"
 
@@ -34,6 +35,11 @@ class Accuracy final : public Metric {
   double result() const override;
   /// Refuses a regression loss (LabelEncoding::values): its outputs are not classes.
   void check_model(std::size_t units, const Loss& loss) const override;
+  /// [correct, samples].
+  std::vector<double> partial_state() const override;
+  /// Adds the counts of another accuracy's partial_state() (at the same threshold: not checked);
+  /// InvalidArgument unless it is 2 whole numbers >= 0 with correct <= samples.
+  void merge(const std::vector<double>& partial) override;
 
   double threshold() const { return threshold_; }
 

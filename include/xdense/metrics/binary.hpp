@@ -47,6 +47,11 @@ class ThresholdMetric : public Metric {
   void reset() override;
   void update(ConstMatrixView outputs, ConstMatrixView targets) override;
   void check_model(std::size_t units, const Loss& loss) const override;
+  /// [true positives, false positives, false negatives, true negatives].
+  std::vector<double> partial_state() const override;
+  /// Adds the counts of another partial_state() of the same metric (at the same threshold: not
+  /// checked); InvalidArgument unless it is 4 whole numbers >= 0.
+  void merge(const std::vector<double>& partial) override;
 
   double threshold() const { return threshold_; }
   std::uint64_t true_positives() const { return true_positives_; }
@@ -101,6 +106,13 @@ class RankingMetric : public Metric {
   void update(ConstMatrixView outputs, ConstMatrixView targets) override;
   void check_model(std::size_t units, const Loss& loss) const override;
   void reserve(std::size_t samples) override { scored_.reserve(samples); }
+  /// Every kept sample as 2 values, [score_0, positive_0, score_1, positive_1, ...] (score as the
+  /// float it was, NaN too; positive 1 or 0), in the order kept (sorted if result() ran).
+  std::vector<double> partial_state() const override;
+  /// Appends the samples of another partial_state(). May allocate (beyond what reserve() made room
+  /// for, keeping that room: update() stays allocation-free in the next epochs). InvalidArgument for
+  /// an odd size or a label other than 0 and 1; nothing is added then.
+  void merge(const std::vector<double>& partial) override;
 
  protected:
   /// A kept sample: its score and whether its target is positive.

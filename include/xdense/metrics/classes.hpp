@@ -43,6 +43,11 @@ class TopKAccuracy final : public Metric {
   double result() const override;
   /// Also refuses k > units.
   void check_model(std::size_t units, const Loss& loss) const override;
+  /// [hits, samples].
+  std::vector<double> partial_state() const override;
+  /// Adds the counts of another top_k_accuracy's partial_state() (of the same k: not checked);
+  /// InvalidArgument unless it is 2 whole numbers >= 0 with hits <= samples.
+  void merge(const std::vector<double>& partial) override;
   std::size_t k() const { return k_; }
 
  private:
@@ -63,6 +68,15 @@ class ClassF1 final : public Metric {
   void update(ConstMatrixView outputs, ConstMatrixView targets) override;
   double result() const override;
   void check_model(std::size_t units, const Loss& loss) const override;
+  /// 1 + 3 C values for C classes: [samples, true positives of class 0 .. C-1, samples predicted as
+  /// class 0 .. C-1, samples of class 0 .. C-1]; [0] (C = 0) before the first batch.
+  std::vector<double> partial_state() const override;
+  /// Adds the counts of another macro_f1 / weighted_f1's partial_state(). A state of 0 samples
+  /// changes nothing; the first state with samples sets the class count when this metric has seen
+  /// no sample (may allocate then). InvalidArgument for a size that is not 1 + 3 C, counts that are
+  /// not whole numbers >= 0 or do not add up to the samples, or another class count than this
+  /// metric's samples were counted with; nothing is added then.
+  void merge(const std::vector<double>& partial) override;
 
  private:
   Average average_;

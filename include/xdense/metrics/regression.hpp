@@ -27,6 +27,12 @@ class MeanErrorMetric : public Metric {
   void check_model(std::size_t units, const Loss& loss) const override;
   /// The mean of the terms seen; NaN before any value.
   double mean() const;
+  /// [sum of the terms, number of values].
+  std::vector<double> partial_state() const override;
+  /// Adds the sum and count of another partial_state() of the same metric (a sum of sums: equal
+  /// to one metric that saw every value to rounding, ~1e-16 relative per process). InvalidArgument
+  /// unless it is 2 values, the second a whole number >= 0.
+  void merge(const std::vector<double>& partial) override;
 
  protected:
   explicit MeanErrorMetric(bool squared) : squared_(squared) {}
@@ -88,6 +94,17 @@ class R2Score final : public Metric {
   void update(ConstMatrixView outputs, ConstMatrixView targets) override;
   double result() const override;
   void check_model(std::size_t units, const Loss& loss) const override;
+  /// 1 + 3 C values for C output columns: [samples, mean of y per column, SS_tot per column (sum of
+  /// squared deviations from that mean), SS_res per column]; [0] before the first batch.
+  std::vector<double> partial_state() const override;
+  /// Adds the samples behind another r2's partial_state(): SS_res add up, the means and SS_tot
+  /// combine by Chan et al.'s pairwise formula (SS_tot = SS_a + SS_b + (mean_b - mean_a)^2 n_a n_b / n),
+  /// exact in real arithmetic: equal to one metric that saw every sample to rounding. A state of
+  /// 0 samples changes nothing; the first state with samples sets the column count when this metric
+  /// has seen no sample (may allocate then). InvalidArgument for a size that is not 1 + 3 C, a
+  /// sample count that is not a whole number >= 0, or another column count than this metric's
+  /// samples have; nothing is added then.
+  void merge(const std::vector<double>& partial) override;
 
  private:
   Aggregation aggregation_;
