@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package xdense needs to build, test and run.
+# Installs every Debian 12 package xdense needs to build, test and run, then ONNX Runtime for node
+# (the ONNX export tests and benchmark) into .cache/onnxruntime-node/ (git-ignored).
 # Idempotent: packages already present are not reinstalled, and `apt-get update`
-# runs only when something is missing. Works as root or through sudo.
+# runs only when something is missing; the npm step runs only when the pinned version is not there.
+# Works as root or through sudo (the npm step needs neither).
 set -euo pipefail
 
 packages=(
@@ -20,6 +22,11 @@ packages=(
                                         # at configure time. Without recommends: no ssh client, which
                                         # mpirun needs only to start ranks on other hosts (openssh-client)
 )
+# ONNX Runtime's node binding runs the exported models in tests/onnx/. Debian's nodejs (18) and npm,
+# unless a node and npm are already on PATH (NodeSource's nodejs bundles npm and conflicts with
+# Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -30,19 +37,37 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
-  exit 0
-fi
-
-if [ "$(id -u)" -eq 0 ]; then
-  sudo_cmd=()
-elif command -v sudo >/dev/null 2>&1; then
-  sudo_cmd=(sudo)
 else
-  echo "setup: need root or sudo to install: ${missing[*]}" >&2
-  exit 1
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo_cmd=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo_cmd=(sudo)
+  else
+    echo "setup: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# onnxruntime-node, the exact tree of tests/onnx/package-lock.json (onnxruntime-node 1.30.0: its
+# CPU binaries for linux x64 ship inside the npm package, N-API 6, glibc >= 2.28; every package of the
+# tree asks for node >= 14 at most, and it runs on Debian 12's node 18.20 as on node 20).
+# ONNXRUNTIME_NODE_INSTALL=skip: its postinstall would otherwise try to download GPU providers.
+# Installed into <source>/.cache/onnxruntime-node/ (git-ignored), where tests/onnx/ and
+# benchmarks/onnx_latency.sh look; skipped when that version is already there.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ort_dir="$root/.cache/onnxruntime-node"
+ort_version="$(sed -n 's/.*"onnxruntime-node": *"\([^"]*\)".*/\1/p' "$root/tests/onnx/package.json")"
+installed="$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' "$ort_dir/node_modules/onnxruntime-node/package.json" 2>/dev/null || true)"
+if [ "$installed" = "$ort_version" ] && [ -f "$ort_dir/node_modules/onnxruntime-common/package.json" ]; then
+  echo "setup: onnxruntime-node $ort_version already installed in $ort_dir"
+else
+  echo "setup: installing onnxruntime-node $ort_version into $ort_dir"
+  mkdir -p "$ort_dir"
+  cp "$root/tests/onnx/package.json" "$root/tests/onnx/package-lock.json" "$ort_dir/"
+  (cd "$ort_dir" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -76,6 +76,33 @@ class ByteReader {
   /// Reads up to `size` bytes into `out`; returns fewer only at the end of the data.
   std::size_t read(unsigned char* out, std::size_t size) { return gzip_ ? inflate_into(out, size) : copy_into(out, size); }
 
+  /// Passes over up to `count` bytes without keeping them; returns fewer only at the end of the
+  /// data. A plain file is not read (a seek); gzip data is inflated through a small buffer.
+  std::uint64_t skip(std::uint64_t count) {
+    if (gzip_) {
+      std::vector<unsigned char> scratch(static_cast<std::size_t>(std::min<std::uint64_t>(count, std::uint64_t{1} << 17)));
+      std::uint64_t done = 0;
+      while (done < count) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(count - done, scratch.size()));
+        const std::size_t got = read(scratch.data(), want);
+        done += got;
+        if (got < want) break;
+      }
+      return done;
+    }
+    if (count <= stream_.avail_in) {
+      stream_.next_in += count;
+      stream_.avail_in -= static_cast<uInt>(count);
+      return count;
+    }
+    const std::uint64_t from_file = std::min<std::uint64_t>(count - stream_.avail_in, file_.remaining());
+    const std::uint64_t done = stream_.avail_in + from_file;
+    file_.seek(file_.position() + from_file);
+    stream_.next_in = buffer_.data();
+    stream_.avail_in = 0;
+    return done;
+  }
+
   bool gzip() const { return gzip_; }
 
   /// How many bytes are left: of a plain file, from its size (nothing is read: a sparse file of
@@ -161,17 +188,19 @@ class ByteReader {
   bool member_ended_ = false;
 };
 
-/// Dimension sizes and payload of an IDX file of unsigned bytes.
-struct IdxContent {
+/// An IDX header of unsigned bytes: the dimension sizes and what they make.
+struct IdxHeader {
   std::vector<std::uint32_t> dims;
-  std::vector<unsigned char> bytes;  // row-major, as in the file
+  std::uint64_t elements = 0;    // product of dims
+  std::uint64_t item_bytes = 1;  // product of dims[1..]: the bytes of one item (image, label)
+  std::string dims_text;         // "60000 x 28 x 28"
 };
 
-/// Reads an IDX file of unsigned bytes with exactly `rank` dimensions. `what` names the content
-/// for messages ("images (count x rows x cols)"), `other` the content the other rank would be.
-IdxContent read_ubyte_idx(const std::string& path, std::size_t rank, const std::string& what, std::size_t other_rank,
-                          const std::string& other) {
-  ByteReader in(path);
+/// Reads the header of an IDX file of unsigned bytes with exactly `rank` dimensions. `what` names
+/// the content for messages ("images (count x rows x cols)"), `other` the content the other rank
+/// would be.
+IdxHeader read_ubyte_idx_header(ByteReader& in, const std::string& path, std::size_t rank, const std::string& what,
+                                std::size_t other_rank, const std::string& other) {
   std::array<unsigned char, 4> magic{};
   const std::size_t magic_bytes = in.read(magic.data(), magic.size());
   if (magic_bytes == 0) throw DataError(path + ": not an IDX file (empty)");
@@ -197,7 +226,7 @@ IdxContent read_ubyte_idx(const std::string& path, std::size_t rank, const std::
     throw DataError(path + ": truncated header: " + std::to_string(rank) + " dimension sizes need " +
                     std::to_string(wanted) + " bytes, file has " + std::to_string(got));
   }
-  IdxContent content;
+  IdxHeader content;
   std::string dims_text;
   bool any_zero = false;
   for (std::size_t i = 0; i < rank; ++i) {
@@ -216,57 +245,161 @@ IdxContent read_ubyte_idx(const std::string& path, std::size_t rank, const std::
     elements *= d;
   }
 
-  // The payload grows only as data actually arrives, so a header promising more than the file
-  // holds cannot make us allocate it.
-  const auto expected = static_cast<std::size_t>(elements);
-  constexpr std::size_t chunk = std::size_t{1} << 20;
-  std::size_t have = 0;
-  while (have < expected) {
-    const std::size_t want = std::min(chunk, expected - have);
-    content.bytes.resize(have + want);
-    const std::size_t read = in.read(content.bytes.data() + have, want);
-    have += read;
-    if (read < want) break;
-  }
-  if (have < expected) {
-    std::uint64_t item_bytes = 1;
-    for (std::size_t i = 1; i < rank; ++i) item_bytes *= content.dims[i];
-    throw DataError(path + ": truncated: header says " + std::to_string(content.dims[0]) + " items of " +
-                    std::to_string(item_bytes) + (item_bytes == 1 ? " byte" : " bytes") + ", file has " +
-                    std::to_string(have) + " bytes of data");
-  }
-  const std::uint64_t extra = in.rest();
+  for (std::size_t i = 1; i < rank; ++i) content.item_bytes *= content.dims[i];
+  content.elements = elements;
+  content.dims_text = dims_text;
+  return content;
+}
+
+[[noreturn]] void fail_truncated(const std::string& path, const IdxHeader& header, std::uint64_t have) {
+  throw DataError(path + ": truncated: header says " + std::to_string(header.dims[0]) + " items of " +
+                  std::to_string(header.item_bytes) + (header.item_bytes == 1 ? " byte" : " bytes") + ", file has " +
+                  std::to_string(have) + " bytes of data");
+}
+
+/// DataError unless nothing follows the data the header describes (`extra` bytes do).
+void check_no_trailing(const std::string& path, const IdxHeader& header, std::uint64_t extra, bool gzip) {
   if (extra > 0) {
     throw DataError(path + ": trailing garbage: " +
-                    (in.gzip() && extra > max_surplus_read ? "more than " + std::to_string(max_surplus_read) : std::to_string(extra)) +
-                    " bytes after the " + std::to_string(expected) + " bytes of data the header describes (" +
-                    dims_text + ")");
+                    (gzip && extra > max_surplus_read ? "more than " + std::to_string(max_surplus_read) : std::to_string(extra)) +
+                    " bytes after the " + std::to_string(header.elements) + " bytes of data the header describes (" +
+                    header.dims_text + ")");
   }
-  return content;
+}
+
+/// A plain file's data size against its header, from the file's size (nothing is read). gzip data
+/// cannot be measured without inflating it: checked as it is read.
+void check_plain_size(ByteReader& in, const std::string& path, const IdxHeader& header) {
+  if (in.gzip()) return;
+  const std::uint64_t have = in.rest();
+  if (have < header.elements) fail_truncated(path, header, have);
+  check_no_trailing(path, header, have - header.elements, false);
+}
+
+/// The bytes of the items of `runs` (first item, items), in order, after the header. Every byte
+/// of the data is passed (gzip: inflated; plain: seeked over) so a cut-off or over-long file is
+/// refused as by a whole read, but only the wanted items are kept; the kept bytes grow only as
+/// data actually arrives, so a header promising more than the file holds cannot make us allocate it.
+std::vector<unsigned char> read_items(ByteReader& in, const std::string& path, const IdxHeader& header,
+                                      const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs) {
+  check_plain_size(in, path, header);
+  std::vector<unsigned char> bytes;
+  std::uint64_t position = 0;  // bytes of data passed so far
+  const auto skip_to = [&](std::uint64_t offset) {
+    const std::uint64_t skipped = in.skip(offset - position);
+    position += skipped;
+    if (position < offset) fail_truncated(path, header, position);
+  };
+  constexpr std::size_t chunk = std::size_t{1} << 20;
+  for (const auto& [first, count] : runs) {
+    skip_to(first * header.item_bytes);
+    const std::uint64_t end = (first + count) * header.item_bytes;
+    while (position < end) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, end - position));
+      const std::size_t have = bytes.size();
+      bytes.resize(have + want);
+      const std::size_t read = in.read(bytes.data() + have, want);
+      position += read;
+      if (read < want) fail_truncated(path, header, position);
+    }
+  }
+  skip_to(header.elements);
+  check_no_trailing(path, header, in.rest(), in.gzip());
+  return bytes;
+}
+
+/// What load_idx_images() and load_idx_labels() read, and their row readers.
+struct IdxKind {
+  std::size_t rank;
+  const char* what;
+  std::size_t other_rank;
+  const char* other;
+};
+constexpr IdxKind images_kind{3, "images (count x rows x cols)", 1, "a labels file"};
+constexpr IdxKind labels_kind{1, "labels (count)", 3, "an images file"};
+
+/// The images of `runs` as rows of floats in [0, 1] (pixel / 255); DataError for images of 0 pixels.
+Matrix images_of(const std::string& path, const IdxHeader& header, const std::vector<unsigned char>& bytes) {
+  const std::size_t pixels = std::size_t{header.dims[1]} * header.dims[2];
+  if (pixels == 0) {
+    throw DataError(path + ": images have no pixels (rows x cols = " + std::to_string(header.dims[1]) + " x " +
+                    std::to_string(header.dims[2]) + ")");
+  }
+  Matrix images = Matrix::from_shape({bytes.size() / pixels, pixels});
+  std::transform(bytes.begin(), bytes.end(), images.data(), [](unsigned char v) { return static_cast<float>(v) / 255.0f; });
+  return images;
+}
+
+Matrix labels_of(const std::vector<unsigned char>& bytes) {
+  Matrix labels = Matrix::from_shape({bytes.size(), std::size_t{1}});
+  std::transform(bytes.begin(), bytes.end(), labels.data(), [](unsigned char v) { return static_cast<float>(v); });
+  return labels;
+}
+
+/// Opens `path`, reads its header as `kind`, and loads the rows `select(header)` gives.
+template <typename Select>
+Matrix load_rows(const std::string& path, const IdxKind& kind, Select select) {
+  ByteReader in(path);
+  const IdxHeader header = read_ubyte_idx_header(in, path, kind.rank, kind.what, kind.other_rank, kind.other);
+  const std::vector<unsigned char> bytes = read_items(in, path, header, select(header));
+  return kind.rank == 3 ? images_of(path, header, bytes) : labels_of(bytes);
+}
+
+/// The rows load_idx_images() / load_idx_labels() would give, from the header.
+IdxShape shape_of(const std::string& path, const IdxKind& kind) {
+  ByteReader in(path);
+  const IdxHeader header = read_ubyte_idx_header(in, path, kind.rank, kind.what, kind.other_rank, kind.other);
+  check_plain_size(in, path, header);
+  if (kind.rank == 3) {
+    const std::size_t pixels = std::size_t{header.dims[1]} * header.dims[2];
+    if (pixels == 0) images_of(path, header, {});  // throws: no pixels
+    return {header.dims[0], pixels};
+  }
+  return {header.dims[0], 1};
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> all_rows(const std::string& path, const IdxHeader& header) {
+  return detail::row_runs(0, header.dims[0], header.dims[0], path);
+}
+
+/// load_rows()'s selection of the items in `rows`.
+auto rows_in(const std::string& path, RowRange rows) {
+  return [&path, rows](const IdxHeader& header) { return detail::row_runs(rows.first, rows.count, header.dims[0], path); };
+}
+
+/// load_rows()'s selection of the items listed in `rows`; `caller` names the function for errors.
+auto rows_listed(const std::string& path, const std::vector<std::size_t>& rows, const char* caller) {
+  return [&path, &rows, caller](const IdxHeader& header) { return detail::row_runs(rows, header.dims[0], path, caller); };
 }
 
 }  // namespace
 
 Matrix load_idx_images(const std::string& path) {
-  const IdxContent idx =
-      read_ubyte_idx(path, 3, "images (count x rows x cols)", 1, "a labels file");
-  const std::size_t pixels = std::size_t{idx.dims[1]} * idx.dims[2];
-  if (pixels == 0) {
-    throw DataError(path + ": images have no pixels (rows x cols = " + std::to_string(idx.dims[1]) + " x " +
-                    std::to_string(idx.dims[2]) + ")");
-  }
-  Matrix images = Matrix::from_shape({std::size_t{idx.dims[0]}, pixels});
-  std::transform(idx.bytes.begin(), idx.bytes.end(), images.data(),
-                 [](unsigned char v) { return static_cast<float>(v) / 255.0f; });
-  return images;
+  return load_rows(path, images_kind, [&](const IdxHeader& header) { return all_rows(path, header); });
 }
 
 Matrix load_idx_labels(const std::string& path) {
-  const IdxContent idx = read_ubyte_idx(path, 1, "labels (count)", 3, "an images file");
-  Matrix labels = Matrix::from_shape({std::size_t{idx.dims[0]}, std::size_t{1}});
-  std::transform(idx.bytes.begin(), idx.bytes.end(), labels.data(),
-                 [](unsigned char v) { return static_cast<float>(v); });
-  return labels;
+  return load_rows(path, labels_kind, [&](const IdxHeader& header) { return all_rows(path, header); });
+}
+
+IdxShape idx_images_shape(const std::string& path) { return shape_of(path, images_kind); }
+
+IdxShape idx_labels_shape(const std::string& path) { return shape_of(path, labels_kind); }
+
+Matrix load_idx_images_rows(const std::string& path, RowRange rows) {
+  return load_rows(path, images_kind, rows_in(path, rows));
+}
+
+Matrix load_idx_images_rows(const std::string& path, const std::vector<std::size_t>& rows) {
+  return load_rows(path, images_kind, rows_listed(path, rows, "load_idx_images_rows"));
+}
+
+Matrix load_idx_labels_rows(const std::string& path, RowRange rows) {
+  return load_rows(path, labels_kind, rows_in(path, rows));
+}
+
+Matrix load_idx_labels_rows(const std::string& path, const std::vector<std::size_t>& rows) {
+  return load_rows(path, labels_kind, rows_listed(path, rows, "load_idx_labels_rows"));
 }
 
 bool looks_like_idx(const std::string& path) {

@@ -74,6 +74,43 @@ std::size_t InputFile::read(void* out, std::size_t count) {
   return done;
 }
 
+void InputFile::seek(std::uint64_t offset) {
+  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) throw DataError(path_ + ": seek error: " + reason(errno));
+  position_ = offset;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> row_runs(const std::vector<std::size_t>& rows, std::uint64_t total,
+                                                              const std::string& path, const char* caller) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;  // (first row, rows)
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i > 0 && rows[i] <= rows[i - 1]) {
+      throw InvalidArgument(std::string(caller) + ": expected sorted, unique row indices, received " +
+                            std::to_string(rows[i]) + " at position " + std::to_string(i) + " after " +
+                            std::to_string(rows[i - 1]));
+    }
+    if (rows[i] >= total) {
+      throw DataError(path + ": row " + std::to_string(rows[i]) + " is out of range: the file has " +
+                      std::to_string(total) + " rows");
+    }
+    if (!runs.empty() && runs.back().first + runs.back().second == rows[i]) {
+      ++runs.back().second;
+    } else {
+      runs.emplace_back(rows[i], 1);
+    }
+  }
+  return runs;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> row_runs(std::uint64_t first, std::uint64_t count,
+                                                              std::uint64_t total, const std::string& path) {
+  if (first > total || count > total - first) {
+    throw DataError(path + ": rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                    ") are out of range: the file has " + std::to_string(total) + " rows");
+  }
+  if (count == 0) return {};
+  return {{first, count}};
+}
+
 std::string InputFile::read_all(std::uint64_t max_bytes, const std::string& what) {
   const auto too_large = [&](const std::string& size) {
     return DataError(path_ + ": " + size + ", more than the " + size_text(max_bytes) + " a " + what + " may hold");

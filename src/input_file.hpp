@@ -13,6 +13,7 @@
 #include <istream>
 #include <streambuf>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xdense::detail {
@@ -33,11 +34,17 @@ class InputFile {
   const std::string& path() const { return path_; }
   /// The file's size when it was opened.
   std::uint64_t size() const { return size_; }
+  /// The read position: bytes read (or skipped by seek()) from the start.
+  std::uint64_t position() const { return position_; }
   /// Bytes of size() not read yet (0 once more than that was read: the file grew).
   std::uint64_t remaining() const { return position_ < size_ ? size_ - position_ : 0; }
 
   /// Reads up to `count` bytes; fewer only at the end of the file. DataError "PATH: read error: ...".
   std::size_t read(void* out, std::size_t count);
+
+  /// Moves the read position to byte `offset` from the start (beyond the end too: a read there
+  /// returns nothing). DataError "PATH: seek error: ..." when the system refuses.
+  void seek(std::uint64_t offset);
 
   /// The whole file as text, refused (before reading it) when it holds more than `max_bytes`:
   /// DataError "PATH: <size> bytes, more than the <limit> a <what> may hold".
@@ -49,6 +56,17 @@ class InputFile {
   std::uint64_t size_ = 0;
   std::uint64_t position_ = 0;
 };
+
+/// The rows a reader of part of a file (load_npy_rows, load_idx_images_rows, ...) is asked for, as
+/// contiguous runs in file order. `caller` names the function for the InvalidArgument of rows that
+/// are not sorted and unique (a mistake of the program); rows beyond the file's `total` rows are a
+/// DataError "PATH: row R is out of range: the file has N rows" (a file shorter than expected).
+std::vector<std::pair<std::uint64_t, std::uint64_t>> row_runs(const std::vector<std::size_t>& rows, std::uint64_t total,
+                                                              const std::string& path, const char* caller);
+/// The same for rows [first, first + count): one run (none when count is 0); DataError
+/// "PATH: rows [A, B) are out of range: the file has N rows".
+std::vector<std::pair<std::uint64_t, std::uint64_t>> row_runs(std::uint64_t first, std::uint64_t count,
+                                                              std::uint64_t total, const std::string& path);
 
 /// "64 MiB" for 64 << 20, "1000 bytes" for what is not a whole number of KiB or MiB.
 std::string size_text(std::uint64_t bytes);

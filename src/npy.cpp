@@ -268,111 +268,174 @@ std::string npy_header(const std::vector<std::uint64_t>& shape) {
   return bytes;
 }
 
+/// What load_npy and the row readers share: the file open, its header parsed and checked against
+/// the file's size (every check of load_npy but the values'), and the decoding of rows.
+class NpyReader {
+ public:
+  explicit NpyReader(const std::string& path) : path_(path), in_(path) { read_header(); }
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  const std::string& descr() const { return header_.descr; }
+
+  /// Decodes rows [first, first + count) into `out` (count x cols floats); DataError naming the
+  /// element (its index in the whole file) for NaN, Inf or a float64 beyond float range.
+  void read_rows(std::uint64_t first, std::uint64_t count, float* out) {
+    if (count == 0 || cols_ == 0) return;
+    in_.seek(data_offset_ + first * cols_ * dtype_.size);
+    buffer_.resize(std::size_t{1} << 20);  // a multiple of every element size
+    std::uint64_t index = first * cols_;
+    const std::uint64_t end = (first + count) * cols_;
+    while (index < end) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(end - index, buffer_.size() / dtype_.size));
+      read_exact(buffer_.data(), n * dtype_.size);
+      for (std::size_t k = 0; k < n; ++k, ++index) {
+        const double value = decode(buffer_.data() + k * dtype_.size, dtype_);
+        if (!std::isfinite(value) || std::fabs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+          fail_value(index, value);
+        }
+        *out++ = static_cast<float>(value);
+      }
+    }
+  }
+
+  /// The rows of `runs` (first row, rows), one after the other, as a matrix.
+  Matrix read_runs(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs) {
+    std::size_t total = 0;
+    for (const auto& run : runs) total += static_cast<std::size_t>(run.second);
+    Matrix out = Matrix::from_shape({total, cols_});
+    float* target = out.data();
+    for (const auto& [first, count] : runs) {
+      read_rows(first, count, target);
+      target += count * cols_;
+    }
+    return out;
+  }
+
+ private:
+  void read_exact(void* out, std::size_t size) {
+    if (in_.read(out, size) < size) throw DataError(path_ + ": truncated: the file shrank while being read");
+  }
+
+  [[noreturn]] void fail_value(std::uint64_t index, double value) const {
+    const std::string where = path_ + ": element " + std::to_string(index) + " (row " + std::to_string(index / cols_) +
+                              ", column " + std::to_string(index % cols_) + ")";
+    if (std::isnan(value)) throw DataError(where + " is NaN; NaN and Inf are not allowed");
+    if (std::isinf(value)) throw DataError(where + " is infinite; NaN and Inf are not allowed");
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    throw DataError(where + ": " + text + " is out of range for float32");
+  }
+
+  void read_header() {
+    const std::string& path = path_;
+    const std::uint64_t file_size = in_.size();
+    // --- magic, version, header length --------------------------------------------------
+    std::array<unsigned char, 8> prefix{};
+    const std::size_t prefix_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, prefix.size()));
+    read_exact(prefix.data(), prefix_bytes);
+    if (prefix_bytes < npy_magic_size || std::memcmp(prefix.data(), npy_magic, npy_magic_size) != 0) {
+      throw DataError(path + ": not a .npy file (" +
+                      (file_size == 0 ? std::string("empty") : std::string("does not start with \\x93NUMPY")) + ")");
+    }
+    if (prefix_bytes < prefix.size()) throw DataError(path + ": truncated: file ends inside the .npy version");
+    const unsigned major = prefix[6];
+    const unsigned minor = prefix[7];
+    if (major < 1 || major > 3 || minor != 0) {
+      throw DataError(path + ": unsupported .npy format version " + std::to_string(major) + "." +
+                      std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
+    }
+    const std::size_t length_size = major == 1 ? 2 : 4;  // little-endian uint16 in 1.0, uint32 after
+    if (file_size < prefix.size() + length_size) throw DataError(path + ": truncated: file ends inside the header length");
+    std::array<unsigned char, 4> length_bytes{};
+    read_exact(length_bytes.data(), length_size);
+    const std::uint64_t header_length = little_endian(length_bytes.data(), length_size);
+    const std::uint64_t data_offset = prefix.size() + length_size + header_length;
+    if (data_offset > file_size) {
+      throw DataError(path + ": truncated: header length " + std::to_string(header_length) +
+                      " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
+    }
+    if (header_length > max_header_length) {
+      throw DataError(path + ": bad .npy header: " + std::to_string(header_length) + " bytes long, over the limit of " +
+                      detail::size_text(max_header_length));
+    }
+
+    // --- header dictionary ----------------------------------------------------------------
+    std::string header_text(static_cast<std::size_t>(header_length), '\0');
+    read_exact(header_text.data(), header_text.size());
+    header_ = HeaderParser(header_text, path).parse();
+    const NpyHeader& header = header_;
+    dtype_ = resolve_dtype(header.descr, path);
+    const DType dtype = dtype_;
+    if (header.fortran_order) {
+      throw DataError(path + ": Fortran-order arrays (fortran_order: True) are not supported; "
+                      "save the array in C order (e.g. numpy.ascontiguousarray)");
+    }
+    const std::string shape_text = shape_repr(header.shape);
+    if (header.shape.empty() || header.shape.size() > 2) {
+      throw DataError(path + ": " + std::to_string(header.shape.size()) + "-d array (shape " + shape_text +
+                      ") is not supported; expected a 1-D or 2-D array");
+    }
+
+    // --- sizes, checked before allocating ------------------------------------------------------
+    std::uint64_t elements = 1;
+    bool overflow = false;
+    for (std::uint64_t d : header.shape) {
+      if (d != 0 && elements > std::numeric_limits<std::uint64_t>::max() / d) overflow = true;
+      elements *= d;
+    }
+    if (!overflow && elements > std::numeric_limits<std::uint64_t>::max() / dtype.size) overflow = true;
+    if (overflow) throw DataError(path + ": shape " + shape_text + " is too large (its size overflows)");
+    const std::uint64_t data_bytes = elements * dtype.size;
+    const std::uint64_t available = file_size - data_offset;
+    if (available < data_bytes) {
+      throw DataError(path + ": truncated: header says shape " + shape_text + " of '" + header.descr + "' = " +
+                      std::to_string(data_bytes) + " bytes of data, file has " + std::to_string(available));
+    }
+    if (available > data_bytes) {
+      throw DataError(path + ": trailing garbage: " + std::to_string(available - data_bytes) + " bytes after the " +
+                      std::to_string(data_bytes) + " bytes of data the header describes (shape " + shape_text +
+                      ", '" + header.descr + "')");
+    }
+    if (elements > max_elements) {
+      throw DataError(path + ": too large: shape " + shape_text + " has " + std::to_string(elements) +
+                      " elements, more than the limit of 2^31 (" + std::to_string(max_elements) + ")");
+    }
+    data_offset_ = data_offset;
+    rows_ = static_cast<std::size_t>(header.shape[0]);
+    cols_ = header.shape.size() == 2 ? static_cast<std::size_t>(header.shape[1]) : std::size_t{1};
+  }
+
+  std::string path_;
+  detail::InputFile in_;
+  NpyHeader header_;
+  DType dtype_{};
+  std::uint64_t data_offset_ = 0;
+  std::size_t rows_ = 0;
+  std::size_t cols_ = 0;
+  std::vector<unsigned char> buffer_;
+};
+
 }  // namespace
 
 Matrix load_npy(const std::string& path) {
-  detail::InputFile in(path);
-  const std::uint64_t file_size = in.size();
+  NpyReader reader(path);
+  return reader.read_runs(detail::row_runs(0, reader.rows(), reader.rows(), path));
+}
 
-  auto read_exact = [&](void* out, std::size_t size) {
-    if (in.read(out, size) < size) throw DataError(path + ": truncated: the file shrank while being read");
-  };
+NpyInfo npy_info(const std::string& path) {
+  const NpyReader reader(path);
+  return {reader.rows(), reader.cols(), reader.descr()};
+}
 
-  // --- magic, version, header length --------------------------------------------------
-  std::array<unsigned char, 8> prefix{};
-  const std::size_t prefix_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, prefix.size()));
-  read_exact(prefix.data(), prefix_bytes);
-  if (prefix_bytes < npy_magic_size || std::memcmp(prefix.data(), npy_magic, npy_magic_size) != 0) {
-    throw DataError(path + ": not a .npy file (" +
-                    (file_size == 0 ? std::string("empty") : std::string("does not start with \\x93NUMPY")) + ")");
-  }
-  if (prefix_bytes < prefix.size()) throw DataError(path + ": truncated: file ends inside the .npy version");
-  const unsigned major = prefix[6];
-  const unsigned minor = prefix[7];
-  if (major < 1 || major > 3 || minor != 0) {
-    throw DataError(path + ": unsupported .npy format version " + std::to_string(major) + "." +
-                    std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
-  }
-  const std::size_t length_size = major == 1 ? 2 : 4;  // little-endian uint16 in 1.0, uint32 after
-  if (file_size < prefix.size() + length_size) throw DataError(path + ": truncated: file ends inside the header length");
-  std::array<unsigned char, 4> length_bytes{};
-  read_exact(length_bytes.data(), length_size);
-  const std::uint64_t header_length = little_endian(length_bytes.data(), length_size);
-  const std::uint64_t data_offset = prefix.size() + length_size + header_length;
-  if (data_offset > file_size) {
-    throw DataError(path + ": truncated: header length " + std::to_string(header_length) +
-                    " goes beyond the end of the file (" + std::to_string(file_size) + " bytes)");
-  }
-  if (header_length > max_header_length) {
-    throw DataError(path + ": bad .npy header: " + std::to_string(header_length) + " bytes long, over the limit of " +
-                    detail::size_text(max_header_length));
-  }
+Matrix load_npy_rows(const std::string& path, RowRange rows) {
+  NpyReader reader(path);
+  return reader.read_runs(detail::row_runs(rows.first, rows.count, reader.rows(), path));
+}
 
-  // --- header dictionary ----------------------------------------------------------------
-  std::string header_text(static_cast<std::size_t>(header_length), '\0');
-  read_exact(header_text.data(), header_text.size());
-  const NpyHeader header = HeaderParser(header_text, path).parse();
-  const DType dtype = resolve_dtype(header.descr, path);
-  if (header.fortran_order) {
-    throw DataError(path + ": Fortran-order arrays (fortran_order: True) are not supported; "
-                    "save the array in C order (e.g. numpy.ascontiguousarray)");
-  }
-  const std::string shape_text = shape_repr(header.shape);
-  if (header.shape.empty() || header.shape.size() > 2) {
-    throw DataError(path + ": " + std::to_string(header.shape.size()) + "-d array (shape " + shape_text +
-                    ") is not supported; expected a 1-D or 2-D array");
-  }
-
-  // --- sizes, checked before allocating ------------------------------------------------------
-  std::uint64_t elements = 1;
-  bool overflow = false;
-  for (std::uint64_t d : header.shape) {
-    if (d != 0 && elements > std::numeric_limits<std::uint64_t>::max() / d) overflow = true;
-    elements *= d;
-  }
-  if (!overflow && elements > std::numeric_limits<std::uint64_t>::max() / dtype.size) overflow = true;
-  if (overflow) throw DataError(path + ": shape " + shape_text + " is too large (its size overflows)");
-  const std::uint64_t data_bytes = elements * dtype.size;
-  const std::uint64_t available = file_size - data_offset;
-  if (available < data_bytes) {
-    throw DataError(path + ": truncated: header says shape " + shape_text + " of '" + header.descr + "' = " +
-                    std::to_string(data_bytes) + " bytes of data, file has " + std::to_string(available));
-  }
-  if (available > data_bytes) {
-    throw DataError(path + ": trailing garbage: " + std::to_string(available - data_bytes) + " bytes after the " +
-                    std::to_string(data_bytes) + " bytes of data the header describes (shape " + shape_text +
-                    ", '" + header.descr + "')");
-  }
-  if (elements > max_elements) {
-    throw DataError(path + ": too large: shape " + shape_text + " has " + std::to_string(elements) +
-                    " elements, more than the limit of 2^31 (" + std::to_string(max_elements) + ")");
-  }
-
-  // --- data ---------------------------------------------------------------------------------
-  const auto rows = static_cast<std::size_t>(header.shape[0]);
-  const auto cols = header.shape.size() == 2 ? static_cast<std::size_t>(header.shape[1]) : std::size_t{1};
-  Matrix out = Matrix::from_shape({rows, cols});
-  float* target = out.data();
-  std::vector<unsigned char> buffer(std::size_t{1} << 20);  // a multiple of every element size
-  std::uint64_t index = 0;
-  while (index < elements) {
-    const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(elements - index, buffer.size() / dtype.size));
-    read_exact(buffer.data(), count * dtype.size);
-    for (std::size_t k = 0; k < count; ++k, ++index) {
-      const double value = decode(buffer.data() + k * dtype.size, dtype);
-      if (!std::isfinite(value) || std::fabs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
-        const std::string where = path + ": element " + std::to_string(index) + " (row " + std::to_string(index / cols) +
-                                  ", column " + std::to_string(index % cols) + ")";
-        if (std::isnan(value)) throw DataError(where + " is NaN; NaN and Inf are not allowed");
-        if (std::isinf(value)) throw DataError(where + " is infinite; NaN and Inf are not allowed");
-        char text[32];
-        std::snprintf(text, sizeof text, "%.17g", value);
-        throw DataError(where + ": " + text + " is out of range for float32");
-      }
-      target[index] = static_cast<float>(value);
-    }
-  }
-  return out;
+Matrix load_npy_rows(const std::string& path, const std::vector<std::size_t>& rows) {
+  NpyReader reader(path);
+  return reader.read_runs(detail::row_runs(rows, reader.rows(), path, "load_npy_rows"));
 }
 
 void save_npy(const std::string& path, const float* data, const std::vector<std::size_t>& shape) {

@@ -362,5 +362,145 @@ TEST_F(IdxFile, GzipDataBeyondTheDeclaredSizeIsNotInflatedThrough) {
             path("tail.gz") + ": trailing garbage: 65536 bytes after the 1 bytes of data the header describes (1)");
 }
 
+// --- part of a file (issue 16): idx_*_shape and load_idx_*_rows -------------------------------
+
+/// Rows `rows` of m.
+Matrix slice(const Matrix& m, const std::vector<std::size_t>& rows) {
+  Matrix out = Matrix::from_shape({rows.size(), m.shape(1)});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy(m.data() + rows[i] * m.shape(1), m.data() + (rows[i] + 1) * m.shape(1), out.data() + i * m.shape(1));
+  }
+  return out;
+}
+
+std::vector<std::size_t> range_rows(RowRange range) {
+  std::vector<std::size_t> rows(range.count);
+  for (std::size_t i = 0; i < range.count; ++i) rows[i] = range.first + i;
+  return rows;
+}
+
+/// The row readers of images (or labels) of `file` equal slices of the whole load: ranges at both
+/// ends, empty ones, every shard of 1 to 4 processes, and subsets.
+void expect_rows_as_slices(const std::string& file, bool images) {
+  const Matrix all = images ? load_idx_images(file) : load_idx_labels(file);
+  const std::size_t n = all.shape(0);
+  const IdxShape shape = images ? idx_images_shape(file) : idx_labels_shape(file);
+  EXPECT_EQ(shape.rows, n) << file;
+  EXPECT_EQ(shape.cols, all.shape(1)) << file;
+  const auto by_range = [&](RowRange rows) {
+    return images ? load_idx_images_rows(file, rows) : load_idx_labels_rows(file, rows);
+  };
+  const auto by_list = [&](const std::vector<std::size_t>& rows) {
+    return images ? load_idx_images_rows(file, rows) : load_idx_labels_rows(file, rows);
+  };
+  std::vector<RowRange> ranges = {{0, 0}, {0, 1}, {0, n}, {n - 1, 1}, {n, 0}, {1, n - 2}};
+  for (std::size_t ranks = 1; ranks <= 4; ++ranks) {
+    for (std::size_t rank = 0; rank < ranks; ++rank) ranges.push_back(shard_rows(n, rank, ranks));
+  }
+  for (const RowRange& range : ranges) {
+    const Matrix part = by_range(range);
+    EXPECT_EQ(part.shape(1), all.shape(1)) << file;
+    EXPECT_EQ(part, slice(all, range_rows(range))) << file << " rows [" << range.first << ", "
+                                                     << range.first + range.count << ")";
+  }
+  const std::vector<std::vector<std::size_t>> subsets = {{}, {0}, {n - 1}, {0, 2, 3, n - 1}, {1, 2, 3}, {0, n - 2}};
+  for (const auto& rows : subsets) {
+    EXPECT_EQ(by_list(rows), slice(all, rows)) << file << ", " << rows.size() << " rows";
+  }
+}
+
+TEST_F(IdxFile, RowsEqualSlicesOfTheWholeLoadPlainAndGzipped) {
+  const Bytes images = idx_bytes(0x08, {9, 4, 7}, counting_bytes(9 * 4 * 7));
+  const Bytes labels = idx_bytes(0x08, {9}, counting_bytes(9));
+  write_plain(path("images"), images);
+  write_gzip(path("images.gz"), images);
+  write_plain(path("labels"), labels);
+  write_gzip(path("labels.gz"), labels);
+  expect_rows_as_slices(path("images"), true);
+  expect_rows_as_slices(path("images.gz"), true);
+  expect_rows_as_slices(path("labels"), false);
+  expect_rows_as_slices(path("labels.gz"), false);
+  // Images spanning several of the reader's buffers (1 MiB, 128 KiB of input), in 2 gzip members.
+  const Bytes big = idx_bytes(0x08, {3000, 28, 28}, counting_bytes(3000 * 28 * 28));
+  write_plain(path("big"), big);
+  write_gzip(path("big.gz"), big.substr(0, 1000000));
+  const Bytes second = read_all(path("big.gz"));
+  write_gzip(path("big.gz"), big.substr(1000000));
+  write_plain(path("big.gz"), second + read_all(path("big.gz")));
+  expect_rows_as_slices(path("big"), true);
+  expect_rows_as_slices(path("big.gz"), true);
+}
+
+TEST_F(IdxFile, RowsOfAFileWithoutItems) {
+  write_gzip(path("none.gz"), idx_bytes(0x08, {0, 28, 28}, ""));
+  EXPECT_EQ(idx_images_shape(path("none.gz")).rows, 0u);
+  EXPECT_EQ(idx_images_shape(path("none.gz")).cols, 784u);
+  const Matrix none = load_idx_images_rows(path("none.gz"), RowRange{0, 0});
+  EXPECT_EQ(none.shape(0), 0u);
+  EXPECT_EQ(none.shape(1), 784u);
+}
+
+TEST_F(IdxFile, RowsOutOfRangeOrUnsortedAreRefused) {
+  write_gzip(path("labels.gz"), idx_bytes(0x08, {4}, {1, 2, 3, 4}));
+  const std::string file = path("labels.gz");
+  EXPECT_EQ(error_of([&] { load_idx_labels_rows(file, RowRange{3, 2}); }, file),
+            file + ": rows [3, 5) are out of range: the file has 4 rows");
+  EXPECT_EQ(error_of([&] { load_idx_labels_rows(file, RowRange{5, 0}); }, file),
+            file + ": rows [5, 5) are out of range: the file has 4 rows");
+  EXPECT_EQ(error_of([&] { load_idx_labels_rows(file, std::vector<std::size_t>{1, 4}); }, file),
+            file + ": row 4 is out of range: the file has 4 rows");
+  try {
+    load_idx_labels_rows(file, std::vector<std::size_t>{2, 0});
+    ADD_FAILURE() << "no InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "load_idx_labels_rows: expected sorted, unique row indices, received 0 at position 1 after 2");
+  }
+}
+
+TEST_F(IdxFile, RowReadersCheckTheWholeFileAsTheLoaders) {
+  // A cut-off or over-long file gives the loader's message even when the rows asked for are whole.
+  const Bytes labels = idx_bytes(0x08, {6}, counting_bytes(6));
+  const std::vector<std::pair<std::string, Bytes>> bad = {
+      {"short", labels.substr(0, labels.size() - 2)},
+      {"long", labels + "xyz"},
+      {"images", idx_bytes(0x08, {1, 2, 2}, counting_bytes(4))},  // another kind of file
+  };
+  for (const auto& [name, bytes] : bad) {
+    for (const std::string& file : {path(name), path(name + ".gz")}) {
+      if (file.size() > 3 && file.substr(file.size() - 3) == ".gz") {
+        write_gzip(file, bytes);
+      } else {
+        write_plain(file, bytes);
+      }
+      const std::string expected = labels_error(file);
+      EXPECT_EQ(error_of([&] { load_idx_labels_rows(file, RowRange{0, 1}); }, file), expected);
+      EXPECT_EQ(error_of([&] { load_idx_labels_rows(file, std::vector<std::size_t>{0}); }, file), expected);
+      // The shape reads the header only: a plain file's size is checked, gzip data is not inflated.
+      if (name == "images" || file.substr(file.size() - 3) != ".gz") {
+        EXPECT_EQ(error_of([&] { idx_labels_shape(file); }, file), expected);
+      } else {
+        EXPECT_EQ(idx_labels_shape(file).rows, 6u) << file;
+      }
+    }
+  }
+}
+
+TEST(IdxFashionMnist, HalfOfTheTrainingImagesAreTheSecondHalfOfTheWhole) {
+  const std::string images_path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+  const std::string labels_path = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz";
+  if (!std::filesystem::exists(images_path) || !std::filesystem::exists(labels_path)) {
+    GTEST_SKIP() << "Fashion-MNIST not installed";
+  }
+  const IdxShape shape = idx_images_shape(images_path);
+  EXPECT_EQ(shape.rows, 60000u);
+  EXPECT_EQ(shape.cols, 784u);
+  const RowRange second = shard_rows(shape.rows, 1, 2);
+  const Matrix half = load_idx_images_rows(images_path, second);
+  const Matrix whole = load_idx_images(images_path);
+  EXPECT_EQ(half, slice(whole, range_rows(second)));
+  EXPECT_EQ(load_idx_labels_rows(labels_path, second), slice(load_idx_labels(labels_path), range_rows(second)));
+}
+
 }  // namespace
 }  // namespace xdense

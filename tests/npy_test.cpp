@@ -431,5 +431,159 @@ TEST_F(NpyFile, RefusesMoreThan2Pow31ElementsEvenWhenTheFileHoldsThem) {
                                                            "elements, more than the limit of 2^31 (2147483648)");
 }
 
+// --- part of a file (issue 16): npy_info and load_npy_rows ---------------------------------------
+
+/// Rows `rows` of m, as load_npy_rows should give them.
+Matrix slice(const Matrix& m, const std::vector<std::size_t>& rows) {
+  Matrix out = Matrix::from_shape({rows.size(), m.shape(1)});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy(m.data() + rows[i] * m.shape(1), m.data() + (rows[i] + 1) * m.shape(1), out.data() + i * m.shape(1));
+  }
+  return out;
+}
+
+std::vector<std::size_t> range_rows(std::size_t first, std::size_t count) {
+  std::vector<std::size_t> rows(count);
+  for (std::size_t i = 0; i < count; ++i) rows[i] = first + i;
+  return rows;
+}
+
+::testing::AssertionResult same_matrix(const Matrix& a, const Matrix& b) {
+  if (a.shape(0) != b.shape(0) || a.shape(1) != b.shape(1)) {
+    return ::testing::AssertionFailure() << "shapes (" << a.shape(0) << ", " << a.shape(1) << ") and (" << b.shape(0)
+                                         << ", " << b.shape(1) << ")";
+  }
+  if (a.size() != 0 && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) != 0) {
+    return ::testing::AssertionFailure() << "different values";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// load_npy_rows of ranges (at both ends, empty, every shard of 1 to 4 processes) and of subsets
+/// equals slicing load_npy; npy_info gives its shape.
+void expect_rows_as_slices(const std::string& file, const std::string& descr) {
+  const Matrix all = load_npy(file);
+  const std::size_t n = all.shape(0);
+  const NpyInfo info = npy_info(file);
+  EXPECT_EQ(info.rows, n) << file;
+  EXPECT_EQ(info.cols, all.shape(1)) << file;
+  EXPECT_EQ(info.descr, descr) << file;
+  std::vector<RowRange> ranges = {{0, 0}, {0, 1}, {0, n}, {n - 1, 1}, {n, 0}, {1, n - 2}};
+  for (std::size_t ranks = 1; ranks <= 4; ++ranks) {
+    for (std::size_t rank = 0; rank < ranks; ++rank) ranges.push_back(shard_rows(n, rank, ranks));
+  }
+  for (const RowRange& range : ranges) {
+    EXPECT_TRUE(same_matrix(load_npy_rows(file, range), slice(all, range_rows(range.first, range.count))))
+        << file << " rows [" << range.first << ", " << range.first + range.count << ")";
+  }
+  const std::vector<std::vector<std::size_t>> subsets = {{}, {0}, {n - 1}, {0, 2, 3, n - 1}, {1, 2, 3}, {0, n - 2}};
+  for (const auto& rows : subsets) {
+    EXPECT_TRUE(same_matrix(load_npy_rows(file, rows), slice(all, rows))) << file << ", " << rows.size() << " rows";
+  }
+}
+
+TEST_F(NpyFile, RowsOfEveryTypeEqualSlicesOfTheWholeLoad) {
+  Bytes f4s, f8s, u1s, i4s, i8s;
+  for (int i = 0; i < 7 * 3; ++i) {
+    f4s += f4(0.1f * static_cast<float>(i) - 1.0f);
+    f8s += f8(1e-3 * i * i - 0.5);
+    i4s += i4(-1000 * i + 7);
+  }
+  for (int i = 0; i < 9; ++i) {
+    u1s += static_cast<char>(i * 29);
+    i8s += i8((std::int64_t{1} << 33) * i - 5);
+  }
+  write_file(path("f4.npy"), make_npy(dict("<f4", "(7, 3)"), f4s));
+  write_file(path("f8.npy"), make_npy(dict("<f8", "(7, 3)"), f8s, 2));
+  write_file(path("i4.npy"), make_npy(dict("<i4", "(7, 3)"), i4s, 3));
+  write_file(path("u1.npy"), make_npy(dict("|u1", "(9,)"), u1s));
+  write_file(path("i8.npy"), make_npy(dict("<i8", "(9,)"), i8s));
+  expect_rows_as_slices(path("f4.npy"), "<f4");
+  expect_rows_as_slices(path("f8.npy"), "<f8");
+  expect_rows_as_slices(path("i4.npy"), "<i4");
+  expect_rows_as_slices(path("u1.npy"), "|u1");
+  expect_rows_as_slices(path("i8.npy"), "<i8");
+  // Rows that span several of the reader's 1 MiB buffers.
+  std::vector<float> big(100000 * 5);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<float>(i % 1000) * 0.25f;
+  save_npy(path("big.npy"), big.data(), {100000, 5});
+  expect_rows_as_slices(path("big.npy"), "<f4");
+}
+
+TEST_F(NpyFile, RowsOfAnEmptyArray) {
+  write_file(path("empty.npy"), make_npy(dict("<f4", "(0, 4)"), ""));
+  EXPECT_EQ(npy_info(path("empty.npy")).rows, 0u);
+  EXPECT_EQ(npy_info(path("empty.npy")).cols, 4u);
+  const Matrix none = load_npy_rows(path("empty.npy"), RowRange{0, 0});
+  EXPECT_EQ(none.shape(0), 0u);
+  EXPECT_EQ(none.shape(1), 4u);
+  EXPECT_EQ(load_npy_rows(path("empty.npy"), std::vector<std::size_t>{}).shape(1), 4u);
+}
+
+TEST_F(NpyFile, RowsOutOfRangeOrUnsortedAreRefused) {
+  write_file(path("a.npy"), make_npy(dict("<f4", "(3, 2)"), f4(1) + f4(2) + f4(3) + f4(4) + f4(5) + f4(6)));
+  const std::string file = path("a.npy");
+  try {
+    load_npy_rows(file, RowRange{2, 2});
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), file + ": rows [2, 4) are out of range: the file has 3 rows");
+  }
+  try {
+    load_npy_rows(file, std::vector<std::size_t>{0, 3});
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), file + ": row 3 is out of range: the file has 3 rows");
+  }
+  for (const std::vector<std::size_t>& rows : {std::vector<std::size_t>{2, 1}, std::vector<std::size_t>{1, 1}}) {
+    try {
+      load_npy_rows(file, rows);
+      ADD_FAILURE() << "no InvalidArgument";
+    } catch (const InvalidArgument& e) {
+      EXPECT_TRUE(contains(e.what(), "load_npy_rows: expected sorted, unique row indices, received 1 at position 1"))
+          << e.what();
+    }
+  }
+}
+
+TEST_F(NpyFile, RowReadersCheckTheFileAsLoadNpy) {
+  // The header and the data's size: the same message from each reader.
+  const std::vector<Bytes> bad = {
+      make_npy(dict("<f4", "(2, 2)", "True"), f4(1) + f4(2) + f4(3) + f4(4)),  // Fortran order
+      make_npy(dict("<f4", "(2, 2)"), f4(1) + f4(2) + f4(3)),                  // truncated
+      make_npy(dict("<f4", "(1, 2)"), f4(1) + f4(2) + f4(3)),                  // trailing bytes
+      make_npy(dict(">f4", "(1,)"), f4(1)),                                    // big-endian
+      "\x93NUMPY"s,
+  };
+  for (const Bytes& bytes : bad) {
+    const std::string expected = error_for(bytes);
+    const auto message = [&](const std::function<void()>& read) {
+      try {
+        read();
+      } catch (const DataError& e) {
+        return std::string(e.what());
+      }
+      return std::string("no DataError");
+    };
+    EXPECT_EQ(message([&] { npy_info(path("bad.npy")); }), expected);
+    EXPECT_EQ(message([&] { load_npy_rows(path("bad.npy"), RowRange{0, 1}); }), expected);
+    EXPECT_EQ(message([&] { load_npy_rows(path("bad.npy"), std::vector<std::size_t>{0}); }), expected);
+  }
+}
+
+TEST_F(NpyFile, OnlyTheRowsReadHaveTheirValuesChecked) {
+  write_file(path("nan.npy"), make_npy(dict("<f8", "(3, 2)"), f8(1) + f8(2) + f8(3) + f8(NAN) + f8(5) + f8(6)));
+  const std::string file = path("nan.npy");
+  EXPECT_EQ(load_npy_rows(file, RowRange{2, 1})(0, 1), 6.0f);
+  EXPECT_EQ(load_npy_rows(file, std::vector<std::size_t>{0, 2})(1, 0), 5.0f);
+  try {
+    load_npy_rows(file, RowRange{1, 2});
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& e) {
+    // Named by its place in the whole file, as load_npy names it.
+    EXPECT_EQ(std::string(e.what()), file + ": element 3 (row 1, column 1) is NaN; NaN and Inf are not allowed");
+  }
+}
+
 }  // namespace
 }  // namespace xdense
