@@ -8,12 +8,13 @@
 //              model's parameters + 3: loss, correct count, sample count): mean microseconds per call
 //              over --allreduce-repeats calls (the slowest rank's)
 //
-// Every rank loads the whole training set and fit() takes its shard_rows() part of each batch. Rank 0
-// prints one line of key=value pairs (benchmarks/data_parallel.sh runs the configurations and tabulates
+// Each rank reads only its shard_rows() of the training set from the IDX files (as `xdense train` does;
+// --whole-data: every rank loads all of it), fit() trains the rows of each batch it holds, and rss_mb
+// is the largest rank's peak memory. Rank 0 prints one line of key=value pairs (benchmarks/data_parallel.sh runs the configurations and tabulates
 // them):
 //
 //   data_parallel ranks=2 threads=1 samples=60000 batch=128 epoch_s=0.52 allreduce_us=310 params=235146
-//                 steps=469 loss=0.3712 rss_mb=410 data=fashion communicator="MPI (Open MPI v4.1.4)"
+//                 steps=469 loss=0.3712 rss_mb=160 data=fashion read=shard communicator="MPI (Open MPI v4.1.4)"
 //
 // The threads are OpenBLAS's per process (OPENBLAS_NUM_THREADS, or --threads). A run launched by MPI
 // on an xdense built without it stops with an error instead of timing N independent processes.
@@ -44,6 +45,7 @@ std::shared_ptr<xdense::Communicator> world_for_errors;
 struct Options {
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   bool fashion = true;            // false: synthetic data of Fashion-MNIST's shapes
+  bool whole_data = false;        // every rank loads all the rows (else its shard_rows())
   std::size_t samples = 0;        // training rows used; 0: all (60,000)
   std::size_t epochs = 1;         // timed epochs, after the warm-up epoch
   std::size_t batch = 128;        // global batch
@@ -52,8 +54,8 @@ struct Options {
 };
 
 const char* usage =
-    "usage: data_parallel_bench [--fashion-dir DIR | --no-fashion] [--samples N] [--epochs N] [--batch N]\n"
-    "                           [--allreduce-repeats N] [--threads N]\n"
+    "usage: data_parallel_bench [--fashion-dir DIR | --no-fashion] [--samples N] [--whole-data] [--epochs N]\n"
+    "                           [--batch N] [--allreduce-repeats N] [--threads N]\n"
     "  alone: one process; under mpirun -np N (or srun): N ranks, data-parallel\n";
 
 std::size_t parse_positive(const std::string& option, const std::string& text) {
@@ -77,6 +79,8 @@ Options parse_options(int argc, char** argv) {
       o.fashion_dir = value();
     } else if (arg == "--no-fashion") {
       o.fashion = false;
+    } else if (arg == "--whole-data") {
+      o.whole_data = true;
     } else if (arg == "--samples") {
       o.samples = parse_positive(arg, value());
     } else if (arg == "--epochs") {
@@ -100,35 +104,45 @@ Options parse_options(int argc, char** argv) {
 // ------------------------------------------------------------------ data and model
 
 struct Data {
-  std::string name;  // "fashion" or "synthetic"
+  std::string name;       // "fashion" or "synthetic"
+  std::size_t total = 0;  // rows of the whole training set
+  std::size_t first = 0;  // x, y hold rows [first, first + rows of x) of it
   xdense::Matrix x, y;
 };
 
-// Fashion-MNIST's training set (its first `samples` rows), or pixels uniform in [0, 1) with random
-// labels when --no-fashion. A missing data set is an error: the figures would not be comparable.
-Data load_data(const Options& o) {
+// This rank's rows of Fashion-MNIST's training set (its first --samples rows), or of pixels uniform in
+// [0, 1) with random labels when --no-fashion (the same on every rank). A missing data set is an error:
+// the figures would not be comparable.
+Data load_data(const Options& o, const xdense::Communicator& world) {
   Data d;
+  const std::string images = o.fashion_dir + "/train-images-idx3-ubyte.gz";
+  const std::string labels = o.fashion_dir + "/train-labels-idx1-ubyte.gz";
   if (o.fashion) {
-    const std::string images = o.fashion_dir + "/train-images-idx3-ubyte.gz";
     if (!std::ifstream(images).good()) {
       throw std::runtime_error(images + ": not found (install dataset-fashion-mnist, pass --fashion-dir, or --no-fashion)");
     }
     d.name = "fashion";
-    d.x = xdense::load_idx_images(images);
-    d.y = xdense::load_idx_labels(o.fashion_dir + "/train-labels-idx1-ubyte.gz");
-    if (o.samples != 0 && o.samples < d.x.shape(0)) {
-      d.x = xdense::to_matrix(xdense::ConstMatrixView(d.x.data(), o.samples, d.x.shape(1)));
-      d.y = xdense::to_matrix(xdense::ConstMatrixView(d.y.data(), o.samples, 1));
-    }
+    d.total = xdense::idx_images_shape(images).rows;
+  } else {
+    d.name = "synthetic";
+    d.total = 60000;
+  }
+  if (o.samples != 0) d.total = std::min(d.total, o.samples);
+  const xdense::RowRange rows =
+      o.whole_data ? xdense::RowRange{0, d.total} : xdense::shard_rows(d.total, world.rank(), world.size());
+  d.first = rows.first;
+  if (o.fashion) {
+    d.x = xdense::load_idx_images_rows(images, rows);
+    d.y = xdense::load_idx_labels_rows(labels, rows);
     return d;
   }
-  const std::size_t rows = o.samples != 0 ? o.samples : 60000;
-  xdense::Rng rng(7);  // the same data on every rank
-  d.name = "synthetic";
-  d.x = xdense::Matrix::from_shape({rows, 784});
-  d.y = xdense::Matrix::from_shape({rows, 1});
-  for (float& v : d.x) v = static_cast<float>(rng.uniform());
-  for (float& v : d.y) v = static_cast<float>(rng.below(10));
+  xdense::Rng rng(7);
+  xdense::Matrix x = xdense::Matrix::from_shape({d.total, 784});
+  xdense::Matrix y = xdense::Matrix::from_shape({d.total, 1});
+  for (float& v : x) v = static_cast<float>(rng.uniform());
+  for (float& v : y) v = static_cast<float>(rng.below(10));
+  d.x = xdense::to_matrix(xdense::ConstMatrixView(x.data() + rows.first * 784, rows.count, 784));
+  d.y = xdense::to_matrix(xdense::ConstMatrixView(y.data() + rows.first, rows.count, 1));
   return d;
 }
 
@@ -174,6 +188,10 @@ EpochResult time_epochs(xdense::Sequential& model, const Data& data, const Optio
   fit.batch_size = o.batch;
   fit.seed = 1;
   fit.communicator = world;
+  if (data.x.shape(0) != data.total) {  // this rank's rows only
+    fit.total_samples = data.total;
+    fit.first_sample = data.first;
+  }
   const xdense::History history = model.fit(data.x, data.y, fit);
   EpochResult result;
   result.seconds = std::numeric_limits<double>::infinity();
@@ -210,10 +228,10 @@ int run(const Options& o) {
   world_for_errors = world;
   if (o.threads != 0) xdense::set_num_threads(o.threads);
 
-  const Data data = load_data(o);
+  const Data data = load_data(o, *world);
   xdense::Sequential model = make_mlp();
   const std::size_t params = model.parameter_count();
-  const std::size_t samples = data.x.shape(0);
+  const std::size_t samples = data.total;
 
   const EpochResult epoch = time_epochs(model, data, o, world);
   const double allreduce_us = time_allreduce(*world, params + 3, o.allreduce_repeats);
@@ -222,9 +240,10 @@ int run(const Options& o) {
   if (world->rank() == 0) {
     std::printf(
         "data_parallel ranks=%zu threads=%d samples=%zu batch=%zu epoch_s=%.4f allreduce_us=%.1f params=%zu "
-        "steps=%zu loss=%.4f rss_mb=%.0f data=%s communicator=\"%s\"\n",
+        "steps=%zu loss=%.4f rss_mb=%.0f data=%s read=%s communicator=\"%s\"\n",
         world->size(), xdense::num_threads(), samples, o.batch, epoch.seconds, allreduce_us, params,
-        (samples + o.batch - 1) / o.batch, epoch.loss, rss_mb, data.name.c_str(), world->name().c_str());
+        (samples + o.batch - 1) / o.batch, epoch.loss, rss_mb, data.name.c_str(), o.whole_data ? "whole" : "shard",
+        world->name().c_str());
     std::fflush(stdout);
   }
   return 0;
