@@ -19,6 +19,8 @@
 
 #include "address_limit.hpp"
 #include "commands.hpp"
+#include "data_parallel.hpp"
+#include "error_report.hpp"
 #include "schedule_spec.hpp"
 #include "xdense/atomic_file.hpp"
 #include "xdense/error.hpp"
@@ -537,6 +539,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (!first_process_of_job()) return exit_user_error;  // under mpirun: said by rank 0 alone
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
       std::cerr << "xdense: error: unknown command '" << argv[1] << "' (expected one of: " << subcommand_names()
                 << "; see xdense --help)\n";
@@ -557,22 +560,11 @@ int main(int argc, char** argv) {
     if (settings.threads) xdense::set_num_threads(*settings.threads);
     const int code = chosen->run(settings);
     return standard_output_written() ? code : exit_user_error;
-  } catch (const xdense::TrainingDiverged& e) {
-    std::cerr << "xdense: error: " << e.what() << "\n";
-    return exit_diverged;
-  } catch (const xdense::Error& e) {
-    std::cerr << "xdense: error: " << e.what() << "\n";
-    return exit_user_error;
-  } catch (const std::filesystem::filesystem_error& e) {
-    // A path the OS refused (permissions, symlink loop, name too long): the user's to fix.
-    std::cerr << "xdense: error: " << (e.path1().empty() ? std::string() : e.path1().string() + ": ")
-              << e.code().message() << "\n";
-    return exit_user_error;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "xdense: error: out of memory\n";
-    return exit_internal_error;
-  } catch (const std::exception& e) {
-    std::cerr << "xdense: internal error: " << e.what() << "\n";
-    return exit_internal_error;
+  } catch (const QuietExit& e) {
+    return e.exit_code;  // a data-parallel run whose error another process reported
+  } catch (...) {
+    const ErrorReport report = report_of(std::current_exception());
+    std::cerr << report.line() << "\n";
+    return report.exit_code;
   }
 }

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -19,6 +20,7 @@
 
 #include "commands.hpp"
 #include "data_files.hpp"
+#include "data_parallel.hpp"
 #include "model_support.hpp"
 #include "progress.hpp"
 #include "training_control.hpp"
@@ -28,6 +30,7 @@
 #include "xdense/checkpoint.hpp"
 #include "xdense/model_config.hpp"
 #include "xdense/model_file.hpp"
+#include "xdense/mpi.hpp"
 #include "xdense/npy.hpp"
 #include "xdense/threads.hpp"
 
@@ -189,15 +192,23 @@ void load_initial_weights(Sequential& model, const std::string& dir) {
   }
 }
 
+// The model's "created" time: now, or SOURCE_DATE_EPOCH (seconds since 1970, the reproducible-builds
+// convention) when set to a number, so two runs of the same command can give byte-identical files.
 std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
+  std::time_t now = std::time(nullptr);
+  if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH")) {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(fixed, &end, 10);
+    if (*fixed != '\0' && *end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
+  }
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   return text;
 }
 
 // The settings that shape a run, other than its length: a resumed run must repeat them.
-std::string run_settings(const TrainOptions& o) {
+// `processes`: of a data-parallel run (recorded when more than 1).
+std::string run_settings(const TrainOptions& o, std::size_t processes) {
   std::ostringstream s;
   s << "data=" << o.data << " labels=" << o.labels << " label-column=" << o.label_column << " classes=" << o.classes
     << " layers=" << o.layers << " model-config=" << o.model_config << " loss=" << o.loss
@@ -225,6 +236,8 @@ std::string run_settings(const TrainOptions& o) {
   s << training_control_settings(o.control);
   // Another thread count sums in another order: the resumed run would match neither run.
   s << " threads=" << num_threads();
+  // So does another number of processes; only written when several, so earlier checkpoints resume.
+  if (processes > 1) s << " processes=" << processes;
   return s.str();
 }
 
@@ -236,7 +249,7 @@ const char* const settings_keys[] = {"data",         "labels",          "label-c
                                      "no-header",    "header",          "feature-columns", "drop-columns", "rho",
                                      "initial-accumulator", "weight-decay", "clipnorm", "clipvalue", "global-clipnorm",
                                      "label-smoothing", "init",       "kernel-regularizer", "standardize-targets", "threads",
-                                     "data-content"};
+                                     "processes", "data-content"};
 
 // settings_keys and those of the training-control flags.
 std::vector<const char*> all_settings_keys() {
@@ -271,6 +284,15 @@ void check_same_settings(const std::string& saved, const std::string& now, const
   std::string differences;
   for (const char* key : all_settings_keys()) {
     const auto b = before.find(key), a = after.find(key);
+    if (std::string(key) == "processes") {  // not recorded: one process
+      const std::string was = b == before.end() ? "1" : b->second, is = a == after.end() ? "1" : a->second;
+      if (was == is) continue;
+      differences += differences.empty() ? "" : "; ";
+      differences += "the checkpoint was made by " + was + (was == "1" ? " process" : " processes") + ", this run has " +
+                     is + " (the gradients of another number of processes sum in another order: resume with " +
+                     (was == "1" ? std::string("one process") : "mpirun -np " + was) + ")";
+      continue;
+    }
     if (b == before.end() && (std::string(key) == "threads" || std::string(key) == "data-content")) continue;
     const std::string was = b == before.end() ? "(not given)" : quote_value(b->second, 40);
     const std::string is = a == after.end() ? "(not given)" : quote_value(a->second, 40);
@@ -324,7 +346,8 @@ std::vector<std::string> files_in(const std::string& dir) {
 constexpr long long max_epochs = 1'000'000, max_batch_size = 1LL << 24;
 
 // Refuses settings that are wrong whatever the files hold, before anything is read or written.
-void check_settings(const TrainOptions& o) {
+// `writes_files`: whether this process writes the outputs (checks --save-best can be written).
+void check_settings(const TrainOptions& o, bool writes_files) {
   if (o.epochs <= 0 || o.epochs > max_epochs) {
     throw InvalidArgument("--epochs: expected an integer from 1 to " + std::to_string(max_epochs) + ", received " +
                           std::to_string(o.epochs));
@@ -347,7 +370,7 @@ void check_settings(const TrainOptions& o) {
     throw InvalidArgument(std::string(o.output == "-" ? "--output" : "--history") +
                           " -: train writes files (standard output is for predict); give a file name");
   }
-  check_training_control(o);
+  check_training_control(o, writes_files);
 }
 
 // The files a run writes: reserved before any work (their temporary files created, so an
@@ -389,7 +412,7 @@ void reserve_run_outputs(const TrainOptions& o, RunOutputs& outputs) {
 
 // The checkpoint of --resume, its settings checked against this run's (the data's contents are
 // compared once it is loaded) and the random state restored; nothing without --resume.
-std::optional<Checkpoint> load_resumed_run(const TrainOptions& o) {
+std::optional<Checkpoint> load_resumed_run(const TrainOptions& o, std::size_t processes) {
   if (o.resume_dir.empty()) return std::nullopt;
   const std::string file = checkpoint_file(o.resume_dir);
   std::error_code error;
@@ -400,7 +423,7 @@ std::optional<Checkpoint> load_resumed_run(const TrainOptions& o) {
   Checkpoint resumed = load_checkpoint(file);
   std::string saved = metadata_value(resumed.saved.info, "run_settings");
   saved = saved.substr(0, saved.find(" data-content="));
-  check_same_settings(saved, run_settings(o), o.resume_dir);
+  check_same_settings(saved, run_settings(o, processes), o.resume_dir);
   const std::size_t done = resumed.state.history.epochs.size();
   if (static_cast<std::size_t>(o.epochs) < done) {
     throw InvalidArgument("--resume " + o.resume_dir + ": --epochs " + std::to_string(o.epochs) + " is fewer than the " +
@@ -591,7 +614,8 @@ void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOpt
 
 // The samples trained on and those validated on (none without --validation-split), standardized
 // with the training part's statistics under --standardize (features) and --standardize-targets
-// (a regression's targets). y holds class indices (n, 1) or target values (n, targets).
+// (a regression's targets). y holds class indices (n, 1) or target values (n, targets). Every process
+// of a data-parallel run holds the whole data, so its statistics are every process's.
 struct TrainingSets {
   Matrix x_train, y_train, x_val, y_val;
   bool validate = false;
@@ -601,7 +625,8 @@ struct TrainingSets {
 
 // Validation part: the last rows with --no-shuffle (Keras's rule), else a shuffled split drawn from
 // the seed, stratified by class for a classification (sorted files such as iris stay usable).
-TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o) {
+// `speaks`: this process prints warnings (rank 0 of a data-parallel run).
+TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o, bool speaks) {
   TrainingSets sets;
   sets.x_train = data.x;
   sets.y_train = data.y;
@@ -623,7 +648,7 @@ TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o
     sets.x_val = std::move(split.x_test);
     sets.y_val = std::move(split.y_test);
   }
-  if (sets.validate && sets.x_train.shape(0) < sets.x_val.shape(0)) {
+  if (speaks && sets.validate && sets.x_train.shape(0) < sets.x_val.shape(0)) {
     std::fprintf(stderr, "warning: --validation-split %s leaves %zu of %zu samples for training (%zu validate)\n",
                  number(*o.validation_split).c_str(), sets.x_train.shape(0), data.x.shape(0), sets.x_val.shape(0));
   }
@@ -694,9 +719,13 @@ ModelInfo describe_run(const TrainOptions& o, const LoadedData& data, const Trai
 
 // Trains the epochs a resumed run has not done yet (all of them otherwise), with the progress
 // bar unless --quiet and a checkpoint after every epoch with --checkpoint. Returns the whole
-// history, the resumed epochs included.
+// history, the resumed epochs included. With a `world` of several processes, data-parallel: each
+// process holds the whole data and trains on its part of each batch (FitOptions::communicator);
+// only rank 0 writes checkpoints (the others are given --quiet options).
 History train_with_progress(Sequential& model, const ModelInfo& info, const TrainingSets& sets, const std::string& task,
-                            const TrainOptions& o, const std::optional<Checkpoint>& resumed, const TrainingControl& control) {
+                            const TrainOptions& o, const std::optional<Checkpoint>& resumed, const TrainingControl& control,
+                            const std::shared_ptr<Communicator>& world) {
+  const bool writes_files = !world || world->rank() == 0;
   const auto epochs = static_cast<std::size_t>(o.epochs);
   const Matrix train_targets = targets_for(model, sets.y_train);
   const Matrix val_targets = sets.validate ? targets_for(model, sets.y_val) : Matrix();
@@ -720,7 +749,17 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   }
   fit.callbacks = control.callbacks;
   fit.class_weight = control.class_weight;
-  if (resumed) restore_callback_states(resumed->state, fit.callbacks);
+  if (world && world->size() > 1) fit.communicator = world;  // x, y: the whole data on every process
+  if (resumed && writes_files) {
+    restore_callback_states(resumed->state, fit.callbacks);
+  } else if (resumed) {
+    // Without the callbacks that only write files (make_training_control): without their states.
+    TrainingState state;
+    for (const CallbackState& c : resumed->state.callbacks) {
+      if (c.name != "ModelCheckpoint") state.callbacks.push_back(c);
+    }
+    restore_callback_states(state, fit.callbacks);
+  }
   // A run a callback stopped (early stopping) is over: resumed, it trains no further epoch, but fit()
   // still ends it as the uninterrupted run did (restoring the best weights).
   const bool stopped = resumed && resumed->state.stop_training;
@@ -736,7 +775,7 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   fit.on_epoch_end = [&](const EpochLog& log) {
     history.epochs.push_back(log);
     if (!o.quiet) progress.on_epoch_end(log);
-    if (!o.checkpoint_dir.empty()) {
+    if (!o.checkpoint_dir.empty() && writes_files) {
       std::error_code error;
       std::filesystem::create_directory(o.checkpoint_dir, error);
       if (error) throw DataError(o.checkpoint_dir + ": cannot create the checkpoint folder: " + error.message());
@@ -762,10 +801,27 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   return history;
 }
 
+// The --test evaluation of a classifier. With a `world` of several processes (each holding the whole
+// test data), each evaluates its shard_rows() and the results are combined: every process must call it.
+Evaluation evaluate_test(Sequential& model, const LoadedData& test, const TrainOptions& o,
+                         const std::shared_ptr<Communicator>& world) {
+  const Matrix targets = targets_for(model, test.y);
+  const auto batch = static_cast<std::size_t>(o.batch_size);
+  if (!world || world->size() == 1) return model.evaluate(test.x, targets, batch);
+  const RowRange part = shard_rows(test.x.shape(0), world->rank(), world->size());
+  std::vector<std::size_t> rows(part.count);
+  std::iota(rows.begin(), rows.end(), part.first);
+  return model.evaluate(take_rows(test.x, rows), take_rows(targets, rows), *world, batch);
+}
+
 // Adds the last epoch's metrics to the model's record, and the --test results (printed too: a
-// result, not progress, so even with --quiet).
+// result, not progress, so even with --quiet). Every process of a data-parallel run calls it (the
+// classifier's test evaluation is shared); only rank 0's record is used: a regression's test report
+// (in the targets' units) is computed by rank 0 alone, and the others print nothing.
 void record_results(ModelInfo& info, const History& history, bool validate, Sequential& model,
-                    const std::optional<LoadedData>& test, const TrainOptions& o) {
+                    const std::optional<LoadedData>& test, const TrainOptions& o,
+                    const std::shared_ptr<Communicator>& world) {
+  const bool speaks = !world || world->rank() == 0;
   auto& meta = info.metadata;
   const EpochLog& last = history.epochs.back();
   meta.emplace_back("epochs", std::to_string(history.epochs.size()));
@@ -782,7 +838,7 @@ void record_results(ModelInfo& info, const History& history, bool validate, Sequ
     meta.emplace_back("val_loss", number(last.val_loss));
     record_metrics(last.val_metrics, last.val_accuracy, "val_");
   }
-  if (test && info.task == "regression") {
+  if (test && info.task == "regression" && speaks) {
     // In the targets' units: the standardization undone, as evaluate reports them.
     const RegressionReport r = evaluate_regression(model, test->x, test->y, info.target_standardizer, *test, o.test,
                                                    static_cast<std::size_t>(o.batch_size));
@@ -793,12 +849,12 @@ void record_results(ModelInfo& info, const History& history, bool validate, Sequ
     meta.emplace_back("test_r2", number(r.all.r2));
     std::printf("Test: loss %.4f - mae %s - rmse %s - r2 %.4f - %zu samples\n", r.loss, number(r.all.mae).c_str(),
                 number(r.all.rmse).c_str(), r.all.r2, r.samples);
-  } else if (test) {
-    const Evaluation e = model.evaluate(test->x, targets_for(model, test->y), static_cast<std::size_t>(o.batch_size));
+  } else if (test && info.task != "regression") {
+    const Evaluation e = evaluate_test(model, *test, o, world);
     meta.emplace_back("test_data", o.test);
     meta.emplace_back("test_loss", number(e.loss));
     meta.emplace_back("test_accuracy", number(e.accuracy));
-    std::printf("Test: loss %.4f - accuracy %.4f - %zu samples\n", e.loss, e.accuracy, e.samples);
+    if (speaks) std::printf("Test: loss %.4f - accuracy %.4f - %zu samples\n", e.loss, e.accuracy, e.samples);
   }
   meta.emplace_back("created", utc_now());
   meta.emplace_back("xdense_version", XDENSE_VERSION);
@@ -812,50 +868,87 @@ void save_outputs(RunOutputs& outputs, Sequential& model, const ModelInfo& info,
   outputs.set.commit();
 }
 
+// One run of `xdense train` by this process; `world`: the processes of a data-parallel run (null:
+// this one alone). Each process loads the whole data and builds the same model; after loading they
+// agree that every one succeeded (agree_on_setup), train and evaluate together (run_collective), and
+// rank 0 alone prints progress and writes the model, --history, checkpoints and --save-best.
+int train(const TrainOptions& options, const std::shared_ptr<Communicator>& world) {
+  const std::size_t processes = world ? world->size() : 1;
+  const bool lead = !world || world->rank() == 0;  // prints and writes files
+  TrainOptions o = options;
+  if (!lead) o.quiet = true;
+  if (lead && processes > 1 && !o.quiet) {
+    std::printf("data-parallel on %zu processes (%s)\n", processes, world->name().c_str());
+  }
+  SingleProcessCommunicator alone;
+  Communicator& group = world ? *world : static_cast<Communicator&>(alone);
+
+  // Everything up to training may fail on some processes only (a file one node cannot read, an output
+  // only rank 0 checks): they agree before the first collective of training.
+  RunOutputs outputs;
+  std::optional<Checkpoint> resumed;
+  std::optional<Sequential> model;
+  std::optional<LoadedData> data;
+  std::optional<TrainingSets> sets;
+  std::optional<LoadedData> test;
+  std::optional<ModelInfo> info;
+  std::optional<TrainingControl> control;
+  std::string task;
+  agree_on_setup(group, [&] {
+    // Check every setting and output before reading data or writing anything.
+    check_settings(o, lead);
+    if (lead) reserve_run_outputs(o, outputs);
+    resumed = load_resumed_run(o, processes);
+    // A resumed model keeps its weights, optimizer state and random state.
+    std::optional<std::size_t> declared_inputs;  // the input width a JSON config states
+    model.emplace(resumed ? std::move(resumed->saved.model) : new_model(o, declared_inputs));
+
+    if (o.standardize_targets && !is_regression_loss(*model->loss())) {
+      throw InvalidArgument("--standardize-targets applies to a regression loss (mse, mae, huber, log_cosh, poisson); " +
+                            model->loss()->name() + " is a classification loss");
+    }
+    data.emplace(load_training_data(o, *model->loss()));
+    const std::string settings = run_settings(o, processes) + " data-content=" + data_fingerprint(*data);
+    if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
+    fit_model_to_data(*model, *data, o, resumed.has_value(), declared_inputs);
+    prepare_training_model(*model, o, resumed.has_value());
+    sets.emplace(split_and_standardize(*data, o, lead));
+    if (sets->target_standardizer) {
+      // Standardized targets are centred on 0: a loss taking only some values (poisson: counts >= 0)
+      // is refused here, by the flag, rather than by fit() on values the user never wrote.
+      try {
+        model->loss()->check_targets({sets->y_train.data(), sets->y_train.shape(0), sets->y_train.shape(1)},
+                                     model->output_units());
+      } catch (const DataError& e) {
+        throw InvalidArgument("--standardize-targets: --loss " + model->loss()->name() + " does not take standardized " +
+                              "targets (centred on 0): " + e.what());
+      }
+    }
+    test = load_test_data(o, *data, *sets);
+
+    info.emplace(describe_run(o, *data, *sets, settings));
+    task = data->regression ? regression_text(data->y.shape(1), data->target_names)
+                            : std::to_string(data->class_names.size()) + " classes";
+    control.emplace(make_training_control(o, *info, data->class_names, sets->y_train, lead));
+  });
+
+  History history;
+  run_collective(group, [&] {
+    history = train_with_progress(*model, *info, *sets, task, o, resumed, *control, world);
+    record_results(*info, history, sets->validate, *model, test, o, world);
+  });
+  if (!lead) return exit_ok;
+  record_training_control(*info, history, *control, o);
+  save_outputs(outputs, *model, *info, history);
+  if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
-  // Check every setting and output before reading data or writing anything.
-  check_settings(o);
-  RunOutputs outputs;
-  reserve_run_outputs(o, outputs);
-  std::optional<Checkpoint> resumed = load_resumed_run(o);
-  // A resumed model keeps its weights, optimizer state and random state.
-  std::optional<std::size_t> declared_inputs;  // the input width a JSON config states
-  Sequential model = resumed ? std::move(resumed->saved.model) : new_model(o, declared_inputs);
-
-  if (o.standardize_targets && !is_regression_loss(*model.loss())) {
-    throw InvalidArgument("--standardize-targets applies to a regression loss (mse, mae, huber, log_cosh, poisson); " +
-                          model.loss()->name() + " is a classification loss");
-  }
-  const LoadedData data = load_training_data(o, *model.loss());
-  const std::string settings = run_settings(o) + " data-content=" + data_fingerprint(data);
-  if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
-  fit_model_to_data(model, data, o, resumed.has_value(), declared_inputs);
-  prepare_training_model(model, o, resumed.has_value());
-  const TrainingSets sets = split_and_standardize(data, o);
-  if (sets.target_standardizer) {
-    // Standardized targets are centred on 0: a loss taking only some values (poisson: counts >= 0)
-    // is refused here, by the flag, rather than by fit() on values the user never wrote.
-    try {
-      model.loss()->check_targets({sets.y_train.data(), sets.y_train.shape(0), sets.y_train.shape(1)}, model.output_units());
-    } catch (const DataError& e) {
-      throw InvalidArgument("--standardize-targets: --loss " + model.loss()->name() + " does not take standardized " +
-                            "targets (centred on 0): " + e.what());
-    }
-  }
-  const std::optional<LoadedData> test = load_test_data(o, data, sets);
-
-  ModelInfo info = describe_run(o, data, sets, settings);
-  const std::string task = data.regression ? regression_text(data.y.shape(1), data.target_names)
-                                           : std::to_string(data.class_names.size()) + " classes";
-  const TrainingControl control = make_training_control(o, info, data.class_names, sets.y_train);
-  const History history = train_with_progress(model, info, sets, task, o, resumed, control);
-  record_results(info, history, sets.validate, model, test, o);
-  record_training_control(info, history, control, o);
-  save_outputs(outputs, model, info, history);
-  if (!o.quiet) std::printf("Saved model to %s\n", o.output.c_str());
-  return exit_ok;
+  const std::shared_ptr<Communicator> world = training_world();
+  return run_ending_job_on_abort(world, [&] { return train(o, world); });
 }
 
 }  // namespace xdense::cli

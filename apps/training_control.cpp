@@ -144,7 +144,7 @@ std::vector<std::pair<std::string, double>> parse_class_weights(const std::strin
 
 }  // namespace
 
-void check_training_control(const TrainOptions& o) {
+void check_training_control(const TrainOptions& o, bool check_outputs) {
   const TrainingControlOptions& c = o.control;
   if (c.early_stopping && (*c.early_stopping < 0 || *c.early_stopping > max_patience)) {
     throw InvalidArgument("--early-stopping: expected a patience from 0 to " + std::to_string(max_patience) +
@@ -179,7 +179,7 @@ void check_training_control(const TrainOptions& o) {
   }
   if (!c.save_best.empty()) {
     if (c.save_best == "-") throw InvalidArgument("--save-best -: give a file name");
-    check_writable(c.save_best, {true, "a model file"});
+    if (check_outputs) check_writable(c.save_best, {true, "a model file"});
   }
   if (!c.class_weight.empty() && c.class_weight != "balanced") parse_class_weights(c.class_weight);
   if (c.threshold && !(*c.threshold > 0.0 && *c.threshold < 1.0)) {
@@ -322,10 +322,10 @@ std::map<std::size_t, double> class_weights(const std::string& spec, const std::
 }
 
 TrainingControl make_training_control(const TrainOptions& o, const ModelInfo& info, const std::vector<std::string>& class_names,
-                                      const Matrix& y_train) {
+                                      const Matrix& y_train, bool writes_files) {
   const TrainingControlOptions& c = o.control;
   TrainingControl control;
-  if (!c.save_best.empty()) control.callbacks.push_back(std::make_shared<ModelCheckpoint>(c.save_best, info, save_best_options(c)));
+  if (!c.save_best.empty() && writes_files) control.callbacks.push_back(std::make_shared<ModelCheckpoint>(c.save_best, info, save_best_options(c)));
   if (!c.reduce_lr_on_plateau.empty()) control.callbacks.push_back(std::make_shared<ReduceLROnPlateau>(plateau_options(c)));
   if (c.early_stopping) {
     control.early_stopping = std::make_shared<EarlyStopping>(early_stopping_options(c));

@@ -24,8 +24,9 @@ namespace xdense::cli {
 /// Refuses training-control flags that are wrong whatever the data holds: values out of range,
 /// unknown keys, combinations that cannot work (--restore-best-weights without --early-stopping,
 /// --lr-schedule with --reduce-lr-on-plateau, a validation key monitored without
-/// --validation-split). InvalidArgument naming the flag.
-void check_training_control(const TrainOptions& o);
+/// --validation-split). InvalidArgument naming the flag. With `check_outputs`, also that --save-best
+/// can be written (a temporary file created and removed: the process that writes files only).
+void check_training_control(const TrainOptions& o, bool check_outputs = true);
 
 /// The run_settings() text of the training-control flags given: " early-stopping=3 monitor=loss"
 /// ("" when none is given, so checkpoints of earlier runs still resume).
@@ -58,8 +59,11 @@ std::map<std::size_t, double> class_weights(const std::string& spec, const std::
                                             const Matrix& y_train);
 
 /// The callbacks and class weights of a run; `info` is what --save-best stores with the model.
+/// Without `writes_files` (the processes of a data-parallel run other than rank 0), the callbacks
+/// that only write files (--save-best's ModelCheckpoint) are left out: the others change training
+/// and decide alike on every process, as fit() gives each the same logs.
 TrainingControl make_training_control(const TrainOptions& o, const ModelInfo& info, const std::vector<std::string>& class_names,
-                                      const Matrix& y_train);
+                                      const Matrix& y_train, bool writes_files = true);
 
 /// Says on standard output what the callbacks did: where early stopping stopped, whose weights it
 /// restored. Nothing when they did nothing worth a line.

@@ -18,6 +18,8 @@ packages=(
   dataset-fashion-mnist                 # Fashion-MNIST IDX files for examples and the tutorial
   gnuplot-nox                           # the tutorial's figures (PNG through the pngcairo terminal)
   clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz-smoke.sh)
+  libonnx-dev libprotobuf-dev           # the ONNX checker (C++ check_model) of the ONNX export tests; test-only,
+                                        # the library never links it (tests/onnx/onnx_checker.cmake)
   libopenmpi-dev openmpi-bin            # data-parallel training on MPI (mpi_world(), mpirun tests); optional
                                         # at configure time. Without recommends: no ssh client, which
                                         # mpirun needs only to start ranks on other hosts (openssh-client)

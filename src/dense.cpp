@@ -7,6 +7,7 @@
 #include "blas.hpp"
 #include "xdense/activation.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 #include "layers/keras_layer_keys.hpp"
 
 namespace xdense {
@@ -165,6 +166,19 @@ std::vector<Parameter> Dense::parameters() const {
     params.push_back({"bias", self->bias_.data(), self->bias_gradient_.data(), bias_.size(), {units_}});
   }
   return params;
+}
+
+std::string Dense::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  if (!built_) throw StateError("Dense (layer " + name + "): to_onnx() called before build()");
+  const auto in = static_cast<std::int64_t>(input_units_);
+  const auto out = static_cast<std::int64_t>(units_);
+  // Y = A . B + C: (N, in) . (in, out) + (out), what forward() computes.
+  std::vector<std::string> inputs{input, graph.add_initializer(name + "/kernel", {in, out},
+                                                               std::vector<float>(kernel_.begin(), kernel_.end()))};
+  if (options_.use_bias) {
+    inputs.push_back(graph.add_initializer(name + "/bias", {out}, std::vector<float>(bias_.begin(), bias_.end())));
+  }
+  return graph.add("Gemm", inputs, {}, name);
 }
 
 std::optional<LayerShape> Dense::shape_for(std::size_t input_units) const {

@@ -80,11 +80,11 @@ class ByteReader {
   /// data. A plain file is not read (a seek); gzip data is inflated through a small buffer.
   std::uint64_t skip(std::uint64_t count) {
     if (gzip_) {
-      std::vector<unsigned char> scratch(static_cast<std::size_t>(std::min<std::uint64_t>(count, std::uint64_t{1} << 17)));
+      if (count != 0 && skipped_.empty()) skipped_.resize(std::size_t{1} << 17);  // once: many runs skip
       std::uint64_t done = 0;
       while (done < count) {
-        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(count - done, scratch.size()));
-        const std::size_t got = read(scratch.data(), want);
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(count - done, skipped_.size()));
+        const std::size_t got = read(skipped_.data(), want);
         done += got;
         if (got < want) break;
       }
@@ -183,6 +183,7 @@ class ByteReader {
   std::string path_;
   detail::InputFile file_;
   std::vector<unsigned char> buffer_;  // input not yet consumed: stream_.next_in, stream_.avail_in
+  std::vector<unsigned char> skipped_;  // where skip() inflates what it passes over
   z_stream stream_{};
   bool gzip_ = false;
   bool member_ended_ = false;

@@ -77,7 +77,7 @@ struct RowRange {
 /// The rows process `rank` of `ranks` owns of `samples` rows: contiguous blocks in rank order, the
 /// first samples % ranks blocks one row longer (10 rows, 3 ranks: [0, 4), [4, 7), [7, 10)). What
 /// fit() and evaluate() use when every process holds the whole data, and what a reader of a part
-/// of a file (read_npy_rows, read_idx_rows) should load. InvalidArgument when ranks is 0 or rank >= ranks.
+/// of a file (load_npy_rows, load_idx_images_rows, load_idx_labels_rows) should load. InvalidArgument when ranks is 0 or rank >= ranks.
 RowRange shard_rows(std::size_t samples, std::size_t rank, std::size_t ranks);
 
 /// Copies `text` from `root` to every process (its length first): every process returns root's text.

@@ -50,6 +50,9 @@ class Dense final : public Layer {
   /// "kernel" (input_units, units), then "bias" (units) unless use_bias is false.
   std::vector<Parameter> parameters() const override;
   std::optional<LayerShape> shape_for(std::size_t input_units) const override;
+  /// One ONNX Gemm: A = input (N, input_units), B = the kernel (input_units, units), C = the bias
+  /// (units, broadcast over the rows); no C without a bias. Initializers "<name>/kernel", "<name>/bias".
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
   /// True with a kernel regularizer, or a bias regularizer and a bias.
   bool regularized() const override;
   /// The kernel's penalty plus the bias's (0 before build). backward() and backward_through() add

@@ -8,6 +8,7 @@
 #include "../cpu_dispatch.hpp"
 #include "keras_layer_keys.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 
 namespace xdense {
 namespace {
@@ -215,6 +216,18 @@ std::vector<Parameter> BatchNormalization::parameters() const {
 std::vector<Parameter> BatchNormalization::non_trainable_weights() const {
   if (!built_) return {};
   return {handle("moving_mean", moving_mean_, nullptr), handle("moving_variance", moving_variance_, nullptr)};
+}
+
+std::string BatchNormalization::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  if (!built_) throw StateError("BatchNormalization (layer " + name + "): to_onnx() called before build()");
+  const std::vector<std::int64_t> shape{static_cast<std::int64_t>(units_)};
+  // Y = (X - mean) / sqrt(var + epsilon) * scale + B per column: the inference mode of forward().
+  return graph.add("BatchNormalization",
+                   {input, graph.add_initializer(name + "/gamma", shape, gamma_),
+                    graph.add_initializer(name + "/beta", shape, beta_),
+                    graph.add_initializer(name + "/moving_mean", shape, moving_mean_),
+                    graph.add_initializer(name + "/moving_variance", shape, moving_variance_)},
+                   {OnnxAttribute::real("epsilon", epsilon_)}, name);
 }
 
 std::optional<LayerShape> BatchNormalization::shape_for(std::size_t input_units) const {

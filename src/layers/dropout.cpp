@@ -8,6 +8,7 @@
 #include "../cpu_dispatch.hpp"
 #include "keras_layer_keys.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 #include "xdense/random.hpp"
 
 namespace xdense {
@@ -137,6 +138,10 @@ ConstMatrixView Dropout::backward(ConstMatrixView dy, bool need_input_gradient) 
 }
 
 std::optional<LayerShape> Dropout::shape_for(std::size_t input_units) const { return LayerShape{input_units, {}}; }
+
+std::string Dropout::to_onnx(OnnxGraph& /*graph*/, const std::string& input, const std::string& /*name*/) const {
+  return input;  // inverted dropout: inference passes x through unchanged
+}
 
 Config Dropout::training_state() const {
   if (!built_) return nullptr;

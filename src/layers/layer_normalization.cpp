@@ -7,6 +7,7 @@
 #include "../cpu_dispatch.hpp"
 #include "keras_layer_keys.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 
 namespace xdense {
 namespace {
@@ -158,6 +159,29 @@ std::vector<Parameter> LayerNormalization::parameters() const {
   if (options_.scale) params.push_back(handle("gamma", gamma_, gamma_gradient_));
   if (options_.center) params.push_back(handle("beta", beta_, beta_gradient_));
   return params;
+}
+
+std::string LayerNormalization::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  if (!built_) throw StateError("LayerNormalization (layer " + name + "): to_onnx() called before build()");
+  const std::vector<OnnxAttribute> last_axis{OnnxAttribute::integers("axes", {-1}), OnnxAttribute::integer("keepdims", 1)};
+  const std::vector<std::int64_t> shape{static_cast<std::int64_t>(units_)};
+  // Per row: y = (x - mean) inv_std gamma + beta, inv_std = 1 / sqrt(var + epsilon), var biased.
+  const std::string mean = graph.add("ReduceMean", {input}, last_axis, name + "/mean");
+  const std::string centred = graph.add("Sub", {input, mean}, {}, name + "/centred");
+  const std::string squares = graph.add("Mul", {centred, centred}, {}, name + "/squares");
+  const std::string variance = graph.add("ReduceMean", {squares}, last_axis, name + "/variance");
+  const std::string epsilon = graph.add_initializer(name + "/epsilon", {}, {epsilon_});
+  const std::string shifted = graph.add("Add", {variance, epsilon}, {}, name + "/variance_plus_epsilon");
+  const std::string deviation = graph.add("Sqrt", {shifted}, {}, name + "/std");
+  const std::string inv_std = graph.add("Reciprocal", {deviation}, {}, name + "/inv_std");
+  std::string y = graph.add("Mul", {centred, inv_std}, {}, name + (options_.scale || options_.center ? "/normalized" : ""));
+  // gamma is all ones without scale and beta all zeros without center: x * 1 and x + 0 are x, no node.
+  if (options_.scale) {
+    y = graph.add("Mul", {y, graph.add_initializer(name + "/gamma", shape, gamma_)}, {},
+                  name + (options_.center ? "/scaled" : ""));
+  }
+  if (options_.center) y = graph.add("Add", {y, graph.add_initializer(name + "/beta", shape, beta_)}, {}, name);
+  return y;
 }
 
 std::optional<LayerShape> LayerNormalization::shape_for(std::size_t input_units) const {

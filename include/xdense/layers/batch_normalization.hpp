@@ -59,6 +59,12 @@ class BatchNormalization final : public Layer {
   /// "moving_mean" (units), "moving_variance" (units).
   std::vector<Parameter> non_trainable_weights() const override;
   std::optional<LayerShape> shape_for(std::size_t input_units) const override;
+  /// Inference mode as one ONNX BatchNormalization node (opset 9 form, [N, C] input) with scale =
+  /// gamma, B = beta, mean and var = the moving statistics, attribute epsilon; gamma is ones
+  /// without scale, beta zeros without center (what forward() uses). Initializers "<name>/gamma",
+  /// "<name>/beta", "<name>/moving_mean", "<name>/moving_variance". Not folded into a preceding
+  /// Gemm: the graph keeps the layer as trained (ONNX Runtime may fuse it when it optimises).
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 
   const BatchNormalizationOptions& options() const { return options_; }
 

@@ -45,6 +45,8 @@ class Dropout final : public Layer {
   ConstMatrixView backward(ConstMatrixView dy, bool need_input_gradient = true) override;
   /// Same width, no arrays.
   std::optional<LayerShape> shape_for(std::size_t input_units) const override;
+  /// The identity at inference: writes no node and returns `input`.
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 
   /// {"seed": s, "draws": n}: the stream's seed and the number of masks drawn so far.
   Config training_state() const override;

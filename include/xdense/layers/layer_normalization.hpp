@@ -46,6 +46,12 @@ class LayerNormalization final : public Layer {
   /// "gamma" (units) if scale, "beta" (units) if center.
   std::vector<Parameter> parameters() const override;
   std::optional<LayerShape> shape_for(std::size_t input_units) const override;
+  /// A composite at opset 13 (ONNX's LayerNormalization op needs opset 17), in forward()'s order:
+  /// mean = ReduceMean(x, axes [-1], keepdims), d = x - mean, var = ReduceMean(d * d),
+  /// inv_std = Reciprocal(Sqrt(var + epsilon)), y = d * inv_std, then Mul gamma (if scale) and
+  /// Add beta (if center). forward() accumulates the statistics in double, ONNX Runtime in float:
+  /// the outputs agree to float rounding. Initializers "<name>/epsilon", "<name>/gamma", "<name>/beta".
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 
   const LayerNormalizationOptions& options() const { return options_; }
 
