@@ -98,6 +98,7 @@ struct SummaryOptions {
 /// Settings of `xdense export`.
 struct ExportOptions {
   std::string model, npy_dir;
+  std::string onnx;  ///< --onnx FILE: the ONNX model (empty: none)
 };
 
 /// Settings of `xdense tutorial`.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "xdense/csv.hpp"
@@ -51,10 +52,11 @@ void keep_rows(std::vector<T>& items, const std::vector<std::size_t>& rows) {
 
 // Class labels (n, 1), or with `targets` regression targets (n, k) (an NPY of any width; NaN and
 // infinity are refused by the readers).
-Matrix load_label_file(const std::string& path, bool targets) {
-  if (looks_like_idx(path)) return load_idx_labels(path);
+// With `rows`, only those rows of the file.
+Matrix load_label_file(const std::string& path, bool targets, const std::optional<RowRange>& rows = std::nullopt) {
+  if (looks_like_idx(path)) return rows ? load_idx_labels_rows(path, *rows) : load_idx_labels(path);
   if (looks_like_npy(path)) {
-    Matrix labels = load_npy(path);
+    Matrix labels = rows ? load_npy_rows(path, *rows) : load_npy(path);
     if (labels.shape(1) != 1 && !targets) {
       throw DataError(path + ": expected labels of shape (n,) or (n, 1), received (" +
                       std::to_string(labels.shape(0)) + ", " + std::to_string(labels.shape(1)) + ")");
@@ -102,7 +104,23 @@ LoadedData load_array_data(const DataRequest& request) {
                          : !request.id_column.empty()       ? "--id-column"
                                                             : nullptr;
   if (csv_flag != nullptr) throw InvalidArgument(std::string(csv_flag) + " applies to CSV files; " + path + " is " + kind);
-  data.x = idx ? load_idx_images(path) : load_npy(path);
+  std::optional<RowRange> rows;  // the request's share, when it asks for one
+  if (request.share_of > 1 && !request.labels.empty()) {
+    const std::size_t samples = idx ? idx_images_shape(path).rows : npy_info(path).rows;
+    const std::string& labels = request.labels;
+    const std::size_t labelled = looks_like_idx(labels) ? idx_labels_shape(labels).rows
+                                 : looks_like_npy(labels) ? npy_info(labels).rows
+                                                          : samples;  // refused by load_label_file below
+    if (labelled != samples) {
+      throw DataError(labels + ": " + std::to_string(labelled) + " labels but " + path + " has " + std::to_string(samples) +
+                      " samples");
+    }
+    rows = shard_rows(samples, request.share, request.share_of);
+    data.total_samples = samples;
+    data.first_sample = rows->first;
+  }
+  data.x = !rows ? (idx ? load_idx_images(path) : load_npy(path))
+                 : (idx ? load_idx_images_rows(path, *rows) : load_npy_rows(path, *rows));
   if (request.labels.empty()) {
     if (request.labels_required) {
       throw InvalidArgument(path + ": " + kind + " features need a labels file: add --labels FILE");
@@ -110,7 +128,7 @@ LoadedData load_array_data(const DataRequest& request) {
     data.y = Matrix::from_shape({std::size_t{0}, std::size_t{1}});
     return data;
   }
-  Matrix raw = load_label_file(request.labels, request.regression);
+  Matrix raw = load_label_file(request.labels, request.regression, rows);
   if (raw.shape(0) != data.x.shape(0)) {
     throw DataError(request.labels + ": " + std::to_string(raw.shape(0)) + " labels but " + path + " has " +
                     std::to_string(data.x.shape(0)) + " samples");
@@ -125,7 +143,11 @@ LoadedData load_array_data(const DataRequest& request) {
 
 // The probes read only regular files (a FIFO or device is neither IDX nor NPY); anything
 // else goes to the CSV reader, whose message names the real cause ("is a FIFO", ...).
+}  // namespace
+
 bool is_array_file(const std::string& path) { return looks_like_idx(path) || looks_like_npy(path); }
+
+namespace {
 
 LoadedData from_dataset(Dataset csv, bool regression) {
   LoadedData data;
@@ -300,12 +322,18 @@ DataRequest data_request(const DataFileOptions& files) {
 }
 
 LoadedData load_data(const DataRequest& request) {
-  if (is_array_file(request.data)) return load_array_data(request);
-  CsvOptions options = csv_options(request);
-  if (request.regression && options.target_columns.empty()) {
-    options.target_columns = {load_csv_columns(request.data, options.header).back()};  // the last, as a label
+  LoadedData data;
+  if (is_array_file(request.data)) {
+    data = load_array_data(request);
+  } else {
+    CsvOptions options = csv_options(request);
+    if (request.regression && options.target_columns.empty()) {
+      options.target_columns = {load_csv_columns(request.data, options.header).back()};  // the last, as a label
+    }
+    data = from_dataset(load_csv(request.data, options), request.regression);
   }
-  return from_dataset(load_csv(request.data, options), request.regression);
+  if (data.total_samples == 0) data.total_samples = data.x.shape(0);
+  return data;
 }
 
 LoadedData load_data_for(const DataContract& contract, const DataRequest& given) {

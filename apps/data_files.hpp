@@ -29,6 +29,10 @@ struct LoadedData {
   bool regression = false;                 ///< y holds target values (the request's regression)
   std::vector<std::string> target_names;   ///< regression: the CSV target columns; empty for IDX/NPY
   bool labelled() const { return y.shape(0) != 0; }
+  /// Samples of the whole file; x and y hold rows [first_sample, first_sample + x rows) of them
+  /// (all of them unless the request asked for a share).
+  std::size_t total_samples = 0;
+  std::size_t first_sample = 0;
 };
 
 /// What the caller needs of the files.
@@ -47,7 +51,14 @@ struct DataRequest {
   bool regression = false;
   /// Regression: how a refused text target's message ends (why numbers are needed).
   std::string target_note;
+  /// IDX/NPY features with a labels file only: with share_of > 1, read just the rows
+  /// shard_rows(samples, share, share_of) of data and labels (a data-parallel process's part, by
+  /// offset: its memory is about that part's); class names are then those of these rows only.
+  std::size_t share = 0, share_of = 1;
 };
+
+/// Whether `path` is an IDX or NPY file (what a DataRequest's share applies to).
+bool is_array_file(const std::string& path);
 
 /// The request for the files and CSV flags a command was given (labels required).
 DataRequest data_request(const DataFileOptions& files);

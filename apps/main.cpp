@@ -411,8 +411,10 @@ void add_summary_options(CLI::App& command, Settings& settings) {
 void add_export_options(CLI::App& command, Settings& settings) {
   ExportOptions& o = settings.exported;
   command.add_option("--model", o.model, "Model file written by train")->required();
+  command.add_option("--onnx", o.onnx, "ONNX file to write: raw features in, predict's outputs out, the standardization\n"
+                     "  included (opset 13); replaced atomically, its folder must exist");
   command.add_option("--npy", o.npy_dir, "Folder to write dense_<i>_kernel.npy, dense_<i>_bias.npy, ... (and standardize_mean.npy /\n"
-                     "  standardize_std.npy for a standardized model) into; created, its parent must exist")->required();
+                     "  standardize_std.npy for a standardized model) into; created, its parent must exist");
 }
 
 void add_demo_options(CLI::App& command, Settings& settings) {
@@ -455,7 +457,9 @@ const Subcommand subcommands[] = {
      "Train a model on a data file and save it\n"
      "  example: xdense train --data data/breast_cancer.csv --label-column benign --layers 16:relu,1:sigmoid \\\n"
      "           --loss binary_crossentropy --optimizer adam --epochs 50 --batch-size 32 \\\n"
-     "           --validation-split 0.2 --standardize --output cancer.xdm",
+     "           --validation-split 0.2 --standardize --output cancer.xdm\n"
+     "  data-parallel: mpirun -np 4 xdense train ... (or srun): the same flags and the same model to float\n"
+     "  rounding; --batch-size is the global batch; rank 0 prints and writes; --resume needs the same -np",
      true, add_train_options, [](const Settings& s) { return run_train(s.train); }},
     {"evaluate",
      "Loss, accuracy, per-class scores and confusion matrix\n"
@@ -470,7 +474,8 @@ const Subcommand subcommands[] = {
      "  example: xdense summary --model cancer.xdm",
      false, add_summary_options, [](const Settings& s) { return run_summary(s.summary); }},
     {"export",
-     "Write every layer's parameters (and the standardizer) as .npy files\n"
+     "Write the model as an ONNX file, and/or every layer's parameters (and the standardizer) as .npy files\n"
+     "  example: xdense export --model cancer.xdm --onnx cancer.onnx   (runs in ONNX Runtime on raw features)\n"
      "  example: xdense export --model cancer.xdm --npy weights/   (then numpy.load('weights/dense_0_kernel.npy'))",
      false, add_export_options, [](const Settings& s) { return run_export(s.exported); }},
     {"demo",

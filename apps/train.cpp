@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <set>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -551,11 +553,25 @@ Sequential new_model(const TrainOptions& o, std::optional<std::size_t>& declared
   return model;
 }
 
+// A label column of many non-integer numbers read as classes: most likely a regression target.
+void refuse_continuous_classes(const LoadedData& data, const TrainOptions& o, const Loss& loss) {
+  if (!data.regression && looks_continuous(data.class_names)) {
+    throw DataError(o.data + ": the label column " + quote_value(data.label_name) + " holds " +
+                    std::to_string(data.class_names.size()) + " distinct numbers (" + name_list(data.class_names, 4) +
+                    "): it looks continuous, and --loss " + loss.name() + " would read each value as a class; " +
+                    "for a regression use a regression loss, e.g. --loss mse");
+  }
+}
+
 // The training data with its --classes selection; refuses fewer than 2 samples and names too long
 // for a model file (now, not after training). The loss says what the labels are: classes, or for
-// a regression loss real-valued targets (several with --label-column a,b).
-LoadedData load_training_data(const TrainOptions& o, const Loss& loss) {
+// a regression loss real-valued targets (several with --label-column a,b). With `share` (a
+// data-parallel process's share: share.first of share.second), only that part of an IDX/NPY file
+// is read, and the class names are its own (made global by global_classes()).
+LoadedData load_training_data(const TrainOptions& o, const Loss& loss, std::pair<std::size_t, std::size_t> share = {0, 1}) {
   DataRequest request = data_request(o);
+  request.share = share.first;
+  request.share_of = share.second;
   if (!o.feature_columns.empty()) request.feature_columns = split_list(o.feature_columns, "--feature-columns");
   if (!o.drop_columns.empty()) request.drop_columns = split_list(o.drop_columns, "--drop-columns");
   request.regression = is_regression_loss(loss);
@@ -566,13 +582,10 @@ LoadedData load_training_data(const TrainOptions& o, const Loss& loss) {
   }
   LoadedData data = load_data(request);
   if (!o.classes.empty()) select_classes(data, split_list(o.classes, "--classes"), o.data);
-  if (!request.regression && looks_continuous(data.class_names)) {
-    throw DataError(o.data + ": the label column " + quote_value(data.label_name) + " holds " +
-                    std::to_string(data.class_names.size()) + " distinct numbers (" + name_list(data.class_names, 4) +
-                    "): it looks continuous, and --loss " + loss.name() + " would read each value as a class; " +
-                    "for a regression use a regression loss, e.g. --loss mse");
+  if (share.second == 1) refuse_continuous_classes(data, o, loss);
+  if (data.total_samples < 2) {
+    throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.total_samples));
   }
-  if (data.x.shape(0) < 2) throw DataError(o.data + ": expected at least 2 samples, received " + std::to_string(data.x.shape(0)));
   // A model file's strings hold at most 1 MiB.
   constexpr std::size_t max_name = std::size_t{1} << 20;
   for (const auto* names : {&data.feature_names, &data.class_names, &data.target_names}) {
@@ -589,6 +602,54 @@ LoadedData load_training_data(const TrainOptions& o, const Loss& loss) {
                     " is over 1 MiB; a model file holds names of at most 1 MiB");
   }
   return data;
+}
+
+// ---- a data-parallel process's share of the data
+
+// Whether each process of a data-parallel run reads only its share of the training data: IDX/NPY
+// features with a labels file (read by offset), and nothing that needs every row on every process:
+// no --validation-split (the split draws from all rows), --classes (it drops rows: the shares would
+// no longer be shard_rows()) or --class-weight balanced (counts of every row).
+bool reads_share(const TrainOptions& o, std::size_t processes) {
+  return processes > 1 && is_array_file(o.data) && !o.labels.empty() && !o.validation_split && o.classes.empty() &&
+         o.control.class_weight != "balanced";
+}
+
+// Makes the class names of each process's share the names of every share (numbers, sorted as
+// numbers, as the loader names the classes of a whole file) and re-indexes this share's labels.
+// A collective; throws nothing but bad_alloc.
+void global_classes(LoadedData& data, Communicator& world) {
+  std::vector<double> values;
+  for (const std::string& name : data.class_names) values.push_back(std::stod(name));
+  std::set<double> all;
+  for (const std::vector<double>& part : world.allgather(values)) all.insert(part.begin(), part.end());
+  std::vector<std::string> names;
+  std::map<double, std::size_t> index;
+  for (double v : all) {
+    index[v] = names.size();
+    names.push_back(std::to_string(static_cast<long long>(v)));
+  }
+  for (std::size_t r = 0; r < data.y.shape(0); ++r) {
+    data.y(r, 0) = static_cast<float>(index.at(values.at(static_cast<std::size_t>(data.y(r, 0)))));
+  }
+  data.class_names = std::move(names);
+}
+
+// The fingerprint of the whole data when each process holds a share: every share's
+// data_fingerprint() in rank order, hashed again. A collective.
+std::string global_fingerprint(const LoadedData& share, Communicator& world) {
+  const std::uint64_t mine = std::stoull(data_fingerprint(share), nullptr, 16);
+  const auto parts = world.allgather({static_cast<double>(mine >> 32), static_cast<double>(mine & 0xffffffffu)});
+  std::uint64_t hash = 1469598103934665603ull;
+  for (const std::vector<double>& part : parts) {
+    for (double half : part) {
+      const auto bits = static_cast<std::uint32_t>(half);
+      for (int b = 0; b < 4; ++b) hash = (hash ^ ((bits >> (8 * b)) & 0xffu)) * 1099511628211ull;
+    }
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
 }
 
 // Builds a new model for the data's width (checking the loss against the output layer), checks
@@ -619,17 +680,26 @@ void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOpt
 struct TrainingSets {
   Matrix x_train, y_train, x_val, y_val;
   bool validate = false;
+  /// Training samples of every process; x_train holds rows [first_train, first_train + its rows)
+  /// of them (all of them unless each process reads a share).
+  std::size_t total_train = 0, first_train = 0;
   std::optional<Standardizer> standardizer;
   std::optional<Standardizer> target_standardizer;
 };
 
 // Validation part: the last rows with --no-shuffle (Keras's rule), else a shuffled split drawn from
 // the seed, stratified by class for a classification (sorted files such as iris stay usable).
-// `speaks`: this process prints warnings (rank 0 of a data-parallel run).
-TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o, bool speaks) {
+// `speaks`: this process prints warnings (rank 0 of a data-parallel run). `fitted` and
+// `fitted_targets`: the statistics of every process's share when each reads one (no validation
+// part then), fitted together beforehand.
+TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o, bool speaks,
+                                   const std::optional<Standardizer>& fitted = std::nullopt,
+                                   const std::optional<Standardizer>& fitted_targets = std::nullopt) {
   TrainingSets sets;
   sets.x_train = data.x;
   sets.y_train = data.y;
+  sets.total_train = data.total_samples;
+  sets.first_train = data.first_sample;
   sets.validate = o.validation_split.has_value();
   if (sets.validate && o.no_shuffle) {
     const std::size_t n = data.x.shape(0);
@@ -652,15 +722,16 @@ TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o
     std::fprintf(stderr, "warning: --validation-split %s leaves %zu of %zu samples for training (%zu validate)\n",
                  number(*o.validation_split).c_str(), sets.x_train.shape(0), data.x.shape(0), sets.x_val.shape(0));
   }
+  if (sets.validate) sets.total_train = sets.x_train.shape(0);
   if (o.standardize) {
-    sets.standardizer.emplace();
-    sets.standardizer->fit(sets.x_train);  // statistics of the training part only
+    sets.standardizer = fitted;
+    if (!fitted) sets.standardizer.emplace().fit(sets.x_train);  // statistics of the training part only
     sets.standardizer->transform_in_place(sets.x_train);
     if (sets.validate) sets.standardizer->transform_in_place(sets.x_val);
   }
   if (o.standardize_targets) {
-    sets.target_standardizer.emplace();
-    sets.target_standardizer->fit(sets.y_train);  // statistics of the training part only
+    sets.target_standardizer = fitted_targets;
+    if (!fitted_targets) sets.target_standardizer.emplace().fit(sets.y_train);  // statistics of the training part only
     sets.target_standardizer->transform_in_place(sets.y_train);
     if (sets.validate) sets.target_standardizer->transform_in_place(sets.y_val);
   }
@@ -708,7 +779,7 @@ ModelInfo describe_run(const TrainOptions& o, const LoadedData& data, const Trai
   if (!data.label_name.empty()) meta.emplace_back("label_column", data.label_name);
   if (o.no_header) meta.emplace_back("header", "false");
   if (!o.classes.empty()) meta.emplace_back("classes", o.classes);
-  meta.emplace_back("training_samples", std::to_string(sets.x_train.shape(0)));
+  meta.emplace_back("training_samples", std::to_string(sets.total_train));
   if (sets.validate) meta.emplace_back("validation_samples", std::to_string(sets.x_val.shape(0)));
   meta.emplace_back("batch_size", std::to_string(o.batch_size));
   meta.emplace_back("seed", std::to_string(o.seed));
@@ -749,7 +820,13 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   }
   fit.callbacks = control.callbacks;
   fit.class_weight = control.class_weight;
-  if (world && world->size() > 1) fit.communicator = world;  // x, y: the whole data on every process
+  if (world && world->size() > 1) {
+    fit.communicator = world;
+    if (sets.x_train.shape(0) != sets.total_train) {  // each process's share (else the whole data)
+      fit.total_samples = sets.total_train;
+      fit.first_sample = sets.first_train;
+    }
+  }
   if (resumed && writes_files) {
     restore_callback_states(resumed->state, fit.callbacks);
   } else if (resumed) {
@@ -767,7 +844,7 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   progress.show_learning_rate(!o.control.lr_schedule.empty() || !o.control.reduce_lr_on_plateau.empty());
   if (!o.quiet) {
     if (resumed) std::printf("Resuming from %s after epoch %zu of %zu\n", o.resume_dir.c_str(), done, epochs);
-    std::printf("Training on %zu samples%s, %zu features, %s\n", sets.x_train.shape(0),
+    std::printf("Training on %zu samples%s, %zu features, %s\n", sets.total_train,
                 sets.validate ? (", validating on " + std::to_string(sets.x_val.shape(0))).c_str() : "",
                 sets.x_train.shape(1), task.c_str());
     fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
@@ -894,25 +971,42 @@ int train(const TrainOptions& options, const std::shared_ptr<Communicator>& worl
   std::optional<ModelInfo> info;
   std::optional<TrainingControl> control;
   std::string task;
+  std::optional<std::size_t> declared_inputs;  // the input width a JSON config states
+  const bool share = reads_share(o, processes);  // each process reads its share of the data
   agree_on_setup(group, [&] {
     // Check every setting and output before reading data or writing anything.
     check_settings(o, lead);
     if (lead) reserve_run_outputs(o, outputs);
     resumed = load_resumed_run(o, processes);
     // A resumed model keeps its weights, optimizer state and random state.
-    std::optional<std::size_t> declared_inputs;  // the input width a JSON config states
     model.emplace(resumed ? std::move(resumed->saved.model) : new_model(o, declared_inputs));
-
     if (o.standardize_targets && !is_regression_loss(*model->loss())) {
       throw InvalidArgument("--standardize-targets applies to a regression loss (mse, mae, huber, log_cosh, poisson); " +
                             model->loss()->name() + " is a classification loss");
     }
-    data.emplace(load_training_data(o, *model->loss()));
-    const std::string settings = run_settings(o, processes) + " data-content=" + data_fingerprint(*data);
+    data.emplace(load_training_data(o, *model->loss(), {share ? group.rank() : 0, share ? processes : 1}));
+  });
+  // What follows from every row: with shares, computed together (collectives every process reaches,
+  // as every one has loaded its share).
+  std::string fingerprint;
+  std::optional<Standardizer> fitted, fitted_targets;
+  if (share) {
+    agree_on_setup(group, [&] {
+      if (!data->regression) global_classes(*data, group);
+      fingerprint = global_fingerprint(*data, group);
+      if (o.standardize) fitted.emplace().fit(data->x, group);
+      if (o.standardize_targets) fitted_targets.emplace().fit(data->y, group);
+    });
+  } else {
+    fingerprint = data_fingerprint(*data);
+  }
+  agree_on_setup(group, [&] {
+    if (share) refuse_continuous_classes(*data, o, *model->loss());
+    const std::string settings = run_settings(o, processes) + " data-content=" + fingerprint;
     if (resumed) check_same_settings(metadata_value(resumed->saved.info, "run_settings"), settings, o.resume_dir);
     fit_model_to_data(*model, *data, o, resumed.has_value(), declared_inputs);
     prepare_training_model(*model, o, resumed.has_value());
-    sets.emplace(split_and_standardize(*data, o, lead));
+    sets.emplace(split_and_standardize(*data, o, lead, fitted, fitted_targets));
     if (sets->target_standardizer) {
       // Standardized targets are centred on 0: a loss taking only some values (poisson: counts >= 0)
       // is refused here, by the flag, rather than by fit() on values the user never wrote.

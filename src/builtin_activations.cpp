@@ -10,6 +10,7 @@
 #include "output_derivative.hpp"
 #include "vector_math.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 
 namespace xdense {
 namespace {
@@ -96,6 +97,9 @@ void Linear::derivative(ConstMatrixView, ConstMatrixView, ConstMatrixView dy, Ma
   std::copy(dy.data, dy.data + dy.size(), dx.data);
 }
 
+// The identity: no node, the next layer reads the same tensor.
+std::string Linear::to_onnx(OnnxGraph&, const std::string& input, const std::string&) const { return input; }
+
 void BinaryStep::activate(ConstMatrixView x, MatrixView y) const { step_values(x.data, y.data, x.size()); }
 
 void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
@@ -108,10 +112,22 @@ void BinaryStep::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView 
   hard_tanh_gradients(x.data, dy.data, dx.data, n);
 }
 
+// x >= 0 as the forward pass (1 at 0; NaN gives 0 in both), the bool cast to float (TensorProto FLOAT = 1).
+// GreaterOrEqual is an opset-12 op. The straight-through estimator only changes the backward pass.
+std::string BinaryStep::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  const std::string zero = graph.add_initializer(name + "_zero", {}, {0.0f});
+  const std::string fires = graph.add("GreaterOrEqual", {input, zero}, {}, name);
+  return graph.add("Cast", {fires}, {OnnxAttribute::integer("to", 1)}, name);
+}
+
 void Sigmoid::activate(ConstMatrixView x, MatrixView y) const { sigmoid_values(x.data, y.data, x.size()); }
 
 void Sigmoid::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
   sigmoid_gradients(y.data, dy.data, dx.data, y.size());
+}
+
+std::string Sigmoid::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Sigmoid", {input}, {}, name);
 }
 
 void Tanh::activate(ConstMatrixView x, MatrixView y) const { tanh_values(x.data, y.data, x.size()); }
@@ -120,10 +136,18 @@ void Tanh::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, Ma
   tanh_gradients(y.data, dy.data, dx.data, y.size());
 }
 
+std::string Tanh::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Tanh", {input}, {}, name);
+}
+
 void ReLU::activate(ConstMatrixView x, MatrixView y) const { relu_values(x.data, y.data, x.size()); }
 
 void ReLU::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
   relu_gradients(y.data, dy.data, dx.data, y.size());
+}
+
+std::string ReLU::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Relu", {input}, {}, name);
 }
 
 LeakyReLU::LeakyReLU(float negative_slope) : slope_(negative_slope) {
@@ -145,6 +169,11 @@ void LeakyReLU::activate(ConstMatrixView x, MatrixView y) const { leaky_values(x
 
 void LeakyReLU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   leaky_gradients(x.data, dy.data, dx.data, x.size(), slope_);
+}
+
+// alpha always written: ONNX's default (0.01) is not xdense's (0.3).
+std::string LeakyReLU::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("LeakyRelu", {input}, {OnnxAttribute::real("alpha", slope_)}, name);
 }
 
 void Softmax::activate(ConstMatrixView x, MatrixView y) const {
@@ -170,6 +199,12 @@ void Softmax::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy,
     for (std::size_t c = 0; c < y.cols; ++c) dot += g[c] * p[c];
     for (std::size_t c = 0; c < y.cols; ++c) out[c] = p[c] * (g[c] - dot);
   }
+}
+
+// Opset 13's Softmax normalises over the given axis alone (opset < 13 flattened the axes from it on);
+// the input is (batch, units), so -1 is each row, as activate().
+std::string Softmax::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Softmax", {input}, {OnnxAttribute::integer("axis", -1)}, name);
 }
 
 // ---------------------------------------------------------------- registration

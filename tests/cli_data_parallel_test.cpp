@@ -3,7 +3,9 @@
 // process-count flag) and reads the files it writes. Skipped when xdense was built without MPI or no
 // mpiexec was found. Every mpirun is bounded by timeout(1).
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/types.h>
 
 #include <algorithm>
@@ -19,6 +21,8 @@
 #include "cli_support.hpp"
 #include "xdense/checkpoint.hpp"
 #include "xdense/model_file.hpp"
+#include "xdense/mpi.hpp"
+#include "xdense/npy.hpp"
 
 namespace fs = std::filesystem;
 
@@ -103,6 +107,23 @@ class DataParallelCli : public Cli {
   CommandResult mpirun(int ranks, const std::string& args, const std::string& extra = "") const {
     return xdense_in_shell(mpirun_line(ranks, args, extra));
   }
+  // Starts `line` in the test's folder without waiting: run.out, run.err, and run.rc (its exit status) once it ends.
+  void start(const std::string& line) const {
+    const std::string command = "cd '" + dir_.string() + "' && (" + line + " >run.out 2>run.err </dev/null; echo $? >run.rc) &";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  // Waits at most 60 s for the run start() began to end: its exit status, or -1.
+  int wait_for_end() const {
+    for (int i = 0; i < 1200 && !fs::exists(path("run.rc")); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // run.rc written
+    const std::string rc = read_file(path("run.rc"));
+    return rc.empty() ? -1 : std::stoi(rc);
+  }
+  // Waits at most 60 s for `file` to exist.
+  bool wait_for(const fs::path& file) const {
+    for (int i = 0; i < 1200 && !fs::exists(file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return fs::exists(file);
+  }
   CommandResult single(const std::string& args) const { return xdense_in_shell("env SOURCE_DATE_EPOCH=1700000000 '" + tool + "' " + args); }
 
   static std::string iris(const std::string& output, const std::string& extra = "", int epochs = 6) {
@@ -139,6 +160,11 @@ TEST_F(DataParallelCli, OneTwoAndThreeProcessesTrainTheSameModel) {
   EXPECT_EQ(occurrences(two.out, "data-parallel on 2 processes (MPI"), 1u) << two.out;
   EXPECT_EQ(occurrences(three.out, "data-parallel on 3 processes (MPI"), 1u) << three.out;
   EXPECT_EQ(one.out.find("data-parallel"), std::string::npos);
+  // mpirun with one process: as without mpirun, byte for byte, and nothing said of it.
+  const CommandResult alone = mpirun(1, iris("alone.xdm", "--test " + data_dir + "/iris.csv"));
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(alone.out.find("data-parallel"), std::string::npos);
+  EXPECT_EQ(read_file(path("alone.xdm")), read_file(path("one.xdm")));
   EXPECT_EQ(occurrences(three.out, "Saved model to"), 1u);
   // The --test evaluation, split over the processes and combined: the same numbers.
   const auto test_line = [](const std::string& out) { return out.substr(out.find("Test: ")).substr(0, out.substr(out.find("Test: ")).find('\n')); };
@@ -173,6 +199,48 @@ TEST_F(DataParallelCli, SameProcessesAndSeedGiveIdenticalFilesAlsoOverTcp) {
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(read_file(path("a.xdm")), read_file(path("b.xdm")));
   EXPECT_FALSE(read_file(path("a.csv")).empty());
+}
+
+// NPY features and labels: each process reads only its share (by offset). 101 samples sorted by class
+// (0, 1, 2) on 3 processes: shares of 34, 34 and 33 rows, none with every class. The same model as one
+// process reading all, with the same class names and sample count.
+TEST_F(DataParallelCli, ProcessesReadingTheirShareOfNpyTrainTheSameModel) {
+  constexpr std::size_t n = 101, features = 4;
+  std::vector<float> x(n * features), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = static_cast<float>(i * 3 / n);
+    for (std::size_t j = 0; j < features; ++j) x[i * features + j] = static_cast<float>(std::sin(0.37 * i + j) + y[i] * (j + 1));
+  }
+  save_npy(path("x.npy").string(), x.data(), {n, features});
+  save_npy(path("y.npy").string(), y.data(), {n});
+  const std::string args = "train --data x.npy --labels y.npy --layers 8:relu,3:softmax --loss sparse_categorical_crossentropy "
+                           "--optimizer adam --epochs 4 --batch-size 10 --standardize --threads 1 --output ";
+  ASSERT_EQ(single(args + "one.xdm").exit_code, 0);
+  const CommandResult three = mpirun(3, args + "three.xdm");
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  EXPECT_NE(three.out.find("Training on 101 samples, 4 features, 3 classes"), std::string::npos) << three.out;
+  const double d = weight_difference(path("one.xdm"), path("three.xdm"));
+  std::printf("NPY shares, 101 rows on 3 processes: largest relative weight difference to one process %.3g\n", d);
+  EXPECT_LE(d, same_model_tolerance);
+  const SavedModel one = load_model(path("one.xdm").string()), parallel = load_model(path("three.xdm").string());
+  EXPECT_EQ(parallel.info.class_names, one.info.class_names);
+  const auto samples = std::find(parallel.info.metadata.begin(), parallel.info.metadata.end(),
+                                 std::pair<std::string, std::string>("training_samples", "101"));
+  EXPECT_NE(samples, parallel.info.metadata.end());
+  // The statistics of every share together: those of the whole data.
+  ASSERT_TRUE(parallel.info.standardizer && one.info.standardizer);
+  for (std::size_t j = 0; j < features; ++j) {
+    EXPECT_NEAR(parallel.info.standardizer->mean()(j), one.info.standardizer->mean()(j), 1e-5);
+    EXPECT_NEAR(parallel.info.standardizer->scale()(j), one.info.standardizer->scale()(j), 1e-5);
+  }
+
+  // A NaN in the last row: only the process whose share holds it reads it, and says so by rank.
+  x[(n - 1) * features] = std::nanf("");
+  save_npy(path("x.npy").string(), x.data(), {n, features});
+  const CommandResult bad = mpirun(3, args + "bad.xdm");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(occurrences(bad.err, "xdense: error: rank 2: x.npy"), 1u) << bad.err;
+  EXPECT_EQ(occurrences(bad.err, "xdense: error"), 1u) << bad.err;
 }
 
 // Rank 1 runs in a folder of its own (an MPMD launch, as on another node): whatever it does there,
@@ -236,6 +304,37 @@ TEST_F(DataParallelCli, ResumeNeedsTheSameNumberOfProcesses) {
   EXPECT_EQ(two.exit_code, 0) << two.err;
 }
 
+// An error of rank 0 alone while training (its checkpoint folder replaced by a file): it says so,
+// naming its rank, and ends the job at once; its model file's temporary is removed.
+TEST_F(DataParallelCli, ErrorOfOneRankWhileTrainingEndsTheJob) {
+  start(mpirun_line(2, cancer("m.xdm", 5000, "--checkpoint ck --quiet")));
+  ASSERT_TRUE(wait_for(path("ck") / "checkpoint.xdc")) << "no checkpoint after 60 s: " << read_file(path("run.err"));
+  // Moved aside (rank 0 may be writing in it), then a file put in its place before rank 0 makes it again.
+  bool blocked = false;
+  for (int i = 0; i < 20 && !blocked; ++i) {
+    fs::rename(path("ck"), path("old" + std::to_string(i)));
+    const int fd = ::open(path("ck").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    blocked = fd >= 0;
+    if (blocked) ::close(fd);
+  }
+  ASSERT_TRUE(blocked);
+  const auto failed = std::chrono::steady_clock::now();
+  const int rc = wait_for_end();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - failed).count();
+  ASSERT_NE(rc, -1) << "mpirun still running 60 s after rank 0 failed";
+  std::printf("mpirun ended %.2f s after rank 0's checkpoint failed, exit status %d\n", seconds, rc);
+  EXPECT_EQ(rc, 2);
+  EXPECT_LT(seconds, 20.0);
+  const std::string err = read_file(path("run.err"));
+  // "ck: cannot create the checkpoint folder", or, when a checkpoint was being written as the folder
+  // moved, "ck/checkpoint.xdc: cannot find temporary file ...": rank 0's error, said once.
+  EXPECT_EQ(occurrences(err, "xdense: error: rank 0: ck"), 1u) << err;
+  EXPECT_EQ(occurrences(err, "xdense: error"), 1u) << err;
+  for (const std::string& name : names_in(dir_)) {
+    EXPECT_TRUE(name == "ck" || name.rfind("old", 0) == 0 || name.rfind("run.", 0) == 0) << name;
+  }
+}
+
 // SIGKILL of rank 1 while training: mpirun ends the job within seconds, the model file of the run
 // before and the last checkpoint are intact, no temporary file is left; resumed with 2 processes,
 // the run gives the model an uninterrupted 2-process run gives, byte for byte.
@@ -243,24 +342,18 @@ TEST_F(DataParallelCli, KilledRankEndsTheJobAndTheRunResumesIdentically) {
   ASSERT_EQ(mpirun(2, cancer("m.xdm", 1)).exit_code, 0);
   const std::string before = read_file(path("m.xdm"));
   // Many epochs, a checkpoint after each: killed after the first.
-  const std::string line = mpirun_line(2, cancer("m.xdm", 5000, "--checkpoint " + path("ck").string() + " --quiet"));
-  ASSERT_EQ(std::system(("cd '" + dir_.string() + "' && (" + line + " >run.out 2>run.err </dev/null; echo $? >run.rc) &").c_str()), 0);
+  start(mpirun_line(2, cancer("m.xdm", 5000, "--checkpoint " + path("ck").string() + " --quiet")));
   const fs::path checkpoint = path("ck") / "checkpoint.xdc";
-  pid_t rank1 = 0;
-  for (int i = 0; i < 1200 && rank1 == 0; ++i) {  // at most 60 s
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (fs::exists(checkpoint)) rank1 = find_rank_process(1, dir_.string());
-  }
-  ASSERT_NE(rank1, 0) << "no checkpoint or no rank 1 after 60 s: " << read_file(path("run.err"));
+  ASSERT_TRUE(wait_for(checkpoint)) << "no checkpoint after 60 s: " << read_file(path("run.err"));
+  const pid_t rank1 = find_rank_process(1, dir_.string());
+  ASSERT_NE(rank1, 0) << "rank 1 not found";
   ASSERT_EQ(::kill(rank1, SIGKILL), 0);
   const auto killed = std::chrono::steady_clock::now();
-  for (int i = 0; i < 1200 && !fs::exists(path("run.rc")); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int rc = wait_for_end();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // run.rc written
-  const std::string rc = read_file(path("run.rc"));
-  ASSERT_FALSE(rc.empty()) << "mpirun still running 60 s after rank 1 was killed";
-  std::printf("mpirun ended %.2f s after rank 1 was killed, exit status %s", seconds, rc.c_str());
-  EXPECT_NE(std::stoi(rc), 0);
+  ASSERT_NE(rc, -1) << "mpirun still running 60 s after rank 1 was killed";
+  std::printf("mpirun ended %.2f s after rank 1 was killed, exit status %d\n", seconds, rc);
+  EXPECT_NE(rc, 0);
   EXPECT_LT(seconds, 20.0);
   EXPECT_EQ(read_file(path("m.xdm")), before);
   const Checkpoint saved = load_checkpoint(checkpoint.string());  // complete, or this throws
@@ -276,6 +369,25 @@ TEST_F(DataParallelCli, KilledRankEndsTheJobAndTheRunResumesIdentically) {
   const CommandResult straight = mpirun(2, cancer("straight.xdm", epochs));
   ASSERT_EQ(straight.exit_code, 0) << straight.err;
   EXPECT_EQ(read_file(path("resumed.xdm")), read_file(path("straight.xdm")));
+}
+
+// A build without MPI started by mpirun (its environment says so): each process would train alone
+// and write the same files, so it is refused, said once by the process its launcher calls rank 0.
+// The launcher's environment is set by hand: only in a build without MPI (one with MPI would try to
+// join that job).
+TEST_F(Cli, LaunchedByMpiWithoutMpiIsRefusedOnce) {
+  if (mpi_available()) GTEST_SKIP() << "xdense was built with MPI: mpirun runs it data-parallel";
+  const std::string train = "train --data " + data_dir + "/iris.csv --layers 8:relu,3:softmax --loss "
+                            "sparse_categorical_crossentropy --optimizer adam --epochs 1 --batch-size 16 --output m.xdm";
+  const CommandResult rank0 = xdense_in_shell("env OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=0 '" + tool + "' " + train);
+  EXPECT_EQ(rank0.exit_code, 2);
+  EXPECT_EQ(count_lines(rank0.err), 1u) << rank0.err;
+  EXPECT_NE(rank0.err.find("xdense: error: launched by mpirun or srun, but this xdense was built without MPI"),
+            std::string::npos) << rank0.err;
+  const CommandResult rank1 = xdense_in_shell("env OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 '" + tool + "' " + train);
+  EXPECT_EQ(rank1.exit_code, 2);
+  EXPECT_EQ(rank1.err, "");
+  expect_only_files({});
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// `xdense summary` (text and --json) and `xdense export --npy`: the preprocessing is visible, the
-// exported files alone reproduce `predict` (read here by a reader of our own, computed in double
-// loops), and export writes all of its files or none.
+// `xdense summary` (text and --json) and `xdense export --npy` / `--onnx`: the preprocessing is
+// visible, the exported files alone reproduce `predict` (read here by a reader of our own, computed
+// in double loops), and export writes all of its files or none (the ONNX file's graph is run in
+// ONNX Runtime by tests/onnx/onnx_runtime_test.cpp).
 
 #include <algorithm>
 #include <cmath>
@@ -234,6 +235,14 @@ class ExportCli : public Cli {
     expect_same_predictions(read_file(path("p.csv")), outputs, info.at("classes"));
   }
 
+  /// A small standardized iris softmax model (4 features, 3 classes) in `output`.
+  void train_small_iris(const std::string& output) const {
+    const CommandResult run = xdense("train --data " + data_dir +
+                                     "/iris.csv --layers 4:relu,3:softmax --loss cce --optimizer adam --epochs 2 "
+                                     "--batch-size 16 --standardize --quiet --output " + output);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+
   /// Every entry under the test folder, with file contents: equal snapshots, nothing changed.
   std::vector<std::string> snapshot() const {
     std::vector<std::string> entries;
@@ -463,6 +472,84 @@ TEST_F(ExportCli, ExportFailuresLeaveEverythingAsItWas) {
 
   // A missing model: nothing is created.
   expect_user_error("export --model nope.xdm --npy v", {"nope.xdm"});
+  EXPECT_EQ(snapshot(), before);
+}
+
+// ---------------------------------------------------------------- export --onnx
+
+/// An ONNX ModelProto starts with field 1 (ir_version, varint): byte 0x08, then the version.
+void expect_onnx_bytes(const std::string& bytes) {
+  ASSERT_GT(bytes.size(), 100u);
+  EXPECT_EQ(bytes[0], '\x08');
+  EXPECT_EQ(bytes[1], '\x07') << "IR version 7";
+  EXPECT_NE(bytes.find("xdense"), std::string::npos) << "producer_name";
+  EXPECT_NE(bytes.find("petal_length"), std::string::npos) << "feature names in the metadata";
+}
+
+TEST_F(ExportCli, OnnxWritesTheOnnxFileAndSaysWhatItHolds) {
+  train_small_iris("m.xdm");
+  const CommandResult run = xdense("export --model m.xdm --onnx m.onnx");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "Wrote m.onnx: ONNX model, input \"input\" float32 [N, 4] (raw features), output \"output\" float32 "
+            "[N, 3] (class probabilities)\n");
+  EXPECT_EQ(run.err, "");
+  expect_only_files({"m.xdm", "m.onnx"});
+  expect_onnx_bytes(read_file(path("m.onnx")));
+
+  // An existing file is replaced (atomically), the same model gives the same bytes.
+  const std::string first = read_file(path("m.onnx"));
+  std::ofstream(path("m.onnx")) << "old";
+  ASSERT_EQ(xdense("export --model m.xdm --onnx m.onnx").exit_code, 0);
+  EXPECT_EQ(read_file(path("m.onnx")), first);
+  expect_only_files({"m.xdm", "m.onnx"});
+}
+
+TEST_F(ExportCli, OnnxWritesBothOutputsTogether) {
+  train_small_iris("m.xdm");
+  const CommandResult run = xdense("export --model m.xdm --onnx m.onnx --npy w");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  expect_only_files({"m.xdm", "m.onnx", "w"});
+  EXPECT_TRUE(fs::exists(path("w/dense_0_kernel.npy")));
+  EXPECT_TRUE(fs::exists(path("w/standardize_mean.npy")));
+  EXPECT_EQ(run.out.rfind("Wrote m.onnx: ONNX model", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find("Exported 2 layers' parameters and the standardizer's mean and std to w\n"),
+            std::string::npos)
+      << run.out;
+}
+
+TEST_F(ExportCli, OnnxRefusalsLeaveEverythingAsItWas) {
+  train_small_iris("m.xdm");
+  auto before = snapshot();
+  expect_user_error("export --model m.xdm", {"nothing to write", "--onnx", "--npy"});
+  EXPECT_EQ(snapshot(), before);
+
+  // The model file itself.
+  expect_user_error("export --model m.xdm --onnx m.xdm", {"m.xdm", "--onnx is the same file as --model"});
+  EXPECT_EQ(snapshot(), before);
+  fs::create_symlink("m.xdm", path("link.onnx"));
+  before = snapshot();
+  expect_user_error("export --model m.xdm --onnx link.onnx", {"link.onnx", "same file as --model"});
+  EXPECT_EQ(snapshot(), before);
+
+  // A missing folder, a folder in the way, a missing model.
+  expect_user_error("export --model m.xdm --onnx missing/m.onnx", {"missing/m.onnx", "folder 'missing' does not exist"});
+  EXPECT_EQ(snapshot(), before);
+  fs::create_directory(path("taken.onnx"));
+  before = snapshot();
+  expect_user_error("export --model m.xdm --onnx taken.onnx", {"taken.onnx", "is a directory"});
+  EXPECT_EQ(snapshot(), before);
+  expect_user_error("export --model nope.xdm --onnx m.onnx", {"nope.xdm"});
+  EXPECT_EQ(snapshot(), before);
+
+  // The --npy part fails after the ONNX bytes are ready: neither output appears.
+  std::ofstream(path("file")) << "keep";
+  before = snapshot();
+  expect_user_error("export --model m.xdm --onnx m.onnx --npy file", {"file", "not a folder"});
+  EXPECT_EQ(snapshot(), before);
+  fs::create_directories(path("w/standardize_std.npy"));
+  before = snapshot();
+  expect_user_error("export --model m.xdm --onnx m.onnx --npy w", {"w/standardize_std.npy", "is a folder"});
   EXPECT_EQ(snapshot(), before);
 }
 

@@ -10,6 +10,13 @@
 ///   leaky_relu    f = x if x >= 0 else a x       f' = 1 if x > 0 else a   (a = 0.3 by default)
 ///   softmax       f_i = e^(x_i - m) / sum_j e^(x_j - m), m = max_j x_j, per row
 ///                 dx_i = f_i (dy_i - sum_j dy_j f_j)  (Jacobian-vector product)
+/// Their ONNX form (to_onnx(), default-domain opset 13; see onnx.hpp):
+///   linear        nothing: the input tensor itself
+///   binary_step   Cast<float>(GreaterOrEqual(x, 0)), 1 at x = 0 as the forward pass (also with ste:
+///                 the estimator only changes training)
+///   sigmoid       Sigmoid        tanh  Tanh        relu  Relu
+///   leaky_relu    LeakyRelu, its alpha always written (ONNX's default 0.01 is not xdense's 0.3)
+///   softmax       Softmax, axis -1 (opset 13: over the last axis only, the units of each row)
 
 #include <string>
 
@@ -24,6 +31,7 @@ class Linear final : public Activation {
   std::string spec() const override { return "linear"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// Heaviside step: fires (1) for x >= 0. Its true derivative is 0 almost everywhere,
@@ -36,6 +44,7 @@ class BinaryStep final : public Activation {
   std::string spec() const override { return straight_through_ ? "binary_step(ste)" : "binary_step"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
   bool straight_through() const { return straight_through_; }
 
  private:
@@ -51,6 +60,7 @@ class Sigmoid final : public Activation {
   std::string spec() const override { return "sigmoid"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// Hyperbolic tangent, range (-1, 1), zero-centred.
@@ -61,6 +71,7 @@ class Tanh final : public Activation {
   std::string spec() const override { return "tanh"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// Rectified linear unit max(0, x); derivative at 0 taken as 0 (as PyTorch and TensorFlow do).
@@ -71,6 +82,7 @@ class ReLU final : public Activation {
   std::string spec() const override { return "relu"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// Leaky ReLU with slope `negative_slope` for x < 0. The default 0.3 is Keras's
@@ -84,6 +96,7 @@ class LeakyReLU final : public Activation {
   std::string spec() const override;
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
   float negative_slope() const { return slope_; }
 
  private:
@@ -98,6 +111,7 @@ class Softmax final : public Activation {
   std::string spec() const override { return "softmax"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// Numerically stable logistic function for one value.

@@ -7,10 +7,25 @@
 ///   xdense::SavedModel saved = xdense::load_model("iris.xdm");
 ///   xdense::export_onnx("iris.onnx", saved.model, saved.info);     // atomic, like save_model()
 ///
-/// The graph: input "input" float32 [N, features] (N dynamic) -> the standardizer (Sub, Div) ->
-/// each layer's nodes (Layer::to_onnx) -> the target standardizer undone (Mul, Add) -> output
-/// "output" float32 [N, units]. ONNX IR version 7 (ONNX 1.8), default-domain opset 13. Feature, class
-/// and target names and the task go into metadata_props, a summary into doc_string.
+/// The graph: input "input" float32 [N, features] (N dynamic) -> the standardizer (Sub mean, Div
+/// scale, as predict computes (x - mean) / scale; not folded into the first Gemm, so the graph shows
+/// the preprocessing and its statistics) -> each layer's nodes (Layer::to_onnx) -> the target
+/// standardizer undone (Mul scale, Add mean) -> output "output" float32 [N, units]. ONNX IR version 7
+/// (ONNX 1.8), default-domain opset 13 (ONNX Runtime 1.6 and later); the protobuf encoding is
+/// xdense's own (src/onnx/), no dependency.
+///
+/// The output is what predict() gives: class probabilities [N, classes] for a softmax (or sigmoid)
+/// output; for a one-unit sigmoid classifier [N, 1] = P(class 1), the second class's probability;
+/// regression values in the targets' units. metadata_props, one entry per key, in this order:
+///   "task"          "classification" or "regression" (ModelInfo::task, else the loss's, as save_model)
+///   "feature_names", "class_names", "target_names"   JSON arrays of strings, e.g. ["a","b,c"]
+///                   (names may hold commas), each only when the info has them
+///   "output"        class_probabilities | probability_of_class_1 | class_scores (the last layer is
+///                   not a probability) | values (regression) | outputs (task unknown)
+///   "xdense_version" the exporting library's version
+/// then ModelInfo::metadata and OnnxExportOptions::metadata: a key already there gets the later
+/// value (a model file's own "xdense_version" is the version that trained it). doc_string
+/// summarises input, output, classes and layers; the graph's doc_string is its chain of steps.
 ///
 /// Each layer writes its own nodes (a capability, Layer::to_onnx): a layer without an ONNX form
 /// is refused with InvalidArgument naming it, never exported wrong.
@@ -46,7 +61,11 @@ struct OnnxAttribute {
 };
 
 /// The graph being written, handed to each layer's to_onnx(). Names it returns are unique in the
-/// graph; `hint` ("dense_1", "re_lu") makes them readable in Netron.
+/// graph; `hint` ("dense_1", "re_lu") makes them readable in Netron: the hint itself when free, else
+/// hint_1, hint_2, ... (nodes and tensors share one namespace; a node's one output has the node's
+/// name, several are "<name>:0", "<name>:1", ...; an empty hint is the op type, "constant" for an
+/// initializer). Node inputs must already be in the graph: InvalidArgument otherwise, as for a
+/// repeated attribute name or a value count that does not match the shape.
 class OnnxGraph {
  public:
   OnnxGraph();
@@ -74,6 +93,7 @@ class OnnxGraph {
   std::string add(const std::string& op_type, const std::vector<std::string>& inputs,
                   const std::vector<OnnxAttribute>& attributes = {}, const std::string& hint = "");
 
+  /// The nodes and initializers so far (src/onnx/onnx_graph.hpp: for the exporter itself).
   struct Impl;
   Impl& impl() { return *impl_; }
 
@@ -92,12 +112,15 @@ struct OnnxExportOptions {
 };
 
 /// The ONNX ModelProto bytes of `model` (built) with `info`'s preprocessing and names.
-/// InvalidArgument naming the layer for a layer without an ONNX form; StateError for a model that is
-/// not built.
+/// InvalidArgument naming the layer for a layer without an ONNX form ("Square (layer square): no ONNX
+/// form: ..."); InvalidArgument "to_onnx: ..." for info that does not fit the model (a standardizer
+/// or names of another width, an unfitted standardizer, target scaling for a classifier, an unknown
+/// task); StateError for a model that is not built. The model need not be compiled.
 std::string to_onnx(const Sequential& model, const ModelInfo& info, const OnnxExportOptions& options = {});
 
 /// Writes to_onnx() to `path` atomically (atomic_file.hpp: a temporary file renamed over `path`;
-/// nothing is created or changed on failure).
+/// nothing is created or changed on failure). A device, FIFO, socket or descriptor path is refused
+/// (WriteOptions::require_regular, as for model files): DataError naming the path, as for I/O errors.
 void export_onnx(const std::string& path, const Sequential& model, const ModelInfo& info,
                  const OnnxExportOptions& options = {});
 

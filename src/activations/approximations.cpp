@@ -2,6 +2,7 @@
 
 #include "../cpu_dispatch.hpp"
 #include "../vector_math.hpp"
+#include "xdense/onnx.hpp"
 
 namespace xdense {
 namespace {
@@ -64,16 +65,31 @@ void Softplus::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy
   softplus_gradients(x.data, dy.data, dx.data, x.size());
 }
 
+std::string Softplus::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Softplus", {input}, {}, name);
+}
+
 void Softsign::activate(ConstMatrixView x, MatrixView y) const { softsign_values(x.data, y.data, x.size()); }
 
 void Softsign::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   softsign_gradients(x.data, dy.data, dx.data, x.size());
 }
 
+std::string Softsign::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Softsign", {input}, {}, name);
+}
+
 void HardSigmoid::activate(ConstMatrixView x, MatrixView y) const { hard_sigmoid_values(x.data, y.data, x.size()); }
 
 void HardSigmoid::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   hard_sigmoid_gradients(x.data, dy.data, dx.data, x.size());
+}
+
+// max(0, min(1, x / 6 + 0.5)) = relu6(x + 3) / 6; both attributes written (ONNX's defaults, 0.2 and
+// 0.5, are Keras 2's hard sigmoid).
+std::string HardSigmoid::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("HardSigmoid", {input},
+                   {OnnxAttribute::real("alpha", 1.0f / 6.0f), OnnxAttribute::real("beta", 0.5f)}, name);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include "../cpu_dispatch.hpp"
 #include "../vector_math.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 
 namespace xdense {
 namespace {
@@ -74,6 +75,11 @@ void ELU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, Mat
   exponential_linear_gradients(x.data, dy.data, dx.data, x.size(), alpha_, 1.0f);
 }
 
+// Elu: x for x >= 0, alpha (e^x - 1) below (the same value at 0).
+std::string ELU::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Elu", {input}, {OnnxAttribute::real("alpha", alpha_)}, name);
+}
+
 void SELU::activate(ConstMatrixView x, MatrixView y) const {
   exponential_linear_values(x.data, y.data, x.size(), alpha, scale);
 }
@@ -82,10 +88,21 @@ void SELU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, Ma
   exponential_linear_gradients(x.data, dy.data, dx.data, x.size(), alpha, scale);
 }
 
+// Selu: gamma x for x > 0, gamma alpha (e^x - 1) otherwise; xdense's two constants written, so the
+// file does not rely on the runtime's defaults.
+std::string SELU::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Selu", {input}, {OnnxAttribute::real("alpha", alpha), OnnxAttribute::real("gamma", scale)},
+                   name);
+}
+
 void Exponential::activate(ConstMatrixView x, MatrixView y) const { exponential_values(x.data, y.data, x.size()); }
 
 void Exponential::derivative(ConstMatrixView, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const {
   times_output(y.data, dy.data, dx.data, y.size());
+}
+
+std::string Exponential::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Exp", {input}, {}, name);
 }
 
 // ---------------------------------------------------------------- registration

@@ -5,6 +5,7 @@
 #include "../cpu_dispatch.hpp"
 #include "../vector_math.hpp"
 #include "xdense/error.hpp"
+#include "xdense/onnx.hpp"
 
 namespace xdense {
 namespace {
@@ -131,16 +132,46 @@ void GELU::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, Ma
   }
 }
 
+// Opset 13 has no Gelu (opset 20): exact  x * (0.5 * (1 + Erf(x / sqrt 2))), approximate
+// x * Sigmoid(x * (k + c x^2)), the forward pass's x sigmoid(2u) with its constants k and c.
+std::string GELU::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  if (approximate_) {
+    const std::string squared = graph.add("Mul", {input, input}, {}, name);
+    const std::string cubic = graph.add_initializer(name + "_cubic", {}, {tanh_cubic});
+    const std::string scale = graph.add_initializer(name + "_scale", {}, {tanh_scale});
+    const std::string slope = graph.add("Add", {graph.add("Mul", {squared, cubic}, {}, name), scale}, {}, name);
+    const std::string twice_u = graph.add("Mul", {input, slope}, {}, name);
+    return graph.add("Mul", {input, graph.add("Sigmoid", {twice_u}, {}, name)}, {}, name);
+  }
+  const std::string inverse_sqrt2 = graph.add_initializer(name + "_inverse_sqrt2", {}, {0.707106781186547524f});
+  const std::string one = graph.add_initializer(name + "_one", {}, {1.0f});
+  const std::string half = graph.add_initializer(name + "_half", {}, {0.5f});
+  const std::string erf = graph.add("Erf", {graph.add("Mul", {input, inverse_sqrt2}, {}, name)}, {}, name);
+  const std::string cdf = graph.add("Mul", {graph.add("Add", {erf, one}, {}, name), half}, {}, name);
+  return graph.add("Mul", {input, cdf}, {}, name);
+}
+
 void Swish::activate(ConstMatrixView x, MatrixView y) const { swish_values(x.data, y.data, x.size()); }
 
 void Swish::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   swish_gradients(x.data, dy.data, dx.data, x.size());
 }
 
+// x * Sigmoid(x) (no Swish op in ONNX).
+std::string Swish::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  return graph.add("Mul", {input, graph.add("Sigmoid", {input}, {}, name)}, {}, name);
+}
+
 void Mish::activate(ConstMatrixView x, MatrixView y) const { mish_values(x.data, y.data, x.size()); }
 
 void Mish::derivative(ConstMatrixView x, ConstMatrixView, ConstMatrixView dy, MatrixView dx) const {
   mish_gradients(x.data, dy.data, dx.data, x.size());
+}
+
+// x * Tanh(Softplus(x)) (Mish is an opset-18 op).
+std::string Mish::to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const {
+  const std::string gate = graph.add("Tanh", {graph.add("Softplus", {input}, {}, name)}, {}, name);
+  return graph.add("Mul", {input, gate}, {}, name);
 }
 
 // ---------------------------------------------------------------- registration

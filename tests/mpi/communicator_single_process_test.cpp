@@ -1,6 +1,6 @@
 // The communicator parts that need no mpirun: shard_rows, the single-process communicator,
-// launched_by_mpi()'s reading of the environment, and mpi_world() in a process started without a
-// launcher (MPI: a world of one; without MPI: StateError).
+// launched_by_mpi()'s reading of the environment, and mpi_world() in a build without MPI
+// (StateError; with MPI, mpi_singleton_test checks it without a launcher).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -117,21 +117,7 @@ TEST(LaunchedByMpi, ReadsTheLaunchersVariablesOnly) {
   EXPECT_FALSE(xdense::launched_by_mpi());
 }
 
-#ifdef XDENSE_TEST_HAVE_MPI
-TEST(MpiWorld, WithoutALauncherIsAWorldOfOne) {
-  EXPECT_TRUE(xdense::mpi_available());
-  const auto world = xdense::mpi_world();
-  EXPECT_EQ(world->size(), 1u);
-  EXPECT_EQ(world->rank(), 0u);
-  EXPECT_EQ(world->name().rfind("MPI (", 0), 0u) << world->name();
-  std::vector<float> values = {1.0f, 2.5f};
-  world->allreduce_sum(values.data(), values.size());
-  EXPECT_EQ(values, (std::vector<float>{1.0f, 2.5f}));
-  EXPECT_EQ(world->allgather({4.0}), (std::vector<std::vector<double>>{{4.0}}));
-  EXPECT_EQ(xdense::broadcast_string(*world, "text"), "text");
-  world->barrier();
-}
-#else
+#ifndef XDENSE_TEST_HAVE_MPI
 TEST(MpiWorld, IsAStateErrorWithoutMpi) {
   EXPECT_FALSE(xdense::mpi_available());
   try {

@@ -1,5 +1,6 @@
-# mpirun tests: how ctest starts a program on several MPI processes. Included by tests/CMakeLists.txt,
-# so the function and variables below serve every test folder.
+# mpirun tests: how ctest starts a program on several MPI processes. Included once, by the top-level
+# CMakeLists.txt (a later include() does nothing), so the function and variables below serve every
+# folder's tests.
 #
 #   xdense_add_mpi_test(NAME <test> RANKS <n> COMMAND <program> [<arg>...]
 #                       [MPIEXEC_ARGS <mpirun option>...] [TIMEOUT <seconds, default 60>]
@@ -31,6 +32,7 @@
 #       the tests' messages are small.
 # Extra flags for every mpirun test: -DXDENSE_MPIEXEC_EXTRA_FLAGS="--mca;btl_tcp_if_include;lo".
 
+include_guard(GLOBAL)
 set(XDENSE_MPI_TESTS OFF)
 set(XDENSE_MPIEXEC_PREFIX "")
 set(XDENSE_MPIEXEC_PREFIX_STRING "")
@@ -55,9 +57,13 @@ else()
     set(XDENSE_MPIEXEC_IS_OPENMPI OFF)
   endif()
   if(XDENSE_SANITIZE)
-    # Open MPI keeps allocations of its initialisation until exit: LeakSanitizer reports them
-    # (tests/mpi/lsan.supp names only MPI's libraries, never xdense's frames).
-    list(APPEND XDENSE_MPI_TEST_ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+    # Open MPI keeps allocations of its initialisation until exit: LeakSanitizer reports them.
+    # tests/mpi/lsan.supp names only MPI's libraries, never xdense's frames; it needs whole stacks
+    # (Open MPI's libraries have no frame pointers: the fast unwinder stops in them) and plugins
+    # that stay loaded after MPI_Finalize (else their frames are "<unknown module>").
+    list(APPEND XDENSE_MPI_TEST_ENVIRONMENT
+         "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
+         OMPI_MCA_mca_base_component_disable_dlclose=1)
   endif()
   set(XDENSE_MPIEXEC_PREFIX ${MPIEXEC_EXECUTABLE} ${_xdense_mpiexec_flags} ${XDENSE_MPIEXEC_EXTRA_FLAGS}
       ${MPIEXEC_PREFLAGS} ${MPIEXEC_NUMPROC_FLAG})

@@ -1,7 +1,7 @@
 // mpi_world()'s collectives on several processes: run under mpirun (tests/mpi/CMakeLists.txt: 2 and 3
 // ranks, and 2 ranks over TCP only). Every process runs every test, so every collective is reached
 // by every rank in the same order; a check that fails on any rank fails that rank, and mpirun then
-// fails the job. Tests use EXPECT (not ASSERT) before a collective, so a failing rank still calls
+// fails the job (main(): mpi_gtest_main.cpp). Tests use EXPECT (not ASSERT) before a collective, so a failing rank still calls
 // the collectives the others wait in.
 #include <gtest/gtest.h>
 
@@ -195,34 +195,4 @@ TEST(MpiWorld, BarrierWaitsForTheLastRank) {
   }
 }
 
-// On ranks other than 0, only failures are printed (with the rank), not every test's progress.
-class FailurePrinter : public ::testing::EmptyTestEventListener {
- public:
-  explicit FailurePrinter(std::size_t rank) : rank_(rank) {}
-  void OnTestPartResult(const ::testing::TestPartResult& result) override {
-    if (!result.failed()) return;
-    std::fprintf(stderr, "[rank %zu] %s:%d: Failure\n%s\n", rank_, result.file_name() ? result.file_name() : "?",
-                 result.line_number(), result.summary());
-  }
-  void OnTestEnd(const ::testing::TestInfo& info) override {
-    if (info.result()->Failed()) {
-      std::fprintf(stderr, "[rank %zu] FAILED %s.%s\n", rank_, info.test_suite_name(), info.name());
-    }
-  }
-
- private:
-  std::size_t rank_;
-};
-
 }  // namespace
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (world().rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-    listeners.Append(new FailurePrinter(world().rank()));
-  }
-  // A rank that returns non-zero ends the job with its status (mpi.cpp), so mpirun fails.
-  return RUN_ALL_TESTS();
-}

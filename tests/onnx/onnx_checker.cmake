@@ -16,10 +16,13 @@ else()
   message(STATUS "xdense tests: ONNX checker not found (libonnx-dev): its checks skip")
 endif()
 
-# The tests that check what they export.
-foreach(test onnx_writer_test onnx_activations_test)
-  if(TARGET ${test})
-    target_link_libraries(${test} PRIVATE xdense_onnx_checker)
+# Every test of tests/onnx/ may check what it exports (tests/CMakeLists.txt's test_sources).
+foreach(source ${test_sources})
+  if(source MATCHES "/onnx/[^/]*_test\\.cpp$")
+    get_filename_component(test ${source} NAME_WE)
+    if(TARGET ${test})
+      target_link_libraries(${test} PRIVATE xdense_onnx_checker)
+    endif()
   endif()
 endforeach()
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -43,6 +44,13 @@ std::string read_bytes(const fs::path& path) {
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;
+}
+
+/// "2.38e-06": a difference recorded as a test property (--gtest_output=xml shows it).
+std::string scientific(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", value);
+  return text;
 }
 
 /// A fresh folder per test, removed afterwards.
@@ -87,6 +95,20 @@ std::unique_ptr<Dense> dense_without_bias(std::size_t units) {
   DenseOptions options;
   options.use_bias = false;
   return std::make_unique<Dense>(units, 0, options);
+}
+
+/// The model of make_golden_models.py's tiny_classifier(): standardizer, Dense 2 -> 3 -> 1, sigmoid.
+SavedModel tiny_classifier() {
+  SavedModel saved;
+  saved.model.add(std::make_unique<Dense>(3)).add(std::make_unique<Dense>(1)).add("sigmoid");
+  saved.model.build(2);
+  saved.model.set_weights({{0.5f, -1.0f, 0.25f, 2.0f, 0.75f, -0.5f}, {0.125f, 0.0f, -0.375f}, {1.5f, -0.5f, 0.25f},
+                           {-0.0625f}});
+  saved.info.task = "classification";
+  saved.info.feature_names = {"petal length", "petal width"};
+  saved.info.class_names = {"no", "yes"};
+  saved.info.standardizer = Standardizer(vector_of({1.5f, -0.25f}), vector_of({2.0f, 0.5f}));
+  return saved;
 }
 
 /// The model of make_golden_models.py's regression_layers(): every layer with an ONNX form of its own.
@@ -149,9 +171,19 @@ TEST_F(OnnxWriter, WritesTheBytesOfTheReferenceImplementationForEveryLayer) {
   expect_checker_passes(bytes);
 }
 
+TEST_F(OnnxWriter, WritesTheBytesOfTheReferenceImplementationForATinyClassifier) {
+  SavedModel saved = tiny_classifier();
+  const std::string bytes = to_onnx(saved.model, saved.info);
+  const std::string expected = read_bytes(fixtures / "tiny_classifier.onnx");
+  ASSERT_FALSE(expected.empty()) << "missing fixture tiny_classifier.onnx";
+  EXPECT_EQ(bytes.size(), expected.size());
+  EXPECT_TRUE(bytes == expected) << "first difference at byte " << first_difference(bytes, expected);
+  expect_checker_passes(bytes);
+}
+
 TEST_F(OnnxWriter, GoldenModelsGiveWhatPredictGivesInOnnxRuntime) {
   XDENSE_REQUIRE_ONNX_RUNTIME();
-  for (SavedModel (*make)() : {regression_layers}) {
+  for (SavedModel (*make)() : {regression_layers, tiny_classifier}) {
     SavedModel saved = make();
     const Matrix x = raw_inputs(64, 2, 7);
     export_onnx(path("model.onnx"), saved.model, saved.info);
@@ -159,7 +191,9 @@ TEST_F(OnnxWriter, GoldenModelsGiveWhatPredictGivesInOnnxRuntime) {
     const Matrix expected = predict_raw(saved, x);
     ASSERT_EQ(onnx.shape(0), expected.shape(0));
     ASSERT_EQ(onnx.shape(1), expected.shape(1));
-    EXPECT_LE(testing::max_abs_difference(onnx, expected), 1e-5) << saved.model.summary();
+    const double difference = testing::max_abs_difference(onnx, expected);
+    EXPECT_LE(difference, 1e-5) << saved.model.summary();
+    ::testing::Test::RecordProperty(saved.info.task + "_max_abs_difference", scientific(difference));
   }
 }
 
@@ -212,10 +246,26 @@ TEST_F(OnnxWriter, LayerOptionsKeepPredictInOnnxRuntime) {
     if (!testing::onnx_runtime_setup().missing.empty()) continue;
     write_bytes(path("model.onnx"), bytes);
     const Matrix x = raw_inputs(32, 4, 3);
-    EXPECT_LE(testing::max_abs_difference(testing::run_onnx(path("model.onnx"), x), model.predict(x)), 1e-5)
-        << model.summary();
+    const double difference = testing::max_abs_difference(testing::run_onnx(path("model.onnx"), x), model.predict(x));
+    EXPECT_LE(difference, 1e-5) << model.summary();
+    ::testing::Test::RecordProperty("variant_" + std::to_string(&model - models.data()) + "_max_abs_difference",
+                                    scientific(difference));
   }
   XDENSE_REQUIRE_ONNX_RUNTIME();  // the checks above ran; say so when ONNX Runtime did not
+}
+
+TEST_F(OnnxWriter, AFashionMnistSizedModelKeepsEveryLength) {
+  // A 940 KB kernel: lengths of three varint bytes (the golden files reach two), a softmax output.
+  Sequential model(5);
+  model.add(std::make_unique<Dense>(300)).add("relu").add(std::make_unique<Dense>(10)).add("softmax");
+  model.build(784);
+  const std::string bytes = to_onnx(model, ModelInfo{});
+  EXPECT_GT(bytes.size(), 4u * (784u * 300u + 300u * 10u));
+  expect_checker_passes(bytes);
+  XDENSE_REQUIRE_ONNX_RUNTIME();
+  write_bytes(path("mlp.onnx"), bytes);
+  const Matrix x = raw_inputs(16, 784, 9);
+  EXPECT_LE(testing::max_abs_difference(testing::run_onnx(path("mlp.onnx"), x), model.predict(x)), 1e-5);
 }
 
 TEST_F(OnnxWriter, AModelThatIsTheIdentityCopiesItsInputToTheOutput) {

@@ -119,4 +119,8 @@ async function main() {
   process.stdout.write(`output ${session.outputNames[0]} [${output.dims.join(', ')}]\n`);
 }
 
-main().catch((error) => fail(error.stack || String(error)));
+// Run as a script; required as a module (benchmarks/onnx_latency.js) it lends its .npy reader and writer.
+if (require.main === module) {
+  main().catch((error) => fail(error.stack || String(error)));
+}
+module.exports = {readNpy, writeNpy};

@@ -6,6 +6,8 @@
 ///                (a = 1.6732632423543772848, s = 1.0507009873554804934: Klambauer et al. 2017)
 ///   exponential  f = e^x (+inf above 88.7228, as Keras)   f' = e^x = f
 /// e^x - 1 is computed without cancellation near 0 (expm1), as TensorFlow and PyTorch do.
+/// Their ONNX form (to_onnx(), opset 13): Elu with its alpha, Selu with alpha and gamma (= s) both
+/// written as the float constants below, Exp.
 
 #include <string>
 
@@ -24,6 +26,7 @@ class ELU final : public Activation {
   std::string spec() const override;
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
   float alpha() const { return alpha_; }
 
  private:
@@ -39,6 +42,7 @@ class SELU final : public Activation {
   std::string spec() const override { return "selu"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// e^x, overflowing to +inf for x > 88.7228 (Keras's exponential is tf.exp / ops.exp, unclamped).
@@ -48,6 +52,7 @@ class Exponential final : public Activation {
   std::string spec() const override { return "exponential"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 }  // namespace xdense

@@ -8,6 +8,15 @@
 ///   mish               f = x tanh(softplus(x))                           f' = t + x (1 - t^2) sigmoid(x)
 /// phi is the standard normal density. Each is computed from one e^-|.|, so the negative tails
 /// keep their relative precision (gelu(-10) = -7.6e-23) and nothing overflows.
+/// ONNX has none of them at opset 13 (Gelu is opset 20, Mish opset 18): to_onnx() writes composites
+/// of opset-13 ops, constants as scalar initializers:
+///   gelu               x * (0.5 * (1 + Erf(x * (1 / sqrt 2))))
+///   gelu(approximate)  x * Sigmoid(x * (k + k 0.044715 * x * x)), k = 2 sqrt(2/pi): the forward
+///                      pass's x sigmoid(2u) form, which does not cancel for x < 0
+///   swish              x * Sigmoid(x)            mish  x * Tanh(Softplus(x))
+/// The erf form loses the relative precision of gelu's negative tail (1 + erf cancels there), not its
+/// absolute precision: ONNX Runtime gives predict()'s values within 1e-7 from -1000 to 1000
+/// (tests/onnx/onnx_activations_test.cpp).
 
 #include <string>
 
@@ -25,6 +34,7 @@ class GELU final : public Activation {
   std::string spec() const override { return approximate_ ? "gelu(approximate)" : "gelu"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
   bool approximate() const { return approximate_; }
 
  private:
@@ -38,6 +48,7 @@ class Swish final : public Activation {
   std::string spec() const override { return "swish"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 /// Mish x tanh(softplus(x)) (Misra 2019), with tanh(softplus(x)) written as a ratio of e^x terms.
@@ -47,6 +58,7 @@ class Mish final : public Activation {
   std::string spec() const override { return "mish"; }
   void activate(ConstMatrixView x, MatrixView y) const override;
   void derivative(ConstMatrixView x, ConstMatrixView y, ConstMatrixView dy, MatrixView dx) const override;
+  std::string to_onnx(OnnxGraph& graph, const std::string& input, const std::string& name) const override;
 };
 
 }  // namespace xdense
