@@ -740,8 +740,10 @@ TrainingSets split_and_standardize(const LoadedData& data, const TrainOptions& o
 
 // The --test data, its columns matched to the training file's by name (as predict does), its
 // classes mapped onto the training classes and standardized; loaded before training so a bad
-// --test file fails before hours of work. Nothing without --test.
-std::optional<LoadedData> load_test_data(const TrainOptions& o, const LoadedData& training, const TrainingSets& sets) {
+// --test file fails before hours of work. Nothing without --test. With `share` (a data-parallel
+// process's share of a classifier's IDX/NPY test data, as for the training data), only its rows.
+std::optional<LoadedData> load_test_data(const TrainOptions& o, const LoadedData& training, const TrainingSets& sets,
+                                         std::pair<std::size_t, std::size_t> share = {0, 1}) {
   if (o.test.empty()) return std::nullopt;
   DataContract contract;
   contract.inputs = training.x.shape(1);
@@ -755,6 +757,8 @@ std::optional<LoadedData> load_test_data(const TrainOptions& o, const LoadedData
   request.data = o.test;
   request.labels = o.test_labels;
   request.label_column.clear();  // the training file's, by name
+  request.share = share.first;
+  request.share_of = share.second;
   request.target_note = "the training data's targets are numbers";
   LoadedData test = load_data_for(contract, request);
   if (!training.regression) map_to_model_classes(test, training.class_names, !o.classes.empty(), o.test);
@@ -878,13 +882,17 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   return history;
 }
 
-// The --test evaluation of a classifier. With a `world` of several processes (each holding the whole
-// test data), each evaluates its shard_rows() and the results are combined: every process must call it.
+// The --test evaluation of a classifier. With a `world` of several processes, each evaluates its
+// share (read as such, or its shard_rows() of the whole test data it holds) and the results are
+// combined: every process must call it.
 Evaluation evaluate_test(Sequential& model, const LoadedData& test, const TrainOptions& o,
                          const std::shared_ptr<Communicator>& world) {
   const Matrix targets = targets_for(model, test.y);
   const auto batch = static_cast<std::size_t>(o.batch_size);
   if (!world || world->size() == 1) return model.evaluate(test.x, targets, batch);
+  if (test.total_samples != 0 && test.total_samples != test.x.shape(0)) {
+    return model.evaluate(test.x, targets, *world, batch);  // this process's share, read as such
+  }
   const RowRange part = shard_rows(test.x.shape(0), world->rank(), world->size());
   std::vector<std::size_t> rows(part.count);
   std::iota(rows.begin(), rows.end(), part.first);
@@ -1018,7 +1026,9 @@ int train(const TrainOptions& options, const std::shared_ptr<Communicator>& worl
                               "targets (centred on 0): " + e.what());
       }
     }
-    test = load_test_data(o, *data, *sets);
+    // A classifier's test data by shares too (a regressor's report is rank 0's, on the whole data).
+    const bool test_share = share && !data->regression;
+    test = load_test_data(o, *data, *sets, {test_share ? group.rank() : 0, test_share ? processes : 1});
 
     info.emplace(describe_run(o, *data, *sets, settings));
     task = data->regression ? regression_text(data->y.shape(1), data->target_names)

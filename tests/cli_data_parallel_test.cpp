@@ -215,10 +215,18 @@ TEST_F(DataParallelCli, ProcessesReadingTheirShareOfNpyTrainTheSameModel) {
   save_npy(path("y.npy").string(), y.data(), {n});
   const std::string args = "train --data x.npy --labels y.npy --layers 8:relu,3:softmax --loss sparse_categorical_crossentropy "
                            "--optimizer adam --epochs 4 --batch-size 10 --standardize --threads 1 --output ";
-  ASSERT_EQ(single(args + "one.xdm").exit_code, 0);
-  const CommandResult three = mpirun(3, args + "three.xdm");
+  // The test data by shares too, evaluated together.
+  const CommandResult one_run = single(args + "one.xdm --test x.npy --test-labels y.npy");
+  ASSERT_EQ(one_run.exit_code, 0) << one_run.err;
+  const CommandResult three = mpirun(3, args + "three.xdm --test x.npy --test-labels y.npy");
   ASSERT_EQ(three.exit_code, 0) << three.err;
   EXPECT_NE(three.out.find("Training on 101 samples, 4 features, 3 classes"), std::string::npos) << three.out;
+  const auto test_line = [](const std::string& out) {
+    const auto at = out.find("Test: ");
+    return at == std::string::npos ? std::string("none") : out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_EQ(test_line(three.out), test_line(one_run.out));
+  EXPECT_NE(test_line(three.out).find("101 samples"), std::string::npos) << three.out;
   const double d = weight_difference(path("one.xdm"), path("three.xdm"));
   std::printf("NPY shares, 101 rows on 3 processes: largest relative weight difference to one process %.3g\n", d);
   EXPECT_LE(d, same_model_tolerance);
