@@ -8,8 +8,8 @@
 //              model's parameters + 3: loss, correct count, sample count): mean microseconds per call
 //              over --allreduce-repeats calls (the slowest rank's)
 //
-// Each rank reads only its shard_rows() of the training set from the IDX files (as `xdense train` does;
-// --whole-data: every rank loads all of it), fit() trains the rows of each batch it holds, and rss_mb
+// Each rank reads only its shard_rows() of the training set from the IDX files (load_idx_images_rows;
+// --whole-data: every rank loads all of it, as `xdense train` does), fit() trains the rows of each batch it holds, and rss_mb
 // is the largest rank's peak memory. Rank 0 prints one line of key=value pairs (benchmarks/data_parallel.sh runs the configurations and tabulates
 // them):
 //
