@@ -398,7 +398,8 @@ TEST(OnnxActivations, EluAndSeluWriteTheirConstants) {
 TEST(OnnxActivations, HardSigmoidIsKeras3sRelu6Form) {
   // max(0, min(1, alpha x + beta)) with alpha 1/6, beta 1/2 = relu6(x + 3) / 6, not ONNX's default
   // (0.2, 0.5: Keras 2's hard sigmoid).
-  const Node& node = export_spec("hard_sigmoid").only("HardSigmoid");
+  const Exported exported = export_spec("hard_sigmoid");  // owns the node read below
+  const Node& node = exported.only("HardSigmoid");
   EXPECT_EQ(attribute_float(node, "alpha"), 1.0f / 6.0f);
   EXPECT_EQ(attribute_float(node, "beta"), 0.5f);
 }
