@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu_dispatch.hpp"
+#include "kernels/small_gemm.hpp"
 #include "output_derivative.hpp"
 #include "simd.hpp"
 #include "xdense/error.hpp"
@@ -363,6 +364,15 @@ void small_general(std::size_t m, std::size_t n, std::size_t k, const float* a, 
 void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
              const float* b, Start start, Derivative f, const float* y, float* c) {
   if (m == 0 || n == 0) return;
+  // A layer's forward product over a few rows (a served request): xdense's own kernels
+  // (kernels/small_gemm.hpp: weights streamed once, AVX-512 / AVX2 / portable by CPUID), for
+  // every such product of a layer whose 16-row product would be too large for the kernels below:
+  // the choice does not depend on m, so a row gives the same bits in any batch of up to 16 rows.
+  if (!trans_a && !trans_b && alpha == 1.0f && f == Derivative::none && m <= kernels::small_gemm_max_rows &&
+      n * k * kernels::small_gemm_max_rows > small_product && (start.row != nullptr || start.beta == 0.0f)) {
+    kernels::small_gemm_bias(m, n, k, a, b, start.row, c);
+    return;
+  }
   if (m * n * k <= small_product && alpha == 1.0f) {  // Dense's products all have alpha 1
     if (start.row == nullptr && start.beta != 0.0f && start.beta != 1.0f) {
       for (std::size_t i = 0; i < m * n; ++i) c[i] *= start.beta;

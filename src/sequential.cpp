@@ -863,19 +863,34 @@ Evaluation Sequential::evaluate_part(const Matrix& x, const Matrix& y, const flo
 Matrix Sequential::predict(const Matrix& x, std::size_t batch_size) {
   if (batch_size == 0) throw InvalidArgument("Sequential::predict: expected batch_size >= 1, received 0");
   prepare(x.shape(1), "Sequential::predict");
-  set_training(false);  // inference mode (dropout off, moving statistics)
-  const std::size_t samples = x.shape(0);
-  Matrix result = Matrix::from_shape({samples, output_units()});
-  if (samples == 0) return result;
-  batch_size = std::min(batch_size, samples);
-  reserve(batch_size);
-  for (std::size_t first = 0; first < samples; first += batch_size) {
-    const std::size_t rows = std::min(batch_size, samples - first);
-    ConstMatrixView activations = rows_of(x, first, rows);
-    for (auto& layer : layers_) activations = layer->forward(activations);
-    std::memcpy(result.data() + first * result.shape(1), activations.data, activations.size() * sizeof(float));
-  }
+  Matrix result = Matrix::from_shape({x.shape(0), output_units()});
+  predict_into(view(x), view(result), batch_size);
   return result;
+}
+
+void Sequential::predict_into(ConstMatrixView x, MatrixView out, std::size_t batch_size) {
+  // Every check is allocation-free until it fails (no message string is made before that).
+  if (batch_size == 0) throw InvalidArgument("Sequential::predict_into: expected batch_size >= 1, received 0");
+  if (x.rows > 0 && (x.data == nullptr || out.data == nullptr)) {
+    throw InvalidArgument(std::string("Sequential::predict_into: expected data for ") + std::to_string(x.rows) +
+                          " rows, received a null " + (x.data == nullptr ? "x" : "out") + " pointer");
+  }
+  if (!built_) prepare(x.cols, "Sequential::predict_into");
+  if (x.cols != input_units() || out.rows != x.rows || out.cols != output_units()) {
+    throw ShapeError("Sequential::predict_into: expected x " + shape_string(x.rows, input_units()) + " and out " +
+                     shape_string(x.rows, output_units()) + " (the model's inputs and outputs), received x " +
+                     shape_string(x.rows, x.cols) + " and out " + shape_string(out.rows, out.cols));
+  }
+  set_training(false);  // inference mode (dropout off, moving statistics)
+  if (x.rows == 0) return;
+  batch_size = std::min(batch_size, x.rows);
+  reserve(batch_size);  // allocates only when growing
+  for (std::size_t first = 0; first < x.rows; first += batch_size) {
+    const std::size_t rows = std::min(batch_size, x.rows - first);
+    ConstMatrixView activations{x.row(first), rows, x.cols};
+    for (auto& layer : layers_) activations = layer->forward(activations);
+    std::memcpy(out.row(first), activations.data, activations.size() * sizeof(float));
+  }
 }
 
 std::vector<std::size_t> Sequential::predict_classes(const Matrix& x, std::size_t batch_size) {

@@ -211,8 +211,36 @@ class Sequential {
   /// `samples` counts every process's rows. Every process must call it (a collective).
   Evaluation evaluate(const Matrix& x, const Matrix& y, Communicator& communicator, std::size_t batch_size = 32);
 
-  /// Outputs of the last layer for x: (samples, output_units).
+  /// Outputs of the last layer for x: (samples, output_units), in inference mode (dropout off,
+  /// moving statistics), `batch_size` rows at a time (>= 1, else InvalidArgument). Builds the
+  /// model for x's width if it is not built; ShapeError when x's width is not the model's inputs.
+  /// The convenient form of predict_into() (same results, bit for bit): it allocates the result.
   Matrix predict(const Matrix& x, std::size_t batch_size = 32);
+
+  /// predict() into a buffer of the caller's: out (x.rows, output_units) = the model's outputs for
+  /// x (x.rows, input_units), taken `batch_size` rows at a time; for serving, one sample or a few
+  /// per call. After the first call for a given batch size (which builds the model for x's width if
+  /// it is not built, and sizes the layers' buffers) a call does not touch the heap.
+  ///
+  ///   std::vector<float> probabilities(model.output_units());
+  ///   model.predict_into({pixels.data(), 1, 784}, {probabilities.data(), 1, model.output_units()});
+  ///
+  /// Errors (nothing is written then): InvalidArgument for batch_size 0, or a null data pointer with
+  /// rows; ShapeError, naming both shapes, when x's width is not the model's inputs or out is not
+  /// (x.rows, output_units). out must not overlap x. x.rows 0: nothing to do.
+  ///
+  /// Speed: a batch of up to 16 rows runs each Dense layer through xdense's own kernels
+  /// (AVX-512, AVX2 or portable, chosen by CPUID), whatever OpenBLAS core is active; larger
+  /// batches through OpenBLAS's sgemm. Results: same input, same machine -> same bits; a row gives
+  /// the same bits alone or in any batch of up to 16 rows; between the two paths (a batch of up to
+  /// 16 rows vs a larger one) a row's outputs may differ in the last bits (another summation
+  /// order: float rounding).
+  ///
+  /// Thread safety: NOT safe to call on one model from two threads at once (nor together with
+  /// predict, evaluate, fit or any other call on the model): the layers compute in buffers of
+  /// their own. Serve concurrent requests with one model per thread (a copy loaded from the same
+  /// file), or serialise the calls.
+  void predict_into(ConstMatrixView x, MatrixView out, std::size_t batch_size = 32);
 
   /// Predicted class per sample: argmax, or p > 0.5 for a single output unit.
   std::vector<std::size_t> predict_classes(const Matrix& x, std::size_t batch_size = 32);
