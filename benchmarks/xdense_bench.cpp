@@ -7,6 +7,9 @@
 //   sgemm_bound    the same epoch's sgemm calls alone (same shapes, same flags): the limit for that work
 //   tiny_step      2-16-1 sigmoid, binary cross-entropy, Adam, batch 32: microseconds per train_step
 //   inference_10k  predict() of 10,000 images with the MLP, one batch
+//   latency_N      serving latency: the MLP's predict_into() of N = 1, 4 or 16 rows per call, and
+//                  predict_1 for predict() of one row (allocating its result), microseconds per
+//                  call, one thread (workload "latency"); the note names the small-row kernel that ran
 //   train_rss      peak RSS of a fresh process that loads the training set and trains one epoch
 //
 // Each row: median and min over repeats, samples/s, achieved GFLOP/s (sgemm FLOPs only: 2mnk per
@@ -41,6 +44,8 @@
 #include <xdense/idx.hpp>
 #include <xdense/xdense.hpp>
 
+#include "kernels/small_gemm.hpp"  // private (src/): which small-row kernel runs, for the report
+
 
 namespace {
 
@@ -67,14 +72,14 @@ struct Options {
   bool rss_child = false;  // internal: the train_rss workload's fresh process
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   std::vector<int> threads{1, 2};
-  std::vector<std::string> workloads{"mlp", "mlp_bn", "tiny", "inference", "rss"};
+  std::vector<std::string> workloads{"mlp", "mlp_bn", "tiny", "inference", "rss", "latency"};
   int repeats = 0;          // 0: 5, or 2 with --quick
   std::size_t samples = 0;  // training samples per epoch; 0: 60,000, or 6,000 with --quick
 };
 
 const char* usage =
     "usage: xdense_bench [--quick] [--no-fashion] [--fashion-dir DIR] [--threads 1,2] [--repeats N]\n"
-    "                    [--samples N] [--workloads mlp,mlp_bn,tiny,inference,rss] [--profile] [--csv]\n";
+    "                    [--samples N] [--workloads mlp,mlp_bn,tiny,inference,rss,latency] [--profile] [--csv]\n";
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -440,6 +445,51 @@ std::vector<Row> inference(const Data& data, int threads, const Options& o) {
                     std::to_string(samples) + " images, one predict() batch")};
 }
 
+// Microseconds per call of the MLP's predict on `rows` rows, one thread: predict_into() into a
+// buffer (latency_<rows>), and for one row also predict() (predict_1, which allocates its result).
+std::vector<Row> latency(const Options& o) {
+  xdense::set_num_threads(1);
+  xdense::Sequential model = make_mlp();
+  xdense::Rng rng(4);
+  xdense::Matrix x = xdense::Matrix::from_shape({16, mlp_units.front()});
+  for (float& v : x) v = static_cast<float>(rng.uniform());
+  xdense::Matrix out = xdense::Matrix::from_shape({16, mlp_units.back()});
+  const int repeats = std::max(o.repeats, 5);
+  const std::string note = std::string("kernel ") + xdense::kernels::isa_name(xdense::kernels::small_gemm_isa()) +
+                           ", OpenBLAS core " + openblas_get_corename();
+  std::vector<Row> rows;
+  // One repetition: `calls` calls of `call`, timed together; Stats over the repetitions.
+  auto time_calls = [&](const std::function<void()>& call, int calls) {
+    for (int c = 0; c < calls / 4; ++c) call();  // warm-up: buffers sized, weights in cache
+    std::vector<double> per_call;
+    double cpu = 0.0;
+    for (int r = 0; r < repeats; ++r) {
+      const double cpu_start = cpu_seconds();
+      const auto start = Clock::now();
+      for (int c = 0; c < calls; ++c) call();
+      per_call.push_back(seconds_since(start) * 1e6 / calls);
+      cpu += (cpu_seconds() - cpu_start) * 1e6 / calls / repeats;
+    }
+    return std::make_pair(stats_of(per_call), cpu);
+  };
+  const int base_calls = o.quick ? 200 : 2000;
+  for (std::size_t n : {std::size_t{1}, std::size_t{4}, std::size_t{16}}) {
+    const xdense::ConstMatrixView xs(x.data(), n, mlp_units.front());
+    const xdense::MatrixView outs{out.data(), n, mlp_units.back()};
+    // Library calls: the compiler cannot drop them, results unused or not.
+    const auto [t, cpu] = time_calls([&] { model.predict_into(xs, outs, 16); },
+                                     static_cast<int>(static_cast<std::size_t>(base_calls) / n));
+    rows.push_back(timed_row("latency_" + std::to_string(n), "synthetic", 1, "us", 1e-6, t, cpu, Stats{},
+                             static_cast<double>(n), inference_flops(mlp_units, n),
+                             "predict_into(), " + std::to_string(n) + " row(s) per call; " + note));
+  }
+  const xdense::Matrix one = first_rows(x, 1);
+  const auto [t, cpu] = time_calls([&] { model.predict(one); }, base_calls);
+  rows.push_back(timed_row("predict_1", "synthetic", 1, "us", 1e-6, t, cpu, Stats{}, 1.0,
+                           inference_flops(mlp_units, 1), "predict() of one row, result allocated; " + note));
+  return rows;
+}
+
 std::vector<Row> tiny_step(const Options& o) {
   xdense::set_num_threads(1);
   constexpr std::size_t batch = 32;
@@ -671,6 +721,7 @@ int run(const Options& o) {
     }
   }
   if (wants(o, "tiny")) add(tiny_step(o));
+  if (wants(o, "latency")) add(latency(o));
   const bool fashion_installed = o.fashion && readable(o.fashion_dir + "/train-images-idx3-ubyte.gz");
   if (wants(o, "rss")) add(train_rss(o, fashion_installed ? "fashion" : "synthetic"));
   print_rows(rows, o.csv);
