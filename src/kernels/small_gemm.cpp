@@ -161,10 +161,13 @@ bool isa_supported(SmallGemmIsa isa) {
       return true;
 #if XDENSE_SMALL_GEMM_X86
     // libgcc's CPU model: the CPUID feature bits, and for AVX / AVX-512 also that the OS saves
-    // the wide registers (XGETBV).
+    // the wide registers (XGETBV). __builtin_cpu_init: in case this runs before libgcc's own
+    // constructor has (a user's static initialiser that predicts).
     case SmallGemmIsa::avx2:
+      __builtin_cpu_init();
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case SmallGemmIsa::avx512:
+      __builtin_cpu_init();
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     case SmallGemmIsa::avx2:

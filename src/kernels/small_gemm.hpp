@@ -44,7 +44,7 @@ SmallGemmIsa small_gemm_isa();
 
 /// C (m, n) = A (m, k) . B (k, n) + bias, bias (n) added to every row (null: no bias), all
 /// row-major and contiguous, with the version small_gemm_isa() names. Any m (rows are taken in
-/// blocks of up to 8), but meant for m <= small_gemm_max_rows. C must not overlap A, B or bias.
+/// register blocks of up to 8 with AVX-512, 4 with AVX2), but meant for m <= small_gemm_max_rows. C must not overlap A, B or bias.
 /// m, n or k may be 0 (k 0: C is the bias, or zeros).
 void small_gemm_bias(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, const float* bias,
                      float* c);
