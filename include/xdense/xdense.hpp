@@ -35,6 +35,7 @@
 #include "xdense/losses/regression.hpp"
 #include "xdense/model_file.hpp"
 #include "xdense/mpi.hpp"
+#include "xdense/onnx.hpp"
 #include "xdense/optimizer.hpp"
 #include "xdense/optimizers/adagrad.hpp"
 #include "xdense/optimizers/adamax.hpp"
