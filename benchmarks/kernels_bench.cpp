@@ -4,6 +4,10 @@
 //
 //   kernels_bench --benchmark_filter=Dense      # one family
 //   OPENBLAS_NUM_THREADS=1 kernels_bench        # the thread count matters for every sgemm
+//   kernels_bench --benchmark_filter=LargeProduct   # xdense's AVX-512 sgemm vs OpenBLAS's active core
+//   XDENSE_KERNELS=openblas|avx512 kernels_bench    # the path Dense and the train steps take
+// The context printed first says which path the library's large products take
+// (src/kernels/product_kernels.hpp).
 //
 // cblas_sgemm is declared here by xtensor-blas's bundled CBLAS header (xflens), not by
 // <cblas.h>: the two cannot share a translation unit, and BM_Product compares the two.
@@ -18,6 +22,9 @@
 #include <vector>
 
 #include <xdense/xdense.hpp>
+
+#include "../src/kernels/gemm_avx512.hpp"
+#include "../src/kernels/product_kernels.hpp"
 
 namespace {
 
@@ -65,7 +72,8 @@ BENCHMARK(BM_Sgemm)->Apply(layer_shapes);
 //   0 forward  y (batch,out) = x (batch,in) . W (in,out)
 //   1 dW       dW (in,out)   = x^T . dy (batch,out)
 //   2 dx       dx (batch,in) = dy . W^T
-enum class Gemm { cblas, xt_blas, xt_blas_adapted };
+// avx512: xdense's own AVX-512 sgemm called directly (src/kernels/gemm_avx512.hpp), where the CPU has it.
+enum class Gemm { cblas, xt_blas, xt_blas_adapted, avx512 };
 
 void product_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"batch", "in", "out", "product"});
@@ -87,6 +95,13 @@ void product(benchmark::State& state, Gemm how) {
   const std::size_t m = which == 1 ? in : batch, n = which == 2 ? in : out,
                     k = which == 0 ? in : (which == 1 ? batch : out);
   xdense::Matrix c = xdense::Matrix::from_shape({m, n});
+  if (how == Gemm::avx512 && !xdense::kernels::cpu_has_avx512()) {
+    state.SkipWithError("this CPU does not have AVX-512F");
+    return;
+  }
+  std::vector<float> workspace(how == Gemm::avx512 ? xdense::kernels::gemm_workspace_floats + 16 : 0);
+  // 64-byte aligned, as the kernels require.
+  float* aligned = workspace.data() + (16 - reinterpret_cast<std::uintptr_t>(workspace.data()) / 4 % 16) % 16;
   const int lda = static_cast<int>(a.shape(1)), ldb = static_cast<int>(b.shape(1)), ldc = static_cast<int>(n);
   for (auto _ : state) {
     switch (how) {
@@ -97,6 +112,10 @@ void product(benchmark::State& state, Gemm how) {
         break;
       case Gemm::xt_blas:
         xt::blas::gemm(a, b, c, trans_a, trans_b);
+        break;
+      case Gemm::avx512:
+        xdense::kernels::sgemm_avx512(trans_a, trans_b, m, n, k, a.data(), b.data(), nullptr, false, c.data(),
+                                      aligned);
         break;
       case Gemm::xt_blas_adapted: {
         const auto av =
@@ -246,7 +265,23 @@ void BM_TrainStepTiny(benchmark::State& state) {
 }
 BENCHMARK(BM_TrainStepTiny);
 
+// The MLP's large products at batch 128 (product 0, 1, 2 as above) and the 10,000-row forward
+// product of predict(): OpenBLAS's active core against xdense's AVX-512 kernels.
+void large_product_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"batch", "in", "out", "product"});
+  for (std::int64_t product = 0; product < 3; ++product) {
+    b->Args({128, 784, 256, product});
+    b->Args({128, 256, 128, product});
+  }
+  b->Args({128, 128, 10, 0});
+  b->Args({10000, 784, 256, 0});
+  b->Args({10000, 256, 128, 0});
+}
+
 const bool products_registered = [] {
+  benchmark::AddCustomContext("large products (Dense, train steps)", xdense::kernels::large_product_kernels());
+  benchmark::RegisterBenchmark("BM_LargeProduct/openblas", product, Gemm::cblas)->Apply(large_product_shapes);
+  benchmark::RegisterBenchmark("BM_LargeProduct/avx512", product, Gemm::avx512)->Apply(large_product_shapes);
   benchmark::RegisterBenchmark("BM_Product/cblas", product, Gemm::cblas)->Apply(product_shapes);
   benchmark::RegisterBenchmark("BM_Product/xt_blas", product, Gemm::xt_blas)->Apply(product_shapes);
   benchmark::RegisterBenchmark("BM_Product/xt_blas_adapted", product, Gemm::xt_blas_adapted)->Apply(product_shapes);

@@ -4,7 +4,9 @@
 //   mlp_epoch      784-256-128-10 ReLU, softmax + cross-entropy, Adam, batch 128: seconds per epoch (fit)
 //   mlp_bn_epoch   the same MLP with BatchNormalization and Dropout(0.2) after each hidden layer
 //                  (Dense, BatchNormalization, ReLU, Dropout): seconds per epoch (workload "mlp_bn")
-//   sgemm_bound    the same epoch's sgemm calls alone (same shapes, same flags): the limit for that work
+//   sgemm_bound    the same epoch's sgemm calls alone (same shapes, same flags): the limit for that work,
+//                  on the kernels the library's large products use (the header says which: OpenBLAS's
+//                  core, or xdense's AVX-512 sgemm under XDENSE_KERNELS, src/kernels/product_kernels.hpp)
 //   tiny_step      2-16-1 sigmoid, binary cross-entropy, Adam, batch 32: microseconds per train_step
 //   inference_10k  predict() of 10,000 images with the MLP, one batch
 //   train_rss      peak RSS of a fresh process that loads the training set and trains one epoch
@@ -38,6 +40,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "../src/kernels/product_kernels.hpp"
 #include <xdense/idx.hpp>
 #include <xdense/xdense.hpp>
 
@@ -337,24 +341,31 @@ class SgemmWork {
     }
   }
 
+  // C (m,n) = op(A) op(B) + beta C, beta 0 or 1, on the kernels the library's large products use
+  // (XDENSE_KERNELS, src/kernels/product_kernels.hpp): xdense's AVX-512 sgemm or cblas_sgemm.
+  static void sgemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, const float* b, float beta,
+                    float* c) {
+    if (xdense::kernels::large_product(trans_a, trans_b, m, n, k, a, b, nullptr, beta == 1.0f, c)) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                1.0f, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
+  }
+
   void step(std::size_t rows, bool backward) {
     const int m = static_cast<int>(rows);
     for (std::size_t l = 1; l < units_.size(); ++l) {  // y = x . W (beta 1: the bias is already in y)
       const int in = static_cast<int>(units_[l - 1]), out = static_cast<int>(units_[l]);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, out, in, 1.0f, activations_[l - 1].data(), in,
-                  kernels_[l - 1].data(), out, 1.0f, activations_[l].data(), out);
+      sgemm(false, false, m, out, in, activations_[l - 1].data(), kernels_[l - 1].data(), 1.0f,
+            activations_[l].data());
     }
     if (!backward) return;
     for (std::size_t l = units_.size() - 1; l >= 1; --l) {
       const int in = static_cast<int>(units_[l - 1]), out = static_cast<int>(units_[l]);
       // dW = x^T . dy : (in, rows) . (rows, out)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, m, 1.0f, activations_[l - 1].data(), in,
-                  gradients_[l].data(), out, 0.0f, kernel_gradients_[l - 1].data(), out);
+      sgemm(true, false, in, out, m, activations_[l - 1].data(), gradients_[l].data(), 0.0f,
+            kernel_gradients_[l - 1].data());
       // dx = dy . W^T : (rows, out) . (out, in), skipped for the first layer
-      if (l > 1) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, in, out, 1.0f, gradients_[l].data(), out,
-                    kernels_[l - 1].data(), out, 0.0f, gradients_[l - 1].data(), in);
-      }
+      if (l > 1) sgemm(false, true, m, in, out, gradients_[l].data(), kernels_[l - 1].data(), 0.0f,
+                       gradients_[l - 1].data());
     }
   }
 
@@ -660,6 +671,11 @@ int run(const Options& o) {
     std::printf("xdense_bench: OpenBLAS %s, core %s; %u hardware threads; %d repeats%s\n", openblas_get_config(),
                 openblas_get_corename(), std::max(1u, std::thread::hardware_concurrency()), o.repeats,
                 o.quick ? " (quick)" : "");
+    for (int threads : o.threads) {
+      xdense::set_num_threads(threads);
+      std::printf("xdense_bench: large products at %d thread%s: %s (XDENSE_KERNELS=openblas|auto|avx512)\n", threads,
+                  threads == 1 ? "" : "s", xdense::kernels::large_product_kernels().c_str());
+    }
   }
   std::vector<Row> rows;
   auto add = [&](std::vector<Row> more) { rows.insert(rows.end(), more.begin(), more.end()); };

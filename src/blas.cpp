@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu_dispatch.hpp"
+#include "kernels/product_kernels.hpp"
 #include "output_derivative.hpp"
 #include "simd.hpp"
 #include "xdense/error.hpp"
@@ -382,6 +383,12 @@ void product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
       small_general(m, n, k, a, a_row, a_col, b, b_row, b_col, start, c);
       times_derivative(f, y, c, m * n);
     }
+    return;
+  }
+  // xdense's AVX-512 sgemm where OpenBLAS's core lacks it (kernels/product_kernels.hpp decides).
+  if (alpha == 1.0f && (start.row != nullptr || start.beta == 0.0f || start.beta == 1.0f) &&
+      kernels::large_product(trans_a, trans_b, m, n, k, a, b, start.row, start.beta == 1.0f, c)) {
+    times_derivative(f, y, c, m * n);
     return;
   }
   float beta = start.beta;
