@@ -43,8 +43,8 @@ Choice choice() {
   return chosen;
 }
 
-// The AVX-512 kernels, for this process at the current thread count?
-bool use_avx512() {
+// The AVX-512 kernels, for this process at the current thread count, for an m x n product?
+bool use_avx512(std::size_t m, std::size_t n) {
   switch (choice()) {
     case Choice::openblas:
       return false;
@@ -52,7 +52,7 @@ bool use_avx512() {
       return true;
     case Choice::automatic: {
       static const bool machine = cpu_has_avx512() && !openblas_core_uses_avx512();
-      return machine && num_threads() == 1;
+      return machine && m >= auto_min_rows && n >= auto_min_columns && num_threads() == 1;
     }
   }
   return false;
@@ -91,7 +91,7 @@ bool openblas_core_uses_avx512() {
 
 bool large_product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
                    const float* b, const float* row, bool accumulate, float* c) {
-  if (!use_avx512()) return false;
+  if (!use_avx512(m, n)) return false;
   sgemm_avx512(trans_a, trans_b, m, n, k, a, b, row, accumulate, c, workspace());
   return true;
 }
@@ -106,7 +106,7 @@ void set_large_product_kernels(const std::string& kernels) {
 
 std::string large_product_kernels() {
   const std::string core = openblas_get_corename();
-  if (use_avx512()) return "xdense AVX-512 (OpenBLAS core " + core + " not used)";
+  if (use_avx512(auto_min_rows, auto_min_columns)) return "xdense AVX-512 (OpenBLAS core " + core + " not used)";
   return "OpenBLAS, core " + core;
 }
 

@@ -8,8 +8,12 @@
 //   XDENSE_KERNELS=auto             xdense's AVX-512 sgemm (gemm_avx512.hpp) when the CPU has
 //                                   AVX-512F (and the OS saves its registers), OpenBLAS's active
 //                                   core does not use AVX-512 (openblas_get_corename() is not
-//                                   SkylakeX, Cooperlake or SapphireRapids) and the products run on
-//                                   one thread (set_num_threads(1)); else OpenBLAS.
+//                                   SkylakeX, Cooperlake or SapphireRapids), the products run on
+//                                   one thread (set_num_threads(1)) and the product has at least
+//                                   auto_min_rows rows and auto_min_columns columns (fewer rows
+//                                   cannot pay for packing B: one row, 784 x 256, took 39 us against
+//                                   OpenBLAS's 16; fewer columns waste most of a 32-wide tile);
+//                                   else OpenBLAS.
 //   XDENSE_KERNELS=avx512           always xdense's AVX-512 sgemm, on the calling thread whatever
 //                                   the thread count (for tests and benchmarks); StateError where
 //                                   the CPU lacks AVX-512F.
@@ -19,6 +23,10 @@
 #include <string>
 
 namespace xdense::kernels {
+
+/// The smallest product XDENSE_KERNELS=auto gives the AVX-512 kernels (see above).
+constexpr std::size_t auto_min_rows = 32;
+constexpr std::size_t auto_min_columns = 32;
 
 /// True when the CPU and the OS support AVX-512F (CPUID and XGETBV, through GCC's
 /// __builtin_cpu_supports).

@@ -195,13 +195,20 @@ TEST(ProductKernels, RejectsAnUnknownChoiceAndNamesThePathThatRuns) {
     EXPECT_FALSE(xdense::kernels::large_product(false, false, 1, 1, 1, &c, &c, nullptr, false, &c));
   }
   {
-    // auto: the AVX-512 kernels exactly where the CPU has them, OpenBLAS's core does not and one
-    // thread runs the products.
+    // auto: the AVX-512 kernels exactly where the CPU has them, OpenBLAS's core does not, one
+    // thread runs the products and the product is not too narrow or short for them.
     KernelChoice choice("auto");
-    const bool expected = xdense::kernels::cpu_has_avx512() && !xdense::kernels::openblas_core_uses_avx512() &&
-                          xdense::num_threads() == 1;
-    float c = 0.0f;
-    EXPECT_EQ(expected, xdense::kernels::large_product(false, false, 1, 1, 1, &c, &c, nullptr, false, &c));
+    const bool machine = xdense::kernels::cpu_has_avx512() && !xdense::kernels::openblas_core_uses_avx512() &&
+                         xdense::num_threads() == 1;
+    const std::size_t rows = xdense::kernels::auto_min_rows, cols = xdense::kernels::auto_min_columns;
+    const std::vector<float> a(rows, 1.0f), b(cols, 1.0f);
+    std::vector<float> c(rows * cols);
+    EXPECT_EQ(machine, xdense::kernels::large_product(false, false, rows, cols, 1, a.data(), b.data(), nullptr,
+                                                      false, c.data()));
+    EXPECT_FALSE(xdense::kernels::large_product(false, false, rows - 1, cols, 1, a.data(), b.data(), nullptr, false,
+                                                c.data()));
+    EXPECT_FALSE(xdense::kernels::large_product(false, false, rows, cols - 1, 1, a.data(), b.data(), nullptr, false,
+                                                c.data()));
   }
   if (!xdense::kernels::cpu_has_avx512()) {
     EXPECT_THROW(xdense::kernels::set_large_product_kernels("avx512"), xdense::StateError);
