@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Runs xdense_bench and the PyTorch baseline on the same workloads in one invocation and prints,
 # per workload, xdense's median, PyTorch's and their ratio (xdense / PyTorch: below 1 is faster or
-# leaner). At 2 threads PyTorch's row is its best configuration among (torch 1, OpenBLAS 2),
-# (torch 2, OpenBLAS 2) and (torch 2, OpenBLAS 1). Without python3-torch it says so and prints
-# xdense's figures alone. Also times the compilation of a user file including <xdense/xdense.hpp>.
+# leaner). One thread by default; with --all-cores also the rows at every logical CPU (2 threads on
+# a 2-vCPU machine), where PyTorch's row is its best configuration among (torch 1, OpenBLAS N),
+# (torch N, OpenBLAS N) and (torch N, OpenBLAS 1). Without python3-torch it says so and prints
+# xdense's figures alone. Then ONNX Runtime (node) beside xdense on the Fashion-MNIST MLP that
+# `xdense export --onnx` writes: one-row and 10,000-row predict, one thread each
+# (benchmarks/onnx_latency.sh), skipped with a line saying why without node or onnxruntime-node
+# (scripts/setup.sh installs it). Also times the compilation of a user file including
+# <xdense/xdense.hpp>, and prints a kernel line: OpenBLAS's active core (openblas_get_corename),
+# OPENBLAS_CORETYPE, the CPU's AVX2/AVX-512F and the thread counts run.
 #
-#   benchmarks/compare.sh [--build-dir DIR] [--rounds N] [xdense_bench options: --quick --no-fashion --repeats N ...]
+#   benchmarks/compare.sh [--build-dir DIR] [--rounds N] [--all-cores] [--no-onnx]
+#                         [xdense_bench options: --quick --no-fashion --repeats N ...]
 #
 # The machine is shared and noisy: compare ratios from one invocation, not figures across runs. With
 # --rounds N both sides run N times, alternating, and each keeps its best (lowest) median per workload,
@@ -16,11 +23,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build_dir=""
 rounds=1
+all_cores=no
+onnx=yes
 bench_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) build_dir=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --all-cores) all_cores=yes; shift ;;
+    --no-onnx) onnx=no; shift ;;
     --threads|--workloads|--csv|--profile)
       echo "compare.sh: $1 is chosen by this script" >&2; exit 2 ;;
     *) bench_args+=("$1"); shift ;;
@@ -46,6 +57,19 @@ trap 'rm -rf "$work"' EXIT
 python=/usr/bin/python3
 [[ -x $python ]] || python=$(command -v python3 || true)
 
+cpus=$(nproc)
+threads=1
+torch_configs=("1 1")
+if [[ $all_cores == yes && $cpus -gt 1 ]]; then
+  threads="1,$cpus"
+  torch_configs+=("1 $cpus" "$cpus $cpus" "$cpus 1")
+fi
+# The kernel line: OpenBLAS's core as xdense_bench sees it (its header line, no workload run).
+core=$("$bench" --workloads none | sed -n 's/.*, core \([^;]*\);.*/\1/p')
+isa=$(grep -o -w -E 'avx2|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//')
+kernel_line="kernel: OpenBLAS core ${core:-unknown} (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}); CPU ISA: ${isa:-neither avx2 nor avx512f}; threads: $threads of $cpus logical CPUs$([[ $all_cores == yes ]] || echo " (--all-cores adds $cpus)")"
+echo "== $kernel_line"
+
 have_torch=no
 if [[ -n $python ]] && "$python" -c 'import torch' 2>/dev/null; then have_torch=yes; fi
 [[ $have_torch == yes ]] ||
@@ -53,10 +77,10 @@ if [[ -n $python ]] && "$python" -c 'import torch' 2>/dev/null; then have_torch=
 
 for ((round = 1; round <= rounds; ++round)); do
   echo "== round $round of $rounds: xdense ($bench ${bench_args[*]:-})"
-  "$bench" --csv --threads 1,2 "${bench_args[@]}" >>"$work/xdense.csv"
+  "$bench" --csv --threads "$threads" "${bench_args[@]}" >>"$work/xdense.csv"
   [[ $have_torch == yes ]] || continue
   # Python's own options share xdense_bench's names: --quick --no-fashion --fashion-dir --repeats --samples.
-  for config in "1 1" "1 2" "2 2" "2 1"; do
+  for config in "${torch_configs[@]}"; do
     read -r torch_threads blas_threads <<<"$config"
     echo "== round $round of $rounds: PyTorch, torch $torch_threads thread(s), OpenBLAS $blas_threads thread(s)"
     workloads=mlp,mlp_bn,inference
@@ -66,6 +90,24 @@ for ((round = 1; round <= rounds; ++round)); do
       --blas-threads "$blas_threads" --workloads "$workloads" "${bench_args[@]}" >>"$work/torch.csv"
   done
 done
+
+# ONNX Runtime (node) beside xdense: benchmarks/onnx_latency.sh's table, one thread each.
+onnx_status=""
+modules="${XDENSE_ONNXRUNTIME_NODE_MODULES:-$root/.cache/onnxruntime-node/node_modules}"
+if [[ $onnx == no ]]; then
+  onnx_status="ONNX Runtime: not run (--no-onnx)"
+elif ! command -v node >/dev/null 2>&1; then
+  onnx_status="ONNX Runtime: not available (node not found; run scripts/setup.sh)"
+elif [[ ! -f $modules/onnxruntime-node/package.json ]]; then
+  onnx_status="ONNX Runtime: not available (onnxruntime-node not in $modules; run scripts/setup.sh)"
+else
+  echo "== ONNX Runtime (node) and xdense: benchmarks/onnx_latency.sh"
+  onnx_args=(--build-dir "${build_dir:-$root/build-bench}")
+  [[ " ${bench_args[*]:-} " == *" --quick "* ]] && onnx_args+=(--repeats 200)
+  if ! "$here/onnx_latency.sh" "${onnx_args[@]}" >"$work/onnx.txt" 2>&1; then
+    onnx_status="ONNX Runtime: benchmarks/onnx_latency.sh failed: $(tail -1 "$work/onnx.txt")"
+  fi
+fi
 
 # Compile time of a user's file that includes the umbrella header (the issue's target: < 3 s).
 cat >"$work/user.cpp" <<'EOF'
@@ -123,3 +165,25 @@ awk -F, -v have_torch="$have_torch" -v compile_seconds="$compile_seconds" -v com
     print "process CPU time; bound = sgemm-only time / xdense time."
     if (have_torch != "yes") print "PyTorch not available: ratios not computed."
   }' "$work/torch.csv" "$work/xdense.csv"
+
+echo
+if [[ -n $onnx_status ]]; then
+  echo "$onnx_status"
+else
+  # Rows of onnx_latency.sh's table: | engine | 1 sample: N µs | 10,000 samples: N ms | N µs |
+  awk -F'|' '
+    function number(text) { gsub(/[^0-9.]/, "", text); return text + 0 }
+    /^ *# /                      { sub(/^ *# /, ""); notes = notes "; " $0 }
+    /^\| / && $2 ~ /xdense/       { xs = number($3); xb = number($4) }
+    /^\| / && $2 ~ /ONNX Runtime/ { os = number($3); ob = number($4) }
+    END {
+      printf "%-14s %-10s %3s %-4s %10s %12s %6s  %s\n", "workload", "data", "thr", "unit", "xdense", "ONNX Runtime",
+             "ratio", "notes"
+      printf "%-14s %-10s %3d %-4s %10.4g %12.4g %6.2f  %s\n", "predict_1row", "fashion", 1, "us", xs, os, xs / os,
+             "one raw row: standardize + predict (node: session.run)"
+      printf "%-14s %-10s %3d %-4s %10.4g %12.4g %6.2f  %s\n", "predict_10k", "fashion", 1, "ms", xb, ob, xb / ob,
+             "the 10,000 test images in one call"
+      print "ratio = xdense / ONNX Runtime medians (below 1: xdense faster)" notes
+    }' "$work/onnx.txt"
+fi
+echo "$kernel_line"

@@ -8,6 +8,8 @@
 //                  on the kernels the library's large products use (the header says which: OpenBLAS's
 //                  core, or xdense's AVX-512 sgemm under XDENSE_KERNELS, src/kernels/product_kernels.hpp)
 //   tiny_step      2-16-1 sigmoid, binary cross-entropy, Adam, batch 32: microseconds per train_step
+//   tiny_fit_step  the same net trained by fit() (shuffle, gather, accuracy metric, a callback): microseconds
+//                  per step, and its ratio to train_step's in the same run (workload "fit")
 //   inference_10k  predict() of 10,000 images with the MLP, one batch
 //   latency_N      serving latency: the MLP's predict_into() of N = 1, 4 or 16 rows per call, and
 //                  predict_1 for predict() of one row (allocating its result), microseconds per
@@ -76,14 +78,14 @@ struct Options {
   bool rss_child = false;  // internal: the train_rss workload's fresh process
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   std::vector<int> threads{1, 2};
-  std::vector<std::string> workloads{"mlp", "mlp_bn", "tiny", "inference", "rss", "latency"};
+  std::vector<std::string> workloads{"mlp", "mlp_bn", "tiny", "fit", "inference", "rss", "latency"};
   int repeats = 0;          // 0: 5, or 2 with --quick
   std::size_t samples = 0;  // training samples per epoch; 0: 60,000, or 6,000 with --quick
 };
 
 const char* usage =
     "usage: xdense_bench [--quick] [--no-fashion] [--fashion-dir DIR] [--threads 1,2] [--repeats N]\n"
-    "                    [--samples N] [--workloads mlp,mlp_bn,tiny,inference,rss,latency] [--profile] [--csv]\n";
+    "                    [--samples N] [--workloads mlp,mlp_bn,tiny,fit,inference,rss,latency] [--profile] [--csv]\n";
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -538,6 +540,54 @@ std::vector<Row> tiny_step(const Options& o) {
   return {timed_row("tiny_step", "synthetic", 1, "us", 1e-6, t, cpu, bound, batch, flops, note)};
 }
 
+// fit()'s cost per step beside train_step's, on the tiny net: rounds alternate one fit() epoch of
+// `steps` batches (shuffled, rows gathered, accuracy, one callback) and `steps` train_step calls on
+// one fixed batch, so both see the same machine load. The row's bound is train_step's time: its
+// "bound" column is train_step / fit, the note the overhead ratio fit / train_step.
+std::vector<Row> tiny_fit_step(const Options& o) {
+  xdense::set_num_threads(1);
+  constexpr std::size_t batch = 32;
+  const std::size_t steps = o.quick ? 2000 : 20000;
+  xdense::Rng rng(5);
+  xdense::Matrix x = xdense::Matrix::from_shape({batch * steps, 2});
+  xdense::Matrix y = xdense::Matrix::from_shape({batch * steps, 1});
+  for (float& v : x) v = static_cast<float>(rng.normal());
+  fill_classes(y, 2, rng);
+  const xdense::ConstMatrixView xb{x.data(), batch, 2}, yb{y.data(), batch, 1};
+
+  xdense::Sequential fitted = make_tiny(), stepped = make_tiny();
+  fitted.compile("binary_crossentropy", "adam", {"accuracy"});
+  // A callback that does nothing: fit()'s cost of calling one on every batch.
+  struct Idle : xdense::Callback {
+    std::string name() const override { return "Idle"; }
+  };
+  xdense::FitOptions fit;
+  fit.batch_size = batch;
+  fit.callbacks.push_back(std::make_shared<Idle>());
+  stepped.reserve(batch);
+  fitted.fit(x, y, fit);  // warm-up
+  for (std::size_t s = 0; s < steps; ++s) stepped.train_step(xb, yb);
+  std::vector<double> fit_times, step_times;
+  const int repeats = std::max(o.repeats, 5);
+  double cpu = 0.0;
+  for (int r = 0; r < repeats; ++r) {
+    const double cpu_start = cpu_seconds();
+    auto start = Clock::now();
+    fitted.fit(x, y, fit);
+    fit_times.push_back(seconds_since(start) / static_cast<double>(steps) * 1e6);
+    cpu += (cpu_seconds() - cpu_start) / static_cast<double>(steps) * 1e6 / repeats;
+    start = Clock::now();
+    for (std::size_t s = 0; s < steps; ++s) stepped.train_step(xb, yb);
+    step_times.push_back(seconds_since(start) / static_cast<double>(steps) * 1e6);
+  }
+  const Stats t = stats_of(fit_times), bound = stats_of(step_times);
+  char note[128];
+  std::snprintf(note, sizeof note, "fit() per step / train_step per step (%.3g us) = %.3f", bound.median,
+                t.median / bound.median);
+  return {timed_row("tiny_fit_step", "synthetic", 1, "us", 1e-6, t, cpu, bound, batch,
+                    train_flops(tiny_units, batch), note)};
+}
+
 // Runs this program again as a fresh process training one epoch; the child reports its own peak RSS
 // (VmHWM of its new address space) on a pipe. Not wait4()'s ru_maxrss: that keeps the high-water mark
 // from before exec(), i.e. this parent's, data sets included.
@@ -737,6 +787,7 @@ int run(const Options& o) {
     }
   }
   if (wants(o, "tiny")) add(tiny_step(o));
+  if (wants(o, "fit")) add(tiny_fit_step(o));
   if (wants(o, "latency")) add(latency(o));
   const bool fashion_installed = o.fashion && readable(o.fashion_dir + "/train-images-idx3-ubyte.gz");
   if (wants(o, "rss")) add(train_rss(o, fashion_installed ? "fashion" : "synthetic"));

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <new>
+#include <optional>
 #include <vector>
 
 #include "input_file.hpp"
@@ -104,6 +106,9 @@ class ByteReader {
   }
 
   bool gzip() const { return gzip_; }
+
+  /// The file's size: of gzip data, the compressed size.
+  std::uint64_t compressed_size() const { return file_.size(); }
 
   /// How many bytes are left: of a plain file, from its size (nothing is read: a sparse file of
   /// a terabyte is not read through); of gzip data, at most max_surplus_read + 1 are inflated, so
@@ -277,14 +282,14 @@ void check_plain_size(ByteReader& in, const std::string& path, const IdxHeader& 
   check_no_trailing(path, header, have - header.elements, false);
 }
 
-/// The bytes of the items of `runs` (first item, items), in order, after the header. Every byte
-/// of the data is passed (gzip: inflated; plain: seeked over) so a cut-off or over-long file is
-/// refused as by a whole read, but only the wanted items are kept; the kept bytes grow only as
-/// data actually arrives, so a header promising more than the file holds cannot make us allocate it.
-std::vector<unsigned char> read_items(ByteReader& in, const std::string& path, const IdxHeader& header,
-                                      const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs) {
+/// Passes the bytes of the items of `runs` (first item, items), in order, after the header, to
+/// `keep(bytes, count)` through a buffer of at most 1 MiB. Every byte of the data is passed (gzip:
+/// inflated; plain: seeked over) so a cut-off or over-long file is refused as by a whole read, but
+/// only the wanted items are kept.
+template <typename Keep>
+void read_items(ByteReader& in, const std::string& path, const IdxHeader& header,
+                const std::vector<std::pair<std::uint64_t, std::uint64_t>>& runs, Keep keep) {
   check_plain_size(in, path, header);
-  std::vector<unsigned char> bytes;
   std::uint64_t position = 0;  // bytes of data passed so far
   const auto skip_to = [&](std::uint64_t offset) {
     const std::uint64_t skipped = in.skip(offset - position);
@@ -292,21 +297,21 @@ std::vector<unsigned char> read_items(ByteReader& in, const std::string& path, c
     if (position < offset) fail_truncated(path, header, position);
   };
   constexpr std::size_t chunk = std::size_t{1} << 20;
+  std::vector<unsigned char> buffer;
   for (const auto& [first, count] : runs) {
     skip_to(first * header.item_bytes);
     const std::uint64_t end = (first + count) * header.item_bytes;
     while (position < end) {
       const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, end - position));
-      const std::size_t have = bytes.size();
-      bytes.resize(have + want);
-      const std::size_t read = in.read(bytes.data() + have, want);
+      if (buffer.size() < want) buffer.resize(want);
+      const std::size_t read = in.read(buffer.data(), want);
       position += read;
+      keep(buffer.data(), read);
       if (read < want) fail_truncated(path, header, position);
     }
   }
   skip_to(header.elements);
   check_no_trailing(path, header, in.rest(), in.gzip());
-  return bytes;
 }
 
 /// What load_idx_images() and load_idx_labels() read, and their row readers.
@@ -319,31 +324,67 @@ struct IdxKind {
 constexpr IdxKind images_kind{3, "images (count x rows x cols)", 1, "a labels file"};
 constexpr IdxKind labels_kind{1, "labels (count)", 3, "an images file"};
 
-/// The images of `runs` as rows of floats in [0, 1] (pixel / 255); DataError for images of 0 pixels.
-Matrix images_of(const std::string& path, const IdxHeader& header, const std::vector<unsigned char>& bytes) {
+/// DataError for images of 0 pixels; else the pixels of one image.
+std::size_t pixels_of(const std::string& path, const IdxHeader& header) {
   const std::size_t pixels = std::size_t{header.dims[1]} * header.dims[2];
   if (pixels == 0) {
     throw DataError(path + ": images have no pixels (rows x cols = " + std::to_string(header.dims[1]) + " x " +
                     std::to_string(header.dims[2]) + ")");
   }
-  Matrix images = Matrix::from_shape({bytes.size() / pixels, pixels});
-  std::transform(bytes.begin(), bytes.end(), images.data(), [](unsigned char v) { return static_cast<float>(v) / 255.0f; });
-  return images;
+  return pixels;
 }
 
-Matrix labels_of(const std::vector<unsigned char>& bytes) {
-  Matrix labels = Matrix::from_shape({bytes.size(), std::size_t{1}});
-  std::transform(bytes.begin(), bytes.end(), labels.data(), [](unsigned char v) { return static_cast<float>(v); });
-  return labels;
+/// Most bytes a deflate stream inflates to per compressed byte (a run of one byte value, coded at
+/// 258 bytes per 2 bits): no gzip file of N bytes holds more than this times N bytes of data.
+constexpr std::uint64_t max_deflate_ratio = 1032;
+
+/// The (items, width) matrix for the kept items, allocated before they are read, or an empty
+/// matrix when it must grow as data arrives instead. A plain file's size was checked against its
+/// header, so the header is the truth. A gzip header could promise more than its stream holds: the
+/// matrix is allocated only when the compressed size could hold that much, and its pages are only
+/// touched as data arrives (a lie costs address space, not memory); a refused allocation falls
+/// back to growing as well.
+std::optional<Matrix> matrix_for(const ByteReader& in, const IdxHeader& header, std::uint64_t items, std::size_t width) {
+  if (in.gzip() && header.elements / max_deflate_ratio > in.compressed_size()) return std::nullopt;
+  try {
+    return Matrix::from_shape({static_cast<std::size_t>(items), width});
+  } catch (const std::bad_alloc&) {
+    return std::nullopt;
+  }
 }
 
-/// Opens `path`, reads its header as `kind`, and loads the rows `select(header)` gives.
+/// Opens `path`, reads its header as `kind`, and loads the rows `select(header)` gives: images as
+/// rows of floats in [0, 1] (pixel / 255), labels as their byte values. Each chunk of bytes is
+/// converted into the matrix as it is read: no buffer of the whole data's bytes.
 template <typename Select>
 Matrix load_rows(const std::string& path, const IdxKind& kind, Select select) {
   ByteReader in(path);
   const IdxHeader header = read_ubyte_idx_header(in, path, kind.rank, kind.what, kind.other_rank, kind.other);
-  const std::vector<unsigned char> bytes = read_items(in, path, header, select(header));
-  return kind.rank == 3 ? images_of(path, header, bytes) : labels_of(bytes);
+  const auto runs = select(header);
+  const bool images = kind.rank == 3;
+  const auto value = [images](unsigned char v) { return images ? static_cast<float>(v) / 255.0f : static_cast<float>(v); };
+  if (images && std::uint64_t{header.dims[1]} * header.dims[2] == 0) {
+    read_items(in, path, header, runs, [](const unsigned char*, std::size_t) {});
+    pixels_of(path, header);  // throws: no pixels
+  }
+  const std::size_t width = images ? pixels_of(path, header) : 1;
+  std::uint64_t items = 0;
+  for (const auto& run : runs) items += run.second;
+  if (std::optional<Matrix> out = matrix_for(in, header, items, width)) {
+    float* next = out->data();
+    read_items(in, path, header, runs, [&](const unsigned char* bytes, std::size_t count) {
+      next = std::transform(bytes, bytes + count, next, value);
+    });
+    return std::move(*out);
+  }
+  // Grows as the data arrives, one byte per element, then converted.
+  std::vector<unsigned char> kept;
+  read_items(in, path, header, runs, [&](const unsigned char* bytes, std::size_t count) {
+    kept.insert(kept.end(), bytes, bytes + count);
+  });
+  Matrix out = Matrix::from_shape({kept.size() / width, width});
+  std::transform(kept.begin(), kept.end(), out.data(), value);
+  return out;
 }
 
 /// The rows load_idx_images() / load_idx_labels() would give, from the header.
@@ -353,7 +394,7 @@ IdxShape shape_of(const std::string& path, const IdxKind& kind) {
   check_plain_size(in, path, header);
   if (kind.rank == 3) {
     const std::size_t pixels = std::size_t{header.dims[1]} * header.dims[2];
-    if (pixels == 0) images_of(path, header, {});  // throws: no pixels
+    if (pixels == 0) pixels_of(path, header);  // throws: no pixels
     return {header.dims[0], pixels};
   }
   return {header.dims[0], 1};

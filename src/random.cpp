@@ -38,11 +38,13 @@ double Rng::truncated_normal(double stddev) {
 }
 
 std::uint64_t Rng::below(std::uint64_t n) {
-  // Rejection sampling: accept only draws below the largest multiple of n.
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  // Rejection sampling: accept only draws below L = UINT64_MAX - UINT64_MAX % n, the largest
+  // multiple of n not above UINT64_MAX. r < L exactly when the multiple of n starting r's block,
+  // r - r % n, is at most UINT64_MAX - n: one division per draw (not two), the same draws.
   for (;;) {
     const std::uint64_t r = engine_();
-    if (r < limit) return r % n;
+    const std::uint64_t remainder = r % n;
+    if (r - remainder <= UINT64_MAX - n) return remainder;
   }
 }
 

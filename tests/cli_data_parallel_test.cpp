@@ -349,8 +349,9 @@ TEST_F(DataParallelCli, ErrorOfOneRankWhileTrainingEndsTheJob) {
 TEST_F(DataParallelCli, KilledRankEndsTheJobAndTheRunResumesIdentically) {
   ASSERT_EQ(mpirun(2, cancer("m.xdm", 1)).exit_code, 0);
   const std::string before = read_file(path("m.xdm"));
-  // Many epochs, a checkpoint after each: killed after the first.
-  start(mpirun_line(2, cancer("m.xdm", 5000, "--checkpoint " + path("ck").string() + " --quiet")));
+  // The most epochs the tool accepts, a checkpoint after each: killed after the first, it cannot
+  // have finished, however fast the machine (mpirun's timeout ends it if the test fails first).
+  start(mpirun_line(2, cancer("m.xdm", 1000000, "--checkpoint " + path("ck").string() + " --quiet")));
   const fs::path checkpoint = path("ck") / "checkpoint.xdc";
   ASSERT_TRUE(wait_for(checkpoint)) << "no checkpoint after 60 s: " << read_file(path("run.err"));
   const pid_t rank1 = find_rank_process(1, dir_.string());
@@ -367,7 +368,7 @@ TEST_F(DataParallelCli, KilledRankEndsTheJobAndTheRunResumesIdentically) {
   const Checkpoint saved = load_checkpoint(checkpoint.string());  // complete, or this throws
   const std::size_t done = saved.state.epochs_done;
   ASSERT_GE(done, 1u);
-  ASSERT_LT(done, 5000u);
+  ASSERT_LT(done, 1000000u);
   EXPECT_EQ(names_in(path("ck")), std::vector<std::string>({"checkpoint.xdc"}));
   for (const std::string& name : names_in(dir_)) EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
 

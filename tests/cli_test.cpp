@@ -491,6 +491,24 @@ pid_t spawn(const fs::path& dir, const std::vector<std::string>& args) {
   return pid;
 }
 
+// Kills and reaps a spawned run when a failed assertion leaves the test early (the runs killed
+// below train for up to 1,000,000 epochs); release() once the test has reaped it itself.
+class Reaper {
+ public:
+  explicit Reaper(pid_t pid) : pid_(pid) {}
+  Reaper(const Reaper&) = delete;
+  Reaper& operator=(const Reaper&) = delete;
+  ~Reaper() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  void release() { pid_ = 0; }
+
+ private:
+  pid_t pid_;
+};
+
 std::vector<std::string> split_args(const std::string& text) {
   std::vector<std::string> args;
   std::istringstream in(text);
@@ -498,8 +516,8 @@ std::vector<std::string> split_args(const std::string& text) {
   return args;
 }
 
-// 20,000 samples of 32 features whose label is the sign of a product of two: big
-// enough that an epoch lasts a fraction of a second, so a kill lands mid-epoch.
+// 20,000 samples of 32 features whose label is the sign of a product of two: an epoch of
+// hundreds of steps, so a kill soon after a checkpoint most likely lands mid-epoch.
 void write_large_npy(const fs::path& dir) {
   const std::size_t n = 20000, f = 32;
   std::vector<float> x(n * f), y(n);
@@ -524,25 +542,33 @@ bool wait_for(const fs::path& file, std::chrono::seconds limit) {
 
 TEST_F(Cli, KilledRunResumesToABitIdenticalModel) {
   write_large_npy(dir_);
-  const std::string run =
+  const std::string settings =
       "train --data x.npy --labels y.npy --layers 128:relu,128:relu,1:sigmoid --loss bce "
-      "--optimizer adam --epochs 4 --batch-size 32 --validation-split 0.1 --standardize --quiet";
-  // Uninterrupted reference.
-  ASSERT_EQ(xdense(run + " --output straight.xdm").exit_code, 0);
-  ASSERT_EQ(xdense("export --model straight.xdm --npy straight").exit_code, 0);
-
-  // Same run, killed with SIGKILL shortly after its first checkpoint: mid-epoch 2.
-  const pid_t pid = spawn(dir_, split_args(run + " --output killed.xdm --checkpoint ck"));
+      "--optimizer adam --batch-size 32 --validation-split 0.1 --standardize --quiet";
+  // A run of the most epochs the tool accepts, killed with SIGKILL soon after its first
+  // checkpoint: it cannot have finished, however fast the machine (no epoch count a resume
+  // reaches is near 1,000,000). The run is stopped first so the test sees it alive when it kills.
+  const pid_t pid = spawn(dir_, split_args(settings + " --epochs 1000000 --output killed.xdm --checkpoint ck"));
+  Reaper reaper(pid);
   ASSERT_TRUE(wait_for(path("ck/checkpoint.xdc"), std::chrono::seconds(120)));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ::kill(pid, SIGKILL);
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
   int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; make it longer";
+  ASSERT_EQ(::waitpid(pid, &status, WUNTRACED), pid);
+  ASSERT_TRUE(WIFSTOPPED(status)) << "the run ended before it could be killed, status " << status;
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  reaper.release();
+  ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_FALSE(fs::exists(path("killed.xdm")));
   const xdense::Checkpoint at_kill = xdense::load_checkpoint(path("ck/checkpoint.xdc").string());
-  EXPECT_LT(at_kill.state.epochs_done, 4u);
+  ASSERT_GE(at_kill.state.epochs_done, 1u);
 
+  // Resumed to two epochs past the checkpoint (only --epochs may change), it gives the model an
+  // uninterrupted run of as many epochs gives, byte for byte.
+  const std::string run = settings + " --epochs " + std::to_string(at_kill.state.epochs_done + 2);
+  ASSERT_EQ(xdense(run + " --output straight.xdm").exit_code, 0);
+  ASSERT_EQ(xdense("export --model straight.xdm --npy straight").exit_code, 0);
   const CommandResult resumed = xdense(run + " --output killed.xdm --checkpoint ck --resume ck");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   ASSERT_EQ(xdense("export --model killed.xdm --npy resumed").exit_code, 0);
@@ -557,13 +583,15 @@ TEST_F(Cli, KilledRunResumesToABitIdenticalModel) {
 }
 
 TEST_F(Cli, KillDuringCheckpointSavesNeverLeavesABrokenCheckpoint) {
-  // Tiny epochs: a checkpoint is written every few milliseconds, so kills land during saves.
+  // Tiny epochs: a checkpoint is written every few milliseconds, so kills land during saves; the
+  // most epochs the tool accepts, so no run ends (writing never.xdm) before its kill.
   const std::string run = "train --data " + data_dir +
                           "/iris.csv --layers 64:relu,3:softmax --loss cce --optimizer adam "
-                          "--epochs 100000 --batch-size 150 --quiet --output never.xdm --checkpoint ck";
+                          "--epochs 1000000 --batch-size 150 --quiet --output never.xdm --checkpoint ck";
   std::uint64_t state = 99;
   for (int round = 0; round < 12; ++round) {
     const pid_t pid = spawn(dir_, split_args(run));
+    Reaper reaper(pid);
     if (round == 0) {
       ASSERT_TRUE(wait_for(path("ck/checkpoint.xdc"), std::chrono::seconds(60)));
     }
@@ -572,6 +600,7 @@ TEST_F(Cli, KillDuringCheckpointSavesNeverLeavesABrokenCheckpoint) {
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
+    reaper.release();
     EXPECT_NO_THROW(xdense::load_checkpoint(path("ck/checkpoint.xdc").string())) << "round " << round;
   }
   EXPECT_FALSE(fs::exists(path("never.xdm")));

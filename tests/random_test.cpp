@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -151,6 +152,30 @@ TEST(RngBelow, NoModuloBiasForLargeBound) {
     low_third += r < (1ULL << 62);
   }
   EXPECT_NEAR(double(low_third) / double(draws), 1.0 / 3.0, 0.01);
+}
+
+TEST(RngBelow, DrawsWhatTheTwoDivisionRejectionRuleDraws) {
+  // below() tests acceptance with one division; every model trained before that must shuffle
+  // alike, so its draws must equal the rule "accept r < UINT64_MAX - UINT64_MAX % n" on the same
+  // mt19937_64 stream. Bounds where rejection happens often (just above 2^63: about half the draws),
+  // powers of two (where that rule also rejects the top whole block) and the shuffle's small ones.
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::uint64_t> bounds{1, 2, 3, 10, 32, 1000, 60000, 1ULL << 40, (1ULL << 63) - 1, 1ULL << 63,
+                                    (1ULL << 63) + 1, 3ULL << 62, max - 1, max};
+  for (std::uint64_t n : bounds) {
+    Rng rng(77);
+    std::mt19937_64 engine(77);
+    std::size_t rejected = 0;
+    for (int i = 0; i < 2000; ++i) {
+      std::uint64_t r = engine();
+      for (; r >= max - max % n; r = engine()) ++rejected;
+      ASSERT_EQ(rng.below(n), r % n) << "n = " << n << ", draw " << i;
+    }
+    // The rejecting path ran where it should: about half the draws for bounds just above 2^63.
+    if (n == (1ULL << 63) + 1) {
+      EXPECT_GT(rejected, 500u);
+    }
+  }
 }
 
 // ---- shuffle ------------------------------------------------------------------------------

@@ -29,6 +29,10 @@
 
 #include "xdense/activation.hpp"
 #include "xdense/random.hpp"
+#include "xdense/threads.hpp"
+
+// OpenBLAS's active kernel ("SkylakeX", "Haswell", ...), when OpenBLAS is linked in (weak: null otherwise).
+extern "C" char* openblas_get_corename(void) __attribute__((weak));
 
 namespace {
 
@@ -58,12 +62,18 @@ CommandResult xdense(const std::string& args, const fs::path& scratch, const std
   return run;
 }
 
-// Identifies the tool binary: a rebuilt tool invalidates the cached run.
-std::string binary_stamp() {
+// Identifies what the run's numbers depend on: the tool binary (a rebuilt tool invalidates the
+// cached run), and OpenBLAS's kernel and thread count, which this process shares with the tool it
+// starts (same machine, same environment). Each OpenBLAS kernel sums a product in its own order, so a
+// run cached under OPENBLAS_CORETYPE=Haswell differs from one under SkylakeX (the "dying" rows of
+// shootout.csv): without the kernel in the stamp, SameSeedGivesTheSameShootout... compared the two.
+std::string run_stamp() {
   struct stat info {};
   if (::stat(XDENSE_CLI, &info) != 0) return "missing";
+  const char* core = openblas_get_corename != nullptr ? openblas_get_corename() : "unknown";
   return std::to_string(info.st_size) + ":" + std::to_string(info.st_mtim.tv_sec) + "." +
-         std::to_string(info.st_mtim.tv_nsec);
+         std::to_string(info.st_mtim.tv_nsec) + " blas core " + core + ", " + std::to_string(xdense::num_threads()) +
+         " threads";
 }
 
 // Splits a CSV line at commas (the tutorial's CSVs quote no field that contains a comma
@@ -116,8 +126,8 @@ std::vector<std::string> expected_figures() {
 
 class TutorialQuickRun : public ::testing::Test {
  protected:
-  // Runs `xdense tutorial --quick` once per tool binary: concurrent test processes wait on
-  // a lock, and later ones reuse the finished run.
+  // Runs `xdense tutorial --quick` once per tool binary, OpenBLAS kernel and thread count
+  // (run_stamp): concurrent test processes wait on a lock, and later ones reuse the finished run.
   static void SetUpTestSuite() {
     // One folder per tool binary, so test runs of different build trees never share a run.
     root_ = fs::path(::testing::TempDir()) /
@@ -127,7 +137,7 @@ class TutorialQuickRun : public ::testing::Test {
     ASSERT_GE(lock, 0);
     ::flock(lock, LOCK_EX);
     const fs::path stamp_file = root_ / "complete";
-    const std::string stamp = binary_stamp();
+    const std::string stamp = run_stamp();
     if (read_file(stamp_file) != stamp) {
       fs::remove(stamp_file);
       fs::remove_all(out());
