@@ -339,12 +339,14 @@ std::size_t pixels_of(const std::string& path, const IdxHeader& header) {
 constexpr std::uint64_t max_deflate_ratio = 1032;
 
 /// The (items, width) matrix for the kept items, allocated before they are read, or an empty
-/// matrix when it must grow as data arrives instead. A plain file's size was checked against its
-/// header, so the header is the truth. A gzip header could promise more than its stream holds: the
+/// matrix when it must grow as data arrives instead. A plain file's size is checked against its
+/// header first, so the header is the truth. A gzip header could promise more than its stream holds: the
 /// matrix is allocated only when the compressed size could hold that much, and its pages are only
 /// touched as data arrives (a lie costs address space, not memory); a refused allocation falls
 /// back to growing as well.
-std::optional<Matrix> matrix_for(const ByteReader& in, const IdxHeader& header, std::uint64_t items, std::size_t width) {
+std::optional<Matrix> matrix_for(ByteReader& in, const std::string& path, const IdxHeader& header, std::uint64_t items,
+                                 std::size_t width) {
+  check_plain_size(in, path, header);  // before allocating: a plain file shorter than its header is refused here
   if (in.gzip() && header.elements / max_deflate_ratio > in.compressed_size()) return std::nullopt;
   try {
     return Matrix::from_shape({static_cast<std::size_t>(items), width});
@@ -370,7 +372,7 @@ Matrix load_rows(const std::string& path, const IdxKind& kind, Select select) {
   const std::size_t width = images ? pixels_of(path, header) : 1;
   std::uint64_t items = 0;
   for (const auto& run : runs) items += run.second;
-  if (std::optional<Matrix> out = matrix_for(in, header, items, width)) {
+  if (std::optional<Matrix> out = matrix_for(in, path, header, items, width)) {
     float* next = out->data();
     read_items(in, path, header, runs, [&](const unsigned char* bytes, std::size_t count) {
       next = std::transform(bytes, bytes + count, next, value);
