@@ -1,5 +1,7 @@
 #include "xdense/random.hpp"
 
+#include "xdense/error.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <sstream>
+#include <string>
 #include <vector>
 
 // Statistical checks use fixed seeds and n = 100,000 draws; each tolerance is stated in
@@ -66,6 +70,57 @@ TEST(RngDeterminism, NextIsMersenneTwister64) {
   Rng again(2024);
   std::mt19937_64 engine(2024);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(again.next(), engine()) << i;
+}
+
+TEST(RngDeterminism, SameStreamAsStdMt19937_64OverManyRefills) {
+  // xdense's engine refills its 312 words in vector registers: every word of ten refills, for
+  // seeds that exercise the top and bottom bits, is the standard engine's.
+  for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{42}, std::uint64_t{5489},
+                                   std::uint64_t{0x8000000000000000ULL}, std::numeric_limits<std::uint64_t>::max()}) {
+    Rng rng(seed);
+    std::mt19937_64 engine(seed);
+    for (int i = 0; i < 312 * 10 + 7; ++i) ASSERT_EQ(rng.next(), engine()) << "seed " << seed << ", draw " << i;
+    rng.seed(seed + 1);
+    engine.seed(seed + 1);
+    for (int i = 0; i < 400; ++i) ASSERT_EQ(rng.next(), engine()) << "reseeded " << seed + 1 << ", draw " << i;
+  }
+}
+
+TEST(RngDeterminism, StateTextIsStdMt19937_64sBothWays) {
+  // Checkpoints written before xdense had its own engine hold std::mt19937_64's operator<< text:
+  // state() writes that same text, and set_state() reads it and goes on with the same draws.
+  for (const int drawn : {0, 1, 311, 312, 313, 1000}) {
+    Rng rng(77);
+    std::mt19937_64 engine(77);
+    for (int i = 0; i < drawn; ++i) {
+      rng.next();
+      engine();
+    }
+    std::ostringstream text;
+    text << engine;
+    EXPECT_EQ(rng.state(), text.str()) << drawn;
+    Rng restored(1);
+    restored.set_state(text.str());
+    std::mt19937_64 from_text;
+    std::istringstream(rng.state()) >> from_text;
+    for (int i = 0; i < 700; ++i) {
+      const std::uint64_t expected = engine();
+      ASSERT_EQ(restored.next(), expected) << drawn << " " << i;
+      ASSERT_EQ(from_text(), expected) << drawn << " " << i;
+    }
+  }
+}
+
+TEST(RngDeterminism, SetStateRefusesTextThatIsNotAState) {
+  Rng rng(3);
+  const std::string good = rng.state();
+  const std::uint64_t first = Rng(3).next();
+  std::string words_only = good.substr(0, good.rfind(' '));  // 312 words, no position
+  for (const std::string& bad : {std::string(), std::string("1 2 3"), words_only, words_only + " 313",
+                                 words_only + " x", std::string("state")}) {
+    EXPECT_THROW(rng.set_state(bad), InvalidArgument) << bad.substr(0, 40);
+  }
+  EXPECT_EQ(rng.next(), first);  // a refused text leaves the state as it was
 }
 
 // ---- uniform ------------------------------------------------------------------------------
