@@ -1,5 +1,5 @@
 // Same seed, same machine, same thread count: the same bits, under every OpenBLAS kernel the CPU
-// can run. Each kernel (OPENBLAS_CORETYPE=Haswell, Zen, SkylakeX, Cooperlake, or the one OpenBLAS
+// can run, and with xdense's own AVX-512 products (XDENSE_KERNELS=avx512) where it has AVX-512. Each kernel (OPENBLAS_CORETYPE=Haswell, Zen, SkylakeX, Cooperlake, or the one OpenBLAS
 // picks itself) sums a product in its own order, so two kernels give two results; what must hold
 // is that each gives one. Every run is a child process with OPENBLAS_CORETYPE set for that child
 // only (the environment's own OPENBLAS_* settings are otherwise left alone), made twice: the second
@@ -38,6 +38,7 @@
 #include "xdense/random.hpp"
 #include "xdense/sequential.hpp"
 #include "xdense/threads.hpp"
+#include "../src/kernels/product_kernels.hpp"
 
 extern "C" char* openblas_get_corename(void) __attribute__((weak));
 extern char** environ;
@@ -87,7 +88,8 @@ int train_child(std::size_t offset) {
   for (const auto& weights : model.get_weights()) hash = fnv(weights.data(), weights.size() * sizeof(float), hash);
   const xdense::Matrix predicted = model.predict(x, 100);
   hash = fnv(predicted.data(), predicted.size() * sizeof(float), hash);
-  std::printf("core %s\nbits %016llx\n", active_core().c_str(), static_cast<unsigned long long>(hash));
+  std::printf("core %s\nbits %016llx\nlarge products: %s\n", active_core().c_str(), static_cast<unsigned long long>(hash),
+              xdense::kernels::large_product_kernels().c_str());
   std::fprintf(stderr, "padding of %zu floats\n", padding.size());
   return 0;
 }
@@ -175,8 +177,12 @@ std::string read_file(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// The name of the configuration with xdense's own AVX-512 products (not an OpenBLAS core).
+constexpr const char* own_avx512 = "XDENSE_KERNELS=avx512";
+
 // The environment's own kernel (no OPENBLAS_CORETYPE change: "" here), then each named core the
-// CPU can run and that is not the environment's own; the others in `skipped`, with the reason.
+// CPU can run and that is not the environment's own, then xdense's AVX-512 products; the others in
+// `skipped`, with the reason.
 std::vector<std::string> cores_to_test(std::string& skipped) {
   const std::set<std::string> flags = cpu_flags();
   std::vector<std::string> cores{""};
@@ -196,13 +202,23 @@ std::vector<std::string> cores_to_test(std::string& skipped) {
       cores.push_back(core.name);
     }
   }
+  // xdense's own AVX-512 products (XDENSE_KERNELS=avx512) under the environment's OpenBLAS core.
+  if (flags.count("avx512f") != 0) {
+    cores.push_back(own_avx512);
+  } else {
+    skipped += std::string(own_avx512) + " (the CPU lacks avx512f); ";
+  }
   return cores;
 }
 
 // Environment of run `round` (0 or 1) under `core`: the second round with another heap layout.
 std::vector<std::string> child_environment(const std::string& core, int round) {
   std::vector<std::string> env;
-  if (!core.empty()) env.push_back("OPENBLAS_CORETYPE=" + core);
+  if (core == own_avx512) {
+    env.push_back(core);
+  } else if (!core.empty()) {
+    env.push_back("OPENBLAS_CORETYPE=" + core);
+  }
   if (round == 1) env.push_back("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432");
   return env;
 }
@@ -266,7 +282,11 @@ TEST_F(Determinism, SameSeedFitGivesTheSameBitsUnderEveryOpenBlasKernel) {
   for (const auto& entry : fs::directory_iterator(dir_)) {
     const std::string name = entry.path().filename().string();
     const std::string core = name.substr(0, name.rfind('_'));
-    if (core == "own") continue;
+    if (core == own_avx512) {
+      EXPECT_NE(read_file(entry.path() / "stdout").find("large products: xdense AVX-512"), std::string::npos)
+          << "asked for XDENSE_KERNELS=avx512, the child ran: " << read_file(entry.path() / "stdout");
+    }
+    if (core == "own" || core == own_avx512) continue;
     EXPECT_EQ(read_file(entry.path() / "stdout").rfind("core " + core + "\n", 0), 0u)
         << "asked for OPENBLAS_CORETYPE=" << core << ", OpenBLAS ran: " << read_file(entry.path() / "stdout");
   }
