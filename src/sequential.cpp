@@ -56,9 +56,12 @@ void gather_batch(const Matrix& x, const Matrix& y, const std::vector<float>& we
   const float* const xs = x.data();
   const float* const ys = y.data();
   const std::size_t* const rows = order.data() + first;
-  // The next batch's rows are asked for while this one is copied: on data larger than the caches
-  // their misses overlap this step instead of stalling the next gather (no effect on results).
-  const std::size_t ahead = std::min(count, order.size() - std::min(order.size(), first + count));
+  // On data larger than a core's second-level cache the next batch's rows are asked for while this
+  // one is copied: their misses overlap this step instead of stalling the next gather (no effect
+  // on results). On smaller data the prefetches would only cost instructions.
+  constexpr std::size_t cached_bytes = std::size_t{512} << 10;
+  const bool large = (x.size() + y.size()) * sizeof(float) > cached_bytes;
+  const std::size_t ahead = large ? std::min(count, order.size() - std::min(order.size(), first + count)) : 0;
   for (std::size_t r = 0; r < ahead; ++r) {
     const std::size_t row = rows[count + r];
     __builtin_prefetch(xs + row * x_cols);
