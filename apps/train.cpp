@@ -678,7 +678,13 @@ void fit_model_to_data(Sequential& model, const LoadedData& data, const TrainOpt
 // (a regression's targets). y holds class indices (n, 1) or target values (n, targets). Every process
 // of a data-parallel run holds the whole data, so its statistics are every process's.
 struct TrainingSets {
-  Matrix x_train, y_train, x_val, y_val;
+  /// The loaded samples, moved (not copied): the training rows first, then with --validation-split
+  /// the validation rows (copied to x_val: the part held out is the smaller one, usually).
+  Matrix x_rows;
+  std::size_t train_rows = 0;
+  Matrix y_train, x_val, y_val;
+  ConstMatrixView x_train() const { return {x_rows.data(), train_rows, x_rows.shape(1)}; }
+  MatrixView x_train() { return {x_rows.data(), train_rows, x_rows.shape(1)}; }
   bool validate = false;
   /// Training samples of every process; x_train holds rows [first_train, first_train + its rows)
   /// of them (all of them unless each process reads a share).
@@ -691,8 +697,10 @@ struct TrainingSets {
 // the seed, stratified by class for a classification (sorted files such as iris stay usable).
 // `speaks`: this process prints warnings (rank 0 of a data-parallel run). `fitted` and
 // `fitted_targets`: the statistics of every process's share when each reads one (no validation
-// part then), fitted together beforehand. The rows move out of `data` (left with 0 rows and its
-// columns): the training set is not copied (a second copy of Fashion-MNIST is 188 MB).
+// part then), fitted together beforehand. The features move out of `data` (left with 0 rows and
+// its columns) and are not copied (a second copy of Fashion-MNIST is 188 MB): with a shuffled
+// split their rows are reordered in place, training rows first, and only the validation rows are
+// copied out; the targets (a column or a few) are copied.
 TrainingSets split_and_standardize(LoadedData& data, const TrainOptions& o, bool speaks,
                                    const std::optional<Standardizer>& fitted = std::nullopt,
                                    const std::optional<Standardizer>& fitted_targets = std::nullopt) {
@@ -705,40 +713,47 @@ TrainingSets split_and_standardize(LoadedData& data, const TrainOptions& o, bool
   sets.total_train = data.total_samples;
   sets.first_train = data.first_sample;
   sets.validate = o.validation_split.has_value();
-  if (sets.validate && o.no_shuffle) {
-    const std::size_t n = data.x.shape(0);
-    const std::size_t train = static_cast<std::size_t>(static_cast<double>(n) * (1.0 - *o.validation_split));
-    if (train == 0 || train == n) throw InvalidArgument("--validation-split leaves an empty part for " + std::to_string(n) + " samples");
-    std::vector<std::size_t> first(train), last(n - train);
-    for (std::size_t i = 0; i < n; ++i) (i < train ? first[i] : last[i - train]) = i;
-    sets.x_train = take_rows(data.x, first);
-    sets.y_train = take_rows(data.y, first);
-    sets.x_val = take_rows(data.x, last);
-    sets.y_val = take_rows(data.y, last);
-  } else if (sets.validate) {
-    Split split = train_test_split(data.x, data.y, *o.validation_split, o.seed, /*stratify=*/!data.regression);
-    sets.x_train = std::move(split.x_train);
-    sets.y_train = std::move(split.y_train);
-    sets.x_val = std::move(split.x_test);
-    sets.y_val = std::move(split.y_test);
-  }
   const std::size_t samples = data.x.shape(0);
   if (sets.validate) {
-    take_all(data.x);  // released: the parts are copies
+    SplitRows rows;
+    if (o.no_shuffle) {
+      const std::size_t train = static_cast<std::size_t>(static_cast<double>(samples) * (1.0 - *o.validation_split));
+      if (train == 0 || train == samples) {
+        throw InvalidArgument("--validation-split leaves an empty part for " + std::to_string(samples) + " samples");
+      }
+      rows.train.resize(train);
+      rows.test.resize(samples - train);
+      std::iota(rows.train.begin(), rows.train.end(), std::size_t{0});
+      std::iota(rows.test.begin(), rows.test.end(), train);
+    } else {
+      rows = train_test_split_rows(data.y, *o.validation_split, o.seed, /*stratify=*/!data.regression);
+    }
+    sets.y_train = take_rows(data.y, rows.train);
+    sets.y_val = take_rows(data.y, rows.test);
     take_all(data.y);
+    sets.train_rows = rows.train.size();
+    std::vector<std::size_t> order = std::move(rows.train);
+    order.insert(order.end(), rows.test.begin(), rows.test.end());
+    rows.test = {};
+    permute_rows(data.x, order);  // (nothing moves with --no-shuffle)
+    order = {};
+    sets.x_rows = take_all(data.x);
+    sets.x_val = to_matrix(ConstMatrixView{sets.x_rows.data() + sets.train_rows * sets.x_rows.shape(1),
+                                           samples - sets.train_rows, sets.x_rows.shape(1)});
   } else {
-    sets.x_train = take_all(data.x);
+    sets.x_rows = take_all(data.x);
+    sets.train_rows = samples;
     sets.y_train = take_all(data.y);
   }
-  if (speaks && sets.validate && sets.x_train.shape(0) < sets.x_val.shape(0)) {
+  if (speaks && sets.validate && sets.train_rows < sets.x_val.shape(0)) {
     std::fprintf(stderr, "warning: --validation-split %s leaves %zu of %zu samples for training (%zu validate)\n",
-                 number(*o.validation_split).c_str(), sets.x_train.shape(0), samples, sets.x_val.shape(0));
+                 number(*o.validation_split).c_str(), sets.train_rows, samples, sets.x_val.shape(0));
   }
-  if (sets.validate) sets.total_train = sets.x_train.shape(0);
+  if (sets.validate) sets.total_train = sets.train_rows;
   if (o.standardize) {
     sets.standardizer = fitted;
-    if (!fitted) sets.standardizer.emplace().fit(sets.x_train);  // statistics of the training part only
-    sets.standardizer->transform_in_place(sets.x_train);
+    if (!fitted) sets.standardizer.emplace().fit(std::as_const(sets).x_train());  // the training part's statistics
+    sets.standardizer->transform_in_place(sets.x_train());
     if (sets.validate) sets.standardizer->transform_in_place(sets.x_val);
   }
   if (o.standardize_targets) {
@@ -838,7 +853,7 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
   fit.class_weight = control.class_weight;
   if (world && world->size() > 1) {
     fit.communicator = world;
-    if (sets.x_train.shape(0) != sets.total_train) {  // each process's share (else the whole data)
+    if (sets.train_rows != sets.total_train) {  // each process's share (else the whole data)
       fit.total_samples = sets.total_train;
       fit.first_sample = sets.first_train;
     }
@@ -862,7 +877,7 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
     if (resumed) std::printf("Resuming from %s after epoch %zu of %zu\n", o.resume_dir.c_str(), done, epochs);
     std::printf("Training on %zu samples%s, %zu features, %s\n", sets.total_train,
                 sets.validate ? (", validating on " + std::to_string(sets.x_val.shape(0))).c_str() : "",
-                sets.x_train.shape(1), task.c_str());
+                sets.x_rows.shape(1), task.c_str());
     fit.on_batch_end = [&](const BatchLog& log) { progress.on_batch_end(log); };
   }
   fit.on_epoch_end = [&](const EpochLog& log) {
@@ -882,7 +897,7 @@ History train_with_progress(Sequential& model, const ModelInfo& info, const Trai
     std::printf("The checkpoint already has %zu of %zu epochs: nothing to train\n", done, epochs);
   }
   try {
-    model.fit(sets.x_train, train_targets, fit);  // with nothing to train, only the callbacks' ends
+    model.fit(sets.x_train(), view(train_targets), fit);  // with nothing to train, only the callbacks' ends
   } catch (const TrainingDiverged& e) {
     std::string kept = o.checkpoint_dir.empty() || history.epochs.empty()
                            ? std::string()

@@ -183,11 +183,11 @@ void Sequential::combine_metrics(Communicator& group) {
   }
 }
 
-std::size_t Sequential::gather_owned_rows(const Matrix& x, const Matrix& y, const std::vector<float>& weights,
+std::size_t Sequential::gather_owned_rows(ConstMatrixView x, ConstMatrixView y, const std::vector<float>& weights,
                                           const std::vector<std::size_t>& order, std::size_t first, std::size_t rows,
                                           RowRange owned, std::size_t offset) {
-  const std::size_t x_cols = x.shape(1);
-  const std::size_t y_cols = y.shape(1);
+  const std::size_t x_cols = x.cols;
+  const std::size_t y_cols = y.cols;
   const MatrixView xb = batch_x_.view(rows);
   const MatrixView yb = batch_y_.view(rows);
   std::size_t local = 0;
@@ -195,8 +195,8 @@ std::size_t Sequential::gather_owned_rows(const Matrix& x, const Matrix& y, cons
     const std::size_t g = order[p];
     if (g < owned.first || g >= owned.first + owned.count) continue;
     const std::size_t r = g - offset;
-    std::memcpy(xb.row(local), x.data() + r * x_cols, x_cols * sizeof(float));
-    std::memcpy(yb.row(local), y.data() + r * y_cols, y_cols * sizeof(float));
+    std::memcpy(xb.row(local), x.data + r * x_cols, x_cols * sizeof(float));
+    std::memcpy(yb.row(local), y.data + r * y_cols, y_cols * sizeof(float));
     if (!weights.empty()) batch_weights_[local] = weights[r];
     ++local;
   }

@@ -55,12 +55,19 @@ Standardizer::Standardizer(Vector mean, Vector scale) : mean_(std::move(mean)), 
 
 void Standardizer::fit(const Matrix& x) {
   SingleProcessCommunicator one;
+  fit(view(x), one);
+}
+
+void Standardizer::fit(ConstMatrixView x) {
+  SingleProcessCommunicator one;
   fit(x, one);
 }
 
-void Standardizer::fit(const Matrix& x, Communicator& communicator) {
-  const std::size_t rows = x.shape(0);
-  const std::size_t cols = x.shape(1);
+void Standardizer::fit(const Matrix& x, Communicator& communicator) { fit(view(x), communicator); }
+
+void Standardizer::fit(ConstMatrixView x, Communicator& communicator) {
+  const std::size_t rows = x.rows;
+  const std::size_t cols = x.cols;
   const bool alone = communicator.size() == 1;
   // Pass 1, in double: the column sums of this process's rows and the first non-finite cell.
   std::vector<double> sums(1 + cols, 0.0);  // [rows, sum of column 0, ...]
@@ -148,14 +155,16 @@ Matrix Standardizer::transform(const Matrix& x) const {
   return out;
 }
 
-void Standardizer::transform_in_place(Matrix& x) const {
-  const std::size_t rows = x.shape(0);
-  const std::size_t cols = x.shape(1);
+void Standardizer::transform_in_place(Matrix& x) const { transform_in_place(view(x)); }
+
+void Standardizer::transform_in_place(MatrixView x) const {
+  const std::size_t rows = x.rows;
+  const std::size_t cols = x.cols;
   check_input(rows, cols, "Standardizer::transform");
   const float* mean = mean_.data();
   const float* scale = scale_.data();
   for (std::size_t r = 0; r < rows; ++r) {
-    float* row = x.data() + r * cols;
+    float* row = x.data + r * cols;
     for (std::size_t c = 0; c < cols; ++c) row[c] = (row[c] - mean[c]) / scale[c];
   }
 }
@@ -197,15 +206,53 @@ Matrix take_rows(const Matrix& x, const std::vector<std::size_t>& rows) {
   return out;
 }
 
-Split train_test_split(const Matrix& x, const Matrix& y, double test_fraction, std::uint64_t seed, bool stratify) {
-  if (!(test_fraction > 0.0 && test_fraction < 1.0)) {
-    throw InvalidArgument("train_test_split: test_fraction must be in (0, 1), got " + number_text(test_fraction));
+void permute_rows(Matrix& x, const std::vector<std::size_t>& order) {
+  const std::size_t n = x.shape(0), cols = x.shape(1);
+  if (order.size() != n) {
+    throw InvalidArgument("permute_rows: expected " + std::to_string(n) + " row indices (one per row of x), received " +
+                          std::to_string(order.size()));
   }
-  const std::size_t n = x.shape(0);
-  if (y.shape(0) != n) {
+  std::vector<bool> seen(n, false);
+  for (const std::size_t r : order) {
+    if (r >= n || seen[r]) {
+      throw InvalidArgument("permute_rows: the indices are not a permutation of 0.." + std::to_string(n - 1) +
+                            " (" + std::to_string(r) + (r >= n ? " is out of range)" : " is repeated)"));
+    }
+    seen[r] = true;
+  }
+  // Cycle by cycle: position j takes old row order[j], which is still in place when read (each
+  // cycle's first row waits in `held`). `seen` now marks the positions not yet filled.
+  std::vector<float> held(cols);
+  float* const data = x.data();
+  const auto row = [&](std::size_t r) { return data + r * cols; };
+  for (std::size_t start = 0; start < n; ++start) {
+    if (!seen[start]) continue;
+    seen[start] = false;
+    if (order[start] == start) continue;
+    std::copy(row(start), row(start) + cols, held.begin());
+    std::size_t j = start;
+    for (std::size_t k = order[j]; k != start; j = k, k = order[j]) {
+      std::copy(row(k), row(k) + cols, row(j));
+      seen[k] = false;
+    }
+    std::copy(held.begin(), held.end(), row(j));
+  }
+}
+
+Split train_test_split(const Matrix& x, const Matrix& y, double test_fraction, std::uint64_t seed, bool stratify) {
+  if (x.shape(0) != y.shape(0)) {
     throw ShapeError("train_test_split: x and y must have the same number of rows, got x " +
                      shape_string(x.shape(0), x.shape(1)) + " and y " + shape_string(y.shape(0), y.shape(1)));
   }
+  const SplitRows rows = train_test_split_rows(y, test_fraction, seed, stratify);
+  return {take_rows(x, rows.train), take_rows(y, rows.train), take_rows(x, rows.test), take_rows(y, rows.test)};
+}
+
+SplitRows train_test_split_rows(const Matrix& y, double test_fraction, std::uint64_t seed, bool stratify) {
+  if (!(test_fraction > 0.0 && test_fraction < 1.0)) {
+    throw InvalidArgument("train_test_split: test_fraction must be in (0, 1), got " + number_text(test_fraction));
+  }
+  const std::size_t n = y.shape(0);
   if (n < 2) throw DataError("train_test_split: need at least 2 samples to split, got " + std::to_string(n));
 
   Rng rng(seed);
@@ -267,7 +314,7 @@ Split train_test_split(const Matrix& x, const Matrix& y, double test_fraction, s
     rng.shuffle(train);
     rng.shuffle(test);
   }
-  return {take_rows(x, train), take_rows(y, train), take_rows(x, test), take_rows(y, test)};
+  return {std::move(train), std::move(test)};
 }
 
 // --- labels ----------------------------------------------------------------------

@@ -49,12 +49,12 @@ inline void copy_row(float* target, const float* source, std::size_t cols) {
 
 // Copies rows `order[first, first + count)` of x, y and (unless empty) weights into the start of
 // the batch buffers, in one pass over the batch's indices.
-void gather_batch(const Matrix& x, const Matrix& y, const std::vector<float>& weights,
+void gather_batch(ConstMatrixView x, ConstMatrixView y, const std::vector<float>& weights,
                   const std::vector<std::size_t>& order, std::size_t first, std::size_t count, MatrixView x_batch,
                   MatrixView y_batch, float* weight_batch) {
-  const std::size_t x_cols = x.shape(1), y_cols = y.shape(1);
-  const float* const xs = x.data();
-  const float* const ys = y.data();
+  const std::size_t x_cols = x.cols, y_cols = y.cols;
+  const float* const xs = x.data;
+  const float* const ys = y.data;
   const std::size_t* const rows = order.data() + first;
   // On data larger than a core's second-level cache the next batch's rows are asked for while this
   // one is copied: their misses overlap this step instead of stalling the next gather (no effect
@@ -79,6 +79,10 @@ void gather_batch(const Matrix& x, const Matrix& y, const std::vector<float>& we
 
 ConstMatrixView rows_of(const Matrix& m, std::size_t first, std::size_t count) {
   return {m.data() + first * m.shape(1), count, m.shape(1)};
+}
+
+ConstMatrixView rows_of(ConstMatrixView m, std::size_t first, std::size_t count) {
+  return {m.data + first * m.cols, count, m.cols};
 }
 
 std::size_t argmax(const float* values, std::size_t n) {
@@ -548,7 +552,7 @@ double Sequential::update_weights(double loss, bool check_finite) {
   return loss;
 }
 
-std::vector<float> Sequential::training_weights(const Matrix& y, std::size_t samples, const FitOptions& options) const {
+std::vector<float> Sequential::training_weights(ConstMatrixView y, std::size_t samples, const FitOptions& options) const {
   const std::string who = "Sequential::fit: ";
   if (!options.sample_weight.empty() && !options.class_weight.empty()) {
     throw InvalidArgument(who +
@@ -592,7 +596,7 @@ std::vector<float> Sequential::training_weights(const Matrix& y, std::size_t sam
   // one-hot row, else the target rounded (class indices; 0/1 for one unit). A target outside
   // 0..classes-1 (a -1 of hinge) weighs 1, as Keras's class_weight.get(c, 1.0).
   std::vector<float> weights(samples, 1.0f);
-  const ConstMatrixView targets = view(y);
+  const ConstMatrixView targets = y;
   for (std::size_t r = 0; r < samples; ++r) {
     const float* row = targets.row(r);
     const double label = targets.cols > 1 ? static_cast<double>(argmax(row, targets.cols)) : std::nearbyint(row[0]);
@@ -602,12 +606,16 @@ std::vector<float> Sequential::training_weights(const Matrix& y, std::size_t sam
 }
 
 History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& options) {
+  return fit(view(x), view(y), options);
+}
+
+History Sequential::fit(ConstMatrixView x, ConstMatrixView y, const FitOptions& options) {
   // Data-parallel over a group of processes (FitOptions::communicator), or one process.
   Communicator* const group =
       options.communicator != nullptr && options.communicator->size() > 1 ? options.communicator.get() : nullptr;
   const bool sharded = group != nullptr && options.total_samples != 0;
   // Global row g of the data is row g - offset of x; this process holds rows [owned.first, + owned.count).
-  const std::size_t samples = sharded ? options.total_samples : x.shape(0);
+  const std::size_t samples = sharded ? options.total_samples : x.rows;
   const std::size_t offset = sharded ? options.first_sample : 0;
   RowRange owned{0, samples};
   std::size_t train_samples = samples;
@@ -626,25 +634,25 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
       throw InvalidArgument("Sequential::fit: validation_x and validation_y must be given together");
     }
     if (samples == 0) throw DataError("Sequential::fit: expected at least one sample, received empty x");
-    if (x.shape(0) != y.shape(0)) {
-      throw ShapeError("Sequential::fit: x has " + std::to_string(x.shape(0)) + " samples but y has " +
-                       std::to_string(y.shape(0)));
+    if (x.rows != y.rows) {
+      throw ShapeError("Sequential::fit: x has " + std::to_string(x.rows) + " samples but y has " +
+                       std::to_string(y.rows));
     }
     if (group != nullptr) {
       owned = shard_rows(samples, group->rank(), group->size());
-      if (sharded && (options.first_sample != owned.first || x.shape(0) != owned.count)) {
+      if (sharded && (options.first_sample != owned.first || x.rows != owned.count)) {
         throw InvalidArgument("Sequential::fit: process " + std::to_string(group->rank()) + " of " +
                               std::to_string(group->size()) + " holds rows [" + std::to_string(options.first_sample) +
-                              ", " + std::to_string(options.first_sample + x.shape(0)) + ") of " +
+                              ", " + std::to_string(options.first_sample + x.rows) + ") of " +
                               std::to_string(samples) + "; expected its shard_rows(): [" + std::to_string(owned.first) +
                               ", " + std::to_string(owned.first + owned.count) + ")");
       }
     }
     if (options.seed) rng_.seed(*options.seed);
-    prepare(x.shape(1), "Sequential::fit");
-    if (x.shape(0) != 0) loss_->check_targets(view(y), output_units());
+    prepare(x.cols, "Sequential::fit");
+    if (x.rows != 0) loss_->check_targets(y, output_units());
     // One weight per sample of x (empty without sample_weight or class_weight).
-    weights = training_weights(y, x.shape(0), options);
+    weights = training_weights(y, x.rows, options);
     // Hold out the last rows for validation before any shuffling (Keras's rule).
     if (options.validation_x == nullptr && options.validation_split > 0.0) {
       train_samples = static_cast<std::size_t>(static_cast<double>(samples) * (1.0 - options.validation_split));
@@ -666,8 +674,8 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
   }
   if (group != nullptr) {
     detail::agree(*group, failure, "Sequential::fit");
-    detail::check_same_run(*group, {static_cast<double>(samples), static_cast<double>(x.shape(1)),
-                            static_cast<double>(y.shape(1)), static_cast<double>(options.batch_size),
+    detail::check_same_run(*group, {static_cast<double>(samples), static_cast<double>(x.cols),
+                            static_cast<double>(y.cols), static_cast<double>(options.batch_size),
                             static_cast<double>(options.epochs), static_cast<double>(options.initial_epoch),
                             static_cast<double>(train_samples), options.shuffle ? 1.0 : 0.0,
                             options.validation_x != nullptr ? 1.0 : 0.0, static_cast<double>(parameter_count())});
@@ -705,12 +713,12 @@ History Sequential::fit(const Matrix& x, const Matrix& y, const FitOptions& opti
 
   const std::size_t batch_size = std::min(options.batch_size, train_samples);
   reserve(batch_size);
-  batch_x_.reserve(batch_size, x.shape(1));
-  batch_y_.reserve(batch_size, y.shape(1));
+  batch_x_.reserve(batch_size, x.cols);
+  batch_y_.reserve(batch_size, y.cols);
   if (!weights.empty()) batch_weights_.resize(std::max(batch_weights_.size(), batch_size));
   // Metrics keeping every score (auc) make room for the largest pass once: no allocation per batch.
   const std::size_t val_samples = validate ? val_x->shape(0) : 0;
-  for (const auto& metric : metrics_) metric->reserve(std::max(std::min(train_samples, x.shape(0)), val_samples));
+  for (const auto& metric : metrics_) metric->reserve(std::max(std::min(train_samples, x.rows), val_samples));
   std::vector<std::size_t> order(train_samples);
   const std::size_t batches = (train_samples + batch_size - 1) / batch_size;
   const bool averages_state = group != nullptr && has_layer_state();

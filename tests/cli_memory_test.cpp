@@ -62,21 +62,23 @@ class CliMemory : public Cli {
     if (wait4(pid, &status, 0, &usage) != pid) return {-1, 0};
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), usage.ru_maxrss};
   }
+
+  static constexpr std::size_t images = 40000, pixels = 784;
+
+  // 40,000 images of 784 pixels: 31 MB of bytes, 120 MiB as float32.
+  void write_images_and_labels() const {
+    std::vector<unsigned char> data(images * pixels);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>((i * 2654435761u) >> 24 & 0x3F);
+    std::vector<unsigned char> labels(images);
+    for (std::size_t i = 0; i < images; ++i) labels[i] = static_cast<unsigned char>(i % 10);
+    write_idx_gzip("images.gz", {images, 28, 28}, data);
+    write_idx_gzip("labels.gz", {images}, labels);
+  }  // (this process's pages are in the child's count: released before the fork)
 };
 
 TEST_F(CliMemory, TrainingHoldsTheTrainingSetOnceAsFloats) {
   if (sanitized) GTEST_SKIP() << "sanitizer build: the peak would measure ASan's shadow memory and quarantine";
-  // 40,000 images of 784 pixels: 31 MB of bytes, 120 MiB as float32.
-  constexpr std::size_t images = 40000, pixels = 784;
-  std::vector<unsigned char> data(images * pixels);
-  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>((i * 2654435761u) >> 24 & 0x3F);
-  std::vector<unsigned char> labels(images);
-  for (std::size_t i = 0; i < images; ++i) labels[i] = static_cast<unsigned char>(i % 10);
-  write_idx_gzip("images.gz", {images, 28, 28}, data);
-  write_idx_gzip("labels.gz", {images}, labels);
-  data = {};  // (this process's pages are in the child's count: release them before the fork)
-  data.shrink_to_fit();
-
+  write_images_and_labels();
   const auto [status, peak_kib] =
       run_measured({"train", "--data", "images.gz", "--labels", "labels.gz", "--layers", "10:softmax", "--loss", "cce",
                     "--optimizer", "adam", "--epochs", "1", "--batch-size", "256", "--threads", "1", "--output",
@@ -93,6 +95,24 @@ TEST_F(CliMemory, TrainingHoldsTheTrainingSetOnceAsFloats) {
   // MiB measured before) do not fit.
   EXPECT_LT(peak_mib, 1.25 * floats_mib) << "peak " << peak_mib << " MiB for " << floats_mib
                                          << " MiB of float32 training data";
+}
+
+TEST_F(CliMemory, ValidationSplitCopiesOnlyTheValidationRows) {
+  if (sanitized) GTEST_SKIP() << "sanitizer build: the peak would measure ASan's shadow memory and quarantine";
+  write_images_and_labels();
+  // A shuffled, stratified split: the rows are reordered in place, the training rows viewed, and
+  // only the 10 % held out copied (12 MiB).
+  const auto [status, peak_kib] =
+      run_measured({"train", "--data", "images.gz", "--labels", "labels.gz", "--layers", "10:softmax", "--loss", "cce",
+                    "--optimizer", "adam", "--epochs", "1", "--batch-size", "256", "--threads", "1",
+                    "--validation-split", "0.1", "--output", "m.xdm", "--quiet"});
+  ASSERT_EQ(status, 0) << read_file(path("err.txt"));
+  const double floats_mib = static_cast<double>(images * pixels * sizeof(float)) / (1 << 20);
+  const double peak_mib = static_cast<double>(peak_kib) / 1024.0;
+  EXPECT_GT(peak_mib, floats_mib);
+  // 1.25 x the data as float32: the training part copied out (+108 MiB, as before) does not fit.
+  EXPECT_LT(peak_mib, 1.25 * floats_mib) << "peak " << peak_mib << " MiB for " << floats_mib
+                                         << " MiB of float32 data (training and validation parts)";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "xdense/error.hpp"
+#include "xdense/random.hpp"
 
 namespace xdense {
 namespace {
@@ -205,6 +206,36 @@ TEST(TakeRows, SelectsInGivenOrder) {
   EXPECT_THROW(take_rows(x, {1, 5}), InvalidArgument);
 }
 
+TEST(PermuteRows, GivesWhatTakeRowsGivesInPlace) {
+  // Orders with one long cycle, fixed points, 2-cycles, and a random one of 1,000 rows.
+  std::vector<std::vector<std::size_t>> orders = {{0}, {1, 0}, {0, 1, 2}, {1, 2, 3, 4, 0}, {4, 1, 3, 2, 0, 5}};
+  std::vector<std::size_t> big(1000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = i;
+  Rng rng(9);
+  rng.shuffle(big);
+  orders.push_back(big);
+  for (const auto& order : orders) {
+    Matrix x = numbered_rows(order.size());
+    const Matrix expected = take_rows(x, order);
+    const float* storage = x.data();
+    permute_rows(x, order);
+    EXPECT_TRUE(same(x, expected)) << order.size() << " rows";
+    EXPECT_EQ(x.data(), storage);  // in place: the same memory
+  }
+  Matrix empty = Matrix::from_shape({0, 2});
+  permute_rows(empty, {});
+  EXPECT_EQ(empty.shape(0), 0u);
+}
+
+TEST(PermuteRows, RefusesWhatIsNotAPermutationAndLeavesXAlone) {
+  Matrix x = numbered_rows(3);
+  const Matrix before = x;
+  EXPECT_THROW(permute_rows(x, {0, 1}), InvalidArgument);
+  EXPECT_THROW(permute_rows(x, {0, 1, 3}), InvalidArgument);
+  EXPECT_THROW(permute_rows(x, {0, 2, 2}), InvalidArgument);
+  EXPECT_TRUE(same(x, before));
+}
+
 // --- train_test_split ------------------------------------------------------------------------
 
 TEST(TrainTestSplit, SizesAndDisjointness) {
@@ -243,6 +274,19 @@ TEST(TrainTestSplit, SameSeedSameSplitOtherSeedOtherSplit) {
   EXPECT_TRUE(same(a.x_test, b.x_test));
   EXPECT_TRUE(same(a.y_test, b.y_test));
   EXPECT_FALSE(same(a.x_test, c.x_test));
+}
+
+TEST(TrainTestSplit, RowsAreTheRowsOfTheSplitPlainAndStratified) {
+  const Matrix x = numbered_rows(90);
+  const Matrix y = class_labels({50, 30, 10});
+  for (const bool stratify : {false, true}) {
+    const Split split = train_test_split(x, y, 0.2, 11, stratify);
+    const SplitRows rows = train_test_split_rows(y, 0.2, 11, stratify);
+    EXPECT_EQ(origins(split.x_train), rows.train) << stratify;
+    EXPECT_EQ(origins(split.x_test), rows.test) << stratify;
+  }
+  EXPECT_THROW(train_test_split_rows(y, 1.0, 1), InvalidArgument);
+  EXPECT_THROW(train_test_split_rows(class_labels({1}), 0.5, 1), DataError);
 }
 
 TEST(TrainTestSplit, RoundsAndKeepsBothPartsNonEmpty) {

@@ -138,6 +138,37 @@ TEST(SequentialFit, LearnsXorToFullAccuracy) {
   EXPECT_EQ(model.predict_classes(x), (std::vector<std::size_t>{0, 1, 1, 0}));
 }
 
+TEST(SequentialFit, OnViewsOfTheFirstRowsGivesTheBitsOfACopy) {
+  // fit(ConstMatrixView, ...) trains on rows of a larger matrix in place (the CLI holds the
+  // validation rows after the training rows): the same weights and history as on copies.
+  Rng rng(3);
+  const Matrix all = random_matrix(50, 3, rng, -1.0, 1.0);
+  Matrix labels = Matrix::from_shape({50, 1});
+  for (std::size_t r = 0; r < 50; ++r) labels(r, 0) = all(r, 0) + all(r, 1) > 0.0f ? 1.0f : 0.0f;
+  const std::size_t rows = 37;
+  const Matrix x = to_matrix(ConstMatrixView{all.data(), rows, 3});
+  const Matrix y = to_matrix(ConstMatrixView{labels.data(), rows, 1});
+  const auto trained = [&](bool on_views) {
+    Sequential model(5);
+    model.add(std::make_unique<Dense>(6)).add("relu");
+    model.add(std::make_unique<Dense>(1)).add("sigmoid");
+    model.compile("binary_crossentropy", "adam", {"accuracy"});
+    FitOptions options;
+    options.epochs = 3;
+    options.batch_size = 8;
+    options.validation_split = 0.2;
+    options.class_weight = {{0, 1.0}, {1, 2.0}};
+    const History history = on_views ? model.fit(ConstMatrixView{all.data(), rows, 3},
+                                                 ConstMatrixView{labels.data(), rows, 1}, options)
+                                     : model.fit(x, y, options);
+    std::vector<double> record;
+    for (const EpochLog& epoch : history.epochs) record.insert(record.end(), {epoch.loss, epoch.accuracy, epoch.val_loss});
+    for (const auto& weights : model.get_weights()) record.insert(record.end(), weights.begin(), weights.end());
+    return record;
+  };
+  EXPECT_EQ(trained(true), trained(false));
+}
+
 // With the loss taken from the logits, train_step() skips the output activation;
 // fit()'s training accuracy must still be that of the output probabilities made before
 // the batch's update (Keras's rule). One batch of all samples, one epoch: the epoch's

@@ -27,6 +27,8 @@ class Standardizer {
   /// Learns mean and scale of each column of x (samples, features); throws DataError on an empty
   /// matrix or a non-finite value.
   void fit(const Matrix& x);
+  /// fit() of the viewed rows (a part of a larger matrix, without a copy).
+  void fit(ConstMatrixView x);
 
   /// fit() over the rows of every process of `communicator` (data-parallel training: each process
   /// passes the rows it holds, 0 rows on some processes allowed): mean and scale are those of the
@@ -39,6 +41,7 @@ class Standardizer {
   /// (the process holding it names the cell in its rows, the others name that process). With a
   /// single process it is fit(x), with the same messages.
   void fit(const Matrix& x, Communicator& communicator);
+  void fit(ConstMatrixView x, Communicator& communicator);
 
   /// Returns standardised x (samples, features); StateError if not fitted, ShapeError if the
   /// column count differs from the fitted one.
@@ -46,6 +49,8 @@ class Standardizer {
 
   /// Standardises x (samples, features) in place; same errors as transform.
   void transform_in_place(Matrix& x) const;
+  /// transform_in_place() of the viewed rows.
+  void transform_in_place(MatrixView x) const;
 
   /// fit(x) then transform(x).
   Matrix fit_transform(const Matrix& x);
@@ -94,6 +99,19 @@ struct Split {
 /// a class index.
 Split train_test_split(const Matrix& x, const Matrix& y, double test_fraction, std::uint64_t seed,
                        bool stratify = false);
+
+/// The row indices train_test_split() puts in each part, in its order (the same draws): to split
+/// without copying the rows, e.g. permute_rows(x, train ++ test) then view the first train.size().
+/// The same errors (for y's rows; n < 2 is a DataError).
+struct SplitRows {
+  std::vector<std::size_t> train;
+  std::vector<std::size_t> test;
+};
+SplitRows train_test_split_rows(const Matrix& y, double test_fraction, std::uint64_t seed, bool stratify = false);
+
+/// Reorders the rows of x in place, row i becoming the old row order[i], with one row and one bit per row of extra
+/// memory. InvalidArgument unless `order` is a permutation of 0..rows-1.
+void permute_rows(Matrix& x, const std::vector<std::size_t>& order);
 
 /// One-hot encoding of labels (n, 1) holding class indices into (n, classes); ShapeError if labels
 /// is not one column, InvalidArgument if classes is 0, DataError naming the row for a label that is

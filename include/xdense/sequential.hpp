@@ -197,6 +197,9 @@ class Sequential {
 
   /// Trains on x (samples, features) and y (samples, units) or class indices (samples, 1).
   History fit(const Matrix& x, const Matrix& y, const FitOptions& options = {});
+  /// The same on views: rows of larger matrices (e.g. the first rows, the rest held out) without a
+  /// copy. The viewed memory must stay valid and unchanged while fit() runs.
+  History fit(ConstMatrixView x, ConstMatrixView y, const FitOptions& options = {});
 
   /// Loss and every compiled metric over x, y, computed in batches (each metric over all the samples).
   Evaluation evaluate(const Matrix& x, const Matrix& y, std::size_t batch_size = 32);
@@ -324,14 +327,14 @@ class Sequential {
   bool has_layer_state() const;  // a layer has non-trainable weights
   // Copies the rows of batch order[first, first + rows) this process holds (global rows `owned`,
   // row g at row g - offset of x) into the batch buffers; returns how many.
-  std::size_t gather_owned_rows(const Matrix& x, const Matrix& y, const std::vector<float>& weights,
+  std::size_t gather_owned_rows(ConstMatrixView x, ConstMatrixView y, const std::vector<float>& weights,
                                 const std::vector<std::size_t>& order, std::size_t first, std::size_t rows,
                                 RowRange owned, std::size_t offset);
   Evaluation evaluate_part(const Matrix& x, const Matrix& y, const float* sample_weights, std::size_t batch_size,
                            const std::string& who, Communicator* group);
   Evaluation evaluate_weighted(const Matrix& x, const Matrix& y, const float* sample_weights, std::size_t batch_size,
                                const std::string& who);
-  std::vector<float> training_weights(const Matrix& y, std::size_t train_samples, const FitOptions& options) const;
+  std::vector<float> training_weights(ConstMatrixView y, std::size_t train_samples, const FitOptions& options) const;
   void prepare(std::size_t input_units, const std::string& who);
   void update_fusion();
   double batch_loss(ConstMatrixView output, ConstMatrixView y) const;
