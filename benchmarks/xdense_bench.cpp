@@ -13,7 +13,8 @@
 //   inference_10k  predict() of 10,000 images with the MLP, one batch
 //   latency_N      serving latency: the MLP's predict_into() of N = 1, 4 or 16 rows per call, and
 //                  predict_1 for predict() of one row (allocating its result), microseconds per
-//                  call, one thread (workload "latency"); the note names the small-row kernel that ran
+//                  call, one thread (workload "latency"); the note names the small-row kernel that ran;
+//                  read_weights times one read of as many floats as the weights, latency_1's bound
 //   train_rss      peak RSS of a fresh process that loads the training set and trains one epoch
 //
 // Each row: median and min over repeats, samples/s, achieved GFLOP/s (sgemm FLOPs only: 2mnk per
@@ -460,6 +461,27 @@ std::vector<Row> inference(const Data& data, int threads, const Options& o) {
 
 // Microseconds per call of the MLP's predict on `rows` rows, one thread: predict_into() into a
 // buffer (latency_<rows>), and for one row also predict() (predict_1, which allocates its result).
+// Sum of `n` floats (a multiple of 64) in four 16-float vector accumulators: a read of the buffer
+// at the core's bandwidth (compiled for AVX-512, AVX2 and the baseline; the loader picks one by CPU).
+using Floats16 = float __attribute__((vector_size(64)));
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+float read_all(const float* p, std::size_t n) {
+  Floats16 acc[4] = {};
+  for (std::size_t i = 0; i + 64 <= n; i += 64) {
+    for (int k = 0; k < 4; ++k) {
+      Floats16 v;
+      std::memcpy(&v, p + i + 16 * k, sizeof v);
+      acc[k] += v;
+    }
+  }
+  const Floats16 sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  float total = 0.0f;
+  for (int k = 0; k < 16; ++k) total += sum[k];
+  return total;
+}
+
 std::vector<Row> latency(const Options& o) {
   xdense::set_num_threads(1);
   xdense::Sequential model = make_mlp();
@@ -486,13 +508,27 @@ std::vector<Row> latency(const Options& o) {
     return std::make_pair(stats_of(per_call), cpu);
   };
   const int base_calls = o.quick ? 200 : 2000;
+  // The floor of a one-row predict: reading the model's weights once (as many floats, from the
+  // caches they sit in after the warm-up), the latency_1 row's bound.
+  std::size_t weights = 0;
+  for (std::size_t l = 1; l < mlp_units.size(); ++l) weights += (mlp_units[l - 1] + 1) * mlp_units[l];
+  const std::size_t read_floats = (weights + 63) / 64 * 64;
+  std::vector<float> copy(read_floats, 1.0f);
+  volatile float sink = 0.0f;
+  const auto [read, read_cpu] = time_calls([&] { sink = sink + read_all(copy.data(), read_floats); }, base_calls);
+  (void)read_cpu;
+  rows.push_back(timed_row("read_weights", "synthetic", 1, "us", 1e-6, read, read_cpu, read, 1.0,
+                           static_cast<double>(weights),
+                           "one read of as many floats as the MLP's weights (" +
+                               std::to_string(weights * sizeof(float) / 1000) +
+                               " kB): latency_1's floor; GFLOP/s column = Gfloat/s"));
   for (std::size_t n : {std::size_t{1}, std::size_t{4}, std::size_t{16}}) {
     const xdense::ConstMatrixView xs(x.data(), n, mlp_units.front());
     const xdense::MatrixView outs{out.data(), n, mlp_units.back()};
     // Library calls: the compiler cannot drop them, results unused or not.
     const auto [t, cpu] = time_calls([&] { model.predict_into(xs, outs, 16); },
                                      static_cast<int>(static_cast<std::size_t>(base_calls) / n));
-    rows.push_back(timed_row("latency_" + std::to_string(n), "synthetic", 1, "us", 1e-6, t, cpu, Stats{},
+    rows.push_back(timed_row("latency_" + std::to_string(n), "synthetic", 1, "us", 1e-6, t, cpu, n == 1 ? read : Stats{},
                              static_cast<double>(n), inference_flops(mlp_units, n),
                              "predict_into(), " + std::to_string(n) + " row(s) per call; " + note));
   }
