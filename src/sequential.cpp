@@ -77,13 +77,11 @@ void gather_batch(ConstMatrixView x, ConstMatrixView y, const std::vector<float>
   }
 }
 
-ConstMatrixView rows_of(const Matrix& m, std::size_t first, std::size_t count) {
-  return {m.data() + first * m.shape(1), count, m.shape(1)};
-}
-
 ConstMatrixView rows_of(ConstMatrixView m, std::size_t first, std::size_t count) {
   return {m.data + first * m.cols, count, m.cols};
 }
+
+ConstMatrixView rows_of(const Matrix& m, std::size_t first, std::size_t count) { return rows_of(view(m), first, count); }
 
 std::size_t argmax(const float* values, std::size_t n) {
   return static_cast<std::size_t>(std::max_element(values, values + n) - values);
@@ -596,10 +594,9 @@ std::vector<float> Sequential::training_weights(ConstMatrixView y, std::size_t s
   // one-hot row, else the target rounded (class indices; 0/1 for one unit). A target outside
   // 0..classes-1 (a -1 of hinge) weighs 1, as Keras's class_weight.get(c, 1.0).
   std::vector<float> weights(samples, 1.0f);
-  const ConstMatrixView targets = y;
   for (std::size_t r = 0; r < samples; ++r) {
-    const float* row = targets.row(r);
-    const double label = targets.cols > 1 ? static_cast<double>(argmax(row, targets.cols)) : std::nearbyint(row[0]);
+    const float* row = y.row(r);
+    const double label = y.cols > 1 ? static_cast<double>(argmax(row, y.cols)) : std::nearbyint(row[0]);
     if (label >= 0.0 && label < static_cast<double>(classes)) weights[r] = by_class[static_cast<std::size_t>(label)];
   }
   return weights;
